@@ -1,0 +1,403 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Generated from errata-db/ by errata-db, do not edit.
+"""Migration-safe errata bits: which errata a CPU has, and the R0-R3 bitmap for a set of CPUs.
+
+Standard library only; import it by path. Matching is the kernel's: implementer, architecture
+and part number (only the masked part bits, for part-family entries), then variant and revision
+against the bounds, then the REVIDR fixes of that revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Union
+
+__all__ = ["Erratum", "ERRATA", "REGISTERS", "REGISTER_BITS", "errata_for_cpu",
+           "bitmap_for_cpus", "registers", "errata_from_registers"]
+
+REGISTERS = ['R0', 'R1', 'R2', 'R3']
+REGISTER_BITS = 64
+_BITS = len(REGISTERS) * REGISTER_BITS
+
+_IMPLEMENTER_ARCH_MASK = 0xFF0F0000
+_PART_SHIFT = 4
+_RV_MASK = 0x00F0000F
+_U32 = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Erratum:
+    name: str
+    bit: int
+    errata_ids: tuple
+    vendor: str
+    description: str
+    kconfig: tuple
+    status: str
+
+    @property
+    def register(self) -> int:
+        return self.bit // REGISTER_BITS
+
+
+ERRATA = (
+    Erratum('WORKAROUND_CLEAN_CACHE', 0, ('826319', '827319', '824069', '819472'), 'ARM',
+            'Cortex-A53 cache clean and store-exclusive problems; trap EL0 cache maintenance and upgrade clean to clean and invalidate.', ('ARM64_ERRATUM_826319', 'ARM64_ERRATUM_827319', 'ARM64_ERRATUM_824069', 'ARM64_ERRATUM_819472'), 'active'),
+    Erratum('WORKAROUND_DEVICE_LOAD_ACQUIRE', 1, ('832075',), 'ARM',
+            'Cortex-A57 may deadlock when exclusive accesses mix with device loads; promote device loads to load-acquire.', ('ARM64_ERRATUM_832075',), 'active'),
+    Erratum('WORKAROUND_834220', 2, ('834220',), 'ARM',
+            'Cortex-A57 may report a Stage 2 fault instead of the Stage 1 fault it should take.', ('ARM64_ERRATUM_834220',), 'active'),
+    Erratum('WORKAROUND_843419', 3, ('843419',), 'ARM',
+            'Cortex-A53 load or store after an ADRP at certain page offsets may use a wrong address.', ('ARM64_ERRATUM_843419',), 'active'),
+    Erratum('WORKAROUND_845719', 4, ('845719',), 'ARM',
+            'Cortex-A53 AArch32 EL0 load may return stale data after an EL1 load to an alias address.', ('ARM64_ERRATUM_845719',), 'active'),
+    Erratum('WORKAROUND_CAVIUM_23154', 5, ('23154', '38545'), 'Cavium',
+            'GICv3 CPU interface lacks synchronisation around IAR reads and may present released interrupts; add barriers.', ('CAVIUM_ERRATUM_23154',), 'active'),
+    Erratum('WORKAROUND_CAVIUM_27456', 6, ('27456',), 'Cavium',
+            'Broadcast TLBI may corrupt the instruction cache for a non-current ASID; invalidate the icache on context switch.', ('CAVIUM_ERRATUM_27456',), 'active'),
+    Erratum('WORKAROUND_CAVIUM_30115', 7, ('30115',), 'Cavium',
+            'A KVM guest may disable interrupts in the host; trap guest GICv3 group 0 and group 1 accesses.', ('CAVIUM_ERRATUM_30115',), 'active'),
+    Erratum('WORKAROUND_QCOM_FALKOR_E1003', 8, ('E1003',), 'Qualcomm Tech.',
+            'Changing ASID and BADDR together in TTBRx_EL1 may cache a wrong ASID in the walk cache.', ('QCOM_FALKOR_ERRATUM_1003',), 'active'),
+    Erratum('WORKAROUND_REPEAT_TLBI', 9, ('E1009', '1286807', '2441007', '2441009', '4118414', '4193780', '4193781', '4193784', '4193786', '4193787', '4193788', '4193789', '4193790', '4193791', '4193792', '4193793', '4193794', '4193798', '4193800', '4193801', 'T410-OLY-1029'), 'ARM',
+            'Broadcast TLB invalidation may complete before all affected memory accesses; repeat the TLBI and DSB.', ('QCOM_FALKOR_ERRATUM_1009', 'ARM64_ERRATUM_1286807', 'ARM64_ERRATUM_2441007', 'ARM64_ERRATUM_2441009', 'ARM64_ERRATUM_4118414'), 'active'),
+    Erratum('WORKAROUND_858921', 10, ('858921',), 'ARM',
+            'Cortex-A73 generic timer counter reads may return a wrong value; use the out-of-line counter read workaround.', ('ARM64_ERRATUM_858921',), 'active'),
+    Erratum('WORKAROUND_1418040', 11, ('1188873', '1418040'), 'ARM',
+            'AArch32 MRC read of the generic timer after an MRRC read may give a corrupted result; trap EL0 counter access.', ('ARM64_ERRATUM_1418040',), 'active'),
+    Erratum('WORKAROUND_SPECULATIVE_AT', 12, ('1165522', '1319367', '1319537', '1530923'), 'ARM',
+            'Speculative AT instruction using an out-of-context translation regime may corrupt the TLB across a guest switch.', ('ARM64_ERRATUM_1165522', 'ARM64_ERRATUM_1319367', 'ARM64_ERRATUM_1530923'), 'active'),
+    Erratum('WORKAROUND_1463225', 13, ('1463225',), 'ARM',
+            'Software step of an SVC may stop later interrupts from being recognised; take a dummy step exception.', ('ARM64_ERRATUM_1463225',), 'active'),
+    Erratum('WORKAROUND_CAVIUM_TX2_219_TVM', 14, ('219',), 'Cavium',
+            'Access between a TTBR update and the following ISB may raise a spurious abort; trap KVM guest TTBR writes to EL2.', ('CAVIUM_TX2_ERRATUM_219',), 'active'),
+    Erratum('WORKAROUND_CAVIUM_TX2_219_PRFM', 15, ('219',), 'Cavium',
+            'Prefetch between a TTBR update and the following ISB may raise a spurious abort; drop that PRFM.', ('CAVIUM_TX2_ERRATUM_219',), 'active'),
+    Erratum('WORKAROUND_1542419', 16, ('1542419',), 'ARM',
+            'Neoverse-N1 may execute a stale instruction after another CPU modified it; hide DIC from EL0 and trap CTR_EL0.', ('ARM64_ERRATUM_1542419',), 'active'),
+    Erratum('WORKAROUND_1508412', 17, ('1508412',), 'ARM',
+            'Cortex-A77 may deadlock on a store-exclusive or PAR_EL1 read combined with a device or non-cacheable load.', ('ARM64_ERRATUM_1508412',), 'active'),
+    Erratum('WORKAROUND_NVIDIA_CARMEL_CNP', 18, ('N/A',), 'NVIDIA',
+            'With CNP enabled, a non-shareable TLBI on Carmel does not remove shared entries installed by another core.', ('NVIDIA_CARMEL_CNP_ERRATUM',), 'active'),
+    Erratum('WORKAROUND_TRBE_OVERWRITE_FILL_MODE', 19, ('2119858', '2139208'), 'ARM',
+            'TRBE in fill mode may overwrite trace data at the buffer base on a wrap event.', ('ARM64_ERRATUM_2119858', 'ARM64_ERRATUM_2139208'), 'active'),
+    Erratum('WORKAROUND_TSB_FLUSH_FAILURE', 20, ('2067961', '2054223'), 'ARM',
+            'TSB CSYNC may fail to flush trace in a trace-prohibited state; issue it twice.', ('ARM64_ERRATUM_2067961', 'ARM64_ERRATUM_2054223'), 'active'),
+    Erratum('WORKAROUND_TRBE_WRITE_OUT_OF_RANGE', 21, ('2253138', '2224489'), 'ARM',
+            'TRBE may write to the page just past the trace buffer limit instead of wrapping.', ('ARM64_ERRATUM_2253138', 'ARM64_ERRATUM_2224489'), 'active'),
+    Erratum('WORKAROUND_2645198', 22, ('2645198',), 'ARM',
+            'Cortex-A715 may corrupt ESR and FAR after a mapping changes from executable to non-executable.', ('ARM64_ERRATUM_2645198',), 'active'),
+    Erratum('WORKAROUND_2077057', 23, ('2077057',), 'ARM',
+            'Cortex-A510 may corrupt SPSR_EL2 when a pointer authentication trap replaces an expected step exception.', ('ARM64_ERRATUM_2077057',), 'active'),
+    Erratum('WORKAROUND_2064142', 24, ('2064142',), 'ARM',
+            'Cortex-A510 may ignore writes to TRBE registers after the trace buffer has been disabled.', ('ARM64_ERRATUM_2064142',), 'active'),
+    Erratum('WORKAROUND_BROKEN_AMU_CONSTCNT', 25, ('2457168', '3821522'), 'ARM',
+            'AMU constant counter AMEVCNTR01 does not count at the system counter rate; treat it as unavailable.', ('ARM64_ERRATUM_2457168', 'ARM64_ERRATUM_3821522'), 'active'),
+    Erratum('WORKAROUND_2038923', 26, ('2038923',), 'ARM',
+            'Cortex-A510 may see an inconsistent trace-prohibited state after enabling TRBE, corrupting trace.', ('ARM64_ERRATUM_2038923',), 'active'),
+    Erratum('WORKAROUND_1902691', 27, ('1902691',), 'ARM',
+            'Cortex-A510 TRBE may corrupt trace data written to memory; do not use TRBE.', ('ARM64_ERRATUM_1902691',), 'active'),
+    Erratum('WORKAROUND_1742098', 28, ('1742098', '1655431'), 'ARM',
+            'ELR may be recorded wrongly for an interrupt between AArch32 AES instructions; hide the AArch32 AES hwcap.', ('ARM64_ERRATUM_1742098',), 'active'),
+    Erratum('WORKAROUND_2658417', 29, ('2658417',), 'ARM',
+            'Cortex-A510 pairs sharing a NEON unit may compute wrong BFMMLA or VMMLA results; hide BF16.', ('ARM64_ERRATUM_2658417',), 'active'),
+    Erratum('WORKAROUND_SPECULATIVE_SSBS', 30, ('3194386', '3312417', '3324334', '3324335', '3324336', '3324338', '3324339', '3324341', '3324344', '3324346', '3324347', '3324348', '3324349', '3456084', '3456091', '3456106', '3456111'), 'ARM',
+            'MSR SSBS is not self-synchronizing, so speculative store bypass may still occur; add a barrier after it.', ('ARM64_ERRATUM_3194386',), 'active'),
+    Erratum('WORKAROUND_SPECULATIVE_UNPRIV_LOAD', 31, ('2966298', '3117295'), 'ARM',
+            'A speculatively executed unprivileged load may leak privileged data through the cache; TLBI before return to EL0.', ('ARM64_ERRATUM_2966298', 'ARM64_ERRATUM_3117295'), 'active'),
+    Erratum('WORKAROUND_AMPERE_AC03_CPU_38', 32, ('AC03_CPU_38', 'AC04_CPU_10'), 'Ampere',
+            '(V)TCR_ELx HA and HD bits are not RES0 although HAFDBS is not advertised; KVM forces VTCR_EL2.HA to 0.', ('AMPERE_ERRATUM_AC03_CPU_38',), 'active'),
+)
+
+_BY_BIT = {e.bit: e for e in ERRATA}
+
+# {part mask: {model with the other part bits cleared: ((bit, rv_min, rv_max, ((rv, REVIDR mask), ...)), ...)}}
+_INDEX = {
+    0xfff: {
+        0x410fd030: (
+            (0, 0x0, 0x1, ()),
+            (0, 0x0, 0x2, ()),
+            (3, 0x0, 0x4, ((4, 256),)),
+            (4, 0x0, 0x4, ()),
+        ),
+        0x410fd050: (
+            (9, 0x0, 0xf0000f, ()),
+            (12, 0x0, 0x200000, ()),
+        ),
+        0x410fd070: (
+            (1, 0x0, 0x100002, ()),
+            (2, 0x0, 0x100002, ()),
+            (12, 0x0, 0xf0000f, ()),
+            (28, 0x1, 0xf0000f, ()),
+        ),
+        0x410fd080: (
+            (12, 0x0, 0xf0000f, ()),
+            (28, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd090: (
+            (10, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd0b0: (
+            (9, 0x0, 0x300000, ()),
+            (9, 0x0, 0xf0000f, ()),
+            (11, 0x0, 0x300001, ()),
+            (12, 0x0, 0x200000, ()),
+            (13, 0x0, 0x300001, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd0c0: (
+            (9, 0x0, 0xf0000f, ()),
+            (11, 0x0, 0x300001, ()),
+            (16, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd0d0: (
+            (9, 0x0, 0xf0000f, ()),
+            (17, 0x0, 0x100000, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd0e0: (
+            (9, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd400: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd410: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd420: (
+            (9, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd440: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd460: (
+            (9, 0x0, 0x100001, ()),
+            (23, 0x0, 0x2, ()),
+            (24, 0x0, 0x2, ()),
+            (25, 0x0, 0x100001, ()),
+            (26, 0x0, 0x2, ()),
+            (27, 0x0, 0x1, ()),
+            (29, 0x0, 0x100001, ((1048577, 33554432),)),
+            (31, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd470: (
+            (9, 0x0, 0xf0000f, ()),
+            (19, 0x0, 0xf0000f, ()),
+            (20, 0x0, 0xf0000f, ()),
+            (21, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd480: (
+            (9, 0x0, 0xf0000f, ()),
+            (19, 0x0, 0x200000, ()),
+            (21, 0x0, 0x200000, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd490: (
+            (9, 0x0, 0xf0000f, ()),
+            (19, 0x0, 0xf0000f, ()),
+            (20, 0x0, 0xf0000f, ()),
+            (21, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd4b0: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd4c0: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd4d0: (
+            (22, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd4e0: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd4f0: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd800: (
+            (31, 0x0, 0x1, ()),
+        ),
+        0x410fd810: (
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd820: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd830: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd840: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd850: (
+            (9, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd870: (
+            (25, 0x0, 0x2, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd8c0: (
+            (9, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd8e0: (
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd900: (
+            (9, 0x0, 0xf0000f, ()),
+        ),
+        0x420f1000: (
+            (3, 0x0, 0x0, ()),
+            (4, 0x0, 0x0, ()),
+        ),
+        0x420f5160: (
+            (14, 0x0, 0xf0000f, ()),
+            (15, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0a10: (
+            (5, 0x0, 0xf0000f, ()),
+            (6, 0x0, 0x100001, ()),
+            (7, 0x0, 0x100002, ()),
+        ),
+        0x430f0a20: (
+            (5, 0x0, 0xf0000f, ()),
+            (6, 0x0, 0x0, ()),
+            (7, 0x0, 0x2, ()),
+        ),
+        0x430f0a30: (
+            (5, 0x0, 0xf0000f, ()),
+            (7, 0x0, 0x0, ()),
+        ),
+        0x430f0af0: (
+            (14, 0x0, 0xf0000f, ()),
+            (15, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0b10: (
+            (5, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0b20: (
+            (5, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0b30: (
+            (5, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0b40: (
+            (5, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0b50: (
+            (5, 0x0, 0xf0000f, ()),
+        ),
+        0x430f0b60: (
+            (5, 0x0, 0xf0000f, ()),
+        ),
+        0x4e0f0040: (
+            (18, 0x0, 0xf0000f, ()),
+        ),
+        0x4e0f0100: (
+            (9, 0x0, 0xf0000f, ()),
+        ),
+        0x510f8000: (
+            (8, 0x0, 0x0, ()),
+            (9, 0x0, 0x0, ()),
+        ),
+        0x510f8010: (
+            (4, 0xa00004, 0xa00004, ()),
+        ),
+        0x510f8040: (
+            (9, 0xc0000e, 0xf0000e, ()),
+            (11, 0xc0000e, 0xf0000f, ()),
+            (13, 0xc0000e, 0xf0000f, ()),
+        ),
+        0x510f8050: (
+            (12, 0xd0000e, 0xd0000e, ()),
+        ),
+        0x6d0fd490: (
+            (9, 0x0, 0xf0000f, ()),
+            (19, 0x0, 0xf0000f, ()),
+            (20, 0x0, 0xf0000f, ()),
+            (21, 0x0, 0xf0000f, ()),
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0xc00fac30: (
+            (32, 0x0, 0xf0000f, ()),
+        ),
+        0xc00fac40: (
+            (32, 0x0, 0xf0000f, ()),
+        ),
+    },
+    0xf00: {
+        0x510f2000: (
+            (8, 0x0, 0xf0000f, ()),
+            (9, 0x0, 0xf0000f, ()),
+        ),
+    },
+}
+
+
+def _u32(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _U32:
+        raise ValueError(f"{what} must be a 32-bit unsigned integer, not {value!r}")
+    return value
+
+
+def _bits_for_cpu(midr: int, revidr: int) -> set:
+    rv = midr & _RV_MASK
+    bits = set()
+    for part_mask, models in _INDEX.items():
+        model_mask = _IMPLEMENTER_ARCH_MASK | (part_mask << _PART_SHIFT)
+        for bit, lo, hi, fixes in models.get(midr & model_mask, ()):
+            if lo <= rv <= hi and not any(rv == fix_rv and revidr & mask for fix_rv, mask in fixes):
+                bits.add(bit)
+    return bits
+
+
+def errata_for_cpu(midr: int, revidr: int = 0) -> list:
+    """The active errata a CPU with this MIDR_EL1 and REVIDR_EL1 has, by bit."""
+    bits = _bits_for_cpu(_u32(midr, "MIDR"), _u32(revidr, "REVIDR"))
+    return [_BY_BIT[b] for b in sorted(bits)]
+
+
+Cpu = Union[int, tuple]
+
+
+def bitmap_for_cpus(cpus: Iterable[Cpu]) -> int:
+    """The bitmap KVM returns for a VM that may run on any of cpus (MIDRs or (MIDR, REVIDR) pairs)."""
+    bitmap = 0
+    for cpu in cpus:
+        midr, revidr = (cpu, 0) if isinstance(cpu, int) else cpu
+        for bit in _bits_for_cpu(_u32(midr, "MIDR"), _u32(revidr, "REVIDR")):
+            bitmap |= 1 << bit
+    return bitmap
+
+
+def registers(bitmap: int) -> tuple:
+    """Split a bitmap into the hypercall's result registers (R0, R1, R2, R3)."""
+    if isinstance(bitmap, bool) or not isinstance(bitmap, int) or not 0 <= bitmap < 1 << _BITS:
+        raise ValueError(f"bitmap must be an unsigned integer below 2**{_BITS}, not {bitmap!r}")
+    mask = (1 << REGISTER_BITS) - 1
+    return tuple((bitmap >> (REGISTER_BITS * i)) & mask for i in range(len(REGISTERS)))
+
+
+def errata_from_registers(*regs: int) -> list:
+    """The known errata whose bits are set in R0, R1, R2, R3; unknown bits are ignored."""
+    if len(regs) != len(REGISTERS):
+        raise ValueError(f"expected {len(REGISTERS)} registers, got {len(regs)}")
+    bitmap = 0
+    for i, reg in enumerate(regs):
+        if isinstance(reg, bool) or not isinstance(reg, int) or not 0 <= reg < 1 << REGISTER_BITS:
+            raise ValueError(f"{REGISTERS[i]} must be a {REGISTER_BITS}-bit unsigned integer, not {reg!r}")
+        bitmap |= reg << (REGISTER_BITS * i)
+    return [e for e in ERRATA if bitmap >> e.bit & 1]

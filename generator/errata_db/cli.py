@@ -1,0 +1,287 @@
+"""Command line: the edge where files are read and written and results printed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from . import __version__, lock
+from .diagnostics import FORMATTERS, has_errors, render as render_diags
+from .load import SourceFile
+from .lookup import lookup_module
+from .registry import EnvironmentProblem, LoadResult, RegistryFiles, assemble, read_directory
+from .render import RenderError, render
+from .resources import bundled_registry, templates_dir
+from .targets import TARGETS
+from .write import stale, write_all
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or environment: exit 2."""
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _registry_dir(args: argparse.Namespace) -> tuple[Path, str]:
+    if args.registry is not None:
+        return Path(args.registry), args.registry
+    local = Path("errata-db")
+    if (local / "registry.yaml").is_file():
+        return local, "errata-db"
+    return bundled_registry(), str(bundled_registry())
+
+
+def _trees(args: argparse.Namespace) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
+    path, display = _registry_dir(args)
+    try:
+        upstream = read_directory(path, display)
+        overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
+    except EnvironmentProblem as exc:
+        raise UsageError(str(exc)) from exc
+    return upstream, overlays
+
+
+def _print_diags(result: LoadResult, fmt: str = "text", stream=None) -> None:
+    if result.diagnostics or fmt != "text":
+        (stream or sys.stderr).write(render_diags(result.diagnostics, fmt))
+
+
+def _load_valid(args: argparse.Namespace) -> LoadResult | None:
+    result = assemble(*_trees(args))
+    _print_diags(result)
+    if result.registry is None or has_errors(result.diagnostics):
+        return None
+    return result
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    result = assemble(*_trees(args))
+    out = sys.stdout if args.format != "text" else sys.stderr
+    _print_diags(result, args.format, out)
+    if result.registry is None or has_errors(result.diagnostics):
+        return EXIT_INVALID
+    if args.format == "text":
+        reg = result.registry
+        print(f"{len(reg.errata)} errata, {len(reg.cpus)} CPUs: valid")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    try:
+        files = render(result.registry, TARGETS, templates_dir())
+    except RenderError as exc:
+        print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    out = Path(args.out)
+    if args.check:
+        problems = stale(out, files, args.out.rstrip("/"))
+        for rel, diff in problems:
+            print(f"{args.out.rstrip('/')}/{rel}: stale", file=sys.stderr)
+        for _, diff in problems:
+            sys.stdout.write(diff)
+        if problems:
+            overlays = "".join(f" --overlay {p}" for p in args.overlay)
+            print(f"errata-db: {len(problems)} generated file(s) out of date; run: "
+                  f"errata-db generate --out {args.out}{overlays}", file=sys.stderr)
+            return EXIT_INVALID
+        return EXIT_OK
+    try:
+        changed = write_all(out, files)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+    for rel in changed:
+        print(f"wrote {args.out.rstrip('/')}/{rel}")
+    return EXIT_OK
+
+
+def _int(text: str, what: str, bits: int = 32) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise UsageError(f"{what} '{text}' is not a number (write it as 0x410fd034 or decimal)") from None
+    if not 0 <= value < 1 << bits:
+        raise UsageError(f"{what} '{text}' does not fit in {bits} bits")
+    return value
+
+
+def _erratum_rows(errata) -> list[dict]:
+    return [{"name": e.name, "bit": e.bit, "register": e.register, "vendor": e.vendor,
+             "errata_ids": list(e.errata_ids), "description": e.description} for e in errata]
+
+
+def _print_errata(errata, heading: str) -> None:
+    print(heading)
+    for e in errata:
+        ids = ", ".join(e.errata_ids)
+        print(f"  bit {e.bit:3}  R{e.register}  {e.name:40} {e.vendor} {ids}")
+    if not errata:
+        print("  (none)")
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    midr = _int(args.midr, "--midr")
+    revidr = _int(args.revidr, "--revidr")
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    errata = lookup_module(result.registry).errata_for_cpu(midr, revidr)
+    if args.format == "json":
+        print(json.dumps({"midr": midr, "revidr": revidr, "errata": _erratum_rows(errata)}, indent=2))
+    else:
+        _print_errata(errata, f"MIDR {midr:#010x} REVIDR {revidr:#010x}: {len(errata)} errata")
+    return EXIT_OK
+
+
+def _cpu_arg(text: str) -> tuple[int, int]:
+    midr, _, revidr = text.partition(":")
+    return _int(midr, "--cpu MIDR"), _int(revidr or "0", "--cpu REVIDR")
+
+
+def cmd_bitmap(args: argparse.Namespace) -> int:
+    cpus = [_cpu_arg(c) for c in args.cpu]
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    mod = lookup_module(result.registry)
+    bitmap = mod.bitmap_for_cpus(cpus)
+    regs = mod.registers(bitmap)
+    errata = mod.errata_from_registers(*regs)
+    names = mod.REGISTERS
+    if args.format == "json":
+        print(json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
+                          "bitmap": hex(bitmap),
+                          "registers": {n: f"{v:#018x}" for n, v in zip(names, regs)},
+                          "errata": _erratum_rows(errata)}, indent=2))
+    else:
+        for n, v in zip(names, regs):
+            print(f"{n} = {v:#018x}")
+        _print_errata(errata, f"{len(errata)} errata for {len(cpus)} CPU(s)")
+    return EXIT_OK
+
+
+def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
+    path = f"{tree.root}/{lock.LOCK_NAME}"
+    files = tuple(f for f in tree.files if f.path != path) + (SourceFile(path, text.encode()),)
+    return RegistryFiles(tree.root, files, tree.overlay)
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    upstream, overlays = _trees(args)
+    result = assemble(upstream, overlays)
+    if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
+                                      if d.severity.value == "error"):
+        _print_diags(result)
+        return EXIT_INVALID
+    reg = result.registry
+    new_trees = []
+    for tree, origin in [(upstream, "upstream"), *[(t, o.owner) for t, o in zip(overlays, reg.overlays)]]:
+        old = next((f.data.decode() for f in tree.files if f.path == f"{tree.root}/{lock.LOCK_NAME}"), "")
+        new = lock.updated(old, [e for e in reg.errata if e.origin == origin])
+        new_trees.append((tree, old, new))
+    check = assemble(*[_with_lock(t, new) for t, _, new in new_trees][:1],
+                     tuple(_with_lock(t, new) for t, _, new in new_trees[1:]))
+    if has_errors(check.diagnostics):
+        _print_diags(check)
+        print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
+              file=sys.stderr)
+        return EXIT_INVALID
+    for tree, old, new in new_trees:
+        if old != new:
+            registry_dir = Path(_registry_dir(args)[0]) if not tree.overlay else Path(tree.root)
+            write_all(registry_dir, {lock.LOCK_NAME: new})
+            print(f"updated {tree.root}/{lock.LOCK_NAME}")
+    return EXIT_OK
+
+
+def cmd_next_bit(args: argparse.Namespace) -> int:
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    reg = result.registry
+    name = args.range or next((o.range for o in reg.overlays), "upstream")
+    rng = next((r for r in reg.ranges if r.name == name), None)
+    if rng is None:
+        raise UsageError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
+    used = {e.bit for e in reg.errata} | {line.bit for line in reg.lock}
+    first = rng.first
+    for ov in reg.overlays:
+        if ov.range == rng.name and ov.first is not None and args.range is None:
+            first = ov.first
+    free = next((b for b in range(first, rng.last + 1) if b not in used), None)
+    if free is None:
+        print(f"errata-db: error: range '{name}' ({rng.first}..{rng.last}) has no free bit", file=sys.stderr)
+        return EXIT_INVALID
+    print(free)
+    return EXIT_OK
+
+
+def cmd_stability(args: argparse.Namespace) -> int:
+    from .stability_cli import run
+    return run(args, _registry_dir(args), _trees)
+
+
+# --- argument parsing ----------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--registry", metavar="DIR",
+                        help="registry directory (default: ./errata-db if present, else the bundled copy)")
+    common.add_argument("--overlay", metavar="DIR", action="append", default=[],
+                        help="add a downstream overlay directory (repeatable)")
+    parser = argparse.ArgumentParser(
+        prog="errata-db",
+        description="Permanent migration-safe bit numbers for arm64 errata, and the headers generated from them.")
+    parser.add_argument("--version", action="version", version=f"errata-db {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(fn=fn)
+        return p
+
+    p = add("validate", cmd_validate, "check the registry: schema, semantic rules and the lock")
+    p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+    p = add("generate", cmd_generate, "render the headers, Python module, docs and JSON")
+    p.add_argument("--out", default="generated", metavar="DIR", help="output directory (default: generated)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 and show a diff if any output is stale or missing")
+    p = add("lookup", cmd_lookup, "list the errata of one CPU")
+    p.add_argument("--midr", required=True, help="MIDR_EL1 value, e.g. 0x410fd034")
+    p.add_argument("--revidr", default="0", help="REVIDR_EL1 value (default 0)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p = add("bitmap", cmd_bitmap, "the R0-R3 bitmap for a set of CPUs")
+    p.add_argument("--cpu", required=True, action="append", metavar="MIDR[:REVIDR]",
+                   help="a CPU the VM may run on (repeatable)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    add("lock", cmd_lock, "append new bits to bits.lock and mark retirements")
+    p = add("next-bit", cmd_next_bit, "print the lowest bit never given in a range")
+    p.add_argument("--range", metavar="NAME",
+                   help="bit range (default: the overlay's range with --overlay, else upstream)")
+    p = add("stability", cmd_stability, "classify every change against a git ref")
+    p.add_argument("--against", metavar="REF", help="git ref (default: merge-base with the main branch)")
+    p.add_argument("--format", choices=["text", "json", "github", "markdown"], default="text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except UsageError as exc:
+        print(f"errata-db: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,88 @@
+"""Diagnostics are values: every check yields them, the CLI prints them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Iterable
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    """A place in a source file; line and col are 1-based, 0 means unknown."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.path
+        return f"{self.path}:{self.line}:{self.col or 1}"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    pos: Pos
+    severity: Severity
+    rule: str
+    message: str
+
+
+def error(pos: Pos, rule: str, message: str) -> Diagnostic:
+    return Diagnostic(pos, Severity.ERROR, rule, message)
+
+
+def warning(pos: Pos, rule: str, message: str) -> Diagnostic:
+    return Diagnostic(pos, Severity.WARNING, rule, message)
+
+
+def has_errors(diags: Iterable[Diagnostic]) -> bool:
+    return any(d.severity is Severity.ERROR for d in diags)
+
+
+def _text(diags: list[Diagnostic]) -> str:
+    return "".join(
+        f"{d.pos}: {d.severity.value}: {d.message} [{d.rule}]\n" for d in diags
+    )
+
+
+def _json(diags: list[Diagnostic]) -> str:
+    rows = []
+    for d in diags:
+        row = asdict(d)
+        row["severity"] = d.severity.value
+        rows.append(row)
+    return json.dumps({"diagnostics": rows}, indent=2) + "\n"
+
+
+def _github_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _github(diags: list[Diagnostic]) -> str:
+    lines = []
+    for d in diags:
+        props = [f"file={_github_escape(d.pos.path, True)}"]
+        if d.pos.line:
+            props.append(f"line={d.pos.line}")
+            props.append(f"col={d.pos.col or 1}")
+        props.append(f"title={_github_escape(d.rule, True)}")
+        lines.append(f"::{d.severity.value} {','.join(props)}::{_github_escape(d.message)}\n")
+    return "".join(lines)
+
+
+FORMATTERS = {"text": _text, "json": _json, "github": _github}
+
+
+def render(diags: Iterable[Diagnostic], fmt: str) -> str:
+    return FORMATTERS[fmt](sorted(set(diags)))

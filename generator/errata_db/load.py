@@ -1,0 +1,192 @@
+"""Read registry files and parse them into YAML documents that know where their nodes are.
+
+Parsing refuses anything a registry never needs and an attacker could abuse: explicit tags
+(which could construct objects), anchors and aliases (expansion bombs), several documents in
+one file, deep nesting, binary or non-UTF-8 data and oversized files. Duplicate keys are
+reported, all of them, rather than silently keeping the last.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
+
+from .diagnostics import Diagnostic, Pos, error
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_EVENTS = 200_000
+
+PathKey = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file's display path (relative, as the user should see it) and its bytes."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str
+    root: Any
+
+    def node(self, keys: PathKey) -> Any:
+        node = self.root
+        for key in keys:
+            node = node[key]
+        return node
+
+    def pos(self, keys: PathKey, *, key: bool = False) -> Pos:
+        """Position of the node at keys (of its key, if key=True), or of its nearest ancestor."""
+        line, col = 0, 0
+        node = self.root
+        if hasattr(node, "lc"):
+            line, col = node.lc.line, node.lc.col
+        for i, k in enumerate(keys):
+            try:
+                last = i == len(keys) - 1
+                if isinstance(node, dict):
+                    line, col = node.lc.key(k) if key and last else node.lc.value(k)
+                elif isinstance(node, list):
+                    line, col = node.lc.item(k)
+                else:
+                    break
+                node = node[k]
+            except (KeyError, IndexError, TypeError, AttributeError):
+                break
+        return Pos(self.path, line + 1, col + 1)
+
+
+def _mark_pos(path: str, mark: Any) -> Pos:
+    if mark is None:
+        return Pos(path)
+    return Pos(path, mark.line + 1, mark.column + 1)
+
+
+def _offset_pos(path: str, data: bytes, offset: int) -> Pos:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    col = offset - (before.rfind(b"\n") + 1) + 1
+    return Pos(path, line, col)
+
+
+def _scan_events(path: str, text: str) -> Iterator[Diagnostic]:
+    """Check the event stream for constructs we refuse, before anything is built from it."""
+    frames: list[dict | None] = []
+    documents = 0
+    for count, event in enumerate(YAML(typ="rt").parse(io.StringIO(text))):
+        if count > MAX_EVENTS:
+            yield error(Pos(path, 1, 1), "yaml-too-complex",
+                        f"file has more than {MAX_EVENTS} YAML nodes")
+            return
+        where = _mark_pos(path, event.start_mark)
+        if isinstance(event, DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                yield error(where, "yaml-multiple-documents",
+                            "a registry file holds exactly one YAML document")
+                return
+        if isinstance(event, CollectionEndEvent):
+            frames.pop()
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        if isinstance(event, AliasEvent):
+            yield error(where, "yaml-alias",
+                        f"alias '*{event.anchor}' refused: the registry does not use anchors or aliases")
+            return
+        if event.anchor is not None:
+            yield error(where, "yaml-alias",
+                        f"anchor '&{event.anchor}' refused: the registry does not use anchors or aliases")
+        tag = getattr(event, "ctag", None) or getattr(event, "tag", None)
+        if tag is not None and str(tag) not in ("None", ""):
+            yield error(where, "yaml-tag", f"explicit YAML tag '{tag}' refused")
+            return
+        parent = frames[-1] if frames else None
+        if parent is not None:
+            is_key = parent["expect_key"]
+            parent["expect_key"] = not is_key
+            if is_key and isinstance(event, ScalarEvent):
+                first = parent["keys"].get(event.value)
+                if first is not None:
+                    yield error(where, "duplicate-key",
+                                f"duplicate key '{event.value}' (first defined at line {first.line})")
+                else:
+                    parent["keys"][event.value] = where
+        if isinstance(event, CollectionStartEvent):
+            if len(frames) >= MAX_DEPTH:
+                yield error(where, "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels")
+                return
+            frames.append({"expect_key": True, "keys": {}}
+                          if isinstance(event, MappingStartEvent) else None)
+
+
+def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse one file; never raises for any input."""
+    path, data = src.path, src.data
+    if len(data) > MAX_BYTES:
+        return None, [error(Pos(path, 1, 1), "file-too-large",
+                            f"file is {len(data)} bytes, more than the {MAX_BYTES} byte limit")]
+    if b"\0" in data:
+        return None, [error(_offset_pos(path, data, data.index(b"\0")), "file-binary",
+                            "file contains NUL bytes: not a YAML text file")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [error(_offset_pos(path, data, exc.start), "file-encoding",
+                            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
+    text = text.removeprefix("\ufeff")
+    try:
+        diags = list(_scan_events(path, text))
+        if any(d.rule != "duplicate-key" for d in diags):
+            return None, diags
+        yaml = YAML(typ="rt")
+        yaml.allow_duplicate_keys = True
+        root = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        return None, [error(_mark_pos(path, mark), "yaml-syntax", f"YAML syntax error: {problem}")]
+    except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+        return None, [error(Pos(path, 1, 1), "yaml-syntax", f"YAML error: {exc}")]
+    if root is None:
+        return None, diags + [error(Pos(path, 1, 1), "file-empty", "file is empty: expected a YAML mapping")]
+    if not isinstance(root, dict):
+        kind = "a list" if isinstance(root, list) else f"a {type(root).__name__} scalar"
+        return None, diags + [error(Pos(path, 1, 1), "file-top-level",
+                                    f"top level is {kind}: expected a YAML mapping")]
+    return Document(path, root), diags
+
+
+def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Diagnostic]]:
+    """Read every registry YAML file (and the lock) under root. Unreadable files become diagnostics."""
+    files: list[SourceFile] = []
+    diags: list[Diagnostic] = []
+    candidates = sorted(p for p in root.glob("*.yaml")) + sorted(root.glob("errata/*.yaml"))
+    lock = root / "bits.lock"
+    if lock.exists():
+        candidates.append(lock)
+    for path in candidates:
+        rel = f"{display}/{path.relative_to(root).as_posix()}"
+        try:
+            files.append(SourceFile(rel, path.read_bytes()))
+        except OSError as exc:
+            diags.append(error(Pos(rel), "file-unreadable", f"cannot read file: {exc.strerror}"))
+    return files, diags

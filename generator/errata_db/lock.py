@@ -1,0 +1,78 @@
+"""bits.lock: the append-only record of every bit ever given.
+
+One line per bit: bit, status, fingerprint, name. The fingerprint covers an erratum's identity
+(name, vendor, erratum ids) and not its CPU ranges, which may legitimately widen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .diagnostics import Diagnostic, Pos, error
+from .model import Erratum, LockLine, Where
+
+LOCK_NAME = "bits.lock"
+HEADER = """\
+# errata-db bit lock: every bit ever given, one line each. Do not edit by hand:
+# `errata-db lock` appends lines for new errata and marks retirements, and never
+# changes a line's bit, fingerprint or name. See README.md, "Stability rules".
+# bit status fingerprint name
+"""
+_LINE = re.compile(r"(\d+)\s+(active|retired)\s+([0-9a-f]{16})\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def fingerprint(name: str, vendor: str, errata_ids: tuple[str, ...]) -> str:
+    identity = "\n".join([name, vendor, *sorted(errata_ids)])
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+
+
+def erratum_fingerprint(e: Erratum) -> str:
+    return fingerprint(e.name, e.vendor, e.errata_ids)
+
+
+def parse(path: str, text: str, origin: str) -> tuple[list[LockLine], list[Diagnostic]]:
+    lines, diags = [], []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        body = raw.strip()
+        if not body or body.startswith("#"):
+            continue
+        m = _LINE.fullmatch(body)
+        if m is None:
+            diags.append(error(Pos(path, n, 1), "lock-syntax",
+                               "malformed lock line: expected '<bit> <active|retired> "
+                               "<16 hex digits> <name>'"))
+            continue
+        lines.append(LockLine(int(m.group(1)), m.group(2), m.group(3), m.group(4), origin,
+                              Where(Pos(path, n, 1))))
+    return lines, diags
+
+
+def format_line(bit: int, status: str, fp: str, name: str) -> str:
+    return f"{bit:<3} {status:<7} {fp} {name}\n"
+
+
+def updated(text: str, errata: list[Erratum]) -> str:
+    """The lock text with lines appended for new bits and retirements marked.
+
+    Lines for bits the lock already holds keep their bit, fingerprint and name; only an
+    active -> retired status change is written into them. Disagreements are for `validate`
+    to report, never for this function to paper over.
+    """
+    current = text if text.strip() else HEADER
+    known = {}
+    out = []
+    for raw in current.splitlines(keepends=True):
+        m = _LINE.fullmatch(raw.strip())
+        if m:
+            bit = int(m.group(1))
+            known[bit] = m
+            e = next((x for x in errata if x.bit == bit), None)
+            if (e is not None and m.group(2) == "active" and not e.active
+                    and e.name == m.group(4) and erratum_fingerprint(e) == m.group(3)):
+                raw = format_line(bit, "retired", m.group(3), m.group(4))
+        out.append(raw if raw.endswith("\n") else raw + "\n")
+    for e in sorted(errata, key=lambda x: x.bit):
+        if e.bit not in known:
+            out.append(format_line(e.bit, e.status, erratum_fingerprint(e), e.name))
+    return "".join(out)

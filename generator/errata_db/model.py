@@ -1,0 +1,334 @@
+"""The registry as frozen dataclasses, built from schema-valid documents.
+
+Building resolves references (CPU ids, implementer ids, revision strings); what cannot be
+resolved becomes a diagnostic and the entry is left out, so that the rest is still checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .diagnostics import Diagnostic, Pos, error
+
+MIDR_ARCHITECTURE = 0xF
+ALL_REVISIONS = ((0, 0), (15, 15))
+_REVISION = re.compile(r"r(\d+)p(\d+)")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Positions of an object's fields, kept out of equality so that moving text is not a change."""
+
+    default: Pos
+    fields: tuple[tuple[str, Pos], ...] = ()
+
+    def __call__(self, name: str = "") -> Pos:
+        return dict(self.fields).get(name, self.default)
+
+
+def _where(default: Pos) -> Any:
+    return field(default=Where(default), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class BitRange:
+    name: str
+    first: int
+    last: int
+    owner: str
+    status: str
+    description: str
+    where: Where = _where(Pos(""))
+
+    def __contains__(self, bit: int) -> bool:
+        return self.first <= bit <= self.last
+
+
+@dataclass(frozen=True)
+class Implementer:
+    id: str
+    code: int
+    name: str
+    macro: str
+    origin: str
+    where: Where = _where(Pos(""))
+
+
+@dataclass(frozen=True)
+class Cpu:
+    id: str
+    implementer: Implementer
+    part: int
+    name: str
+    macro: str
+    part_macro: str | None
+    note: str | None
+    origin: str
+    where: Where = _where(Pos(""))
+
+    @property
+    def model(self) -> int:
+        """The MIDR bits that identify the model: implementer, architecture, part number."""
+        return (self.implementer.code << 24) | (MIDR_ARCHITECTURE << 16) | (self.part << 4)
+
+
+Revision = tuple[int, int]
+
+
+def rv(rev: Revision) -> int:
+    """The MIDR variant and revision fields of rXpY, as the kernel's rv_min/rv_max hold them."""
+    return (rev[0] << 20) | rev[1]
+
+
+def rev_str(rev: Revision) -> str:
+    return f"r{rev[0]}p{rev[1]}"
+
+
+@dataclass(frozen=True)
+class RevidrFix:
+    revision: Revision
+    mask: int
+    where: Where = _where(Pos(""))
+
+    @property
+    def rv(self) -> int:
+        return rv(self.revision)
+
+
+@dataclass(frozen=True)
+class Affects:
+    cpu: Cpu
+    low: Revision
+    high: Revision
+    part_mask: int | None
+    revidr_fixes: tuple[RevidrFix, ...]
+    errata_ids: tuple[str, ...]
+    where: Where = _where(Pos(""))
+
+    @property
+    def rv_min(self) -> int:
+        return rv(self.low)
+
+    @property
+    def rv_max(self) -> int:
+        return rv(self.high)
+
+    @property
+    def all_revisions(self) -> bool:
+        return (self.low, self.high) == ALL_REVISIONS
+
+    @property
+    def revisions(self) -> str:
+        if self.all_revisions:
+            return "all"
+        if self.low == self.high:
+            return rev_str(self.low)
+        return f"{rev_str(self.low)}..{rev_str(self.high)}"
+
+
+@dataclass(frozen=True)
+class Erratum:
+    name: str
+    bit: int
+    vendor: str
+    errata_ids: tuple[str, ...]
+    description: str
+    kconfig: tuple[str, ...]
+    affects: tuple[Affects, ...]
+    status: str
+    retired_since: str | None
+    retired_reason: str | None
+    note: str | None
+    shares_ids_with: tuple[str, ...]
+    origin: str
+    where: Where = _where(Pos(""))
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def title(self) -> str:
+        """How the kernel names it in prose: "ARM errata 826319, 827319"."""
+        if not self.errata_ids:
+            return f"{self.vendor} erratum"
+        noun = "errata" if len(self.errata_ids) > 1 else "erratum"
+        return f"{self.vendor} {noun} {', '.join(self.errata_ids)}"
+
+
+@dataclass(frozen=True)
+class Overlay:
+    owner: str
+    range: str
+    first: int | None
+    last: int | None
+    root: str
+    where: Where = _where(Pos(""))
+
+
+@dataclass(frozen=True)
+class LockLine:
+    bit: int
+    status: str
+    fingerprint: str
+    name: str
+    origin: str
+    where: Where = _where(Pos(""))
+
+
+@dataclass(frozen=True)
+class Registry:
+    format: int
+    hypercall_name: str
+    hypercall_description: str
+    registers: tuple[str, ...]
+    register_bits: int
+    ranges: tuple[BitRange, ...]
+    implementers: tuple[Implementer, ...]
+    cpus: tuple[Cpu, ...]
+    errata: tuple[Erratum, ...]
+    overlays: tuple[Overlay, ...] = ()
+    lock: tuple[LockLine, ...] = ()
+    lock_files: tuple[tuple[str, str, bool], ...] = ()  # (origin, path, exists)
+
+    @property
+    def bit_count(self) -> int:
+        return len(self.registers) * self.register_bits
+
+    def range_of(self, bit: int) -> BitRange | None:
+        return next((r for r in self.ranges if bit in r), None)
+
+    def cpu(self, cpu_id: str) -> Cpu | None:
+        return next((c for c in self.cpus if c.id == cpu_id), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building from documents. Each builder takes (document, keys of the items known to be valid).
+
+
+def parse_revision(text: str) -> Revision | None:
+    m = _REVISION.fullmatch(text.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def parse_revisions(text: str) -> tuple[Revision, Revision] | None:
+    text = text.strip()
+    if text == "all":
+        return ALL_REVISIONS
+    low_text, sep, high_text = text.partition("..")
+    low = parse_revision(low_text)
+    high = parse_revision(high_text) if sep else low
+    if low is None or high is None:
+        return None
+    return low, high
+
+
+def _fields(doc: Any, keys: list, names: list[str]) -> tuple[tuple[str, Pos], ...]:
+    node = doc.node(keys)
+    return tuple((n, doc.pos([*keys, n])) for n in names if n in node)
+
+
+def _opt(node: Any, key: str) -> Any:
+    """An optional field as a plain Python value (ruamel hands out str and int subclasses)."""
+    value = node.get(key)
+    if value is None:
+        return None
+    return int(value) if isinstance(value, int) else str(value)
+
+
+def build_ranges(doc: Any) -> tuple[BitRange, ...]:
+    out = []
+    for i, r in enumerate(doc.root["ranges"]):
+        keys = ["ranges", i]
+        out.append(BitRange(str(r["name"]), int(r["first"]), int(r["last"]), str(r["owner"]),
+                            str(r["status"]), str(r["description"]),
+                            Where(doc.pos(keys), _fields(doc, keys, ["first", "last", "name"]))))
+    return tuple(out)
+
+
+def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implementer]:
+    out = []
+    for i, imp in enumerate(doc.root.get("implementers") or []):
+        if i not in valid:
+            continue
+        keys = ["implementers", i]
+        out.append(Implementer(str(imp["id"]), int(imp["code"]), str(imp["name"]), str(imp["macro"]),
+                               origin, Where(doc.pos(keys), _fields(doc, keys, list(imp)))))
+    return out
+
+
+def build_cpus(doc: Any, valid: set[int], origin: str,
+               implementers: dict[str, Implementer]) -> tuple[list[Cpu], list[Diagnostic]]:
+    out, diags = [], []
+    for i, cpu in enumerate(doc.root.get("cpus") or []):
+        if i not in valid:
+            continue
+        keys = ["cpus", i]
+        imp = implementers.get(str(cpu["implementer"]))
+        if imp is None:
+            diags.append(error(doc.pos([*keys, "implementer"]), "unknown-implementer",
+                               f"CPU '{cpu['id']}' names implementer '{cpu['implementer']}', "
+                               "which no cpus.yaml defines"))
+            continue
+        out.append(Cpu(str(cpu["id"]), imp, int(cpu["part"]), str(cpu["name"]), str(cpu["macro"]),
+                       _opt(cpu, "part_macro"), _opt(cpu, "note"), origin,
+                       Where(doc.pos(keys), _fields(doc, keys, list(cpu)))))
+    return out, diags
+
+
+def _build_affects(doc: Any, keys: list, item: Any,
+                   cpus: dict[str, Cpu]) -> Iterator[Affects | Diagnostic]:
+    cpu = cpus.get(str(item["cpu"]))
+    ok = True
+    if cpu is None:
+        known = ", ".join(sorted(cpus)) or "none"
+        yield error(doc.pos([*keys, "cpu"]), "unknown-cpu",
+                    f"unknown CPU '{item['cpu']}': not defined in cpus.yaml (known: {known})")
+        ok = False
+    bounds = parse_revisions(str(item["revisions"]))
+    if bounds is None:
+        yield error(doc.pos([*keys, "revisions"]), "revision-syntax",
+                    f"revisions '{item['revisions']}' must be 'all', 'rXpY' or 'rXpY..rXpY'")
+        ok = False
+    fixes = []
+    for j, fix in enumerate(item.get("revidr_fixes") or []):
+        rev = parse_revision(str(fix["revision"]))
+        fkeys = [*keys, "revidr_fixes", j]
+        if rev is None:
+            yield error(doc.pos([*fkeys, "revision"]), "revision-syntax",
+                        f"REVIDR fix revision '{fix['revision']}' must be 'rXpY'")
+            ok = False
+            continue
+        fixes.append(RevidrFix(rev, int(fix["mask"]),
+                               Where(doc.pos(fkeys), _fields(doc, fkeys, ["revision", "mask"]))))
+    if ok:
+        yield Affects(cpu, bounds[0], bounds[1], _opt(item, "part_mask"), tuple(fixes),
+                      tuple(str(x) for x in item.get("errata_ids") or ()),
+                      Where(doc.pos(keys), _fields(doc, keys, list(item))))
+
+
+def build_errata(doc: Any, valid: set[int], origin: str,
+                 cpus: dict[str, Cpu]) -> tuple[list[Erratum], list[Diagnostic]]:
+    out, diags = [], []
+    for i, e in enumerate(doc.root.get("errata") or []):
+        if i not in valid:
+            continue
+        keys = ["errata", i]
+        affects = []
+        for j, item in enumerate(e["affects"]):
+            for result in _build_affects(doc, [*keys, "affects", j], item, cpus):
+                (affects if isinstance(result, Affects) else diags).append(result)
+        if len(affects) != len(e["affects"]):
+            continue
+        retired = e.get("retired") or {}
+        out.append(Erratum(
+            name=str(e["name"]), bit=int(e["bit"]), vendor=str(e["vendor"]),
+            errata_ids=tuple(str(x) for x in e["errata_ids"]),
+            description=str(e["description"]), kconfig=tuple(str(k) for k in e["kconfig"]),
+            affects=tuple(affects), status=str(e["status"]),
+            retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
+            note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
+            origin=origin, where=Where(doc.pos(keys), _fields(doc, keys, list(e)))))
+    return out, diags

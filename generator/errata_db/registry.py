@@ -1,0 +1,194 @@
+"""The pipeline up to a checked model: read files -> parse -> schema -> build -> validate.
+
+Reading is the only side effect and sits at the edge (a directory, or git for `stability`);
+everything after works on in-memory files so that any source goes through the same checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import lock, schema, validate
+from .diagnostics import Diagnostic, Pos, error, warning
+from .load import Document, SourceFile, parse, read_dir_files
+from .model import (Erratum, LockLine, Overlay, Registry, Where, build_cpus, build_errata,
+                    build_implementers, build_ranges)
+
+UPSTREAM = "upstream"
+
+
+class EnvironmentProblem(Exception):
+    """The registry cannot be read at all (missing directory, not a registry): exit 2."""
+
+
+@dataclass(frozen=True)
+class RegistryFiles:
+    """One registry or overlay directory: display root and files keyed by relative name."""
+
+    root: str
+    files: tuple[SourceFile, ...]
+    overlay: bool = False
+
+    def rel(self, src: SourceFile) -> str:
+        return src.path[len(self.root) + 1:]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    registry: Registry | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def read_directory(path: Path, display: str, *, overlay: bool = False) -> RegistryFiles:
+    marker = "overlay.yaml" if overlay else "registry.yaml"
+    if not path.is_dir():
+        raise EnvironmentProblem(f"{display}: no such directory")
+    if not (path / marker).is_file():
+        what = "an overlay" if overlay else "a registry"
+        raise EnvironmentProblem(f"{display}: not {what} directory (it has no {marker})")
+    files, diags = read_dir_files(path, display)
+    if diags:
+        raise EnvironmentProblem("\n".join(f"{d.pos}: error: {d.message}" for d in diags))
+    return RegistryFiles(display, tuple(files), overlay)
+
+
+def _kind(rel: str, overlay: bool) -> str | None:
+    if rel.startswith("errata/"):
+        return "errata"
+    return {"registry.yaml": None if overlay else "registry", "cpus.yaml": "cpus",
+            "overlay.yaml": "overlay" if overlay else None}.get(rel)
+
+
+@dataclass
+class _Parsed:
+    origin_files: RegistryFiles
+    docs: dict[str, tuple[Document, set[tuple]]]
+    lock_text: SourceFile | None
+
+
+def _parse_tree(tree: RegistryFiles, diags: list[Diagnostic]) -> _Parsed:
+    docs: dict[str, tuple[Document, set[tuple]]] = {}
+    lock_src = None
+    for src in tree.files:
+        rel = tree.rel(src)
+        if rel == lock.LOCK_NAME:
+            lock_src = src
+            continue
+        kind = _kind(rel, tree.overlay)
+        if kind is None:
+            diags.append(warning(Pos(src.path), "unknown-file", "file is not part of the registry format; ignored"))
+            continue
+        doc, parse_diags = parse(src)
+        diags.extend(parse_diags)
+        if doc is None:
+            continue
+        schema_diags, broken = schema.check(doc, kind)
+        diags.extend(schema_diags)
+        docs[rel] = (doc, broken)
+    return _Parsed(tree, docs, lock_src)
+
+
+def _valid_items(broken: set[tuple], section: str, doc: Document) -> set[int]:
+    if (section,) in broken or () in broken:
+        return set()
+    items = doc.root.get(section) or []
+    if not isinstance(items, list):
+        return set()
+    return {i for i in range(len(items)) if (section, i) not in broken}
+
+
+def _overlay_of(parsed: _Parsed, diags: list[Diagnostic]) -> Overlay | None:
+    entry = parsed.docs.get("overlay.yaml")
+    if entry is None or entry[1]:
+        return None
+    doc = entry[0]
+    r = doc.root
+    return Overlay(str(r["owner"]), str(r["range"]), r.get("first"), r.get("last"),
+                   parsed.origin_files.root, Where(doc.pos([]), (("range", doc.pos(["range"])),
+                                                                  ("first", doc.pos(["first"])),
+                                                                  ("owner", doc.pos(["owner"])))))
+
+
+def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) -> LoadResult:
+    """Parse, check and model an upstream registry and its overlays; never raises for bad input."""
+    diags: list[Diagnostic] = []
+    trees = [_parse_tree(t, diags) for t in (upstream, *overlays)]
+    head = trees[0].docs.get("registry.yaml")
+    if head is None:
+        if not any(d.pos.path.endswith("registry.yaml") for d in diags):
+            diags.append(error(Pos(f"{upstream.root}/registry.yaml"), "file-missing",
+                               "registry.yaml is missing"))
+        return LoadResult(None, tuple(sorted(set(diags))))
+
+    overlay_models = []
+    origins = []
+    for parsed in trees:
+        if parsed.origin_files.overlay:
+            ov = _overlay_of(parsed, diags)
+            if ov is None:
+                continue
+            overlay_models.append(ov)
+            origins.append((ov.owner, parsed))
+        else:
+            origins.append((UPSTREAM, parsed))
+
+    implementers = []
+    for origin, parsed in origins:
+        if "cpus.yaml" in parsed.docs:
+            doc, broken = parsed.docs["cpus.yaml"]
+            implementers += build_implementers(doc, _valid_items(broken, "implementers", doc), origin)
+    imp_by_id = {i.id: i for i in reversed(implementers)}
+    cpus = []
+    for origin, parsed in origins:
+        if "cpus.yaml" in parsed.docs:
+            doc, broken = parsed.docs["cpus.yaml"]
+            built, cpu_diags = build_cpus(doc, _valid_items(broken, "cpus", doc), origin, imp_by_id)
+            cpus += built
+            diags += cpu_diags
+    cpu_by_id = {c.id: c for c in reversed(cpus)}
+    errata: list[Erratum] = []
+    lock_lines: list[LockLine] = []
+    lock_files = []
+    for origin, parsed in origins:
+        for rel, (doc, broken) in sorted(parsed.docs.items()):
+            if rel.startswith("errata/"):
+                built, e_diags = build_errata(doc, _valid_items(broken, "errata", doc), origin, cpu_by_id)
+                errata += built
+                diags += e_diags
+        lock_path = f"{parsed.origin_files.root}/{lock.LOCK_NAME}"
+        if parsed.lock_text is None:
+            lock_files.append((origin, lock_path, False))
+            continue
+        try:
+            text = parsed.lock_text.data.decode("utf-8")
+        except UnicodeDecodeError:
+            diags.append(error(Pos(lock_path, 1, 1), "lock-syntax", "bits.lock is not valid UTF-8"))
+            continue
+        lines, lock_diags = lock.parse(lock_path, text, origin)
+        lock_lines += lines
+        diags += lock_diags
+        lock_files.append((origin, lock_path, True))
+
+    doc, broken = head
+    if broken:
+        return LoadResult(None, tuple(sorted(set(diags))))
+    r = doc.root
+    registry = Registry(
+        format=int(r["format"]), hypercall_name=str(r["hypercall"]["name"]),
+        hypercall_description=str(r["hypercall"]["description"]),
+        registers=tuple(str(x) for x in r["bit_space"]["registers"]),
+        register_bits=int(r["bit_space"]["register_bits"]), ranges=build_ranges(doc),
+        implementers=tuple(implementers), cpus=tuple(cpus),
+        errata=tuple(sorted(errata, key=lambda e: (e.bit, e.name))),
+        overlays=tuple(overlay_models), lock=tuple(lock_lines),
+        lock_files=tuple(lock_files))
+    diags += validate.check(registry)
+    return LoadResult(registry, tuple(sorted(set(diags))))
+
+
+def load_registry(path: Path, overlays: tuple[Path, ...] = (), display: str | None = None) -> LoadResult:
+    """Read and check a registry directory and its overlays. Raises EnvironmentProblem only."""
+    upstream = read_directory(path, display or str(path))
+    trees = tuple(read_directory(p, str(p), overlay=True) for p in overlays)
+    return assemble(upstream, trees)

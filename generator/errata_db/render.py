@@ -1,0 +1,103 @@
+"""Render targets from a checked model. Pure: model in, {relative path: text} out."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+
+from .model import Registry
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output file: its template, where it goes, and the context its template needs."""
+
+    name: str
+    template: str
+    path: str
+    context: Callable[[Registry], dict[str, Any]]
+
+
+class RenderError(Exception):
+    """A template failed: a defect of the tool, reported without writing anything."""
+
+
+def include_guard(path: str) -> str:
+    """Kernel-style include guard from a header's path in the kernel tree."""
+    rel = path.split("linux/", 1)[-1]
+    rel = rel.removeprefix("arch/arm64/include/")
+    if rel.startswith("asm/"):
+        return "__" + re.sub(r"[^A-Za-z0-9]", "_", rel.removesuffix(".h")).upper() + "_H"
+    rel = rel.removeprefix("arch/")
+    return "__" + re.sub(r"[^A-Za-z0-9]", "_", rel.removesuffix(".h")).upper() + "_H"
+
+
+def c_comment(text: str) -> str:
+    """Text for a C comment. Validation refuses comment delimiters; this is the last guard."""
+    if "*/" in text or "/*" in text:
+        raise RenderError(f"text would break out of a C comment: {text!r}")
+    return text
+
+
+def c_block_comment(text: str, indent: str = "", width: int = 80) -> str:
+    """A C comment of text: on one line if it fits, else wrapped in kernel block style."""
+    text = " ".join(c_comment(text).split())
+    one = f"{indent}/* {text} */"
+    if len(one.expandtabs(8)) <= width:
+        return one
+    lines = textwrap.wrap(text, width - len(indent.expandtabs(8)) - 3, break_long_words=False,
+                          break_on_hyphens=False)
+    body = "".join(f"{indent} * {line}\n" for line in lines)
+    return f"{indent}/*\n{body}{indent} */"
+
+
+def c_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def hexa(value: int, width: int = 0) -> str:
+    return f"{value:#0{width + 2}x}" if width else f"{value:#x}"
+
+
+def rst_escape(text: str) -> str:
+    return re.sub(r"([\\`*_|])", r"\\\1", text)
+
+
+@lru_cache(maxsize=None)
+def environment(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters.update(c_comment=c_comment, c_block_comment=c_block_comment, c_string=c_string, hex=hexa, py=repr,
+                       rst=rst_escape, include_guard=include_guard)
+    return env
+
+
+def source_label(reg: Registry) -> str:
+    """What the banner says the output was generated from: never an absolute path."""
+    owners = "".join(f" + overlay '{o.owner}'" for o in reg.overlays)
+    return f"errata-db/{owners}"
+
+
+def render(reg: Registry, targets: dict[str, Target], templates: Path) -> dict[str, str]:
+    env = environment(templates)
+    out = {}
+    for target in targets.values():
+        context = {"registry": reg, "source": source_label(reg), "path": target.path,
+                   **target.context(reg)}
+        try:
+            out[target.path] = env.get_template(target.template).render(context)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"{target.template}: {exc}") from exc
+    return out

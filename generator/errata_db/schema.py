@@ -1,0 +1,62 @@
+"""JSON Schema validation of parsed documents, with errors placed on the offending YAML node."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from typing import Iterator
+
+import jsonschema
+
+from .diagnostics import Diagnostic, error
+from .load import Document
+from .resources import schema_dir
+
+SCHEMAS = ("registry", "cpus", "errata", "overlay")
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((schema_dir() / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Diagnostic]:
+    allowed = sorted(err.schema.get("properties", {}))
+    for key in err.instance:
+        if key in allowed:
+            continue
+        hint = difflib.get_close_matches(str(key), allowed, n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(allowed)}"
+        yield error(doc.pos([*err.absolute_path, key], key=True), "schema-unknown-key",
+                    f"unknown key '{key}'{suggestion}")
+
+
+def _where(err: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in err.absolute_path]
+    return ("'" + ".".join(parts) + "': ") if parts else ""
+
+
+def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
+    """Validate doc against the named schema; one diagnostic per problem, on its node.
+
+    Also returns the two-level paths (such as ('errata', 3)) that hold an error, so that the
+    model can be built from the entries that are valid and check those too.
+    """
+    diags: list[Diagnostic] = []
+    broken: set[tuple] = set()
+    for err in _validator(kind).iter_errors(doc.root):
+        broken.add(tuple(err.absolute_path)[:2])
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            diags.extend(_unknown_keys(doc, err))
+            continue
+        if err.validator == "required":
+            message = f"{_where(err)}{err.message}"
+        elif err.validator in ("if", "then", "else", "not"):
+            message = f"{_where(err)}'retired' is required exactly when status is 'retired'"
+        else:
+            message = f"{_where(err)}{err.message}"
+        diags.append(error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}", message))
+    return diags, broken

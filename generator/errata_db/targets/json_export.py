@@ -1,0 +1,51 @@
+"""Machine-readable export of the whole registry (format described in README.md)."""
+
+from __future__ import annotations
+
+import json
+
+from ..model import Registry
+from ..render import Target, source_label
+
+EXPORT_FORMAT = 1
+
+
+def export(reg: Registry) -> dict:
+    return {
+        "format": EXPORT_FORMAT,
+        "hypercall": {"name": reg.hypercall_name, "description": reg.hypercall_description},
+        "bit_space": {"registers": list(reg.registers), "register_bits": reg.register_bits},
+        "ranges": [{"name": r.name, "first": r.first, "last": r.last, "owner": r.owner,
+                    "status": r.status, "description": r.description} for r in reg.ranges],
+        "implementers": [{"id": i.id, "code": i.code, "name": i.name, "macro": i.macro,
+                          "origin": i.origin} for i in reg.implementers],
+        "cpus": [{"id": c.id, "implementer": c.implementer.id, "part": c.part, "model": c.model,
+                  "name": c.name, "macro": c.macro, "part_macro": c.part_macro,
+                  "origin": c.origin} for c in reg.cpus],
+        "errata": [{
+            "name": e.name, "bit": e.bit, "register": reg.registers[e.bit // reg.register_bits],
+            "register_bit": e.bit % reg.register_bits, "status": e.status,
+            "retired": ({"since": e.retired_since, "reason": e.retired_reason}
+                        if not e.active else None),
+            "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description,
+            "kconfig": list(e.kconfig), "note": e.note, "origin": e.origin,
+            "affects": [{
+                "cpu": a.cpu.id, "model": a.cpu.model, "revisions": a.revisions,
+                "rv_min": a.rv_min, "rv_max": a.rv_max, "part_mask": a.part_mask,
+                "errata_ids": list(a.errata_ids),
+                "revidr_fixes": [{"revision": f"r{f.revision[0]}p{f.revision[1]}", "rv": f.rv,
+                                  "mask": f.mask} for f in a.revidr_fixes],
+            } for a in e.affects],
+        } for e in reg.errata],
+    }
+
+
+def context(reg: Registry) -> dict:
+    # JSON has no comments: the SPDX line and the banner are fields of the document.
+    document = {"SPDX-License-Identifier": "GPL-2.0-only",
+                "$comment": f"Generated from {source_label(reg)} by errata-db, do not edit.",
+                **export(reg)}
+    return {"document": json.dumps(document, indent=2, sort_keys=True)}
+
+
+TARGET = Target("json", "errata.json.j2", "json/errata.json", context)

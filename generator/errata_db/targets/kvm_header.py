@@ -1,0 +1,44 @@
+"""KVM header: per-erratum MIDR range tables and the walker that fills R0-R3."""
+
+from __future__ import annotations
+
+from ..model import Affects, Cpu, Registry
+from ..render import Target
+
+FULL_PART_MASK = 0xFFF
+
+
+def midr_range(a: Affects) -> str:
+    """The kernel's own initialiser for the range, the narrowest form that fits."""
+    m = a.cpu.macro
+    (v0, r0), (v1, r1) = a.low, a.high
+    if a.all_revisions:
+        return f"MIDR_ALL_VERSIONS({m})"
+    if (v0, r0) == (v1, r1):
+        return f"MIDR_REV({m}, {v0}, {r0})"
+    if v0 == v1:
+        return f"MIDR_REV_RANGE({m}, {v0}, {r0}, {r1})"
+    return f"MIDR_RANGE({m}, {v0}, {r0}, {v1}, {r1})"
+
+
+def ident(name: str) -> str:
+    return "kvm_migrn_" + name.lower()
+
+
+def context(reg: Registry) -> dict:
+    active = [e for e in reg.errata if e.active]
+    cpus: dict[str, Cpu] = {}
+    for e in active:
+        for a in e.affects:
+            cpus.setdefault(a.cpu.macro, a.cpu)
+    return {
+        "errata": active,
+        "cpus": sorted(cpus.values(), key=lambda c: (c.implementer.code, c.part, c.macro)),
+        "midr_range": midr_range,
+        "ident": ident,
+        "full_part_mask": FULL_PART_MASK,
+        "guest_prefix": "MIGRN_SAFE_CAP_",
+    }
+
+
+TARGET = Target("kvm-header", "kvm_header.h.j2", "linux/arch/arm64/kvm/migrn_errata_table.h", context)

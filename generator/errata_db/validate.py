@@ -1,0 +1,342 @@
+"""Semantic rules over the model, as a table: rule name -> (check, severity).
+
+Each check is a generator of (position, message) pairs; the rule name goes into every
+diagnostic so that users can find the rule here and in the README.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Callable, Iterator
+
+from .diagnostics import Diagnostic, Pos, Severity
+from .lock import erratum_fingerprint
+from .model import Affects, Erratum, Registry, rev_str, rv
+
+Finding = tuple[Pos, str]
+Check = Callable[[Registry], Iterator[Finding]]
+
+C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+UPSTREAM = "upstream"
+PRIVATE_USE = "Private Use"
+
+
+def _first_seen(items, key) -> Iterator[tuple[object, object]]:
+    """Yield (later, first) for every item whose key an earlier item already had."""
+    seen: dict = {}
+    for item in items:
+        k = key(item)
+        if k in seen:
+            yield item, seen[k]
+        else:
+            seen[k] = item
+
+
+def duplicate_name(reg: Registry) -> Iterator[Finding]:
+    for e, first in _first_seen(reg.errata, lambda e: e.name):
+        yield e.where("name"), f"name '{e.name}' is already used by the erratum at {first.where('name')}"
+
+
+def duplicate_bit(reg: Registry) -> Iterator[Finding]:
+    for e, first in _first_seen(reg.errata, lambda e: e.bit):
+        yield (e.where("bit"), f"bit {e.bit} of '{e.name}' is already given to '{first.name}' "
+               f"at {first.where('bit')}; run `errata-db next-bit` for a free bit")
+
+
+def duplicate_erratum_id(reg: Registry) -> Iterator[Finding]:
+    owner: dict[tuple[str, str], Erratum] = {}
+    for e in reg.errata:
+        for eid in dict.fromkeys(e.errata_ids):
+            key = (e.vendor.lower(), eid)
+            first = owner.get(key)
+            if first is None:
+                owner[key] = e
+            elif first.name not in e.shares_ids_with:
+                yield (e.where("errata_ids"), f"{e.vendor} erratum id '{eid}' of '{e.name}' is already "
+                       f"listed by '{first.name}' at {first.where('errata_ids')}; if both cpucaps "
+                       "really work around it, name each other in shares_ids_with")
+        for dup, _ in _first_seen(e.errata_ids, lambda x: x):
+            yield e.where("errata_ids"), f"erratum id '{dup}' is listed twice in '{e.name}'"
+
+
+def shares_ids_with(reg: Registry) -> Iterator[Finding]:
+    by_name = {e.name: e for e in reg.errata}
+    for e in reg.errata:
+        for other in e.shares_ids_with:
+            peer = by_name.get(other)
+            if peer is None:
+                yield e.where("shares_ids_with"), f"shares_ids_with names unknown erratum '{other}'"
+            elif e.name not in peer.shares_ids_with:
+                yield (e.where("shares_ids_with"), f"'{e.name}' shares ids with '{other}', but "
+                       f"'{other}' does not list '{e.name}' in its shares_ids_with")
+            elif not set(e.errata_ids) & set(peer.errata_ids):
+                yield e.where("shares_ids_with"), f"'{e.name}' and '{other}' share no erratum id"
+
+
+def bit_space(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        if not 0 <= e.bit < reg.bit_count:
+            yield (e.where("bit"), f"bit {e.bit} of '{e.name}' is outside the bit space "
+                   f"0..{reg.bit_count - 1} ({len(reg.registers)} registers x {reg.register_bits} bits)")
+
+
+def _allowed_ranges(reg: Registry, e: Erratum) -> tuple[list, str]:
+    if e.origin == UPSTREAM:
+        return [r for r in reg.ranges if r.owner == UPSTREAM], "upstream errata"
+    ov = next((o for o in reg.overlays if o.owner == e.origin), None)
+    rng = [r for r in reg.ranges if ov is not None and r.name == ov.range and r.status == PRIVATE_USE]
+    return rng, f"overlay '{e.origin}'"
+
+
+def owner_range(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        if not 0 <= e.bit < reg.bit_count:
+            continue
+        allowed, who = _allowed_ranges(reg, e)
+        ov = next((o for o in reg.overlays if o.owner == e.origin), None)
+        if ov is not None and ov.first is not None:
+            ok = ov.first <= e.bit <= ov.last
+            span = f"{ov.first}..{ov.last}"
+        else:
+            ok = any(e.bit in r for r in allowed)
+            span = ", ".join(f"{r.name} {r.first}..{r.last}" for r in allowed) or "no range"
+        if not ok:
+            actual = reg.range_of(e.bit)
+            inside = f"in range '{actual.name}' ({actual.status})" if actual else "in no range"
+            yield e.where("bit"), f"bit {e.bit} of '{e.name}' is {inside}; {who} may only use {span}"
+
+
+def range_layout(reg: Registry) -> Iterator[Finding]:
+    for r in reg.ranges:
+        if r.first > r.last:
+            yield r.where("first"), f"range '{r.name}' starts at {r.first}, after its last bit {r.last}"
+        if r.last >= reg.bit_count:
+            yield r.where("last"), f"range '{r.name}' ends at {r.last}, outside the bit space 0..{reg.bit_count - 1}"
+    ordered = sorted(reg.ranges, key=lambda r: r.first)
+    for a, b in zip(ordered, ordered[1:]):
+        if b.first <= a.last:
+            yield b.where("first"), f"range '{b.name}' overlaps range '{a.name}' ({a.first}..{a.last})"
+    for r, first in _first_seen(reg.ranges, lambda r: r.name):
+        yield r.where("name"), f"range name '{r.name}' is already used at {first.where('name')}"
+
+
+def field_widths(reg: Registry) -> Iterator[Finding]:
+    for imp in reg.implementers:
+        if imp.code > 0xFF:
+            yield imp.where("code"), f"implementer code {imp.code:#x} of '{imp.id}' does not fit in 8 bits (max 0xff)"
+    for cpu in reg.cpus:
+        if cpu.part > 0xFFF:
+            yield cpu.where("part"), f"part number {cpu.part:#x} of '{cpu.id}' does not fit in 12 bits (max 0xfff)"
+    for e in reg.errata:
+        for a in e.affects:
+            for rev in dict.fromkeys((a.low, a.high, *(f.revision for f in a.revidr_fixes))):
+                for value, what in ((rev[0], "variant"), (rev[1], "revision")):
+                    if value > 0xF:
+                        yield (a.where("revisions"), f"{what} {value} in {rev_str(rev)} of '{e.name}' "
+                               "does not fit in 4 bits (max 15)")
+            if a.part_mask is not None and not 0 < a.part_mask <= 0xFFF:
+                yield a.where("part_mask"), f"part_mask {a.part_mask:#x} of '{e.name}' must be within 0x1..0xfff"
+
+
+def revision_order(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        for a in e.affects:
+            if rv(a.low) > rv(a.high):
+                yield (a.where("revisions"), f"lower bound {rev_str(a.low)} is above upper bound "
+                       f"{rev_str(a.high)} in '{e.name}'")
+
+
+def _overlaps(a: Affects, b: Affects) -> bool:
+    return (a.cpu.id == b.cpu.id and a.part_mask == b.part_mask
+            and a.rv_min <= b.rv_max and b.rv_min <= a.rv_max)
+
+
+def duplicate_range(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        key = lambda a: (a.cpu.id, a.low, a.high, a.part_mask)  # noqa: E731
+        for a, first in _first_seen(e.affects, key):
+            yield (a.where(), f"'{e.name}' lists {a.cpu.id} {a.revisions} twice "
+                   f"(first at {first.where()})")
+
+
+def overlapping_ranges(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        for i, a in enumerate(e.affects):
+            for b in e.affects[:i]:
+                if (a.cpu.id, a.low, a.high) == (b.cpu.id, b.low, b.high) or not _overlaps(a, b):
+                    continue
+                if not a.errata_ids or not b.errata_ids or set(a.errata_ids) & set(b.errata_ids):
+                    yield (a.where(), f"{a.cpu.id} {a.revisions} overlaps {b.revisions} (at {b.where()}) "
+                           f"in '{e.name}': merge them, or give each the errata_ids it comes from")
+
+
+def range_errata_ids(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        for a in e.affects:
+            for eid in a.errata_ids:
+                if eid not in e.errata_ids:
+                    yield a.where("errata_ids"), f"erratum id '{eid}' is not one of '{e.name}' errata_ids"
+
+
+def revidr_fixes(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        for a in e.affects:
+            for f in a.revidr_fixes:
+                if f.mask == 0:
+                    yield f.where("mask"), "REVIDR fix mask is 0: it would never apply"
+                elif f.mask > 0xFFFFFFFF:
+                    yield f.where("mask"), f"REVIDR fix mask {f.mask:#x} is wider than 32 bits"
+                if not a.rv_min <= f.rv <= a.rv_max:
+                    yield (f.where("revision"), f"REVIDR fix on {rev_str(f.revision)}, which "
+                           f"'{e.name}' does not affect on {a.cpu.id} ({a.revisions})")
+
+
+def c_identifiers(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        if not C_IDENT.fullmatch(e.name):
+            yield e.where("name"), f"name '{e.name}' is not a C identifier"
+        for k in e.kconfig:
+            if not C_IDENT.fullmatch(k):
+                yield e.where("kconfig"), f"Kconfig symbol '{k}' is not a C identifier"
+    for item, fields in ([(i, ("macro",)) for i in reg.implementers]
+                         + [(c, ("macro", "part_macro")) for c in reg.cpus]):
+        for f in fields:
+            value = getattr(item, f)
+            if value is not None and not C_IDENT.fullmatch(value):
+                yield item.where(f), f"{f} '{value}' is not a C identifier"
+
+
+_UNSAFE = re.compile(r"[^\x20-\x7e]|\*/|/\*|\\")
+
+
+def _texts(reg: Registry):
+    for e in reg.errata:
+        yield e.where("description"), "description", e.description
+        yield e.where("vendor"), "vendor", e.vendor
+        for eid in e.errata_ids:
+            yield e.where("errata_ids"), "erratum id", eid
+        for name, value in (("note", e.note), ("since", e.retired_since), ("reason", e.retired_reason)):
+            if value is not None:
+                yield e.where(name if name == "note" else "retired"), name, value
+    for c in reg.cpus:
+        yield c.where("name"), "CPU name", c.name
+        if c.note:
+            yield c.where("note"), "CPU note", c.note
+    for i in reg.implementers:
+        yield i.where("name"), "implementer name", i.name
+    for r in reg.ranges:
+        yield r.where(), "range description", r.description
+
+
+def safe_text(reg: Registry) -> Iterator[Finding]:
+    for pos, what, text in _texts(reg):
+        m = _UNSAFE.search(text)
+        if m:
+            shown = repr(m.group(0))
+            yield (pos, f"{what} contains {shown}: text goes into C comments and strings, so it "
+                   "must be printable ASCII without '/*', '*/' or backslashes")
+
+
+def duplicate_cpus(reg: Registry) -> Iterator[Finding]:
+    for c, first in _first_seen(reg.cpus, lambda c: c.id):
+        yield c.where("id"), f"CPU id '{c.id}' is already defined at {first.where('id')}"
+    for c, first in _first_seen(reg.cpus, lambda c: (c.implementer.code, c.part)):
+        yield c.where("part"), f"CPU '{c.id}' has the same implementer and part as '{first.id}' at {first.where('part')}"
+    for i, first in _first_seen(reg.implementers, lambda i: i.id):
+        yield i.where("id"), f"implementer id '{i.id}' is already defined at {first.where('id')}"
+    for i, first in _first_seen(reg.implementers, lambda i: i.code):
+        yield i.where("code"), f"implementer code {i.code:#x} is already used by '{first.id}' at {first.where('code')}"
+
+
+def unused_cpus(reg: Registry) -> Iterator[Finding]:
+    used = {a.cpu.id for e in reg.errata for a in e.affects}
+    for c in reg.cpus:
+        if c.id not in used and not c.note:
+            yield c.where(), f"CPU '{c.id}' is used by no erratum; remove it or add a note saying why it is kept"
+
+
+def overlay_rules(reg: Registry) -> Iterator[Finding]:
+    for ov in reg.overlays:
+        if ov.owner == UPSTREAM:
+            yield ov.where("owner"), "an overlay cannot be owned by 'upstream'"
+        rng = next((r for r in reg.ranges if r.name == ov.range), None)
+        if rng is None or rng.status != PRIVATE_USE:
+            private = ", ".join(r.name for r in reg.ranges if r.status == PRIVATE_USE) or "none"
+            yield ov.where("range"), f"overlay range '{ov.range}' is not a Private Use range (those are: {private})"
+        elif ov.first is not None and not (rng.first <= ov.first <= ov.last <= rng.last):
+            yield ov.where("first"), f"overlay bits {ov.first}..{ov.last} are not inside range '{rng.name}' ({rng.first}..{rng.last})"
+    claimed = [o for o in reg.overlays if o.first is not None]
+    for i, a in enumerate(claimed):
+        for b in claimed[:i]:
+            if a.first <= b.last and b.first <= a.last:
+                yield a.where("first"), f"overlay '{a.owner}' bits {a.first}..{a.last} clash with overlay '{b.owner}' ({b.root}/overlay.yaml, {b.first}..{b.last})"
+    for o, first in _first_seen(reg.overlays, lambda o: o.owner):
+        yield o.where("owner"), f"overlay owner '{o.owner}' is also the owner of {first.root}"
+    upstream_cpus = {c.id for c in reg.cpus if c.origin == UPSTREAM}
+    for c in reg.cpus:
+        if c.origin != UPSTREAM and c.id in upstream_cpus:
+            yield c.where("id"), f"overlay '{c.origin}' redefines upstream CPU '{c.id}'"
+
+
+def lock_agrees(reg: Registry) -> Iterator[Finding]:
+    for origin, path, exists in reg.lock_files:
+        if not exists:
+            yield Pos(path), f"{path} is missing: run `errata-db lock` to create it"
+    by_bit = {}
+    for line in reg.lock:
+        if line.bit in by_bit:
+            yield line.where(), f"bit {line.bit} appears twice in the lock (first at {by_bit[line.bit].where()})"
+        by_bit[line.bit] = line
+    errata_bits = {e.bit for e in reg.errata}
+    present = {o for o, _, exists in reg.lock_files if exists}
+    for e in reg.errata:
+        line = by_bit.get(e.bit)
+        if line is None:
+            if e.origin in present:
+                yield e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: run `errata-db lock`"
+            continue
+        if line.origin != e.origin:
+            yield e.where("bit"), f"bit {e.bit} is locked by '{line.origin}' ({line.where()}), not '{e.origin}'"
+        elif line.name != e.name or line.fingerprint != erratum_fingerprint(e):
+            yield (e.where("bit"), f"bit {e.bit} is locked to '{line.name}' (fingerprint {line.fingerprint}, "
+                   f"{line.where()}) but the registry gives it to '{e.name}' (fingerprint "
+                   f"{erratum_fingerprint(e)}): a bit never changes meaning; restore the name, vendor "
+                   "and errata_ids, or retire this bit and give the erratum a new one")
+        elif line.status == "retired" and e.active:
+            yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired in bits.lock and cannot become active again"
+        elif line.status == "active" and not e.active:
+            yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: run `errata-db lock`"
+    for line in reg.lock:
+        if line.bit not in errata_bits:
+            yield (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
+                   "restore the entry, with `status: retired` if it is gone")
+
+
+RULES: dict[str, tuple[Check, Severity]] = {
+    "duplicate-name": (duplicate_name, Severity.ERROR),
+    "duplicate-bit": (duplicate_bit, Severity.ERROR),
+    "duplicate-erratum-id": (duplicate_erratum_id, Severity.ERROR),
+    "shares-ids-with": (shares_ids_with, Severity.ERROR),
+    "bit-space": (bit_space, Severity.ERROR),
+    "owner-range": (owner_range, Severity.ERROR),
+    "range-layout": (range_layout, Severity.ERROR),
+    "field-width": (field_widths, Severity.ERROR),
+    "revision-order": (revision_order, Severity.ERROR),
+    "duplicate-range": (duplicate_range, Severity.ERROR),
+    "overlapping-ranges": (overlapping_ranges, Severity.ERROR),
+    "range-errata-ids": (range_errata_ids, Severity.ERROR),
+    "revidr-fix": (revidr_fixes, Severity.ERROR),
+    "c-identifier": (c_identifiers, Severity.ERROR),
+    "unsafe-text": (safe_text, Severity.ERROR),
+    "duplicate-cpu": (duplicate_cpus, Severity.ERROR),
+    "unused-cpu": (unused_cpus, Severity.WARNING),
+    "overlay": (overlay_rules, Severity.ERROR),
+    "lock": (lock_agrees, Severity.ERROR),
+}
+
+
+def check(reg: Registry) -> list[Diagnostic]:
+    return [Diagnostic(pos, severity, rule, message)
+            for rule, (fn, severity) in RULES.items()
+            for pos, message in fn(reg)]
