@@ -3,6 +3,7 @@ module and (through the differential tests) the KVM header can never disagree.""
 
 from __future__ import annotations
 
+import sys
 import types
 
 from .model import Registry
@@ -14,6 +15,9 @@ from .targets import TARGETS
 def lookup_module(reg: Registry) -> types.ModuleType:
     target = TARGETS["python-module"]
     source = render(reg, {target.name: target}, templates_dir())[target.path]
-    module = types.ModuleType("migrn_errata")
+    name = "errata_db._rendered_migrn_errata"
+    module = types.ModuleType(name)
+    # dataclasses look their module up in sys.modules while the class body runs.
+    sys.modules[name] = module
     exec(compile(source, target.path, "exec"), module.__dict__)  # noqa: S102 - our own template
     return module
