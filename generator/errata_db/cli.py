@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, lock
+from . import __version__, gitio, lock, stability
 from .diagnostics import FORMATTERS, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
@@ -227,9 +227,41 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles) -> RegistryFiles:
+    """The same registry directory at commit; one outside the repository counts as unchanged."""
+    path = Path(tree.root)
+    if not gitio.inside(root, path):
+        return tree
+    files = gitio.files_at(root, commit, path, f"{ref}:{tree.root}")
+    return RegistryFiles(f"{ref}:{tree.root}", files or (), tree.overlay)
+
+
 def cmd_stability(args: argparse.Namespace) -> int:
-    from .stability_cli import run
-    return run(args, _registry_dir(args), _trees)
+    upstream, overlays = _trees(args)
+    try:
+        root = gitio.repo_root(Path.cwd())
+        ref = args.against or gitio.default_base(root)
+        commit = gitio.resolve(root, ref)
+        old_trees = [_tree_at(root, commit, ref, t) for t in (upstream, *overlays)]
+    except gitio.GitProblem as exc:
+        raise UsageError(str(exc)) from exc
+    new = assemble(upstream, overlays)
+    _print_diags(new)
+    if new.registry is None:
+        print("errata-db: the working tree's registry cannot be loaded; fix it before comparing",
+              file=sys.stderr)
+        return EXIT_INVALID
+    if not old_trees[0].files:
+        print(f"errata-db: {upstream.root} does not exist at {ref}: every entry is new")
+        return EXIT_OK
+    old = assemble(old_trees[0], tuple(t for t in old_trees[1:] if t.files))
+    if old.registry is None:
+        _print_diags(old)
+        raise UsageError(f"the registry at {ref} cannot be loaded, so there is nothing to compare with")
+    changes = stability.compare(old.registry, new.registry)
+    sys.stdout.write(stability.FORMATS[args.format](changes, ref))
+    broken = stability.has_breaking(changes) or has_errors(new.diagnostics)
+    return EXIT_INVALID if broken else EXIT_OK
 
 
 # --- argument parsing ----------------------------------------------------------------------

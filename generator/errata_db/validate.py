@@ -81,7 +81,7 @@ def bit_space(reg: Registry) -> Iterator[Finding]:
                    f"0..{reg.bit_count - 1} ({len(reg.registers)} registers x {reg.register_bits} bits)")
 
 
-def _allowed_ranges(reg: Registry, e: Erratum) -> tuple[list, str]:
+def allowed_ranges(reg: Registry, e: Erratum) -> tuple[list, str]:
     if e.origin == UPSTREAM:
         return [r for r in reg.ranges if r.owner == UPSTREAM], "upstream errata"
     ov = next((o for o in reg.overlays if o.owner == e.origin), None)
@@ -93,7 +93,7 @@ def owner_range(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
         if not 0 <= e.bit < reg.bit_count:
             continue
-        allowed, who = _allowed_ranges(reg, e)
+        allowed, who = allowed_ranges(reg, e)
         ov = next((o for o in reg.overlays if o.owner == e.origin), None)
         if ov is not None and ov.first is not None:
             ok = ov.first <= e.bit <= ov.last
@@ -293,7 +293,11 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
         line = by_bit.get(e.bit)
         if line is None:
-            if e.origin in present:
+            moved = next((x for x in reg.lock if x.name == e.name and x.origin == e.origin), None)
+            if moved is not None:
+                yield (e.where("bit"), f"'{e.name}' is locked at bit {moved.bit} ({moved.where()}), "
+                       f"not {e.bit}: a bit never moves; put it back")
+            elif e.origin in present:
                 yield e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: run `errata-db lock`"
             continue
         if line.origin != e.origin:
@@ -307,8 +311,9 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired in bits.lock and cannot become active again"
         elif line.status == "active" and not e.active:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: run `errata-db lock`"
+    names = {(e.origin, e.name) for e in reg.errata}
     for line in reg.lock:
-        if line.bit not in errata_bits:
+        if line.bit not in errata_bits and (line.origin, line.name) not in names:
             yield (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
                    "restore the entry, with `status: retired` if it is gone")
 

@@ -1,0 +1,254 @@
+"""Classify every change between a registry at a git ref and now: breaking, needs review, safe.
+
+compare() is pure: two models in, a list of changes out. Each change says what changed, where
+(now and at the ref) and how to fix it. The rules, by level, are listed in README.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Iterator
+
+from .diagnostics import Pos
+from .lock import erratum_fingerprint
+from .model import Affects, Erratum, Registry, rev_str
+from .validate import allowed_ranges
+
+
+class Level(str, Enum):
+    BREAKING = "breaking"
+    REVIEW = "needs review"
+    SAFE = "safe"
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    level_rank: int
+    rule: str
+    message: str
+    now: Pos | None
+    then: Pos | None
+    fix: str
+    level: Level
+
+    def where(self) -> str:
+        return str(self.now or self.then)
+
+
+_RANK = {Level.BREAKING: 0, Level.REVIEW: 1, Level.SAFE: 2}
+
+
+def _change(level: Level, rule: str, message: str, now: Pos | None, then: Pos | None,
+            fix: str = "") -> Change:
+    return Change(_RANK[level], rule, message, now, then, fix, level)
+
+
+def _coverage(affects: tuple[Affects, ...]) -> dict[tuple, set[tuple[int, int, frozenset]]]:
+    """Per (CPU model, part mask): the set of (rv, REVIDR fixes on that rv) the entry matches."""
+    out: dict[tuple, set] = {}
+    for a in affects:
+        key = (a.cpu.implementer.code, a.cpu.part, a.part_mask, a.cpu.id)
+        for v in range(a.low[0], a.high[0] + 1):
+            lo = a.low[1] if v == a.low[0] else 0
+            hi = a.high[1] if v == a.high[0] else 15
+            for r in range(lo, hi + 1):
+                fixes = frozenset(f.mask for f in a.revidr_fixes if f.revision == (v, r))
+                out.setdefault(key, set()).add((v, r, fixes))
+    return out
+
+
+def _affects_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
+    old, new = _coverage(o.affects), _coverage(n.affects)
+    narrowed, widened, fixes_added = [], [], []
+    for key in sorted(set(old) | set(new), key=str):
+        before = {(v, r): f for v, r, f in old.get(key, ())}
+        after = {(v, r): f for v, r, f in new.get(key, ())}
+        cpu = key[3]
+        lost = sorted(set(before) - set(after))
+        gained = sorted(set(after) - set(before))
+        if lost:
+            narrowed.append(f"{cpu} no longer {rev_str(lost[0])}" + (f" (+{len(lost) - 1} more)" if len(lost) > 1 else ""))
+        if gained:
+            widened.append(f"{cpu} now {rev_str(gained[0])}" + (f" (+{len(gained) - 1} more)" if len(gained) > 1 else ""))
+        for rev in sorted(set(before) & set(after)):
+            if after[rev] - before[rev]:
+                fixes_added.append(f"{cpu} {rev_str(rev)}")
+    if narrowed:
+        yield _change(Level.REVIEW, "ranges-narrowed",
+                      f"'{n.name}' affects fewer CPUs: {'; '.join(narrowed)}", n.where("affects"),
+                      o.where("affects"), "check that the CPUs dropped really are not affected")
+    if fixes_added:
+        yield _change(Level.REVIEW, "revidr-fix-added",
+                      f"'{n.name}' gained REVIDR fixes on {', '.join(fixes_added)}", n.where("affects"),
+                      o.where("affects"), "check the REVIDR bit against the vendor's erratum notice")
+    if widened:
+        yield _change(Level.SAFE, "ranges-widened", f"'{n.name}' affects more CPUs: {'; '.join(widened)}",
+                      n.where("affects"), o.where("affects"))
+
+
+def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
+    old_by_name = {e.name: e for e in old.errata}
+    new_by_name = {e.name: e for e in new.errata}
+    new_by_bit = {e.bit: e for e in new.errata}
+    old_by_bit = {e.bit: e for e in old.errata}
+    old_lock = {line.bit: line for line in old.lock}
+    for o in old.errata:
+        n = new_by_name.get(o.name)
+        if n is None:
+            taker = new_by_bit.get(o.bit)
+            if taker is not None and taker.name not in old_by_name:
+                continue  # reported once, as a reused bit, below
+            yield _change(Level.BREAKING, "entry-removed",
+                          f"'{o.name}' (bit {o.bit}) was removed without a retired tombstone",
+                          None, o.where(), f"restore the entry with `status: retired` and a "
+                          "`retired:` block; a retired entry keeps its bit forever")
+            continue
+        if n.bit != o.bit:
+            yield _change(Level.BREAKING, "bit-moved", f"'{o.name}' moved from bit {o.bit} to bit {n.bit}",
+                          n.where("bit"), o.where("bit"), f"put it back at bit {o.bit}: a bit never moves")
+        if n.vendor != o.vendor or sorted(n.errata_ids) != sorted(o.errata_ids):
+            what = []
+            if n.vendor != o.vendor:
+                what.append(f"vendor '{o.vendor}' -> '{n.vendor}'")
+            if sorted(n.errata_ids) != sorted(o.errata_ids):
+                what.append(f"errata_ids {list(o.errata_ids)} -> {list(n.errata_ids)}")
+            yield _change(Level.BREAKING, "identity-changed",
+                          f"identity of '{o.name}' (bit {o.bit}) changed: {', '.join(what)}",
+                          n.where("errata_ids"), o.where("errata_ids"),
+                          "restore the identity; a different erratum needs a new entry at "
+                          "`errata-db next-bit`, and this one `status: retired`")
+        if o.active and not n.active:
+            yield _change(Level.REVIEW, "entry-retired", f"'{o.name}' (bit {o.bit}) was retired: "
+                          f"{n.retired_reason}", n.where("status"), o.where("status"),
+                          "check that no supported kernel still needs the workaround")
+        elif not o.active and n.active:
+            yield _change(Level.BREAKING, "entry-unretired", f"retired '{o.name}' (bit {o.bit}) was made active",
+                          n.where("status"), o.where("status"),
+                          "a retired bit stays retired: add a new entry at `errata-db next-bit`")
+        if n.bit == o.bit:
+            yield from _affects_changes(o, n)
+        for attr, label in (("description", "description"), ("kconfig", "Kconfig symbols"), ("note", "note")):
+            if getattr(o, attr) != getattr(n, attr):
+                yield _change(Level.SAFE, f"{attr}-changed", f"{label} of '{n.name}' changed",
+                              n.where(attr), o.where(attr))
+    for n in new.errata:
+        if n.name in old_by_name:
+            continue
+        prev = old_by_bit.get(n.bit) or old_lock.get(n.bit)
+        if prev is not None:
+            status = getattr(prev, "status", "active")
+            yield _change(Level.BREAKING, "bit-reused",
+                          f"bit {n.bit} was '{prev.name}' ({status}) at the base and is now given to '{n.name}'",
+                          n.where("bit"), prev.where("bit") if isinstance(prev, Erratum) else prev.where(),
+                          "give the new entry the bit `errata-db next-bit` prints; bits are never reused")
+        else:
+            yield _change(Level.SAFE, "entry-added", f"new entry '{n.name}' at never-used bit {n.bit}",
+                          n.where("bit"), None)
+    for n in new.errata:
+        allowed, who = allowed_ranges(new, n)
+        o = old_by_name.get(n.name)
+        if not any(n.bit in r for r in allowed) and (o is None or any(o.bit in r for r in allowed_ranges(old, o)[0])):
+            yield _change(Level.BREAKING, "owner-range",
+                          f"'{n.name}' (bit {n.bit}) is outside the ranges {who} may use",
+                          n.where("bit"), o.where("bit") if o else None,
+                          "keep bits and ranges as they were; ranges can grow, never shrink")
+
+
+def _lock_changes(old: Registry, new: Registry) -> Iterator[Change]:
+    new_lock = {(line.origin, line.bit): line for line in new.lock}
+    for line in old.lock:
+        now = new_lock.get((line.origin, line.bit))
+        if now is None:
+            yield _change(Level.BREAKING, "lock-line-deleted", f"lock line for bit {line.bit} ('{line.name}') was deleted",
+                          None, line.where(), "restore the line: bits.lock is append-only")
+        elif (now.name, now.fingerprint) != (line.name, line.fingerprint):
+            yield _change(Level.BREAKING, "lock-line-edited",
+                          f"lock line for bit {line.bit} changed from '{line.name}' {line.fingerprint} "
+                          f"to '{now.name}' {now.fingerprint}", now.where(), line.where(),
+                          "restore the line: a locked bit never changes meaning")
+        elif line.status == "retired" and now.status == "active":
+            yield _change(Level.BREAKING, "lock-line-edited", f"lock line for bit {line.bit} went from retired to active",
+                          now.where(), line.where(), "restore the line: a retired bit stays retired")
+
+
+def _cpu_changes(old: Registry, new: Registry) -> Iterator[Change]:
+    new_cpus = {c.id: c for c in new.cpus}
+    for c in old.cpus:
+        n = new_cpus.get(c.id)
+        if n is None:
+            continue
+        if (n.implementer.code, n.part) != (c.implementer.code, c.part):
+            yield _change(Level.BREAKING, "cpu-changed",
+                          f"CPU '{c.id}' changed from implementer {c.implementer.code:#x} part {c.part:#x} "
+                          f"to implementer {n.implementer.code:#x} part {n.part:#x}", n.where("part"),
+                          c.where("part"), "a CPU id always names the same silicon: add a new CPU instead")
+
+
+def compare(old: Registry, new: Registry) -> list[Change]:
+    return sorted(set([*_entry_changes(old, new), *_lock_changes(old, new), *_cpu_changes(old, new)]),
+                  key=lambda c: (c.level_rank, str(c.now or c.then), c.rule, c.message))
+
+
+def has_breaking(changes: list[Change]) -> bool:
+    return any(c.level is Level.BREAKING for c in changes)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def _summary(changes: list[Change], base: str) -> str:
+    counts = {lvl: sum(c.level is lvl for c in changes) for lvl in Level}
+    return (f"{counts[Level.BREAKING]} breaking, {counts[Level.REVIEW]} need review, "
+            f"{counts[Level.SAFE]} safe change(s) against {base}")
+
+
+def _text(changes: list[Change], base: str) -> str:
+    lines = []
+    for c in changes:
+        then = f" (was {c.then})" if c.then and c.now else ""
+        fix = f"; fix: {c.fix}" if c.fix and c.level is not Level.SAFE else ""
+        lines.append(f"{c.where()}: {c.level.value}: {c.message}{then}{fix} [{c.rule}]")
+    lines.append(_summary(changes, base))
+    return "\n".join(lines) + "\n"
+
+
+def _json(changes: list[Change], base: str) -> str:
+    rows = [{"level": c.level.value, "rule": c.rule, "message": c.message,
+             "now": str(c.now) if c.now else None, "then": str(c.then) if c.then else None,
+             "fix": c.fix or None} for c in changes]
+    return json.dumps({"base": base, "breaking": has_breaking(changes), "changes": rows}, indent=2) + "\n"
+
+
+def _github(changes: list[Change], base: str) -> str:
+    kind = {Level.BREAKING: "error", Level.REVIEW: "warning", Level.SAFE: "notice"}
+    lines = []
+    for c in changes:
+        pos = c.now or c.then
+        props = f"file={pos.path}" + (f",line={pos.line},col={pos.col}" if pos.line else "")
+        text = f"{c.level.value}: {c.message}" + (f". Fix: {c.fix}" if c.fix and c.level is not Level.SAFE else "")
+        lines.append(f"::{kind[c.level]} {props},title={c.rule}::{text}".replace("\n", "%0A"))
+    lines.append(_summary(changes, base))
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(changes: list[Change], base: str) -> str:
+    icon = {Level.BREAKING: "Breaking", Level.REVIEW: "Needs review", Level.SAFE: "Safe"}
+    out = [f"### errata-db stability against `{base}`", "", _summary(changes, base) + ".", ""]
+    for lvl in Level:
+        rows = [c for c in changes if c.level is lvl]
+        if not rows:
+            continue
+        out += [f"#### {icon[lvl]} ({len(rows)})", "", "| Where | Change | Fix |", "|---|---|---|"]
+        for c in rows:
+            where = f"`{c.where()}`"
+            msg = c.message.replace("|", "\\|")
+            out.append(f"| {where} | {msg} (`{c.rule}`) | {c.fix.replace('|', chr(92) + '|') if lvl is not Level.SAFE else ''} |")
+        out.append("")
+    if not changes:
+        out.append("No bit moved, vanished, changed meaning or was reused.")
+    return "\n".join(out).rstrip() + "\n"
+
+
+FORMATS = {"text": _text, "json": _json, "github": _github, "markdown": _markdown}
