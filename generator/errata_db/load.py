@@ -9,6 +9,7 @@ reported, all of them, rather than silently keeping the last.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -24,6 +25,7 @@ from ruamel.yaml.events import (
     NodeEvent,
     ScalarEvent,
 )
+from ruamel.yaml.reader import ReaderError
 
 from .diagnostics import Diagnostic, Pos, error
 
@@ -32,6 +34,10 @@ MAX_DEPTH = 32
 MAX_EVENTS = 200_000
 
 PathKey = Sequence[Any]
+
+# A double-quoted "\ud800" escape makes a lone UTF-16 surrogate: not a character, and a str
+# that cannot be encoded (hashing or printing it later would raise).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,12 @@ def _offset_pos(path: str, data: bytes, offset: int) -> Pos:
     return Pos(path, line, col)
 
 
+def _text_pos(path: str, text: str, index: int) -> Pos:
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Pos(path, line, col)
+
+
 def _scan_events(path: str, text: str) -> Iterator[Diagnostic]:
     """Check the event stream for constructs we refuse, before anything is built from it."""
     frames: list[dict | None] = []
@@ -119,6 +131,13 @@ def _scan_events(path: str, text: str) -> Iterator[Diagnostic]:
         if tag is not None and str(tag) not in ("None", ""):
             yield error(where, "yaml-tag", f"explicit YAML tag '{tag}' refused")
             return
+        if isinstance(event, ScalarEvent):
+            bad = _SURROGATE.search(event.value)
+            if bad is not None:
+                yield error(where, "file-encoding",
+                            f"escape for U+{ord(bad.group(0)):04X} (a lone UTF-16 surrogate) refused: "
+                            "it is not a character")
+                return
         parent = frames[-1] if frames else None
         if parent is not None:
             is_key = parent["expect_key"]
@@ -160,6 +179,12 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         yaml = YAML(typ="rt")
         yaml.allow_duplicate_keys = True
         root = yaml.load(text)
+    except ReaderError as exc:
+        # Control characters YAML forbids; the reader names the offset, not the line.
+        what = (f"character #x{exc.character:04x}" if isinstance(exc.character, int)
+                else "character")
+        return None, [error(_text_pos(path, text, exc.position), "yaml-syntax",
+                            f"YAML syntax error: unacceptable {what}: {exc.reason}")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"

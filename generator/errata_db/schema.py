@@ -20,7 +20,11 @@ SCHEMAS = ("registry", "cpus", "errata", "overlay")
 def _validator(kind: str) -> jsonschema.protocols.Validator:
     schema = json.loads((schema_dir() / f"{kind}.schema.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    # JSON Schema counts 3.0 as an integer; the registry wants integer literals, and the model
+    # would carry a float (or worse, its text) into bit, part_mask and mask arithmetic.
+    strict = jsonschema.validators.extend(cls, type_checker=cls.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)))
+    return strict(schema)
 
 
 def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Diagnostic]:

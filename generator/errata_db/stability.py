@@ -60,6 +60,8 @@ def _coverage(affects: tuple[Affects, ...]) -> dict[tuple, set[tuple[int, int, f
 
 
 def _affects_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
+    if o.affects == n.affects:
+        return
     old, new = _coverage(o.affects), _coverage(n.affects)
     narrowed, widened, fixes_added = [], [], []
     for key in sorted(set(old) | set(new), key=str):

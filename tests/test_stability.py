@@ -1,0 +1,323 @@
+"""stability: every rule as a previous/current pair in a real git repository, and a mutation
+sweep over the bundled registry."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REGISTRY, run_cli
+from errata_db.model import ALL_REVISIONS, Erratum
+from errata_db.registry import load_registry
+from errata_db.stability import Level, compare
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository whose first commit holds a copy of the bundled registry."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copytree(REGISTRY, root / "errata-db")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base", "--allow-empty")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "registry")
+    return root
+
+
+def commit(repo: Path, message: str = "change") -> None:
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+
+
+def edit(repo: Path, rel: str, old: str, new: str, count: int = 1) -> None:
+    path = repo / "errata-db" / rel
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, count))
+
+
+def stability(repo: Path, *extra: str) -> tuple[int, list[tuple[str, str]], dict]:
+    result = run_cli("stability", "--against", "HEAD", "--format", "json", *extra, cwd=repo)
+    doc = json.loads(result.out) if result.out.strip() else {"changes": []}
+    return result.code, [(c["level"], c["rule"]) for c in doc["changes"]], doc
+
+
+ENTRY_1 = """  - name: WORKAROUND_DEVICE_LOAD_ACQUIRE
+    bit: 1
+"""
+NEW_ENTRY = """  - name: WORKAROUND_NEW_ONE
+    bit: {bit}
+    vendor: ARM
+    errata_ids: ["9999999"]
+    description: A new erratum.
+    kconfig: [ARM64_ERRATUM_9999999]
+    affects:
+      - cpu: cortex-a53
+        revisions: r0p0
+    status: active
+"""
+RETIRED = """    status: retired
+    retired:
+      since: v6.20
+      reason: The last affected part was never shipped.
+"""
+
+
+def _retire_bit_32(repo: Path) -> None:
+    path = repo / "errata-db" / "errata" / "ampere.yaml"
+    text = path.read_text()
+    assert text.rstrip().endswith("status: active")
+    path.write_text(text.rstrip()[: -len("    status: active")] + RETIRED)
+
+
+# --- breaking -------------------------------------------------------------------------------
+
+
+def test_moving_a_bit_is_breaking_and_names_both_places(repo):
+    edit(repo, "errata/arm.yaml", ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40"))
+    code, changes, doc = stability(repo)
+    assert code == 1
+    assert ("breaking", "bit-moved") in changes
+    moved = next(c for c in doc["changes"] if c["rule"] == "bit-moved")
+    assert moved["now"].startswith("errata-db/errata/arm.yaml:") and moved["then"].startswith("HEAD:errata-db/errata/arm.yaml:")
+    assert "put it back at bit 1" in moved["fix"]
+
+
+def test_removing_an_entry_without_a_tombstone_is_breaking(repo):
+    path = repo / "errata-db" / "errata" / "ampere.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("  - name: WORKAROUND_AMPERE_AC03_CPU_38")])
+    code, changes, doc = stability(repo)
+    assert code == 1 and ("breaking", "entry-removed") in changes
+    assert "status: retired" in next(c["fix"] for c in doc["changes"] if c["rule"] == "entry-removed")
+
+
+def test_giving_an_active_bit_a_new_name_is_breaking(repo):
+    edit(repo, "errata/arm.yaml", "name: WORKAROUND_DEVICE_LOAD_ACQUIRE", "name: WORKAROUND_SOMETHING_ELSE")
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "bit-reused") in changes
+
+
+def test_reusing_a_retired_bit_is_breaking(repo):
+    _retire_bit_32(repo)
+    assert run_cli("lock", cwd=repo).code == 0
+    commit(repo, "retire 32")
+    path = repo / "errata-db" / "errata" / "arm.yaml"
+    path.write_text(path.read_text() + NEW_ENTRY.format(bit=32))
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "bit-reused") in changes
+
+
+def test_changing_an_erratum_id_is_breaking(repo):
+    edit(repo, "errata/arm.yaml", 'errata_ids: ["832075"]', 'errata_ids: ["832076"]')
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "identity-changed") in changes
+
+
+def test_changing_the_vendor_is_breaking(repo):
+    edit(repo, "errata/nvidia.yaml", "vendor: NVIDIA", "vendor: Nvidia Corp")
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "identity-changed") in changes
+
+
+def test_shrinking_the_owner_range_under_an_entry_is_breaking(repo):
+    edit(repo, "registry.yaml", "    first: 0\n    last: 191\n", "    first: 0\n    last: 20\n")
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "owner-range") in changes
+
+
+def test_editing_a_lock_line_is_breaking(repo):
+    path = repo / "errata-db" / "bits.lock"
+    lines = path.read_text().splitlines(keepends=True)
+    idx = next(i for i, line in enumerate(lines) if line.startswith("5 "))
+    fields = lines[idx].split()
+    lines[idx] = lines[idx].replace(fields[2], "0" * 16)
+    path.write_text("".join(lines))
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "lock-line-edited") in changes
+
+
+def test_deleting_a_lock_line_is_breaking(repo):
+    path = repo / "errata-db" / "bits.lock"
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                            if not line.startswith("7 ")))
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "lock-line-deleted") in changes
+
+
+def test_changing_a_cpus_part_number_is_breaking(repo):
+    edit(repo, "cpus.yaml", "part: 0xd03", "part: 0xd02")
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "cpu-changed") in changes
+
+
+def test_making_a_retired_entry_active_again_is_breaking(repo):
+    _retire_bit_32(repo)
+    assert run_cli("lock", cwd=repo).code == 0
+    commit(repo, "retire 32")
+    path = repo / "errata-db" / "errata" / "ampere.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("    status: retired")] + "    status: active\n")
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "entry-unretired") in changes
+
+
+# --- needs review --------------------------------------------------------------------------
+
+
+def test_narrowing_a_range_needs_review_but_passes(repo):
+    edit(repo, "errata/arm.yaml", "revisions: r0p0..r1p2", "revisions: r0p0..r1p1")
+    code, changes, _ = stability(repo)
+    assert code == 0 and ("needs review", "ranges-narrowed") in changes
+
+
+def test_adding_a_revidr_fix_needs_review(repo):
+    edit(repo, "errata/arm.yaml", "        revisions: r0p0..r1p2\n",
+         "        revisions: r0p0..r1p2\n        revidr_fixes:\n          - revision: r1p2\n            mask: 0x1\n")
+    code, changes, _ = stability(repo)
+    assert code == 0 and ("needs review", "revidr-fix-added") in changes
+
+
+def test_retiring_an_entry_needs_review(repo):
+    _retire_bit_32(repo)
+    assert run_cli("lock", cwd=repo).code == 0
+    code, changes, _ = stability(repo)
+    assert code == 0 and changes == [("needs review", "entry-retired")]
+
+
+# --- safe ---------------------------------------------------------------------------------
+
+
+def test_a_new_entry_at_next_bit_is_safe(repo):
+    bit = int(run_cli("next-bit", cwd=repo).out)
+    path = repo / "errata-db" / "errata" / "arm.yaml"
+    path.write_text(path.read_text() + NEW_ENTRY.format(bit=bit))
+    assert run_cli("lock", cwd=repo).code == 0
+    code, changes, _ = stability(repo)
+    assert code == 0 and changes == [("safe", "entry-added")]
+
+
+def test_widening_a_range_is_safe(repo):
+    edit(repo, "errata/arm.yaml", "revisions: r0p0..r1p2", "revisions: r0p0..r2p2")
+    code, changes, _ = stability(repo)
+    assert code == 0 and changes == [("safe", "ranges-widened")]
+
+
+def test_description_and_kconfig_edits_are_safe(repo):
+    edit(repo, "errata/arm.yaml", "Cortex-A57 may deadlock", "Cortex-A57 can deadlock")
+    edit(repo, "errata/arm.yaml", "kconfig: [ARM64_ERRATUM_832075]", "kconfig: [ARM64_ERRATUM_832075, ARM64_X]")
+    code, changes, _ = stability(repo)
+    assert code == 0 and sorted(changes) == [("safe", "description-changed"), ("safe", "kconfig-changed")]
+
+
+def test_an_unchanged_tree_reports_nothing(repo):
+    code, changes, _ = stability(repo)
+    assert (code, changes) == (0, [])
+
+
+# --- refs and formats -----------------------------------------------------------------------
+
+
+def test_an_unknown_ref_exits_2_with_an_explanation(repo):
+    result = run_cli("stability", "--against", "no-such-ref", cwd=repo)
+    assert result.code == 2 and "unknown git ref 'no-such-ref'" in result.err
+
+
+def test_a_shallow_clone_missing_the_ref_says_so(repo, tmp_path):
+    commit_count = 3
+    for i in range(commit_count):
+        edit(repo, "errata/arm.yaml", "Cortex-A57 may", f"Cortex-A57 may{i}")
+        commit(repo, f"c{i}")
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    base = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    result = run_cli("stability", "--against", base, cwd=clone)
+    assert result.code == 2 and "shallow clone" in result.err and "--unshallow" in result.err
+
+
+def test_default_base_is_the_merge_base_with_main(repo):
+    git(repo, "checkout", "-q", "-b", "topic")
+    edit(repo, "errata/arm.yaml", ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40"))
+    commit(repo)
+    result = run_cli("stability", cwd=repo)
+    assert result.code == 1 and "moved from bit 1 to bit 40" in result.out
+
+
+@pytest.mark.parametrize("fmt, marker", [("text", "breaking: 'WORKAROUND_DEVICE_LOAD_ACQUIRE' moved"),
+                                         ("github", "::error file=errata-db/errata/arm.yaml,line="),
+                                         ("markdown", "#### Breaking (1)")])
+def test_output_formats(repo, fmt, marker):
+    edit(repo, "errata/arm.yaml", ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40"))
+    result = run_cli("stability", "--against", "HEAD", "--format", fmt, cwd=repo)
+    assert result.code == 1 and marker in result.out
+
+
+# --- mutation sweep over the bundled registry ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    result = load_registry(REGISTRY, display="errata-db")
+    assert result.registry is not None
+    return result.registry
+
+
+def _with(reg, errata):
+    return dataclasses.replace(reg, errata=tuple(sorted(errata, key=lambda e: e.bit)))
+
+
+def _mutations(reg):
+    """(description, old registry, new registry, should break) for every entry."""
+    errata = list(reg.errata)
+    free = max(e.bit for e in errata) + 1
+    for i, e in enumerate(errata):
+        rest = errata[:i] + errata[i + 1:]
+        other = errata[(i + 1) % len(errata)]
+        yield f"move {e.name}", reg, _with(reg, rest + [dataclasses.replace(e, bit=free)]), True
+        swapped = [dataclasses.replace(x, bit=other.bit if x is e else e.bit) if x in (e, other) else x
+                   for x in errata]
+        yield f"swap {e.name}/{other.name}", reg, _with(reg, swapped), True
+        yield f"delete {e.name}", reg, _with(reg, rest), True
+        yield f"rename {e.name}", reg, _with(reg, rest + [dataclasses.replace(e, name=e.name + "_X")]), True
+        changed_id = dataclasses.replace(e, errata_ids=(*e.errata_ids[:-1], e.errata_ids[-1] + "0"))
+        yield f"change id {e.name}", reg, _with(reg, rest + [changed_id]), True
+        retired = _with(reg, rest + [dataclasses.replace(e, status="retired", retired_since="v7",
+                                                        retired_reason="gone")])
+        reuse = dataclasses.replace(e, name="WORKAROUND_REUSED", errata_ids=("1",))
+        yield f"reuse retired bit {e.bit}", retired, _with(reg, list(retired.errata) + [reuse]), True
+        new = dataclasses.replace(e, name="WORKAROUND_BRAND_NEW", bit=free, errata_ids=("777",))
+        yield f"add at next-bit after {e.name}", reg, _with(reg, errata + [new]), False
+        a = e.affects[0]
+        if (a.low, a.high) != ALL_REVISIONS:
+            wider = dataclasses.replace(a, low=(0, 0), high=(15, 15))
+        else:
+            wider = dataclasses.replace(a, cpu=next(c for c in reg.cpus if c.id != a.cpu.id))
+        widened = dataclasses.replace(e, affects=(wider, *e.affects[1:]) if wider.cpu == a.cpu
+                                      else (*e.affects, wider))
+        yield f"widen {e.name}", reg, _with(reg, rest + [widened]), False
+        yield (f"describe {e.name}", reg,
+               _with(reg, rest + [dataclasses.replace(e, description=e.description + " More.")]), False)
+
+
+def test_mutation_sweep_catches_every_breaking_change_and_flags_no_safe_one(bundled):
+    mutations = list(_mutations(bundled))
+    failures = []
+    for label, old, new, should_break in mutations:
+        changes = compare(old, new)
+        if any(c.level is Level.BREAKING for c in changes) != should_break:
+            failures.append((label, [(c.level.value, c.rule) for c in changes]))
+    breaking = sum(1 for *_, should_break in mutations if should_break)
+    print(f"mutation sweep: {len(mutations)} mutations, {breaking} breaking, "
+          f"{len(failures)} misclassified")
+    assert failures == []
+    assert breaking == 6 * len(bundled.errata) and len(mutations) == 9 * len(bundled.errata)
