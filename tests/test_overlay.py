@@ -1,0 +1,140 @@
+"""Downstream overlays: their own range, their own lock, no shadowing, clashes named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+ACME = FIXTURES / "overlays" / "acme"
+
+
+@pytest.fixture
+def acme(tmp_path: Path) -> Path:
+    dest = tmp_path / "acme"
+    shutil.copytree(ACME, dest)
+    return dest
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_overlay_is_valid_and_its_errata_join_the_registry():
+    result = run_cli("validate", "--overlay", str(ACME))
+    assert result.code == 0, result.err
+    assert "34 errata" in result.out
+
+
+def test_generated_output_includes_overlay_entries(tmp_path):
+    assert run_cli("generate", "--out", str(tmp_path), "--overlay", str(ACME)).code == 0
+    header = (tmp_path / "linux/arch/arm64/include/asm/migrn_errata.h").read_text()
+    assert "#define MIGRN_SAFE_CAP_WORKAROUND_ACME_42\t" in header
+    assert "overlay 'acme'" in header
+    kvm = (tmp_path / "linux/arch/arm64/kvm/migrn_errata_table.h").read_text()
+    assert "#define MIDR_ACME_ROADRUNNER MIDR_CPU_MODEL(0xac, 0x1)" in kvm
+
+
+def test_lookup_finds_an_overlay_erratum_in_r3():
+    result = run_cli("lookup", "--midr", "0xac1f0012", "--overlay", str(ACME))
+    assert result.code == 0 and "bit 192  R3  WORKAROUND_ACME_42" in result.out
+
+
+def test_next_bit_in_an_overlay_starts_at_its_own_range():
+    assert run_cli("next-bit", "--overlay", str(ACME)).out.strip() == "193"
+    assert run_cli("next-bit").out.strip() == "33"
+
+
+def test_overlay_bit_in_the_upstream_range_is_refused(acme):
+    _edit(acme / "errata/acme.yaml", "bit: 192", "bit: 100")
+    result = run_cli("validate", "--overlay", str(acme))
+    assert result.code == 1
+    assert ("acme/errata/acme.yaml:4:10: error: bit 100 of 'WORKAROUND_ACME_42' is in range "
+            "'upstream' (Expert Review); overlay 'acme' may only use 192..199 [owner-range]") in result.err
+
+
+def test_overlay_range_must_be_private_use(acme):
+    _edit(acme / "overlay.yaml", "range: private", "range: upstream")
+    result = run_cli("validate", "--overlay", str(acme))
+    assert result.code == 1
+    assert "overlay range 'upstream' is not a Private Use range (those are: private) [overlay]" in result.err
+
+
+def test_overlay_cannot_shadow_an_upstream_name(acme):
+    _edit(acme / "errata/acme.yaml", "name: WORKAROUND_ACME_42", "name: WORKAROUND_843419")
+    result = run_cli("validate", "--overlay", str(acme))
+    assert result.code == 1
+    assert "name 'WORKAROUND_843419' is already used by the erratum at errata-db/errata/arm.yaml:" in result.err
+
+
+def test_overlay_cannot_redefine_an_upstream_cpu(acme):
+    _edit(acme / "cpus.yaml", "id: acme-roadrunner", "id: cortex-a53")
+    result = run_cli("validate", "--overlay", str(acme))
+    assert result.code == 1 and "redefines upstream CPU 'cortex-a53'" in result.err
+
+
+OTHER_OVERLAY = """\
+format: 1
+owner: other
+range: private
+first: {first}
+last: 207
+"""
+OTHER_ERRATA = """\
+errata:
+  - name: WORKAROUND_OTHER_1
+    bit: {bit}
+    vendor: Other
+    errata_ids: ["1"]
+    description: Another distro's erratum, on an upstream CPU.
+    kconfig: []
+    affects:
+      - cpu: cortex-a53
+        revisions: r0p0
+    status: active
+"""
+
+
+def _other(tmp_path: Path, first: int, bit: int) -> Path:
+    other = tmp_path / "other"
+    (other / "errata").mkdir(parents=True, exist_ok=True)
+    (other / "overlay.yaml").write_text(OTHER_OVERLAY.format(first=first))
+    (other / "errata" / "other.yaml").write_text(OTHER_ERRATA.format(bit=bit))
+    (other / "bits.lock").write_text(f"{bit} active {'0' * 16} WORKAROUND_OTHER_1\n")
+    return other
+
+
+def test_two_overlays_used_together_may_coexist(acme, tmp_path):
+    other = _other(tmp_path, 200, 200)
+    (other / "bits.lock").unlink()
+    assert run_cli("lock", "--overlay", str(acme), "--overlay", str(other)).code == 0
+    assert run_cli("validate", "--overlay", str(acme), "--overlay", str(other)).code == 0
+
+
+def test_two_overlays_on_the_same_bits_clash_and_both_places_are_named(acme, tmp_path):
+    other = _other(tmp_path, 199, 192)
+    result = run_cli("validate", "--overlay", str(acme), "--overlay", str(other))
+    assert result.code == 1
+    assert (f"{other}/overlay.yaml:4:8: error: overlay 'other' bits 199..207 clash with overlay "
+            f"'acme' ({acme}/overlay.yaml, 192..199) [overlay]") in result.err
+    assert (f"{other}/errata/other.yaml:3:10: error: bit 192 of 'WORKAROUND_OTHER_1' is already "
+            f"given to 'WORKAROUND_ACME_42' at {acme}/errata/acme.yaml:4:10") in result.err
+
+
+def test_an_overlay_has_its_own_lock(acme):
+    (acme / "bits.lock").unlink()
+    result = run_cli("validate", "--overlay", str(acme))
+    assert result.code == 1 and f"{acme}/bits.lock is missing: run `errata-db lock`" in result.err
+    assert run_cli("lock", "--overlay", str(acme)).code == 0
+    assert "WORKAROUND_ACME_42" in (acme / "bits.lock").read_text()
+    assert run_cli("validate", "--overlay", str(acme)).code == 0
+
+
+def test_missing_overlay_directory_is_a_usage_error(tmp_path):
+    result = run_cli("validate", "--overlay", str(tmp_path / "nope"))
+    assert result.code == 2 and "no such directory" in result.err
