@@ -247,9 +247,9 @@ def cmd_stability(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     new = assemble(upstream, overlays)
     _print_diags(new)
-    if new.registry is None:
-        print("errata-db: the working tree's registry cannot be loaded; fix it before comparing",
-              file=sys.stderr)
+    if new.registry is None or not new.registry.complete:
+        print("errata-db: entries of the working tree's registry cannot be read; fix them "
+              "before comparing", file=sys.stderr)
         return EXIT_INVALID
     if not old_trees[0].files:
         print(f"errata-db: {upstream.root} does not exist at {ref}: every entry is new")

@@ -210,6 +210,10 @@ def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Dia
         candidates.append(lock)
     for path in candidates:
         rel = f"{display}/{path.relative_to(root).as_posix()}"
+        if path.exists() and not path.is_file():
+            # A directory, FIFO or device (a link to /dev/zero, say) would fail, block or never end.
+            diags.append(error(Pos(rel), "file-unreadable", "cannot read file: not a regular file"))
+            continue
         try:
             files.append(SourceFile(rel, path.read_bytes()))
         except OSError as exc:

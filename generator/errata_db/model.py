@@ -192,6 +192,9 @@ class Registry:
     overlays: tuple[Overlay, ...] = ()
     lock: tuple[LockLine, ...] = ()
     lock_files: tuple[tuple[str, str, bool], ...] = ()  # (origin, path, exists)
+    # False when entries were left out because they failed to parse or resolve: rules that
+    # need the whole registry (unused CPUs, lock lines without an entry) then stay silent.
+    complete: bool = True
 
     @property
     def bit_count(self) -> int:

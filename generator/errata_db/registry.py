@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import lock, schema, validate
-from .diagnostics import Diagnostic, Pos, error, warning
+from .diagnostics import Diagnostic, Pos, error, has_errors, warning
 from .load import Document, SourceFile, parse, read_dir_files
 from .model import (Erratum, LockLine, Overlay, Registry, Where, build_cpus, build_errata,
                     build_implementers, build_ranges)
@@ -182,7 +182,7 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
         implementers=tuple(implementers), cpus=tuple(cpus),
         errata=tuple(sorted(errata, key=lambda e: (e.bit, e.name))),
         overlays=tuple(overlay_models), lock=tuple(lock_lines),
-        lock_files=tuple(lock_files))
+        lock_files=tuple(lock_files), complete=not has_errors(diags))
     diags += validate.check(registry)
     return LoadResult(registry, tuple(sorted(set(diags))))
 

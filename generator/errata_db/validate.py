@@ -250,6 +250,8 @@ def duplicate_cpus(reg: Registry) -> Iterator[Finding]:
 
 
 def unused_cpus(reg: Registry) -> Iterator[Finding]:
+    if not reg.complete:
+        return
     used = {a.cpu.id for e in reg.errata for a in e.affects}
     for c in reg.cpus:
         if c.id not in used and not c.note:
@@ -311,6 +313,8 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired in bits.lock and cannot become active again"
         elif line.status == "active" and not e.active:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: run `errata-db lock`"
+    if not reg.complete:
+        return
     names = {(e.origin, e.name) for e in reg.errata}
     for line in reg.lock:
         if line.bit not in errata_bits and (line.origin, line.name) not in names:
