@@ -2,42 +2,51 @@
 
 from __future__ import annotations
 
-from ..model import Registry
+from ..model import Erratum, Registry
 from ..render import Target
 
 HEADINGS = ("Implementor", "Component", "Erratum ID", "Kconfig", "Bit")
 
+Cell = tuple[str, ...]
 
-def rows(reg: Registry) -> list[tuple[str, ...]]:
+
+def _ids_for(e: Erratum, cpu_id: str) -> tuple[str, ...]:
+    """The erratum ids a CPU's ranges are attributed to, or all of the entry's."""
+    ranges = [a for a in e.affects if a.cpu.id == cpu_id]
+    if all(a.errata_ids for a in ranges):
+        return tuple(dict.fromkeys(i for a in ranges for i in a.errata_ids))
+    return e.errata_ids
+
+
+def rows(reg: Registry) -> list[tuple[Cell, ...]]:
+    """One row per erratum and CPU; the Kconfig symbols and the bit on each erratum's first row."""
     out = []
     for e in reg.errata:
         bit = str(e.bit) if e.active else f"{e.bit} (retired)"
-        components = []
-        for a in e.affects:
-            name = a.cpu.name + (" family" if a.part_mask is not None else "")
-            if name not in components:
-                components.append(name)
-        ids = ", ".join(e.errata_ids) or "N/A"
-        kconfig = ", ".join(e.kconfig) or "N/A"
-        for i, comp in enumerate(components):
-            first = i == 0
-            out.append((e.vendor if first else "", comp, ids if first else "",
-                        kconfig if first else "", bit if first else ""))
+        cpus = list(dict.fromkeys(a.cpu for a in e.affects))
+        for i, cpu in enumerate(cpus):
+            family = any(a.part_mask is not None for a in e.affects if a.cpu == cpu)
+            out.append(((cpu.implementer.name,), (cpu.name + (" family" if family else ""),),
+                        _ids_for(e, cpu.id) or ("N/A",),
+                        (e.kconfig or ("N/A",)) if i == 0 else ("",), (bit,) if i == 0 else ("",)))
     return out
 
 
-def grid(table: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [HEADINGS, *table]) + 2 for i in range(len(HEADINGS))]
+def grid(table: list[tuple[Cell, ...]]) -> list[str]:
+    """An rst grid table; a cell of several values gets one line per value."""
+    head = tuple((h,) for h in HEADINGS)
+    widths = [max(len(line) for r in [head, *table] for line in r[i]) + 2 for i in range(len(HEADINGS))]
     rule = "+" + "+".join("-" * w for w in widths) + "+"
-    head_rule = rule.replace("-", "=")
 
-    def line(cells):
-        return "|" + "|".join(f" {c:<{w - 1}}" for c, w in zip(cells, widths)) + "|"
+    def lines(row: tuple[Cell, ...]) -> list[str]:
+        height = max(len(c) for c in row)
+        return ["|" + "|".join(f" {(c[n] if n < len(c) else ''):<{w - 1}}" for c, w in zip(row, widths)) + "|"
+                for n in range(height)]
 
-    lines = [rule, line(HEADINGS), head_rule]
+    out = [rule, *lines(head), rule.replace("-", "=")]
     for r in table:
-        lines += [line(r), rule]
-    return lines
+        out += [*lines(r), rule]
+    return out
 
 
 def context(reg: Registry) -> dict:
