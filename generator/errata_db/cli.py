@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Callable
@@ -86,15 +87,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out = Path(args.out)
     if args.check:
-        problems = stale(out, files, args.out.rstrip("/"))
-        for rel, diff in problems:
-            print(f"{args.out.rstrip('/')}/{rel}: stale", file=sys.stderr)
+        label = "" if out.is_absolute() else args.out.rstrip("/")
+        problems = stale(out, files, label)
+        for rel, _ in problems:
+            print(f"{out / rel}: stale", file=sys.stderr)
         for _, diff in problems:
             sys.stdout.write(diff)
         if problems:
-            overlays = "".join(f" --overlay {p}" for p in args.overlay)
+            options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
+            options += [f"--overlay {shlex.quote(p)}" for p in args.overlay]
+            options.append(f"--out {shlex.quote(args.out)}")
             print(f"errata-db: {len(problems)} generated file(s) out of date; run: "
-                  f"errata-db generate --out {args.out}{overlays}", file=sys.stderr)
+                  f"errata-db generate {' '.join(options)}", file=sys.stderr)
             return EXIT_INVALID
         return EXIT_OK
     try:

@@ -94,10 +94,12 @@ def render(reg: Registry, targets: dict[str, Target], templates: Path) -> dict[s
     env = environment(templates)
     out = {}
     for target in targets.values():
-        context = {"registry": reg, "source": source_label(reg), "path": target.path,
-                   **target.context(reg)}
+        # Any exception here is a defect of a target or template, never of the registry
+        # (which is valid by now): report it as such instead of a traceback.
         try:
+            context = {"registry": reg, "source": source_label(reg), "path": target.path,
+                       **target.context(reg)}
             out[target.path] = env.get_template(target.template).render(context)
-        except jinja2.TemplateError as exc:
-            raise RenderError(f"{target.template}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001
+            raise RenderError(f"{target.template}: {type(exc).__name__}: {exc}") from exc
     return out
