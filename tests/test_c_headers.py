@@ -82,8 +82,8 @@ def shim_models() -> set[str]:
 
 
 def kvm_models(header: str) -> dict[str, tuple[int, int]]:
-    return {m: (int(imp, 16), int(part, 16)) for m, imp, part in re.findall(
-        r"^static_assert\((MIDR_\w+) == MIDR_CPU_MODEL\((0x[0-9a-f]+), (0x[0-9a-f]+)\)\);", header, re.M)}
+    return {m: (int(imp, 16), int(part, 16)) for imp, part, m in re.findall(
+        r"^static_assert\(MIDR_CPU_MODEL\((0x[0-9a-f]+), (0x[0-9a-f]+)\) == (MIDR_\w+)\);", header, re.M)}
 
 
 @pytest.fixture(params=["fresh", "committed"])
@@ -168,7 +168,7 @@ def test_wrong_model_value_fails_the_build(tmp_path, tree, cpucaps, defines, mac
                check=False)
     assert proc.returncode != 0, "a wrong MIDR value in <asm/cputype.h> compiled"
     assert "static assertion failed" in proc.stderr
-    assert re.search(rf'"{macro} == MIDR_CPU_MODEL', proc.stderr), proc.stderr
+    assert re.search(rf'== {macro}"', proc.stderr), proc.stderr
 
 
 def test_guest_header_needs_every_cpucap(tmp_path, fresh, registry):

@@ -40,11 +40,6 @@ struct midr_range {
 #define MIDR_REV(m, v, r) MIDR_RANGE(m, v, r, v, r)
 #define MIDR_ALL_VERSIONS(m) MIDR_RANGE(m, 0, 0, 0xf, 0xf)
 
-struct arm64_midr_revidr {
-	u32 midr_rv;
-	u32 revidr_mask;
-};
-
 #define MIDR_CORTEX_A53 MIDR_CPU_MODEL(0x41, 0xd03)
 #define MIDR_CORTEX_A57 MIDR_CPU_MODEL(0x41, 0xd07)
 

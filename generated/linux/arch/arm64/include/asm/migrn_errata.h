@@ -21,173 +21,175 @@
 #define MIGRN_SAFE_CAP_REG_MASK(bit)	BIT_ULL((bit) % MIGRN_SAFE_CAP_REG_BITS)
 
 /*
- * ARM 826319, 827319, 824069, 819472: Cortex-A53 cache clean and
+ * ARM errata 826319, 827319, 824069, 819472: Cortex-A53 cache clean and
  * store-exclusive problems; trap EL0 cache maintenance and upgrade clean to
  * clean and invalidate.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_CLEAN_CACHE			0
 /*
- * ARM 832075: Cortex-A57 may deadlock when exclusive accesses mix with device
- * loads; promote device loads to load-acquire.
+ * ARM erratum 832075: Cortex-A57 may deadlock when exclusive accesses mix with
+ * device loads; promote device loads to load-acquire.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_DEVICE_LOAD_ACQUIRE		1
 /*
- * ARM 834220: Cortex-A57 may report a Stage 2 fault instead of the Stage 1
- * fault it should take.
+ * ARM erratum 834220: Cortex-A57 may report a Stage 2 fault instead of the
+ * Stage 1 fault it should take.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_834220			2
 /*
- * ARM 843419: Cortex-A53 load or store after an ADRP at certain page offsets
- * may use a wrong address.
+ * ARM erratum 843419: Cortex-A53 load or store after an ADRP at certain page
+ * offsets may use a wrong address.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_843419			3
 /*
- * ARM 845719: Cortex-A53 AArch32 EL0 load may return stale data after an EL1
- * load to an alias address.
+ * ARM erratum 845719: Cortex-A53 AArch32 EL0 load may return stale data after
+ * an EL1 load to an alias address.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_845719			4
 /*
- * Cavium 23154, 38545: GICv3 CPU interface lacks synchronisation around IAR
- * reads and may present released interrupts; add barriers.
+ * Cavium errata 23154, 38545: GICv3 CPU interface lacks synchronisation around
+ * IAR reads and may present released interrupts; add barriers.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_CAVIUM_23154			5
 /*
- * Cavium 27456: Broadcast TLBI may corrupt the instruction cache for a
+ * Cavium erratum 27456: Broadcast TLBI may corrupt the instruction cache for a
  * non-current ASID; invalidate the icache on context switch.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_CAVIUM_27456			6
 /*
- * Cavium 30115: A KVM guest may disable interrupts in the host; trap guest
- * GICv3 group 0 and group 1 accesses.
+ * Cavium erratum 30115: A KVM guest may disable interrupts in the host; trap
+ * guest GICv3 group 0 and group 1 accesses.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_CAVIUM_30115			7
 /*
- * Qualcomm Tech. E1003: Changing ASID and BADDR together in TTBRx_EL1 may cache
- * a wrong ASID in the walk cache.
+ * Qualcomm Tech. erratum E1003: Changing ASID and BADDR together in TTBRx_EL1
+ * may cache a wrong ASID in the walk cache.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_QCOM_FALKOR_E1003		8
 /*
- * ARM E1009, 1286807, 2441007, 2441009, 4118414, 4193780, 4193781, 4193784,
- * 4193786, 4193787, 4193788, 4193789, 4193790, 4193791, 4193792, 4193793,
- * 4193794, 4193798, 4193800, 4193801, T410-OLY-1029: Broadcast TLB invalidation
- * may complete before all affected memory accesses; repeat the TLBI and DSB.
+ * ARM errata E1009, 1286807, 2441007, 2441009, 4118414, 4193780, 4193781,
+ * 4193784, 4193786, 4193787, 4193788, 4193789, 4193790, 4193791, 4193792,
+ * 4193793, 4193794, 4193798, 4193800, 4193801, T410-OLY-1029: Broadcast TLB
+ * invalidation may complete before all affected memory accesses; repeat the
+ * TLBI and DSB.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_REPEAT_TLBI			9
 /*
- * ARM 858921: Cortex-A73 generic timer counter reads may return a wrong value;
- * use the out-of-line counter read workaround.
+ * ARM erratum 858921: Cortex-A73 generic timer counter reads may return a wrong
+ * value; use the out-of-line counter read workaround.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_858921			10
 /*
- * ARM 1188873, 1418040: AArch32 MRC read of the generic timer after an MRRC
- * read may give a corrupted result; trap EL0 counter access.
+ * ARM errata 1188873, 1418040: AArch32 MRC read of the generic timer after an
+ * MRRC read may give a corrupted result; trap EL0 counter access.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_1418040			11
 /*
- * ARM 1165522, 1319367, 1319537, 1530923: Speculative AT instruction using an
- * out-of-context translation regime may corrupt the TLB across a guest switch.
+ * ARM errata 1165522, 1319367, 1319537, 1530923: Speculative AT instruction
+ * using an out-of-context translation regime may corrupt the TLB across a guest
+ * switch.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_AT		12
 /*
- * ARM 1463225: Software step of an SVC may stop later interrupts from being
- * recognised; take a dummy step exception.
+ * ARM erratum 1463225: Software step of an SVC may stop later interrupts from
+ * being recognised; take a dummy step exception.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_1463225			13
 /*
- * Cavium 219: Access between a TTBR update and the following ISB may raise a
- * spurious abort; trap KVM guest TTBR writes to EL2.
+ * Cavium erratum 219: Access between a TTBR update and the following ISB may
+ * raise a spurious abort; trap KVM guest TTBR writes to EL2.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_CAVIUM_TX2_219_TVM		14
 /*
- * Cavium 219: Prefetch between a TTBR update and the following ISB may raise a
- * spurious abort; drop that PRFM.
+ * Cavium erratum 219: Prefetch between a TTBR update and the following ISB may
+ * raise a spurious abort; drop that PRFM.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_CAVIUM_TX2_219_PRFM		15
 /*
- * ARM 1542419: Neoverse-N1 may execute a stale instruction after another CPU
- * modified it; hide DIC from EL0 and trap CTR_EL0.
+ * ARM erratum 1542419: Neoverse-N1 may execute a stale instruction after
+ * another CPU modified it; hide DIC from EL0 and trap CTR_EL0.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_1542419			16
 /*
- * ARM 1508412: Cortex-A77 may deadlock on a store-exclusive or PAR_EL1 read
- * combined with a device or non-cacheable load.
+ * ARM erratum 1508412: Cortex-A77 may deadlock on a store-exclusive or PAR_EL1
+ * read combined with a device or non-cacheable load.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_1508412			17
 /*
- * NVIDIA N/A: With CNP enabled, a non-shareable TLBI on Carmel does not remove
- * shared entries installed by another core.
+ * NVIDIA erratum N/A: With CNP enabled, a non-shareable TLBI on Carmel does not
+ * remove shared entries installed by another core.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_NVIDIA_CARMEL_CNP		18
 /*
- * ARM 2119858, 2139208: TRBE in fill mode may overwrite trace data at the
- * buffer base on a wrap event.
+ * ARM errata 2119858, 2139208: TRBE in fill mode may overwrite trace data at
+ * the buffer base on a wrap event.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_TRBE_OVERWRITE_FILL_MODE	19
 /*
- * ARM 2067961, 2054223: TSB CSYNC may fail to flush trace in a trace-prohibited
- * state; issue it twice.
+ * ARM errata 2067961, 2054223: TSB CSYNC may fail to flush trace in a
+ * trace-prohibited state; issue it twice.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_TSB_FLUSH_FAILURE		20
 /*
- * ARM 2253138, 2224489: TRBE may write to the page just past the trace buffer
- * limit instead of wrapping.
+ * ARM errata 2253138, 2224489: TRBE may write to the page just past the trace
+ * buffer limit instead of wrapping.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE	21
 /*
- * ARM 2645198: Cortex-A715 may corrupt ESR and FAR after a mapping changes from
- * executable to non-executable.
+ * ARM erratum 2645198: Cortex-A715 may corrupt ESR and FAR after a mapping
+ * changes from executable to non-executable.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_2645198			22
 /*
- * ARM 2077057: Cortex-A510 may corrupt SPSR_EL2 when a pointer authentication
- * trap replaces an expected step exception.
+ * ARM erratum 2077057: Cortex-A510 may corrupt SPSR_EL2 when a pointer
+ * authentication trap replaces an expected step exception.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_2077057			23
 /*
- * ARM 2064142: Cortex-A510 may ignore writes to TRBE registers after the trace
- * buffer has been disabled.
+ * ARM erratum 2064142: Cortex-A510 may ignore writes to TRBE registers after
+ * the trace buffer has been disabled.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_2064142			24
 /*
- * ARM 2457168, 3821522: AMU constant counter AMEVCNTR01 does not count at the
- * system counter rate; treat it as unavailable.
+ * ARM errata 2457168, 3821522: AMU constant counter AMEVCNTR01 does not count
+ * at the system counter rate; treat it as unavailable.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_BROKEN_AMU_CONSTCNT		25
 /*
- * ARM 2038923: Cortex-A510 may see an inconsistent trace-prohibited state after
- * enabling TRBE, corrupting trace.
+ * ARM erratum 2038923: Cortex-A510 may see an inconsistent trace-prohibited
+ * state after enabling TRBE, corrupting trace.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_2038923			26
 /*
- * ARM 1902691: Cortex-A510 TRBE may corrupt trace data written to memory; do
- * not use TRBE.
+ * ARM erratum 1902691: Cortex-A510 TRBE may corrupt trace data written to
+ * memory; do not use TRBE.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_1902691			27
 /*
- * ARM 1742098, 1655431: ELR may be recorded wrongly for an interrupt between
- * AArch32 AES instructions; hide the AArch32 AES hwcap.
+ * ARM errata 1742098, 1655431: ELR may be recorded wrongly for an interrupt
+ * between AArch32 AES instructions; hide the AArch32 AES hwcap.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_1742098			28
 /*
- * ARM 2658417: Cortex-A510 pairs sharing a NEON unit may compute wrong BFMMLA
- * or VMMLA results; hide BF16.
+ * ARM erratum 2658417: Cortex-A510 pairs sharing a NEON unit may compute wrong
+ * BFMMLA or VMMLA results; hide BF16.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_2658417			29
 /*
- * ARM 3194386, 3312417, 3324334, 3324335, 3324336, 3324338, 3324339, 3324341,
- * 3324344, 3324346, 3324347, 3324348, 3324349, 3456084, 3456091, 3456106,
- * 3456111: MSR SSBS is not self-synchronizing, so speculative store bypass may
- * still occur; add a barrier after it.
+ * ARM errata 3194386, 3312417, 3324334, 3324335, 3324336, 3324338, 3324339,
+ * 3324341, 3324344, 3324346, 3324347, 3324348, 3324349, 3456084, 3456091,
+ * 3456106, 3456111: MSR SSBS is not self-synchronizing, so speculative store
+ * bypass may still occur; add a barrier after it.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_SSBS		30
 /*
- * ARM 2966298, 3117295: A speculatively executed unprivileged load may leak
- * privileged data through the cache; TLBI before return to EL0.
+ * ARM errata 2966298, 3117295: A speculatively executed unprivileged load may
+ * leak privileged data through the cache; TLBI before return to EL0.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_UNPRIV_LOAD	31
 /*
- * Ampere AC03_CPU_38, AC04_CPU_10: (V)TCR_ELx HA and HD bits are not RES0
- * although HAFDBS is not advertised; KVM forces VTCR_EL2.HA to 0.
+ * Ampere errata AC03_CPU_38, AC04_CPU_10: (V)TCR_ELx HA and HD bits are not
+ * RES0 although HAFDBS is not advertised; KVM forces VTCR_EL2.HA to 0.
  */
 #define MIGRN_SAFE_CAP_WORKAROUND_AMPERE_AC03_CPU_38		32
 
@@ -221,9 +223,11 @@ static const struct migrn_safe_cap migrn_safe_caps[] __maybe_unused = {
 	{ MIGRN_SAFE_CAP_WORKAROUND_1542419, ARM64_WORKAROUND_1542419 },
 	{ MIGRN_SAFE_CAP_WORKAROUND_1508412, ARM64_WORKAROUND_1508412 },
 	{ MIGRN_SAFE_CAP_WORKAROUND_NVIDIA_CARMEL_CNP, ARM64_WORKAROUND_NVIDIA_CARMEL_CNP },
-	{ MIGRN_SAFE_CAP_WORKAROUND_TRBE_OVERWRITE_FILL_MODE, ARM64_WORKAROUND_TRBE_OVERWRITE_FILL_MODE },
+	{ MIGRN_SAFE_CAP_WORKAROUND_TRBE_OVERWRITE_FILL_MODE,
+	  ARM64_WORKAROUND_TRBE_OVERWRITE_FILL_MODE },
 	{ MIGRN_SAFE_CAP_WORKAROUND_TSB_FLUSH_FAILURE, ARM64_WORKAROUND_TSB_FLUSH_FAILURE },
-	{ MIGRN_SAFE_CAP_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE, ARM64_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE },
+	{ MIGRN_SAFE_CAP_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE,
+	  ARM64_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE },
 	{ MIGRN_SAFE_CAP_WORKAROUND_2645198, ARM64_WORKAROUND_2645198 },
 	{ MIGRN_SAFE_CAP_WORKAROUND_2077057, ARM64_WORKAROUND_2077057 },
 	{ MIGRN_SAFE_CAP_WORKAROUND_2064142, ARM64_WORKAROUND_2064142 },
@@ -233,7 +237,8 @@ static const struct migrn_safe_cap migrn_safe_caps[] __maybe_unused = {
 	{ MIGRN_SAFE_CAP_WORKAROUND_1742098, ARM64_WORKAROUND_1742098 },
 	{ MIGRN_SAFE_CAP_WORKAROUND_2658417, ARM64_WORKAROUND_2658417 },
 	{ MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_SSBS, ARM64_WORKAROUND_SPECULATIVE_SSBS },
-	{ MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_UNPRIV_LOAD, ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD },
+	{ MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_UNPRIV_LOAD,
+	  ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD },
 	{ MIGRN_SAFE_CAP_WORKAROUND_AMPERE_AC03_CPU_38, ARM64_WORKAROUND_AMPERE_AC03_CPU_38 },
 };
 

@@ -1,0 +1,348 @@
+"""The generated kernel headers build, and pass checkpatch, inside a real Linux 6.12 arm64 tree.
+
+Slow, and deselected by default: run with `-m slow`. The tree comes from $ERRATA_DB_LINUX_TREE, a
+Linux source tree prepared for arm64 by tests/kernel/prepare-tree.sh (defconfig + `make prepare`):
+
+    tests/kernel/prepare-tree.sh /path/to/linux
+    ERRATA_DB_LINUX_TREE=/path/to/linux python -m pytest -m slow tests/test_kernel_tree.py
+
+Without a usable tree (or cross compiler) every test is skipped, and the reason is printed straight to
+the terminal (past pytest's capture), so a CI job that meant to run them cannot skip them quietly.
+
+The headers are rendered fresh from errata-db/ and put where they belong in the tree:
+arch/arm64/include/asm/migrn_errata.h and arch/arm64/kvm/migrn_errata_table.h, with the test
+translation unit tests/kernel/migrn_errata_test.c (and small wrappers of it) in arch/arm64/kvm/. Each
+object is built alone with the kernel's own flags (`make ARCH=arm64 arch/arm64/kvm/X.o`, KCFLAGS=-Werror,
+plain and W=1). An flock() on the tree directory serialises runs on one tree, and every file put there
+is removed afterwards. checkpatch.pl (the tree's) checks both headers, with -f and as a --strict patch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from conftest import REGISTRY
+from errata_db.diagnostics import has_errors
+from errata_db.registry import load_registry
+from errata_db.render import render
+from errata_db.resources import templates_dir
+from errata_db.targets import TARGETS
+
+pytestmark = pytest.mark.slow
+
+TREE_ENV = "ERRATA_DB_LINUX_TREE"
+KERNEL_TESTS = Path(__file__).resolve().parent / "kernel"
+TEST_TU = KERNEL_TESTS / "migrn_errata_test.c"
+TEST_HEADER = KERNEL_TESTS / "migrn_errata_test.h"
+ARCH = "arm64"
+CROSS_COMPILE = os.environ.get("CROSS_COMPILE", "aarch64-linux-gnu-")
+MAKE_TIMEOUT = 900
+
+GUEST = TARGETS["guest-header"].path  # linux/arch/arm64/include/asm/migrn_errata.h
+KVM = TARGETS["kvm-header"].path  # linux/arch/arm64/kvm/migrn_errata_table.h
+KVM_DIR = "arch/arm64/kvm"
+MARKER = "by errata-db, do not edit"
+
+# The header's fallback for a model <asm/cputype.h> lacks: "#ifndef M / #define M MIDR_CPU_MODEL(i, p)".
+FALLBACK_RE = re.compile(
+    r"^#ifndef (MIDR_\w+)\n#define \1\s+MIDR_CPU_MODEL\((0x[0-9a-f]+), (0x[0-9a-f]+)\)$", re.M)
+# Every table of the headers: "static const struct TYPE NAME[] ... = {".
+TABLE_RE = re.compile(r"^static const struct \w+ (\w+)\[\]", re.M)
+
+class LinuxTreeSkipped(pytest.PytestWarning):
+    """The Linux tree tests did not run (shown in pytest's warnings summary)."""
+
+
+def _loud_skip(reason: str, config: pytest.Config | None = None):
+    """Skip, but say so out loud: on the terminal past pytest's capture, and in the warnings summary.
+
+    pytest alone shows skip reasons only with -rs; a CI job that meant to run these must not miss it.
+    """
+    text = f"SKIPPING the Linux tree tests ({__name__}): {reason}"
+    capture = config.pluginmanager.get_plugin("capturemanager") if config else None
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\n*** {text}", file=sys.stderr, flush=True)
+    warnings.warn(LinuxTreeSkipped(text), stacklevel=2)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def linux_tree(request) -> Path:
+    def skip(reason: str):
+        _loud_skip(reason, request.config)
+
+    value = os.environ.get(TREE_ENV)
+    if not value:
+        skip(f"${TREE_ENV} is not set (prepare one with tests/kernel/prepare-tree.sh DIR)")
+    tree = Path(value).resolve()
+    if not (tree / "Makefile").is_file() or not (tree / "arch/arm64/include/asm/cputype.h").is_file():
+        skip(f"${TREE_ENV}={value} is not an arm64 Linux source tree")
+    missing = [p for p in (".config", "include/generated/autoconf.h", "include/config/auto.conf",
+                           "include/generated/asm-offsets.h",
+                           "arch/arm64/include/generated/asm/cpucap-defs.h")
+               if not (tree / p).is_file()]
+    if missing:
+        skip(f"{tree} is not prepared (missing {', '.join(missing)}): "
+             f"run tests/kernel/prepare-tree.sh {tree}")
+    if shutil.which(f"{CROSS_COMPILE}gcc") is None:
+        skip(f"{CROSS_COMPILE}gcc not found (apt-get install gcc-aarch64-linux-gnu)")
+    if shutil.which("make") is None:
+        skip("make not found")
+    assert os.access(tree / KVM_DIR, os.W_OK), f"{tree / KVM_DIR} is not writable"
+    return tree
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Path:
+    """The two headers rendered now from errata-db/, under OUT/linux/arch/arm64/..."""
+    result = load_registry(REGISTRY)
+    assert result.registry is not None and not has_errors(result.diagnostics)
+    out = tmp_path_factory.mktemp("rendered")
+    texts = render(result.registry, TARGETS, templates_dir())
+    for rel in (GUEST, KVM):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(texts[rel])
+    return out
+
+
+def in_tree(rel: str) -> str:
+    return rel.removeprefix("linux/")
+
+
+@contextlib.contextmanager
+def tree_lock(tree: Path):
+    """Serialise runs on one tree: flock() on the tree's directory itself, so no lock file is left."""
+    fd = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\n{__name__}: waiting for another run's lock on {tree}", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # drops the lock
+
+
+def remove_ours(tree: Path) -> None:
+    """Everything this module puts in the tree: headers, sources, objects and their .cmd files."""
+    (tree / in_tree(GUEST)).unlink(missing_ok=True)
+    kvm = tree / KVM_DIR
+    for pattern in ("migrn_errata*", ".migrn_errata*"):
+        for path in kvm.glob(pattern):
+            path.unlink()
+
+
+@pytest.fixture(scope="module")
+def installed(linux_tree, rendered):
+    """The fresh headers and the test TU, installed in the tree for the module; removed after."""
+    guest = linux_tree / in_tree(GUEST)
+    for path in (guest, linux_tree / in_tree(KVM)):
+        if path.exists() and MARKER not in path.read_text(errors="replace"):
+            pytest.fail(f"{path} exists and is not errata-db's: refusing to overwrite it")
+    with tree_lock(linux_tree):
+        remove_ours(linux_tree)  # a killed earlier run's leftovers
+        try:
+            shutil.copyfile(rendered / GUEST, guest)
+            shutil.copyfile(rendered / KVM, linux_tree / in_tree(KVM))
+            shutil.copyfile(TEST_TU, linux_tree / KVM_DIR / TEST_TU.name)
+            shutil.copyfile(TEST_HEADER, linux_tree / KVM_DIR / TEST_HEADER.name)
+            yield linux_tree
+        finally:
+            remove_ours(linux_tree)
+
+
+def kbuild(tree: Path, source: str, *, w1: bool) -> tuple[Path, str]:
+    """Build arch/arm64/kvm/SOURCE as one object with the kernel's flags; (object, make output)."""
+    obj = tree / KVM_DIR / Path(source).with_suffix(".o").name
+    obj.unlink(missing_ok=True)
+    drop = ("KBUILD_OUTPUT", "KBUILD_VERBOSE", "MAKEFLAGS", "MFLAGS")  # O=, V=, an outer make's jobserver
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(LC_ALL="C", LANG="C")
+    cmd = ["make", "-C", str(tree), f"-j{os.cpu_count() or 2}", f"ARCH={ARCH}",
+           f"CROSS_COMPILE={CROSS_COMPILE}", "KCFLAGS=-Werror", *(["W=1"] if w1 else []),
+           f"{KVM_DIR}/{obj.name}"]
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=MAKE_TIMEOUT)
+    output = proc.stdout + proc.stderr
+    print(f"{' '.join(cmd[3:])}: exit {proc.returncode} in {time.monotonic() - start:.1f}s")
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{output}"
+    assert obj.is_file(), f"make succeeded but built no {obj}:\n{output}"
+    return obj, output
+
+
+def assert_no_warnings(output: str) -> None:
+    noise = [line for line in output.splitlines() if re.search(r"warning|error", line, re.I)]
+    assert not noise, "the build warned:\n" + "\n".join(noise) + "\n\nfull output:\n" + output
+
+
+def local_symbols(obj: Path) -> set[str]:
+    nm = shutil.which(f"{CROSS_COMPILE}nm") or shutil.which("nm")
+    assert nm, f"no {CROSS_COMPILE}nm"
+    out = subprocess.run([nm, str(obj)], capture_output=True, text=True, check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def write_wrapper(tree: Path, name: str, body: str) -> str:
+    (tree / KVM_DIR / name).write_text(
+        "// SPDX-License-Identifier: GPL-2.0-only\n"
+        "/* Written by tests/test_kernel_tree.py; removed after the run. */\n" + body)
+    return name
+
+
+def fallbacks(kvm_header: str) -> dict[str, tuple[int, int]]:
+    return {m: (int(i, 16), int(p, 16)) for m, i, p in FALLBACK_RE.findall(kvm_header)}
+
+
+def newest_model(kvm_header: str) -> str:
+    """The Arm Ltd model with the highest part number: the newest core, likeliest to be missing."""
+    arm = {m: part for m, (imp, part) in fallbacks(kvm_header).items() if imp == 0x41}
+    assert arm, "the KVM header has no Arm Ltd model fallback"
+    return max(arm, key=arm.get)
+
+
+# --- a. the test translation unit, with the kernel's flags --------------------------------------
+
+@pytest.mark.parametrize("w1", [False, True], ids=["plain", "W=1"])
+def test_translation_unit_builds_clean(installed, rendered, w1):
+    obj, output = kbuild(installed, TEST_TU.name, w1=w1)
+    assert_no_warnings(output)
+    # Every table of both headers is in the object: used, so neither unused nor dropped unseen.
+    tables = set(TABLE_RE.findall((rendered / GUEST).read_text() + (rendered / KVM).read_text()))
+    assert {"migrn_safe_caps", "kvm_migrn_errata"} <= tables
+    assert any(t.endswith("_fixes0") for t in tables), "no REVIDR fixes table to check"
+    symbols = local_symbols(obj)
+    assert tables <= symbols, f"tables missing from {obj.name}: {sorted(tables - symbols)}"
+    functions = {"migrn_errata_test_fill", "migrn_errata_test_guest_caps",
+                 "migrn_errata_test_count_ranges", "migrn_errata_test_check_tables"}
+    assert functions <= symbols
+
+
+@pytest.mark.parametrize("header", [GUEST, KVM], ids=["guest", "kvm"])
+def test_header_alone_builds_clean(installed, header):
+    """Included by a TU that uses none of it, a header is self-contained and unused-warning free."""
+    include = "<asm/migrn_errata.h>" if header == GUEST else '"migrn_errata_table.h"'
+    name = write_wrapper(installed, f"migrn_errata_only_{'guest' if header == GUEST else 'kvm'}.c",
+                         f"#include {include}\n")
+    _, output = kbuild(installed, name, w1=True)
+    assert_no_warnings(output)
+
+
+# --- c. the fallback MIDR_* defines and their static_assert -------------------------------------
+
+@pytest.mark.parametrize("which", ["newest", "all"])
+def test_fallback_defines_build_clean(installed, rendered, which):
+    """With models #undef'd from <asm/cputype.h>, the header's own #ifndef fallbacks take over."""
+    header = (rendered / KVM).read_text()
+    models = fallbacks(header)
+    assert len(models) >= 2
+    drop = [newest_model(header)] if which == "newest" else sorted(models)
+    cputype = (installed / "arch/arm64/include/asm/cputype.h").read_text()
+    for macro in drop:
+        assert re.search(rf"^#define\s+{macro}\b", cputype, re.M), \
+            f"{macro} is not in this tree's <asm/cputype.h>: nothing to #undef"
+    print(f"without {', '.join(drop)}")
+    name = write_wrapper(installed, f"migrn_errata_fallback_{which}.c",
+                         "#include <asm/cputype.h>\n\n"
+                         "/* As if <asm/cputype.h> predated these models. */\n"
+                         + "".join(f"#undef {m}\n" for m in drop)
+                         + "\n#include \"migrn_errata_test.c\"\n\n"
+                         + "".join(f"#ifndef {m}\n#error \"{m}: no fallback define\"\n#endif\n"
+                                   for m in drop))
+    _, output = kbuild(installed, name, w1=True)
+    assert_no_warnings(output)
+
+
+def test_wrong_model_value_fails_the_build(installed, rendered):
+    """The fallback's static_assert is live in the kernel build: a wrong model value is an error."""
+    macro = newest_model((rendered / KVM).read_text())
+    name = write_wrapper(installed, "migrn_errata_wrong_model.c",
+                         "#include <asm/cputype.h>\n\n"
+                         f"#undef {macro}\n#define {macro} MIDR_CPU_MODEL(0x41, 0xfff)\n\n"
+                         "#include \"migrn_errata_test.c\"\n")
+    with pytest.raises(AssertionError) as failed:
+        kbuild(installed, name, w1=True)
+    message = str(failed.value)
+    assert "static assertion failed" in message, message
+    assert re.search(rf'static assertion failed: "[^"\n]*\b{macro}\b', message), message
+
+
+# --- b. checkpatch --------------------------------------------------------------------------------
+
+HIT_RE = re.compile(r"^(?P<level>ERROR|WARNING|CHECK):(?P<type>\w+): (?P<msg>.*)$")
+WHERE_RE = re.compile(r"^#\d+: FILE: (?P<file>.+):(?P<line>\d+):$")
+
+
+def checkpatch(tree: Path, cwd: Path, *args: str) -> tuple[list[dict], str]:
+    """Run the tree's checkpatch.pl; each finding with its file, line and the code it is about."""
+    script = tree / "scripts/checkpatch.pl"
+    assert script.is_file(), f"{script} does not exist (a full Linux source tree has it)"
+    proc = subprocess.run(["perl", str(script), "--no-tree", "--show-types", *args],
+                          capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={**os.environ, "LC_ALL": "C"})
+    output = proc.stdout + proc.stderr
+    assert re.search(r"^total: \d+ errors, \d+ warnings", proc.stdout, re.M), output
+    found: list[dict] = []
+    lines = proc.stdout.splitlines()
+    for i, line in enumerate(lines):
+        m = HIT_RE.match(line)
+        if not m:
+            continue
+        hit = {**m.groupdict(), "file": "", "line": "", "code": ""}
+        where = WHERE_RE.match(lines[i + 1]) if i + 1 < len(lines) else None
+        if where:
+            hit.update(where.groupdict())
+            if i + 2 < len(lines) and lines[i + 2].startswith("+"):
+                hit["code"] = lines[i + 2][1:]
+        found.append(hit)
+    print(f"checkpatch {' '.join(args)}: "
+          + (re.search(r"^total: .*$", proc.stdout, re.M).group(0)))
+    return found, output
+
+
+def assert_checkpatch_clean(found: list[dict], output: str, *, checks_too: bool) -> None:
+    levels = ("ERROR", "WARNING", "CHECK") if checks_too else ("ERROR", "WARNING")
+    bad = [f for f in found if f["level"] in levels]
+    print(f"checkpatch: {len(bad)} problems")
+    assert not bad, "checkpatch:\n" + "\n".join(
+        f"{f['file']}:{f['line']}: {f['level']}:{f['type']}: {f['msg']}\n    {f['code']}" for f in bad) \
+        + "\n\n" + output
+
+
+@pytest.mark.parametrize("header", [GUEST, KVM], ids=["guest", "kvm"])
+def test_checkpatch_file(linux_tree, rendered, header):
+    """`checkpatch.pl --no-tree -f` on each header, run from the tree root as a maintainer would."""
+    found, output = checkpatch(linux_tree, rendered / "linux", "-f", in_tree(header))
+    assert_checkpatch_clean(found, output, checks_too=False)
+
+
+def test_checkpatch_strict_as_a_patch(linux_tree, rendered, tmp_path):
+    """Both headers as a new-file patch, `--strict`: what a submission would get (long lines warn)."""
+    body = [
+        "From: errata-db <errata-db@example.org>",
+        "Subject: [PATCH] KVM: arm64: add the migration-safe errata tables",
+        "",
+        "Add the headers errata-db generates for the migration-safe errata bits.",
+        "",
+        "Signed-off-by: errata-db <errata-db@example.org>",
+        "---",
+    ]
+    for rel in (GUEST, KVM):
+        lines = (rendered / rel).read_text().splitlines()
+        body += ["--- /dev/null", f"+++ b/{in_tree(rel)}", f"@@ -0,0 +1,{len(lines)} @@"]
+        body += [f"+{line}" for line in lines]
+    patch = tmp_path / "headers.patch"
+    patch.write_text("\n".join(body) + "\n")
+    found, output = checkpatch(linux_tree, tmp_path, "--strict", patch.name)
+    assert_checkpatch_clean(found, output, checks_too=True)
