@@ -31,7 +31,7 @@ from .diagnostics import Diagnostic, Pos, error
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
-MAX_EVENTS = 200_000
+MAX_EVENTS = 50_000
 
 PathKey = Sequence[Any]
 
@@ -93,6 +93,13 @@ def _offset_pos(path: str, data: bytes, offset: int) -> Pos:
     return Pos(path, line, col)
 
 
+def quoted(value: Any) -> str:
+    """A user's key or value for a one-line message: 'as is', or escaped if it holds line
+    breaks, quotes or other characters that would garble the diagnostic."""
+    text = str(value)
+    return f"'{text}'" if text.isprintable() and "'" not in text else ascii(text)
+
+
 def _text_pos(path: str, text: str, index: int) -> Pos:
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
@@ -146,7 +153,7 @@ def _scan_events(path: str, text: str) -> Iterator[Diagnostic]:
                 first = parent["keys"].get(event.value)
                 if first is not None:
                     yield error(where, "duplicate-key",
-                                f"duplicate key '{event.value}' (first defined at line {first.line})")
+                                f"duplicate key {quoted(event.value)} (first defined at line {first.line})")
                 else:
                     parent["keys"][event.value] = where
         if isinstance(event, CollectionStartEvent):
@@ -190,7 +197,8 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         problem = exc.problem or exc.context or "malformed YAML"
         return None, [error(_mark_pos(path, mark), "yaml-syntax", f"YAML syntax error: {problem}")]
     except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
-        return None, [error(Pos(path, 1, 1), "yaml-syntax", f"YAML error: {exc}")]
+        one_line = " ".join(str(exc).split())
+        return None, [error(Pos(path, 1, 1), "yaml-syntax", f"YAML error: {one_line}")]
     if root is None:
         return None, diags + [error(Pos(path, 1, 1), "file-empty", "file is empty: expected a YAML mapping")]
     if not isinstance(root, dict):

@@ -19,7 +19,7 @@ HEADER = """\
 # changes a line's bit, fingerprint or name. See README.md, "Stability rules".
 # bit status fingerprint name
 """
-_LINE = re.compile(r"(\d+)\s+(active|retired)\s+([0-9a-f]{16})\s+([A-Za-z_][A-Za-z0-9_]*)")
+_LINE = re.compile(r"([0-9]{1,6})[ \t]+(active|retired)[ \t]+([0-9a-f]{16})[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def fingerprint(name: str, vendor: str, errata_ids: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ from .diagnostics import Diagnostic, Pos, error
 
 MIDR_ARCHITECTURE = 0xF
 ALL_REVISIONS = ((0, 0), (15, 15))
-_REVISION = re.compile(r"r(\d+)p(\d+)")
+_REVISION = re.compile(r"r([0-9]{1,3})p([0-9]{1,3})")
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def build_cpus(doc: Any, valid: set[int], origin: str,
         imp = implementers.get(str(cpu["implementer"]))
         if imp is None:
             diags.append(error(doc.pos([*keys, "implementer"]), "unknown-implementer",
-                               f"CPU '{cpu['id']}' names implementer '{cpu['implementer']}', "
+                               f"CPU {str(cpu['id'])!r} names implementer {str(cpu['implementer'])!r}, "
                                "which no cpus.yaml defines"))
             continue
         out.append(Cpu(str(cpu["id"]), imp, int(cpu["part"]), str(cpu["name"]), str(cpu["macro"]),
@@ -288,12 +288,12 @@ def _build_affects(doc: Any, keys: list, item: Any,
     if cpu is None:
         known = ", ".join(sorted(cpus)) or "none"
         yield error(doc.pos([*keys, "cpu"]), "unknown-cpu",
-                    f"unknown CPU '{item['cpu']}': not defined in cpus.yaml (known: {known})")
+                    f"unknown CPU {str(item['cpu'])!r}: not defined in cpus.yaml (known: {known})")
         ok = False
     bounds = parse_revisions(str(item["revisions"]))
     if bounds is None:
         yield error(doc.pos([*keys, "revisions"]), "revision-syntax",
-                    f"revisions '{item['revisions']}' must be 'all', 'rXpY' or 'rXpY..rXpY'")
+                    f"revisions {str(item['revisions'])!r} must be 'all', 'rXpY' or 'rXpY..rXpY'")
         ok = False
     fixes = []
     for j, fix in enumerate(item.get("revidr_fixes") or []):
@@ -301,7 +301,7 @@ def _build_affects(doc: Any, keys: list, item: Any,
         fkeys = [*keys, "revidr_fixes", j]
         if rev is None:
             yield error(doc.pos([*fkeys, "revision"]), "revision-syntax",
-                        f"REVIDR fix revision '{fix['revision']}' must be 'rXpY'")
+                        f"REVIDR fix revision {str(fix['revision'])!r} must be 'rXpY'")
             ok = False
             continue
         fixes.append(RevidrFix(rev, int(fix["mask"]),
@@ -333,5 +333,7 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             affects=tuple(affects), status=str(e["status"]),
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
-            origin=origin, where=Where(doc.pos(keys), _fields(doc, keys, list(e)))))
+            origin=origin, where=Where(doc.pos(keys), _fields(doc, keys, list(e))
+                                       + (_fields(doc, [*keys, "retired"], list(retired))
+                                          if retired else ()))))
     return out, diags

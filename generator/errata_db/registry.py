@@ -49,7 +49,7 @@ def read_directory(path: Path, display: str, *, overlay: bool = False) -> Regist
         raise EnvironmentProblem(f"{display}: not {what} directory (it has no {marker})")
     files, diags = read_dir_files(path, display)
     if diags:
-        raise EnvironmentProblem("\n".join(f"{d.pos}: error: {d.message}" for d in diags))
+        raise EnvironmentProblem("\n".join(f"{d.pos}: {d.message}" for d in diags))
     return RegistryFiles(display, tuple(files), overlay)
 
 

@@ -10,7 +10,7 @@ from typing import Iterator
 import jsonschema
 
 from .diagnostics import Diagnostic, error
-from .load import Document
+from .load import Document, quoted
 from .resources import schema_dir
 
 SCHEMAS = ("registry", "cpus", "errata", "overlay")
@@ -35,7 +35,7 @@ def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Di
         hint = difflib.get_close_matches(str(key), allowed, n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(allowed)}"
         yield error(doc.pos([*err.absolute_path, key], key=True), "schema-unknown-key",
-                    f"unknown key '{key}'{suggestion}")
+                    f"unknown key {quoted(key)}{suggestion}")
 
 
 def _where(err: jsonschema.ValidationError) -> str:

@@ -218,7 +218,7 @@ def _texts(reg: Registry):
             yield e.where("errata_ids"), "erratum id", eid
         for name, value in (("note", e.note), ("since", e.retired_since), ("reason", e.retired_reason)):
             if value is not None:
-                yield e.where(name if name == "note" else "retired"), name, value
+                yield e.where(name), name, value
     for c in reg.cpus:
         yield c.where("name"), "CPU name", c.name
         if c.note:

@@ -1,0 +1,200 @@
+"""Hostile or broken input gives a diagnostic and exit 1, never a traceback or a hang.
+
+Each bad file goes in as errata/x.yaml next to a valid registry. Problems with the environment
+(no registry there, a file that cannot be read, bad command line) exit 2 instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, REPO, run_cli
+
+VALID = FIXTURES / "valid"
+X = "reg/errata/x.yaml"
+
+
+def _billion_laughs(levels: int = 9) -> bytes:
+    lines = ['l0: &l0 "lol"']
+    for i in range(1, levels + 1):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    lines.append(f"errata: *l{levels}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+# name -> (file bytes, rule, line, col)
+BAD_FILES = {
+    "python_object_tag": (b'errata: !!python/object/apply:os.system ["touch PWNED"]\n',
+                          "yaml-tag", 1, 9),
+    "python_name_tag_on_a_key": (b"!!python/name:os.system x: 1\n", "yaml-tag", 1, 1),
+    "billion_laughs": (_billion_laughs(), "yaml-alias", 1, 5),
+    "lone_alias": (b"errata: *nowhere\n", "yaml-alias", 1, 9),
+    "binary_with_nul_bytes": (b"errata:\n  - name: \x00\x01\x02\xff\n", "file-binary", 2, 11),
+    "not_utf8": (b"errata:\n  - name: caf\xe9\n", "file-encoding", 2, 14),
+    "utf16_with_bom": ("errata: []\n".encode("utf-16"), "file-binary", 1, 4),
+    "lone_surrogate_escape": (b'errata:\n  - name: "A\\ud800"\n', "file-encoding", 2, 11),
+    "control_character": (b"errata:\n  - name: a\x01b\n", "yaml-syntax", 2, 12),
+    "empty_file": (b"", "file-empty", 1, 1),
+    "only_comments": (b"# nothing here\n", "file-empty", 1, 1),
+    "top_level_list": (b"- errata\n- more\n", "file-top-level", 1, 1),
+    "top_level_scalar": (b"errata\n", "file-top-level", 1, 1),
+    "ten_megabytes": (b"errata: []\n#" + b"x" * (10 << 20) + b"\n", "file-too-large", 1, 1),
+    "deeply_nested_flow_sequences": (b"errata: " + b"[" * 100_000 + b"\n", "yaml-too-deep", 1, 40),
+    "deeply_nested_flow_mappings": (b"errata: " + b"{a: " * 50_000 + b"\n", "yaml-too-deep", 1, 133),
+    "syntax_error": (b"errata:\n  - name: X\n    bit: [1, 2\n", "yaml-syntax", 4, 1),
+    "bad_indentation": (b"errata:\n  - name: X\n   bit: 1\n", "yaml-syntax", 3, 4),
+    "tab_indentation": (b"errata:\n\t- name: X\n", "yaml-syntax", 2, 1),
+    "two_documents": (b"errata: []\n---\nerrata: []\n", "yaml-multiple-documents", 2, 1),
+}
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "reg"
+    shutil.copytree(VALID, root)
+    return root
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_file_gives_a_diagnostic_with_file_and_line(tmp_path: Path, name: str) -> None:
+    data, rule, line, col = BAD_FILES[name]
+    root = _copy(tmp_path)
+    (root / "errata" / "x.yaml").write_bytes(data)
+    start = time.perf_counter()
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    elapsed = time.perf_counter() - start
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    ours = [d for d in result.err.splitlines() if d.startswith(X + ":")]
+    assert ours, result.err
+    assert re.fullmatch(rf"{re.escape(X)}:{line}:{col}: error: [^\n]+ \[{rule}\]", ours[0]), ours
+    # Nothing was constructed from the file, and refusing it was quick.
+    assert not (tmp_path / "PWNED").exists()
+    assert elapsed < 5
+
+
+def test_alias_bomb_is_refused_in_under_a_second(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "x.yaml").write_bytes(_billion_laughs(9))
+    start = time.perf_counter()
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert time.perf_counter() - start < 1
+    assert result.code == 1
+    assert ("reg/errata/x.yaml:1:5: error: anchor '&l0' refused: the registry does not use "
+            "anchors or aliases [yaml-alias]") in result.err.splitlines()
+
+
+def test_python_tag_is_refused_out_of_process(tmp_path: Path) -> None:
+    """The real entry point, as CI runs it: no traceback on stderr, nothing executed."""
+    root = _copy(tmp_path)
+    (root / "errata" / "x.yaml").write_bytes(BAD_FILES["python_object_tag"][0])
+    proc = subprocess.run([sys.executable, "-m", "errata_db", "validate", "--registry", "reg"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert ("reg/errata/x.yaml:1:9: error: explicit YAML tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system' refused [yaml-tag]") in proc.stderr.splitlines()
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_bad_registry_yaml_is_reported_not_raised(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "registry.yaml").write_bytes(b"- not a mapping\n")
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 1
+    assert ("reg/registry.yaml:1:1: error: top level is a list: expected a YAML mapping "
+            "[file-top-level]") in result.err.splitlines()
+
+
+def test_bad_lock_bytes_are_reported_not_raised(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "bits.lock").write_bytes(b"\xff\xfe\x00garbage\n")
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 1
+    assert "reg/bits.lock:1:1: error: bits.lock is not valid UTF-8 [lock-syntax]" in result.err.splitlines()
+
+
+# --- environment problems: exit 2 -----------------------------------------------------------
+
+
+def test_missing_registry_directory_exits_2(tmp_path: Path) -> None:
+    result = run_cli("validate", "--registry", "nowhere", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err == "errata-db: error: nowhere: no such directory\n"
+
+
+def test_directory_without_registry_yaml_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run_cli("validate", "--registry", "empty", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err == "errata-db: error: empty: not a registry directory (it has no registry.yaml)\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root can read a chmod 000 file")
+def test_unreadable_file_exits_2(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "a.yaml").chmod(0)
+    try:
+        result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    finally:
+        (root / "errata" / "a.yaml").chmod(0o644)
+    assert result.code == 2
+    assert "reg/errata/a.yaml" in result.err
+    assert "Permission denied" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_directory_in_place_of_a_file_exits_2(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "x.yaml").mkdir()
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.startswith("errata-db: error: reg/errata/x.yaml")
+    assert "cannot read file" in result.err
+
+
+def test_dangling_symlink_exits_2(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "x.yaml").symlink_to(tmp_path / "gone.yaml")
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 2
+    assert result.err.startswith("errata-db: error: reg/errata/x.yaml")
+    assert "No such file or directory" in result.err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_in_place_of_a_file_does_not_hang(tmp_path: Path) -> None:
+    """Opening a FIFO with no writer blocks forever: run out of process, under a timeout."""
+    root = _copy(tmp_path)
+    os.mkfifo(root / "errata" / "x.yaml")
+    proc = subprocess.run([sys.executable, "-m", "errata_db", "validate", "--registry", "reg"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "reg/errata/x.yaml" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_subcommand_exits_2() -> None:
+    result = run_cli("frobnicate")
+    assert result.code == 2
+    assert "invalid choice: 'frobnicate'" in result.err
+
+
+def test_unknown_option_exits_2() -> None:
+    result = run_cli("validate", "--format", "xml")
+    assert result.code == 2
+    assert "invalid choice: 'xml'" in result.err
+
+
+def test_no_subcommand_exits_2() -> None:
+    result = run_cli()
+    assert result.code == 2
+    assert "usage: errata-db" in result.err
