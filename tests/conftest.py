@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 
 from errata_db.cli import main
+from errata_db.diagnostics import has_errors
+from errata_db.registry import load_registry
+from errata_db.render import render
+from errata_db.resources import templates_dir
+from errata_db.targets import TARGETS
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = REPO / "errata-db"
@@ -49,3 +54,21 @@ def registry_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "errata-db"
     shutil.copytree(REGISTRY, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """The bundled registry's model, loaded once and known to be valid."""
+    result = load_registry(REGISTRY, display="errata-db")
+    assert result.registry is not None and not has_errors(result.diagnostics)
+    return result.registry
+
+
+@pytest.fixture(scope="session")
+def fresh(tmp_path_factory, registry) -> Path:
+    """Every target rendered now from errata-db/ into a temporary tree (shared: do not modify)."""
+    out = tmp_path_factory.mktemp("fresh")
+    for rel, text in render(registry, TARGETS, templates_dir()).items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    return out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, run_cli
+from conftest import FIXTURES, run_cli
 
 VALID = FIXTURES / "valid"
 X = "reg/errata/x.yaml"

@@ -15,12 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GENERATED, REGISTRY
-from errata_db.diagnostics import has_errors
-from errata_db.registry import load_registry
-from errata_db.render import render
-from errata_db.resources import templates_dir
-from errata_db.targets import TARGETS
+from conftest import GENERATED
 
 C_DIR = Path(__file__).resolve().parent / "c"
 SHIM = C_DIR / "shim"
@@ -31,23 +26,6 @@ CPUCAP_BASE = 100  # cpucap numbers differ from bit numbers, so a mix-up shows
 
 GCC = shutil.which("gcc")
 pytestmark = pytest.mark.skipif(GCC is None, reason="needs a host gcc")
-
-
-@pytest.fixture(scope="module")
-def registry():
-    result = load_registry(REGISTRY)
-    assert result.registry is not None and not has_errors(result.diagnostics)
-    return result.registry
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory, registry) -> Path:
-    """The targets rendered now from errata-db/, written to a temporary tree."""
-    out = tmp_path_factory.mktemp("fresh")
-    for rel, text in render(registry, TARGETS, templates_dir()).items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY
-from errata_db.diagnostics import has_errors
 from errata_db.model import Registry
-from errata_db.registry import load_registry
-from errata_db.render import render
-from errata_db.resources import templates_dir
-from errata_db.targets import TARGETS
 
 C_DIR = Path(__file__).resolve().parent / "c"
 SHIM = C_DIR / "shim"
@@ -42,29 +36,19 @@ pytestmark = pytest.mark.skipif(GCC is None, reason="needs a host gcc")
 
 
 @pytest.fixture(scope="module")
-def registry() -> Registry:
-    result = load_registry(REGISTRY)
-    assert result.registry is not None and not has_errors(result.diagnostics)
-    return result.registry
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory, registry) -> Path:
-    out = tmp_path_factory.mktemp("fresh")
-    for rel, text in render(registry, TARGETS, templates_dir()).items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text)
-    inc = out / "cpucaps" / "asm"
-    inc.mkdir(parents=True)
-    (inc / "cpucaps.h").write_text(
+def cpucaps_dir(tmp_path_factory, registry) -> Path:
+    """An include dir with the <asm/cpucaps.h> the guest header needs."""
+    out = tmp_path_factory.mktemp("cpucaps")
+    (out / "asm").mkdir()
+    (out / "asm" / "cpucaps.h").write_text(
         "enum arm64_cpucap {\n" + "".join(f"\tARM64_{e.name},\n" for e in registry.errata) + "};\n")
     return out
 
 
 @pytest.fixture(scope="module")
-def walk(fresh) -> Path:
-    exe = fresh / "walk"
-    cmd = [GCC, "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", f"-I{SHIM}", f"-I{fresh / 'cpucaps'}",
+def walk(fresh, cpucaps_dir, tmp_path_factory) -> Path:
+    exe = tmp_path_factory.mktemp("walk") / "walk"
+    cmd = [GCC, "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror", f"-I{SHIM}", f"-I{cpucaps_dir}",
            f"-I{fresh / 'linux/arch/arm64/include'}", f"-I{fresh / 'linux/arch/arm64/kvm'}",
            "-o", str(exe), str(C_DIR / "walk.c")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)

@@ -18,33 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GENERATED, REGISTRY
-from errata_db.diagnostics import has_errors
-from errata_db.registry import load_registry
-from errata_db.render import render
-from errata_db.resources import templates_dir
-from errata_db.targets import TARGETS
+from conftest import GENERATED
 
 MODULE = "python/migrn_errata.py"
 EXPORT = "json/errata.json"
 A53_R0P4 = 0x410FD034
 A76_R0P0 = 0x410FD0B0
-
-
-@pytest.fixture(scope="module")
-def registry():
-    result = load_registry(REGISTRY)
-    assert result.registry is not None and not has_errors(result.diagnostics)
-    return result.registry
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory, registry) -> Path:
-    out = tmp_path_factory.mktemp("fresh")
-    for rel, text in render(registry, TARGETS, templates_dir()).items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text)
-    return out
 
 
 def import_by_path(path: Path, name: str):

@@ -8,20 +8,12 @@ from collections import Counter
 import pytest
 
 from conftest import REGISTRY
-from errata_db.registry import load_registry
 
 REFERENCE = REGISTRY.parent / "tests" / "reference"
 NOT_MIDR = {"has_mismatched_cache_type", "has_spectre_v2", "has_spectre_v3a", "has_spectre_v4",
             "is_spectre_bhb_affected"}
 # Matchers whose MIDR ranges live in the C function rather than the table.
 RANGES_IN_FUNCTION = {"WORKAROUND_1542419": [{"model": "0x410fd0c0", "rv_min": "0x0", "rv_max": "0xf0000f"}]}
-
-
-@pytest.fixture(scope="module")
-def registry():
-    result = load_registry(REGISTRY, display="errata-db")
-    assert result.registry is not None
-    return result.registry
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REGISTRY, run_cli
-from errata_db.model import ALL_REVISIONS, Erratum
-from errata_db.registry import load_registry
+from errata_db.model import ALL_REVISIONS
 from errata_db.stability import Level, compare
 
 
@@ -266,13 +265,6 @@ def test_output_formats(repo, fmt, marker):
 # --- mutation sweep over the bundled registry ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def bundled():
-    result = load_registry(REGISTRY, display="errata-db")
-    assert result.registry is not None
-    return result.registry
-
-
 def _with(reg, errata):
     return dataclasses.replace(reg, errata=tuple(sorted(errata, key=lambda e: e.bit)))
 
@@ -310,8 +302,8 @@ def _mutations(reg):
                _with(reg, rest + [dataclasses.replace(e, description=e.description + " More.")]), False)
 
 
-def test_mutation_sweep_catches_every_breaking_change_and_flags_no_safe_one(bundled):
-    mutations = list(_mutations(bundled))
+def test_mutation_sweep_catches_every_breaking_change_and_flags_no_safe_one(registry):
+    mutations = list(_mutations(registry))
     failures = []
     for label, old, new, should_break in mutations:
         changes = compare(old, new)
@@ -321,4 +313,4 @@ def test_mutation_sweep_catches_every_breaking_change_and_flags_no_safe_one(bund
     print(f"mutation sweep: {len(mutations)} mutations, {breaking} breaking, "
           f"{len(failures)} misclassified")
     assert failures == []
-    assert breaking == 6 * len(bundled.errata) and len(mutations) == 9 * len(bundled.errata)
+    assert breaking == 6 * len(registry.errata) and len(mutations) == 9 * len(registry.errata)

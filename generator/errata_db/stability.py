@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Iterator
 
 from .diagnostics import Pos
-from .lock import erratum_fingerprint
 from .model import Affects, Erratum, Registry, rev_str
 from .validate import allowed_ranges
 
@@ -104,7 +103,7 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
                 continue  # reported once, as a reused bit, below
             yield _change(Level.BREAKING, "entry-removed",
                           f"'{o.name}' (bit {o.bit}) was removed without a retired tombstone",
-                          None, o.where(), f"restore the entry with `status: retired` and a "
+                          None, o.where(), "restore the entry with `status: retired` and a "
                           "`retired:` block; a retired entry keeps its bit forever")
             continue
         if n.bit != o.bit:

@@ -7,7 +7,6 @@ diagnostic so that users can find the rule here and in the README.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from typing import Callable, Iterator
 
 from .diagnostics import Diagnostic, Pos, Severity
