@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .diagnostics import Diagnostic, Pos, error
+from .load import quoted
 
 MIDR_ARCHITECTURE = 0xF
 ALL_REVISIONS = ((0, 0), (15, 15))
@@ -272,7 +273,7 @@ def build_cpus(doc: Any, valid: set[int], origin: str,
         imp = implementers.get(str(cpu["implementer"]))
         if imp is None:
             diags.append(error(doc.pos([*keys, "implementer"]), "unknown-implementer",
-                               f"CPU {str(cpu['id'])!r} names implementer {str(cpu['implementer'])!r}, "
+                               f"CPU {quoted(cpu['id'])} names implementer {quoted(cpu['implementer'])}, "
                                "which no cpus.yaml defines"))
             continue
         out.append(Cpu(str(cpu["id"]), imp, int(cpu["part"]), str(cpu["name"]), str(cpu["macro"]),
@@ -288,12 +289,12 @@ def _build_affects(doc: Any, keys: list, item: Any,
     if cpu is None:
         known = ", ".join(sorted(cpus)) or "none"
         yield error(doc.pos([*keys, "cpu"]), "unknown-cpu",
-                    f"unknown CPU {str(item['cpu'])!r}: not defined in cpus.yaml (known: {known})")
+                    f"unknown CPU {quoted(item['cpu'])}: not defined in cpus.yaml (known: {known})")
         ok = False
     bounds = parse_revisions(str(item["revisions"]))
     if bounds is None:
         yield error(doc.pos([*keys, "revisions"]), "revision-syntax",
-                    f"revisions {str(item['revisions'])!r} must be 'all', 'rXpY' or 'rXpY..rXpY'")
+                    f"revisions {quoted(item['revisions'])} must be 'all', 'rXpY' or 'rXpY..rXpY'")
         ok = False
     fixes = []
     for j, fix in enumerate(item.get("revidr_fixes") or []):
@@ -301,7 +302,7 @@ def _build_affects(doc: Any, keys: list, item: Any,
         fkeys = [*keys, "revidr_fixes", j]
         if rev is None:
             yield error(doc.pos([*fkeys, "revision"]), "revision-syntax",
-                        f"REVIDR fix revision {str(fix['revision'])!r} must be 'rXpY'")
+                        f"REVIDR fix revision {quoted(fix['revision'])} must be 'rXpY'")
             ok = False
             continue
         fixes.append(RevidrFix(rev, int(fix["mask"]),

@@ -56,9 +56,8 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             diags.extend(_unknown_keys(doc, err))
             continue
-        if err.validator == "required":
-            message = f"{_where(err)}{err.message}"
-        elif err.validator in ("if", "then", "else", "not"):
+        if err.validator == "not":
+            # The schemas' only `not`: jsonschema's own text would print the whole subschema.
             message = f"{_where(err)}'retired' is required exactly when status is 'retired'"
         else:
             message = f"{_where(err)}{err.message}"
