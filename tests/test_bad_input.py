@@ -113,6 +113,14 @@ def test_bad_registry_yaml_is_reported_not_raised(tmp_path: Path) -> None:
             "[file-top-level]") in result.err.splitlines()
 
 
+def test_missing_cpus_yaml_is_reported_once_by_name(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "cpus.yaml").unlink()
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 1
+    assert "reg/cpus.yaml: error: cpus.yaml is missing [file-missing]" in result.err.splitlines()
+
+
 def test_bad_lock_bytes_are_reported_not_raised(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     (root / "bits.lock").write_bytes(b"\xff\xfe\x00garbage\n")

@@ -98,7 +98,7 @@ def _valid_items(broken: set[tuple], section: str, doc: Document) -> set[int]:
     return {i for i in range(len(items)) if (section, i) not in broken}
 
 
-def _overlay_of(parsed: _Parsed, diags: list[Diagnostic]) -> Overlay | None:
+def _overlay_of(parsed: _Parsed) -> Overlay | None:
     entry = parsed.docs.get("overlay.yaml")
     if entry is None or entry[1]:
         return None
@@ -110,43 +110,61 @@ def _overlay_of(parsed: _Parsed, diags: list[Diagnostic]) -> Overlay | None:
                                                                   ("owner", doc.pos(["owner"])))))
 
 
+def _lock_of(parsed: _Parsed, origin: str, diags: list[Diagnostic]) -> tuple[list[LockLine], tuple]:
+    """The lock lines of one directory, and its (origin, path, exists) record."""
+    path = f"{parsed.origin_files.root}/{lock.LOCK_NAME}"
+    if parsed.lock_text is None:
+        return [], (origin, path, False)
+    try:
+        text = parsed.lock_text.data.decode("utf-8")
+    except UnicodeDecodeError:
+        diags.append(error(Pos(path, 1, 1), "lock-syntax", "bits.lock is not valid UTF-8"))
+        return [], (origin, path, True)
+    lines, lock_diags = lock.parse(path, text, origin)
+    diags += lock_diags
+    return lines, (origin, path, True)
+
+
+def _missing_files(trees: list[_Parsed], diags: list[Diagnostic]) -> None:
+    for parsed in trees:
+        root = parsed.origin_files.root
+        required = ("overlay.yaml",) if parsed.origin_files.overlay else ("registry.yaml", "cpus.yaml")
+        for name in required:
+            reported = any(d.pos.path == f"{root}/{name}" for d in diags)
+            if name not in parsed.docs and not reported:
+                diags.append(error(Pos(f"{root}/{name}"), "file-missing", f"{name} is missing"))
+
+
 def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) -> LoadResult:
     """Parse, check and model an upstream registry and its overlays; never raises for bad input."""
     diags: list[Diagnostic] = []
     trees = [_parse_tree(t, diags) for t in (upstream, *overlays)]
+    _missing_files(trees, diags)
     head = trees[0].docs.get("registry.yaml")
-    if head is None:
-        if not any(d.pos.path.endswith("registry.yaml") for d in diags):
-            diags.append(error(Pos(f"{upstream.root}/registry.yaml"), "file-missing",
-                               "registry.yaml is missing"))
+    if head is None or head[1]:
         return LoadResult(None, tuple(sorted(set(diags))))
 
+    # Each directory's documents with the origin its entries belong to; an overlay whose
+    # overlay.yaml is broken contributes nothing (its errors are already reported).
+    origins = [(UPSTREAM, trees[0])]
     overlay_models = []
-    origins = []
-    for parsed in trees:
-        if parsed.origin_files.overlay:
-            ov = _overlay_of(parsed, diags)
-            if ov is None:
-                continue
+    for parsed in trees[1:]:
+        ov = _overlay_of(parsed)
+        if ov is not None:
             overlay_models.append(ov)
             origins.append((ov.owner, parsed))
-        else:
-            origins.append((UPSTREAM, parsed))
 
-    implementers = []
-    for origin, parsed in origins:
-        if "cpus.yaml" in parsed.docs:
-            doc, broken = parsed.docs["cpus.yaml"]
-            implementers += build_implementers(doc, _valid_items(broken, "implementers", doc), origin)
+    cpu_docs = [(origin, parsed.docs["cpus.yaml"]) for origin, parsed in origins if "cpus.yaml" in parsed.docs]
+    implementers = [i for origin, (doc, broken) in cpu_docs
+                    for i in build_implementers(doc, _valid_items(broken, "implementers", doc), origin)]
     imp_by_id = {i.id: i for i in reversed(implementers)}
     cpus = []
-    for origin, parsed in origins:
-        if "cpus.yaml" in parsed.docs:
-            doc, broken = parsed.docs["cpus.yaml"]
-            built, cpu_diags = build_cpus(doc, _valid_items(broken, "cpus", doc), origin, imp_by_id)
-            cpus += built
-            diags += cpu_diags
+    for origin, (doc, broken) in cpu_docs:
+        built, cpu_diags = build_cpus(doc, _valid_items(broken, "cpus", doc), origin, imp_by_id)
+        cpus += built
+        diags += cpu_diags
     cpu_by_id = {c.id: c for c in reversed(cpus)}
+
     errata: list[Erratum] = []
     lock_lines: list[LockLine] = []
     lock_files = []
@@ -156,29 +174,16 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
                 built, e_diags = build_errata(doc, _valid_items(broken, "errata", doc), origin, cpu_by_id)
                 errata += built
                 diags += e_diags
-        lock_path = f"{parsed.origin_files.root}/{lock.LOCK_NAME}"
-        if parsed.lock_text is None:
-            lock_files.append((origin, lock_path, False))
-            continue
-        try:
-            text = parsed.lock_text.data.decode("utf-8")
-        except UnicodeDecodeError:
-            diags.append(error(Pos(lock_path, 1, 1), "lock-syntax", "bits.lock is not valid UTF-8"))
-            continue
-        lines, lock_diags = lock.parse(lock_path, text, origin)
+        lines, record = _lock_of(parsed, origin, diags)
         lock_lines += lines
-        diags += lock_diags
-        lock_files.append((origin, lock_path, True))
+        lock_files.append(record)
 
-    doc, broken = head
-    if broken:
-        return LoadResult(None, tuple(sorted(set(diags))))
-    r = doc.root
+    r = head[0].root
     registry = Registry(
         format=int(r["format"]), hypercall_name=str(r["hypercall"]["name"]),
         hypercall_description=str(r["hypercall"]["description"]),
         registers=tuple(str(x) for x in r["bit_space"]["registers"]),
-        register_bits=int(r["bit_space"]["register_bits"]), ranges=build_ranges(doc),
+        register_bits=int(r["bit_space"]["register_bits"]), ranges=build_ranges(head[0]),
         implementers=tuple(implementers), cpus=tuple(cpus),
         errata=tuple(sorted(errata, key=lambda e: (e.bit, e.name))),
         overlays=tuple(overlay_models), lock=tuple(lock_lines),
