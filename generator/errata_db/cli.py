@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, gitio, lock, stability
-from .diagnostics import FORMATTERS, has_errors, render as render_diags
+from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
-from .registry import EnvironmentProblem, LoadResult, RegistryFiles, assemble, read_directory
+from .registry import UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble, read_directory
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
@@ -185,26 +185,29 @@ def cmd_lock(args: argparse.Namespace) -> int:
     upstream, overlays = _trees(args)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
-                                      if d.severity.value == "error"):
+                                      if d.severity is Severity.ERROR):
         _print_diags(result)
         return EXIT_INVALID
     reg = result.registry
-    new_trees = []
-    for tree, origin in [(upstream, "upstream"), *[(t, o.owner) for t, o in zip(overlays, reg.overlays)]]:
-        old = next((f.data.decode() for f in tree.files if f.path == f"{tree.root}/{lock.LOCK_NAME}"), "")
-        new = lock.updated(old, [e for e in reg.errata if e.origin == origin])
-        new_trees.append((tree, old, new))
-    check = assemble(*[_with_lock(t, new) for t, _, new in new_trees][:1],
-                     tuple(_with_lock(t, new) for t, _, new in new_trees[1:]))
+    # Every other error is ruled out above, so each overlay's overlay.yaml was read.
+    owners = [UPSTREAM, *(o.owner for o in reg.overlays)]
+    changes = []
+    for tree, origin in zip((upstream, *overlays), owners):
+        lock_path = f"{tree.root}/{lock.LOCK_NAME}"
+        old = next((f.data.decode() for f in tree.files if f.path == lock_path), "")
+        changes.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
+    # Only a lock that makes the registry valid is written: never one that gives a locked bit
+    # a new meaning.
+    trial = [_with_lock(tree, new) for tree, _, new in changes]
+    check = assemble(trial[0], tuple(trial[1:]))
     if has_errors(check.diagnostics):
         _print_diags(check)
         print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
               file=sys.stderr)
         return EXIT_INVALID
-    for tree, old, new in new_trees:
+    for tree, old, new in changes:
         if old != new:
-            registry_dir = Path(_registry_dir(args)[0]) if not tree.overlay else Path(tree.root)
-            write_all(registry_dir, {lock.LOCK_NAME: new})
+            write_all(Path(tree.root), {lock.LOCK_NAME: new})
             print(f"updated {tree.root}/{lock.LOCK_NAME}")
     return EXIT_OK
 
