@@ -207,6 +207,13 @@ def test_a_new_entry_at_next_bit_is_safe(repo):
     assert code == 0 and changes == [("safe", "entry-added")]
 
 
+def test_next_bit_counts_an_entry_not_yet_locked(repo):
+    path = repo / "errata-db" / "errata" / "arm.yaml"
+    path.write_text(path.read_text() + NEW_ENTRY.format(bit=33))
+    result = run_cli("next-bit", cwd=repo)
+    assert (result.code, result.out) == (0, "34\n")
+
+
 def test_widening_a_range_is_safe(repo):
     edit(repo, "errata/arm.yaml", "revisions: r0p0..r1p2", "revisions: r0p0..r2p2")
     code, changes, _ = stability(repo)

@@ -53,10 +53,11 @@ def _print_diags(result: LoadResult, fmt: str = "text", stream=None) -> None:
         (stream or sys.stderr).write(render_diags(result.diagnostics, fmt))
 
 
-def _load_valid(args: argparse.Namespace) -> LoadResult | None:
+def _load_valid(args: argparse.Namespace, tolerated: tuple[str, ...] = ()) -> LoadResult | None:
+    """The registry if it is valid, but for errors of the tolerated rules; diagnostics printed."""
     result = assemble(*_trees(args))
     _print_diags(result)
-    if result.registry is None or has_errors(result.diagnostics):
+    if result.registry is None or has_errors(d for d in result.diagnostics if d.rule not in tolerated):
         return None
     return result
 
@@ -213,22 +214,23 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_next_bit(args: argparse.Namespace) -> int:
-    result = _load_valid(args)
+    # Entries added but not yet locked are fine here: their bits count as used.
+    result = _load_valid(args, tolerated=("lock",))
     if result is None:
         return EXIT_INVALID
     reg = result.registry
-    name = args.range or next((o.range for o in reg.overlays), "upstream")
+    overlay = reg.overlays[0] if reg.overlays and args.range is None else None
+    name = args.range or (overlay.range if overlay else UPSTREAM)
     rng = next((r for r in reg.ranges if r.name == name), None)
     if rng is None:
         raise UsageError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
+    first, last = rng.first, rng.last
+    if overlay is not None and overlay.first is not None:
+        first, last = overlay.first, overlay.last
     used = {e.bit for e in reg.errata} | {line.bit for line in reg.lock}
-    first = rng.first
-    for ov in reg.overlays:
-        if ov.range == rng.name and ov.first is not None and args.range is None:
-            first = ov.first
-    free = next((b for b in range(first, rng.last + 1) if b not in used), None)
+    free = next((b for b in range(first, last + 1) if b not in used), None)
     if free is None:
-        print(f"errata-db: error: range '{name}' ({rng.first}..{rng.last}) has no free bit", file=sys.stderr)
+        print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
         return EXIT_INVALID
     print(free)
     return EXIT_OK
