@@ -172,6 +172,58 @@ def test_making_a_retired_entry_active_again_is_breaking(repo):
     assert code == 1 and ("breaking", "entry-unretired") in changes
 
 
+def test_changing_a_cpus_macro_is_breaking(repo):
+    edit(repo, "cpus.yaml", "macro: MIDR_CORTEX_A57", "macro: MIDR_CORTEX_A57_NEW")
+    code, changes, _ = stability(repo)
+    assert code == 1 and ("breaking", "cpu-changed") in changes
+
+
+def test_reordering_the_registers_is_breaking(repo):
+    edit(repo, "registry.yaml", "registers: [R0, R1, R2, R3]", "registers: [R3, R2, R1, R0]")
+    code, changes, doc = stability(repo)
+    assert code == 1 and changes == [("breaking", "bit-space-changed")]
+    assert doc["changes"][0]["now"].startswith("errata-db/registry.yaml:")
+
+
+def test_renaming_the_hypercall_is_breaking(repo):
+    edit(repo, "registry.yaml", "name: ARM_SMCCC_VENDOR_HYP_KVM_MIGRN_ERRATA", "name: ARM_SMCCC_OTHER")
+    code, changes, _ = stability(repo)
+    assert code == 1 and changes == [("breaking", "hypercall-changed")]
+
+
+def test_giving_upstream_bits_to_downstream_is_breaking(repo):
+    edit(repo, "registry.yaml", "    first: 0\n    last: 191\n", "    first: 0\n    last: 100\n")
+    edit(repo, "registry.yaml", "    first: 192\n    last: 239\n", "    first: 101\n    last: 239\n")
+    code, changes, _ = stability(repo)
+    assert code == 1 and changes == [("breaking", "range-changed")]
+
+
+def test_growing_a_range_into_reserved_bits_is_not_breaking(repo):
+    edit(repo, "registry.yaml", "    first: 192\n    last: 239\n", "    first: 192\n    last: 247\n")
+    edit(repo, "registry.yaml", "    first: 240\n    last: 255\n", "    first: 248\n    last: 255\n")
+    code, changes, _ = stability(repo)
+    assert (code, changes) == (0, [])
+
+
+def test_lock_refuses_to_lock_a_moved_bit(repo):
+    edit(repo, "errata/arm.yaml", ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40"))
+    before = (repo / "errata-db" / "bits.lock").read_text()
+    result = run_cli("lock", cwd=repo)
+    assert result.code == 1 and "a bit never moves" in result.err
+    assert (repo / "errata-db" / "bits.lock").read_text() == before
+
+
+def test_a_hand_added_lock_line_for_a_moved_bit_is_caught(repo):
+    edit(repo, "errata/arm.yaml", ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40"))
+    path = repo / "errata-db" / "bits.lock"
+    line = next(x for x in path.read_text().splitlines() if x.startswith("1 "))
+    path.write_text(path.read_text() + "40" + line[1:] + "\n")
+    result = run_cli("validate", cwd=repo)
+    assert result.code == 1
+    assert "'WORKAROUND_DEVICE_LOAD_ACQUIRE' is locked at bit 1" in result.err
+    assert "and again at bit 40" in result.err
+
+
 # --- needs review --------------------------------------------------------------------------
 
 

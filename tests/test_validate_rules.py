@@ -153,14 +153,26 @@ CASES = [
           "0..255 (4 registers x 64 bits) [bit-space]",)),
     Case("upstream_bit_outside_the_upstream_range", A, "    bit: 3\n", "    bit: 200\n",
          ("reg/errata/a.yaml:21:10: error: bit 200 of 'WORKAROUND_843419' is in range 'private' "
-          "(Private Use); upstream errata may only use upstream 0..191 [owner-range]",)),
+          "(Private Use); upstream errata may only use 0..191 [owner-range]",)),
     Case("name_is_not_a_c_identifier", A, "name: WORKAROUND_843419", "name: WORKAROUND-843419",
-         ("reg/errata/a.yaml:20:11: error: name 'WORKAROUND-843419' is not a C identifier [c-identifier]",)),
+         ("reg/errata/a.yaml:20:11: error: name 'WORKAROUND-843419' is not an upper-case C identifier "
+          "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
+    Case("lower_case_name_is_refused_because_generated_identifiers_lowercase_it", A,
+         "name: WORKAROUND_843419", "name: Workaround_843419",
+         ("reg/errata/a.yaml:20:11: error: name 'Workaround_843419' is not an upper-case C identifier "
+          "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
     Case("kconfig_symbol_is_not_a_c_identifier", A,
          "kconfig: [ARM64_ERRATUM_843419]", "kconfig: [ARM64-ERRATUM-843419]",
          ("reg/errata/a.yaml:25:14: error: Kconfig symbol 'ARM64-ERRATUM-843419' is not a C "
           "identifier [c-identifier]",)),
     # --- CPUs and field widths -------------------------------------------------------------
+    Case("two_cpus_with_one_macro", CPUS, "    macro: MIDR_CORTEX_A57\n", "    macro: MIDR_CORTEX_A53\n",
+         ("reg/cpus.yaml:25:12: error: CPU 'cortex-a57' has the same macro MIDR_CORTEX_A53 as "
+          "'cortex-a53' at reg/cpus.yaml:19:12 [duplicate-cpu]",)),
+    Case("part_family_whose_base_part_has_bits_outside_the_mask", CPUS, "part: 0x200", "part: 0x201",
+         ("reg/errata/a.yaml:44:20: error: part 0x201 of 'kryo' has bits outside part_mask 0xf00: "
+          "the kernel compares the masked MIDR with the CPU's whole model, so it would never match; "
+          "name the family's base part [field-width]",)),
     Case("unknown_cpu_reference", A, "      - cpu: cortex-a57\n", "      - cpu: cortex-a99\n",
          ("reg/errata/a.yaml:55:14: error: unknown CPU 'cortex-a99': not defined in cpus.yaml "
           "(known: cortex-a53, cortex-a57, falkor-v1, kryo) [unknown-cpu]",)),
@@ -274,10 +286,10 @@ CASES = [
           f"'WORKAROUND_ADRP_843419' (fingerprint ba85e9f46682c036): {LOCK_CHANGED} [lock]",),
          ignore=()),
     Case("erratum_ids_changed_against_the_lock", A, '["E1003"]', '["E1004"]',
-         ("reg/errata/a.yaml:35:10: error: bit 8 is locked to 'WORKAROUND_QCOM_FALKOR_E1003' "
-          "(fingerprint 0f31f2e4fa34b1a8, reg/bits.lock:8:1) but the registry gives it to "
-          "'WORKAROUND_QCOM_FALKOR_E1003' (fingerprint ff0f634aa11519a0): "
-          f"{LOCK_CHANGED} [lock]",), ignore=()),
+         ("reg/errata/a.yaml:37:17: error: the identity of 'WORKAROUND_QCOM_FALKOR_E1003' (bit 8) "
+          "changed: bits.lock (reg/bits.lock:8:1) has fingerprint 0f31f2e4fa34b1a8, the registry's "
+          "vendor and errata_ids give ff0f634aa11519a0; restore them, or retire this bit and give "
+          "the changed erratum a new one [lock]",), ignore=()),
     Case("retired_entry_cannot_become_active_again", A,
          "    status: retired\n    retired:\n      since: v6.13\n"
          "      reason: Kept as a retired bit so that the tests cover retirement.\n",

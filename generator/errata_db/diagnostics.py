@@ -62,7 +62,7 @@ def _json(diags: list[Diagnostic]) -> str:
     return json.dumps({"diagnostics": rows}, indent=2) + "\n"
 
 
-def _github_escape(text: str, prop: bool = False) -> str:
+def github_escape(text: str, prop: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -72,12 +72,12 @@ def _github_escape(text: str, prop: bool = False) -> str:
 def _github(diags: list[Diagnostic]) -> str:
     lines = []
     for d in diags:
-        props = [f"file={_github_escape(d.pos.path, True)}"]
+        props = [f"file={github_escape(d.pos.path, True)}"]
         if d.pos.line:
             props.append(f"line={d.pos.line}")
             props.append(f"col={d.pos.col or 1}")
-        props.append(f"title={_github_escape(d.rule, True)}")
-        lines.append(f"::{d.severity.value} {','.join(props)}::{_github_escape(d.message)}\n")
+        props.append(f"title={github_escape(d.rule, True)}")
+        lines.append(f"::{d.severity.value} {','.join(props)}::{github_escape(d.message)}\n")
     return "".join(lines)
 
 

@@ -14,6 +14,8 @@ from .diagnostics import Diagnostic, Pos, error
 from .load import quoted
 
 MIDR_ARCHITECTURE = 0xF
+FULL_PART_MASK = 0xFFF
+UPSTREAM = "upstream"  # the origin of the registry's own entries; overlays use their owner
 ALL_REVISIONS = ((0, 0), (15, 15))
 _REVISION = re.compile(r"r([0-9]{1,3})p([0-9]{1,3})")
 
@@ -117,6 +119,11 @@ class Affects:
         return rv(self.high)
 
     @property
+    def mask(self) -> int:
+        """The part number bits compared: all of them, unless a part family is matched."""
+        return FULL_PART_MASK if self.part_mask is None else self.part_mask
+
+    @property
     def all_revisions(self) -> bool:
         return (self.low, self.high) == ALL_REVISIONS
 
@@ -196,6 +203,7 @@ class Registry:
     # False when entries were left out because they failed to parse or resolve: rules that
     # need the whole registry (unused CPUs, lock lines without an entry) then stay silent.
     complete: bool = True
+    where: Where = _where(Pos(""))
 
     @property
     def bit_count(self) -> int:
@@ -203,9 +211,6 @@ class Registry:
 
     def range_of(self, bit: int) -> BitRange | None:
         return next((r for r in self.ranges if bit in r), None)
-
-    def cpu(self, cpu_id: str) -> Cpu | None:
-        return next((c for c in self.cpus if c.id == cpu_id), None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from typing import Iterator
 
 from .diagnostics import Pos
 from .model import Affects, Erratum, Registry, rev_str
-from .validate import allowed_ranges
+from .diagnostics import github_escape
+from .validate import allowed_bits, in_allowed_bits
 
 
 class Level(str, Enum):
@@ -148,11 +149,10 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
             yield _change(Level.SAFE, "entry-added", f"new entry '{n.name}' at never-used bit {n.bit}",
                           n.where("bit"), None)
     for n in new.errata:
-        allowed, who = allowed_ranges(new, n)
         o = old_by_name.get(n.name)
-        if not any(n.bit in r for r in allowed) and (o is None or any(o.bit in r for r in allowed_ranges(old, o)[0])):
+        if not in_allowed_bits(new, n) and (o is None or in_allowed_bits(old, o)):
             yield _change(Level.BREAKING, "owner-range",
-                          f"'{n.name}' (bit {n.bit}) is outside the ranges {who} may use",
+                          f"'{n.name}' (bit {n.bit}) is outside the bits {allowed_bits(new, n)[1]} may use",
                           n.where("bit"), o.where("bit") if o else None,
                           "keep bits and ranges as they were; ranges can grow, never shrink")
 
@@ -180,15 +180,43 @@ def _cpu_changes(old: Registry, new: Registry) -> Iterator[Change]:
         n = new_cpus.get(c.id)
         if n is None:
             continue
-        if (n.implementer.code, n.part) != (c.implementer.code, c.part):
+        if (n.implementer.code, n.part, n.macro) != (c.implementer.code, c.part, c.macro):
             yield _change(Level.BREAKING, "cpu-changed",
                           f"CPU '{c.id}' changed from implementer {c.implementer.code:#x} part {c.part:#x} "
-                          f"to implementer {n.implementer.code:#x} part {n.part:#x}", n.where("part"),
+                          f"({c.macro}) to implementer {n.implementer.code:#x} part {n.part:#x} "
+                          f"({n.macro})", n.where("part"),
                           c.where("part"), "a CPU id always names the same silicon: add a new CPU instead")
 
 
+def _layout_changes(old: Registry, new: Registry) -> Iterator[Change]:
+    """The wire format and the bit ranges: what every bit's position and ownership rests on."""
+    if (old.registers, old.register_bits) != (new.registers, new.register_bits):
+        yield _change(Level.BREAKING, "bit-space-changed",
+                      f"bit space changed from {list(old.registers)} x {old.register_bits} to "
+                      f"{list(new.registers)} x {new.register_bits}", new.where("bit_space"),
+                      old.where("bit_space"),
+                      "restore bit_space: every bit's register and position depends on it")
+    if old.hypercall_name != new.hypercall_name:
+        yield _change(Level.BREAKING, "hypercall-changed",
+                      f"hypercall changed from {old.hypercall_name} to {new.hypercall_name}",
+                      new.where("hypercall"), old.where("hypercall"),
+                      "restore the hypercall name: guests and KVM agree on it")
+    new_ranges = {r.name: r for r in new.ranges}
+    for r in old.ranges:
+        n = new_ranges.get(r.name)
+        if r.owner == "none":
+            continue  # reserved space may be handed out, never taken back
+        if n is None or n.owner != r.owner or n.first > r.first or n.last < r.last:
+            now = f"{n.first}..{n.last} owned by {n.owner}" if n else "removed"
+            yield _change(Level.BREAKING, "range-changed",
+                          f"range '{r.name}' ({r.first}..{r.last} owned by {r.owner}) is now {now}",
+                          n.where() if n else None, r.where(),
+                          "a range may grow into reserved space, but never shrink or change owner")
+
+
 def compare(old: Registry, new: Registry) -> list[Change]:
-    return sorted(set([*_entry_changes(old, new), *_lock_changes(old, new), *_cpu_changes(old, new)]),
+    return sorted(set([*_entry_changes(old, new), *_lock_changes(old, new), *_cpu_changes(old, new),
+                       *_layout_changes(old, new)]),
                   key=lambda c: (c.level_rank, str(c.now or c.then), c.rule, c.message))
 
 
@@ -227,9 +255,11 @@ def _github(changes: list[Change], base: str) -> str:
     lines = []
     for c in changes:
         pos = c.now or c.then
-        props = f"file={pos.path}" + (f",line={pos.line},col={pos.col}" if pos.line else "")
+        props = f"file={github_escape(pos.path, True)}"
+        if pos.line:
+            props += f",line={pos.line},col={pos.col}"
         text = f"{c.level.value}: {c.message}" + (f". Fix: {c.fix}" if c.fix and c.level is not Level.SAFE else "")
-        lines.append(f"::{kind[c.level]} {props},title={c.rule}::{text}".replace("\n", "%0A"))
+        lines.append(f"::{kind[c.level]} {props},title={github_escape(c.rule, True)}::{github_escape(text)}")
     lines.append(_summary(changes, base))
     return "\n".join(lines) + "\n"
 

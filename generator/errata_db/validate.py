@@ -10,14 +10,17 @@ import re
 from typing import Callable, Iterator
 
 from .diagnostics import Diagnostic, Pos, Severity
+from .load import quoted
 from .lock import erratum_fingerprint
-from .model import Affects, Erratum, Registry, rev_str, rv
+from .model import UPSTREAM, Affects, Erratum, Registry, rev_str, rv
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
 
 C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-UPSTREAM = "upstream"
+# Kernel cpucaps are upper case; generated C identifiers lowercase the name, so a mixed-case
+# name could collide with another one.
+CPUCAP_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 PRIVATE_USE = "Private Use"
 
 
@@ -80,30 +83,34 @@ def bit_space(reg: Registry) -> Iterator[Finding]:
                    f"0..{reg.bit_count - 1} ({len(reg.registers)} registers x {reg.register_bits} bits)")
 
 
-def allowed_ranges(reg: Registry, e: Erratum) -> tuple[list, str]:
+def allowed_bits(reg: Registry, e: Erratum) -> tuple[list[tuple[int, int]], str]:
+    """The (first, last) spans an erratum's owner may give bits from, and who that owner is."""
     if e.origin == UPSTREAM:
-        return [r for r in reg.ranges if r.owner == UPSTREAM], "upstream errata"
+        return [(r.first, r.last) for r in reg.ranges if r.owner == UPSTREAM], "upstream errata"
+    who = f"overlay '{e.origin}'"
     ov = next((o for o in reg.overlays if o.owner == e.origin), None)
-    rng = [r for r in reg.ranges if ov is not None and r.name == ov.range and r.status == PRIVATE_USE]
-    return rng, f"overlay '{e.origin}'"
+    rng = next((r for r in reg.ranges if ov is not None and r.name == ov.range
+                and r.status == PRIVATE_USE), None)
+    if rng is None:
+        return [], who
+    if ov.first is not None:
+        return [(max(ov.first, rng.first), min(ov.last, rng.last))], who
+    return [(rng.first, rng.last)], who
+
+
+def in_allowed_bits(reg: Registry, e: Erratum) -> bool:
+    return any(first <= e.bit <= last for first, last in allowed_bits(reg, e)[0])
 
 
 def owner_range(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        if not 0 <= e.bit < reg.bit_count:
+        if not 0 <= e.bit < reg.bit_count or in_allowed_bits(reg, e):
             continue
-        allowed, who = allowed_ranges(reg, e)
-        ov = next((o for o in reg.overlays if o.owner == e.origin), None)
-        if ov is not None and ov.first is not None:
-            ok = ov.first <= e.bit <= ov.last
-            span = f"{ov.first}..{ov.last}"
-        else:
-            ok = any(e.bit in r for r in allowed)
-            span = ", ".join(f"{r.name} {r.first}..{r.last}" for r in allowed) or "no range"
-        if not ok:
-            actual = reg.range_of(e.bit)
-            inside = f"in range '{actual.name}' ({actual.status})" if actual else "in no range"
-            yield e.where("bit"), f"bit {e.bit} of '{e.name}' is {inside}; {who} may only use {span}"
+        spans, who = allowed_bits(reg, e)
+        span = ", ".join(f"{first}..{last}" for first, last in spans) or "no bits (no range is theirs)"
+        actual = reg.range_of(e.bit)
+        inside = f"in range '{actual.name}' ({actual.status})" if actual else "in no range"
+        yield e.where("bit"), f"bit {e.bit} of '{e.name}' is {inside}; {who} may only use {span}"
 
 
 def range_layout(reg: Registry) -> Iterator[Finding]:
@@ -136,6 +143,10 @@ def field_widths(reg: Registry) -> Iterator[Finding]:
                                "does not fit in 4 bits (max 15)")
             if a.part_mask is not None and not 0 < a.part_mask <= 0xFFF:
                 yield a.where("part_mask"), f"part_mask {a.part_mask:#x} of '{e.name}' must be within 0x1..0xfff"
+            elif a.part_mask is not None and a.cpu.part & ~a.part_mask:
+                yield (a.where("part_mask"), f"part {a.cpu.part:#x} of '{a.cpu.id}' has bits outside "
+                       f"part_mask {a.part_mask:#x}: the kernel compares the masked MIDR with the CPU's "
+                       "whole model, so it would never match; name the family's base part")
 
 
 def revision_order(reg: Registry) -> Iterator[Finding]:
@@ -193,8 +204,9 @@ def revidr_fixes(reg: Registry) -> Iterator[Finding]:
 
 def c_identifiers(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        if not C_IDENT.fullmatch(e.name):
-            yield e.where("name"), f"name '{e.name}' is not a C identifier"
+        if not CPUCAP_NAME.fullmatch(e.name):
+            yield (e.where("name"), f"name {quoted(e.name)} is not an upper-case C identifier "
+                   "like the kernel's cpucaps (A-Z, 0-9, _)")
         for k in e.kconfig:
             if not C_IDENT.fullmatch(k):
                 yield e.where("kconfig"), f"Kconfig symbol '{k}' is not a C identifier"
@@ -242,6 +254,8 @@ def duplicate_cpus(reg: Registry) -> Iterator[Finding]:
         yield c.where("id"), f"CPU id '{c.id}' is already defined at {first.where('id')}"
     for c, first in _first_seen(reg.cpus, lambda c: (c.implementer.code, c.part)):
         yield c.where("part"), f"CPU '{c.id}' has the same implementer and part as '{first.id}' at {first.where('part')}"
+    for c, first in _first_seen(reg.cpus, lambda c: c.macro):
+        yield c.where("macro"), f"CPU '{c.id}' has the same macro {c.macro} as '{first.id}' at {first.where('macro')}"
     for i, first in _first_seen(reg.implementers, lambda i: i.id):
         yield i.where("id"), f"implementer id '{i.id}' is already defined at {first.where('id')}"
     for i, first in _first_seen(reg.implementers, lambda i: i.code):
@@ -303,7 +317,12 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
             continue
         if line.origin != e.origin:
             yield e.where("bit"), f"bit {e.bit} is locked by '{line.origin}' ({line.where()}), not '{e.origin}'"
-        elif line.name != e.name or line.fingerprint != erratum_fingerprint(e):
+        elif line.name == e.name and line.fingerprint != erratum_fingerprint(e):
+            yield (e.where("errata_ids"), f"the identity of '{e.name}' (bit {e.bit}) changed: bits.lock "
+                   f"({line.where()}) has fingerprint {line.fingerprint}, the registry's vendor and "
+                   f"errata_ids give {erratum_fingerprint(e)}; restore them, or retire this bit and give "
+                   "the changed erratum a new one")
+        elif line.name != e.name:
             yield (e.where("bit"), f"bit {e.bit} is locked to '{line.name}' (fingerprint {line.fingerprint}, "
                    f"{line.where()}) but the registry gives it to '{e.name}' (fingerprint "
                    f"{erratum_fingerprint(e)}): a bit never changes meaning; restore the name, vendor "
@@ -312,11 +331,13 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired in bits.lock and cannot become active again"
         elif line.status == "active" and not e.active:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: run `errata-db lock`"
+    for line, first in _first_seen(reg.lock, lambda x: (x.origin, x.name)):
+        yield (line.where(), f"'{line.name}' is locked at bit {first.bit} ({first.where()}) and again "
+               f"at bit {line.bit}: a bit never moves, and a name keeps one bit")
     if not reg.complete:
         return
-    names = {(e.origin, e.name) for e in reg.errata}
     for line in reg.lock:
-        if line.bit not in errata_bits and (line.origin, line.name) not in names:
+        if line.bit not in errata_bits:
             yield (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
                    "restore the entry, with `status: retired` if it is gone")
 
