@@ -121,6 +121,15 @@ def test_missing_cpus_yaml_is_reported_once_by_name(tmp_path: Path) -> None:
     assert "reg/cpus.yaml: error: cpus.yaml is missing [file-missing]" in result.err.splitlines()
 
 
+def test_a_yml_file_is_reported_not_silently_skipped(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "new.yml").write_text("errata: []\n")
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 0
+    assert ("reg/errata/new.yml: warning: file is not part of the registry format (registry files "
+            "end in .yaml); ignored [unknown-file]") in result.err.splitlines()
+
+
 def test_bad_lock_bytes_are_reported_not_raised(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     (root / "bits.lock").write_bytes(b"\xff\xfe\x00garbage\n")

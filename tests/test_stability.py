@@ -312,6 +312,41 @@ def test_default_base_is_the_merge_base_with_main(repo):
     assert result.code == 1 and "moved from bit 1 to bit 40" in result.out
 
 
+def test_running_from_a_subdirectory_finds_the_registry_above(repo):
+    edit(repo, "errata/arm.yaml", ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40"))
+    (repo / "sub" / "dir").mkdir(parents=True)
+    result = run_cli("stability", "--against", "HEAD", cwd=repo / "sub" / "dir")
+    assert result.code == 1 and "moved from bit 1 to bit 40" in result.out
+    assert "../../errata-db/errata/arm.yaml:" in result.out
+
+
+def test_a_moved_registry_directory_is_not_compared_with_nothing(repo):
+    git(repo, "mv", "errata-db", "reg")
+    result = run_cli("stability", "--registry", "reg", "--against", "HEAD", cwd=repo)
+    assert result.code == 2 and "reg does not exist at HEAD" in result.err
+
+
+def test_a_registry_outside_the_repository_has_no_history(repo, tmp_path):
+    outside = tmp_path / "outside"
+    shutil.copytree(repo / "errata-db", outside)
+    result = run_cli("stability", "--registry", str(outside), "--against", "HEAD", cwd=repo)
+    assert result.code == 2 and "no history to compare with" in result.err
+
+
+def test_stability_and_lock_never_fall_back_to_the_bundled_registry(tmp_path):
+    git(tmp_path, "init", "-q")
+    for command in ("stability", "lock"):
+        result = run_cli(command, cwd=tmp_path)
+        assert result.code == 2 and "no errata-db/ registry in this directory" in result.err
+
+
+def test_an_errata_file_with_a_non_ascii_name_is_read_at_the_ref(repo):
+    (repo / "errata-db" / "errata" / "arm.yaml").rename(repo / "errata-db" / "errata" / "\u00e4rm.yaml")
+    commit(repo, "rename")
+    code, changes, _ = stability(repo)
+    assert (code, changes) == (0, [])
+
+
 @pytest.mark.parametrize("fmt, marker", [("text", "breaking: 'WORKAROUND_DEVICE_LOAD_ACQUIRE' moved"),
                                          ("github", "::error file=errata-db/errata/arm.yaml,line="),
                                          ("markdown", "#### Breaking (1)")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -29,17 +30,26 @@ class UsageError(Exception):
 # --- loading -------------------------------------------------------------------------------
 
 
-def _registry_dir(args: argparse.Namespace) -> tuple[Path, str]:
+def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[Path, str]:
+    """--registry, else errata-db/ here or in a parent directory, else the bundled copy.
+
+    Commands that write the lock or compare history never fall back to the bundled copy: it is
+    not the registry the user is working on.
+    """
     if args.registry is not None:
         return Path(args.registry), args.registry
-    local = Path("errata-db")
-    if (local / "registry.yaml").is_file():
-        return local, "errata-db"
+    here = Path.cwd()
+    for parent in (here, *here.parents):
+        if (parent / "errata-db" / "registry.yaml").is_file():
+            return parent / "errata-db", os.path.relpath(parent / "errata-db", here)
+    if not bundled_ok:
+        raise UsageError("no errata-db/ registry in this directory or its parents: run from the "
+                         "checkout that holds it, or pass --registry DIR")
     return bundled_registry(), str(bundled_registry())
 
 
-def _trees(args: argparse.Namespace) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
-    path, display = _registry_dir(args)
+def _trees(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
+    path, display = _registry_dir(args, bundled_ok=bundled_ok)
     try:
         upstream = read_directory(path, display)
         overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
@@ -183,7 +193,7 @@ def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    upstream, overlays = _trees(args)
+    upstream, overlays = _trees(args, bundled_ok=False)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
                                       if d.severity is Severity.ERROR):
@@ -208,7 +218,10 @@ def cmd_lock(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for tree, old, new in changes:
         if old != new:
-            write_all(Path(tree.root), {lock.LOCK_NAME: new})
+            try:
+                write_all(Path(tree.root), {lock.LOCK_NAME: new})
+            except OSError as exc:
+                raise UsageError(f"cannot write {tree.root}/{lock.LOCK_NAME}: {exc.strerror or exc}") from exc
             print(f"updated {tree.root}/{lock.LOCK_NAME}")
     return EXIT_OK
 
@@ -236,33 +249,37 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles) -> RegistryFiles:
-    """The same registry directory at commit; one outside the repository counts as unchanged."""
-    path = Path(tree.root)
-    if not gitio.inside(root, path):
-        return tree
-    files = gitio.files_at(root, commit, path, f"{ref}:{tree.root}")
-    return RegistryFiles(f"{ref}:{tree.root}", files or (), tree.overlay)
-
-
 def cmd_stability(args: argparse.Namespace) -> int:
-    upstream, overlays = _trees(args)
+    upstream, overlays = _trees(args, bundled_ok=False)
     try:
         root = gitio.repo_root(Path.cwd())
         ref = args.against or gitio.default_base(root)
         commit = gitio.resolve(root, ref)
-        old_trees = [_tree_at(root, commit, ref, t) for t in (upstream, *overlays)]
+        tracked = [t for t in (upstream, *overlays) if gitio.inside(root, Path(t.root))]
+        if not tracked:
+            raise UsageError(f"neither {upstream.root} nor any overlay is inside the git repository "
+                             f"{root}, so there is no history to compare with")
+        old_trees = [gitio.tree_at(root, commit, ref, t) if t in tracked else t
+                     for t in (upstream, *overlays)]
     except gitio.GitProblem as exc:
         raise UsageError(str(exc)) from exc
+    for tree in (upstream, *overlays):
+        if tree not in tracked:
+            print(f"errata-db: note: {tree.root} is outside the repository: compared as unchanged",
+                  file=sys.stderr)
+    if not old_trees[0].files:
+        raise UsageError(f"{upstream.root} does not exist at {ref}: if it moved, compare against a ref "
+                         "that has it at this path; a new registry has no history to check")
+    for tree, old_tree in zip(overlays, old_trees[1:]):
+        if not old_tree.files:
+            print(f"errata-db: note: overlay {tree.root} does not exist at {ref}: its entries are new",
+                  file=sys.stderr)
     new = assemble(upstream, overlays)
     _print_diags(new)
     if new.registry is None or not new.registry.complete:
         print("errata-db: entries of the working tree's registry cannot be read; fix them "
               "before comparing", file=sys.stderr)
         return EXIT_INVALID
-    if not old_trees[0].files:
-        print(f"errata-db: {upstream.root} does not exist at {ref}: every entry is new")
-        return EXIT_OK
     old = assemble(old_trees[0], tuple(t for t in old_trees[1:] if t.files))
     if old.registry is None:
         _print_diags(old)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .load import SourceFile
+from .load import SourceFile, is_registry_file
+from .registry import RegistryFiles
 
 
 class GitProblem(Exception):
@@ -50,20 +51,35 @@ def default_base(root: Path) -> str:
     raise GitProblem("no main branch found (tried origin/HEAD, origin/main, main, master): pass --against REF")
 
 
-def files_at(root: Path, commit: str, directory: Path, label: str) -> tuple[SourceFile, ...] | None:
-    """The registry files of directory as they were at commit, or None if it did not exist."""
+def _blob(root: Path, commit: str, name: str) -> bytes:
+    try:
+        proc = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=root, capture_output=True,
+                              check=False)
+    except FileNotFoundError as exc:
+        raise GitProblem("git is not installed") from exc
+    if proc.returncode != 0:
+        raise GitProblem(f"cannot read {name} at {commit}: "
+                         + proc.stderr.decode("utf-8", "replace").strip())
+    return proc.stdout
+
+
+def files_at(root: Path, commit: str, directory: Path, label: str) -> tuple[SourceFile, ...]:
+    """The registry files of directory as they were at commit (none if it did not exist)."""
     rel = directory.resolve().relative_to(root.resolve()).as_posix()
-    names = _git(root, "ls-tree", "-r", "--name-only", commit, "--", rel).splitlines()
+    # -z: names exactly as stored, without the quoting git applies to unusual characters.
+    names = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--", rel).split("\0")
     out = []
-    for name in sorted(names):
+    for name in sorted(n for n in names if n):
         sub = name[len(rel) + 1:] if rel != "." else name
-        if not (sub.endswith(".yaml") and ("/" not in sub or sub.startswith("errata/")
-                                           and sub.count("/") == 1) or sub == "bits.lock"):
-            continue
-        data = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=root, capture_output=True,
-                              check=True).stdout
-        out.append(SourceFile(f"{label}/{sub}", data))
-    return tuple(out) if out else None
+        if is_registry_file(sub):
+            out.append(SourceFile(f"{label}/{sub}", _blob(root, commit, name)))
+    return tuple(out)
+
+
+def tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles) -> RegistryFiles:
+    """The same registry or overlay directory as it was at commit."""
+    files = files_at(root, commit, Path(tree.root), f"{ref}:{tree.root}")
+    return RegistryFiles(f"{ref}:{tree.root}", files, tree.overlay)
 
 
 def inside(root: Path, path: Path) -> bool:

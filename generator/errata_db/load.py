@@ -208,14 +208,25 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
     return Document(path, root), diags
 
 
+def is_registry_file(rel: str) -> bool:
+    """Whether a path relative to a registry directory is one of its files, by name alone.
+
+    Near misses (.yml, a nested errata directory) are included so that they are reported,
+    not silently skipped.
+    """
+    parts = rel.split("/")
+    yaml = rel.endswith((".yaml", ".yml"))
+    return (len(parts) == 1 and (yaml or rel == "bits.lock")) or (
+        len(parts) == 2 and parts[0] == "errata" and yaml)
+
+
 def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Diagnostic]]:
-    """Read every registry YAML file (and the lock) under root. Unreadable files become diagnostics."""
+    """Read every registry file under root. Unreadable files become diagnostics."""
     files: list[SourceFile] = []
     diags: list[Diagnostic] = []
-    candidates = sorted(p for p in root.glob("*.yaml")) + sorted(root.glob("errata/*.yaml"))
-    lock = root / "bits.lock"
-    if lock.exists():
-        candidates.append(lock)
+    errata = root / "errata"
+    listed = [*root.iterdir(), *(errata.iterdir() if errata.is_dir() else ())]
+    candidates = sorted(p for p in listed if is_registry_file(p.relative_to(root).as_posix()))
     for path in candidates:
         rel = f"{display}/{path.relative_to(root).as_posix()}"
         if path.exists() and not path.is_file():

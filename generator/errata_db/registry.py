@@ -54,7 +54,7 @@ def read_directory(path: Path, display: str, *, overlay: bool = False) -> Regist
 
 def _kind(rel: str, overlay: bool) -> str | None:
     if rel.startswith("errata/"):
-        return "errata"
+        return "errata" if rel.endswith(".yaml") else None
     return {"registry.yaml": None if overlay else "registry", "cpus.yaml": "cpus",
             "overlay.yaml": "overlay" if overlay else None}.get(rel)
 
@@ -76,7 +76,9 @@ def _parse_tree(tree: RegistryFiles, diags: list[Diagnostic]) -> _Parsed:
             continue
         kind = _kind(rel, tree.overlay)
         if kind is None:
-            diags.append(warning(Pos(src.path), "unknown-file", "file is not part of the registry format; ignored"))
+            hint = " (registry files end in .yaml)" if rel.endswith(".yml") else ""
+            diags.append(warning(Pos(src.path), "unknown-file",
+                                 f"file is not part of the registry format{hint}; ignored"))
             continue
         doc, parse_diags = parse(src)
         diags.extend(parse_diags)
