@@ -117,3 +117,11 @@ def test_bad_numbers_exit_2(args, message):
 def test_usage_errors_exit_2(args):
     r = cli(*args)
     assert r.code == 2 and "usage:" in r.err and "Traceback" not in r.err
+
+
+def test_a_retired_erratum_is_still_reported_for_guests_that_use_it():
+    """Retirement freezes a bit's meaning; an older guest may still work around the erratum."""
+    fixture = str(REPO / "tests" / "fixtures" / "valid")
+    r = run_cli("lookup", "--registry", fixture, "--midr", "0x410fd070", "--format", "json")
+    assert r.code == 0
+    assert [(e["name"], e["bit"]) for e in json.loads(r.out)["errata"]] == [("WORKAROUND_834220", 2)]

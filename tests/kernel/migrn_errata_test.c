@@ -65,7 +65,7 @@ unsigned int migrn_errata_test_count_ranges(void)
 {
 	const struct kvm_migrn_erratum *e;
 	const struct kvm_migrn_match *m;
-	const struct kvm_migrn_revidr_fix *f;
+	const struct arm64_midr_revidr *f;
 	unsigned int n = 0;
 
 	for (e = kvm_migrn_errata; e->matches; e++)

@@ -12,8 +12,8 @@ def context(reg: Registry) -> dict:
     active = [e for e in reg.errata if e.active]
     width = max((len(PREFIX + e.name) for e in reg.errata), default=0)
     return {
+        "errata": reg.errata,
         "active": active,
-        "retired": [e for e in reg.errata if not e.active],
         "prefix": PREFIX,
         # Tab stops after the longest name keep the values in one column, as kernel headers do.
         "tabs": lambda name: "\t" * ((width // 8 + 1) - len(name) // 8),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..model import Affects, Cpu, Registry
 from ..render import Target
-
-FULL_PART_MASK = 0xFFF
+from .guest_header import PREFIX
 
 
 def midr_range(a: Affects) -> str:
@@ -26,18 +25,16 @@ def ident(name: str) -> str:
 
 
 def context(reg: Registry) -> dict:
-    active = [e for e in reg.errata if e.active]
     cpus: dict[str, Cpu] = {}
-    for e in active:
+    for e in reg.errata:
         for a in e.affects:
             cpus.setdefault(a.cpu.macro, a.cpu)
     return {
-        "errata": active,
+        "errata": reg.errata,
         "cpus": sorted(cpus.values(), key=lambda c: (c.implementer.code, c.part, c.macro)),
         "midr_range": midr_range,
         "ident": ident,
-        "full_part_mask": FULL_PART_MASK,
-        "guest_prefix": "MIGRN_SAFE_CAP_",
+        "guest_prefix": PREFIX,
     }
 
 

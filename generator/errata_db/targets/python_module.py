@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..model import Registry
+from ..model import FULL_PART_MASK, Registry
 from ..render import Target
-
-FULL_PART_MASK = 0xFFF
 
 
 def context(reg: Registry) -> dict:
     # {part mask: {masked model: [(bit, rv_min, rv_max, ((rv, revidr mask), ...)), ...]}}
     index: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    # Retired errata are matched too: the bit keeps its meaning for guests that still use it.
     for e in reg.errata:
-        if not e.active:
-            continue
         for a in e.affects:
-            mask = a.part_mask if a.part_mask is not None else FULL_PART_MASK
+            mask = a.mask
             model = a.cpu.model & ~((FULL_PART_MASK & ~mask) << 4)
             fixes = tuple((f.rv, f.mask) for f in a.revidr_fixes)
             index[mask][model].append((e.bit, a.rv_min, a.rv_max, fixes))

@@ -5,6 +5,10 @@
  * on, KVM sets the bit of each erratum that CPU has, in R0, R1, R2, R3.
  *
  * Generated from errata-db/ by errata-db, do not edit.
+ *
+ * It defines the tables, so include it from exactly one file. Retired errata
+ * stay in them: an older guest may still work around one, and for it the bit
+ * keeps its meaning.
  */
 #ifndef __ARM64_KVM_MIGRN_ERRATA_TABLE_H
 #define __ARM64_KVM_MIGRN_ERRATA_TABLE_H
@@ -12,6 +16,7 @@
 #include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/types.h>
+#include <asm/cpufeature.h>
 #include <asm/cputype.h>
 #include <asm/migrn_errata.h>
 
@@ -246,17 +251,6 @@ struct kvm_migrn_cpu {
 };
 
 /*
- * A REVIDR fix: on the variant/revision midr_rv, a CPU whose REVIDR has a bit
- * of revidr_mask is not affected. The layout of the kernel's
- * struct arm64_midr_revidr, which <asm/cpufeature.h> declares only inside
- * struct arm64_cpu_capabilities.
- */
-struct kvm_migrn_revidr_fix {
-	u32 midr_rv;
-	u32 revidr_mask;
-};
-
-/*
  * One MIDR range of an erratum. Only the part number bits in part_mask are
  * compared (all of them but for part-family matches). On the revision of a
  * fixed_revs entry, a CPU whose REVIDR has a bit of its mask is not affected.
@@ -265,7 +259,7 @@ struct kvm_migrn_revidr_fix {
 struct kvm_migrn_match {
 	struct midr_range range;
 	u32 part_mask;
-	const struct kvm_migrn_revidr_fix *fixed_revs;
+	const struct arm64_midr_revidr *fixed_revs;
 };
 
 /* An erratum's bit and its ranges, which end with an empty entry. */
@@ -315,7 +309,7 @@ static const struct kvm_migrn_match kvm_migrn_workaround_834220[] = {
 	{},
 };
 
-static const struct kvm_migrn_revidr_fix kvm_migrn_workaround_843419_fixes0[] = {
+static const struct arm64_midr_revidr kvm_migrn_workaround_843419_fixes0[] = {
 	{ MIDR_CPU_VAR_REV(0, 4), 0x100 },
 	{},
 };
@@ -912,7 +906,7 @@ static const struct kvm_migrn_match kvm_migrn_workaround_1742098[] = {
 	{},
 };
 
-static const struct kvm_migrn_revidr_fix kvm_migrn_workaround_2658417_fixes0[] = {
+static const struct arm64_midr_revidr kvm_migrn_workaround_2658417_fixes0[] = {
 	{ MIDR_CPU_VAR_REV(1, 1), 0x2000000 },
 	{},
 };
@@ -1111,7 +1105,7 @@ static inline bool kvm_migrn_match_cpu(const struct kvm_migrn_match *m,
 	u32 model_mask = MIDR_IMPLEMENTOR_MASK | MIDR_ARCHITECTURE_MASK |
 			 (m->part_mask << MIDR_PARTNUM_SHIFT);
 	u32 rv = midr & (MIDR_VARIANT_MASK | MIDR_REVISION_MASK);
-	const struct kvm_migrn_revidr_fix *fix;
+	const struct arm64_midr_revidr *fix;
 
 	if ((midr & model_mask) != (m->range.model & model_mask))
 		return false;

@@ -8,6 +8,10 @@
  * R0, R1, R2, R3: bit n is bit (n % 64) of register n / 64.
  * A bit, once given, never changes meaning, and a retired bit is never
  * given again.
+ *
+ * Call the hypercall only when KVM advertises it in the vendor hypervisor
+ * service's feature bitmap: a hypervisor without it returns
+ * SMCCC_RET_NOT_SUPPORTED (-1) in R0, which would read as bits 0-63 set.
  */
 #ifndef __ASM_MIGRN_ERRATA_H
 #define __ASM_MIGRN_ERRATA_H
