@@ -125,3 +125,9 @@ def test_a_retired_erratum_is_still_reported_for_guests_that_use_it():
     r = run_cli("lookup", "--registry", fixture, "--midr", "0x410fd070", "--format", "json")
     assert r.code == 0
     assert [(e["name"], e["bit"]) for e in json.loads(r.out)["errata"]] == [("WORKAROUND_834220", 2)]
+
+
+def test_generate_with_an_empty_out_is_a_usage_error(tmp_path):
+    r = run_cli("generate", "--out", "", cwd=tmp_path)
+    assert r.code == 2 and "--out needs a directory" in r.err
+    assert list(tmp_path.iterdir()) == []

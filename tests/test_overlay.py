@@ -138,3 +138,14 @@ def test_an_overlay_has_its_own_lock(acme):
 def test_missing_overlay_directory_is_a_usage_error(tmp_path):
     result = run_cli("validate", "--overlay", str(tmp_path / "nope"))
     assert result.code == 2 and "no such directory" in result.err
+
+
+def test_next_bit_refuses_a_reserved_range():
+    result = run_cli("next-bit", "--range", "reserved")
+    assert result.code == 2 and "range 'reserved' is Reserved" in result.err
+
+
+def test_next_bit_does_not_complain_about_a_lock_it_does_not_need(acme):
+    (acme / "bits.lock").unlink()
+    result = run_cli("next-bit", "--overlay", str(acme))
+    assert (result.code, result.out, result.err) == (0, "193\n", "")

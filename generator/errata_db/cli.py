@@ -66,8 +66,9 @@ def _print_diags(result: LoadResult, fmt: str = "text", stream=None) -> None:
 def _load_valid(args: argparse.Namespace, tolerated: tuple[str, ...] = ()) -> LoadResult | None:
     """The registry if it is valid, but for errors of the tolerated rules; diagnostics printed."""
     result = assemble(*_trees(args))
-    _print_diags(result)
-    if result.registry is None or has_errors(d for d in result.diagnostics if d.rule not in tolerated):
+    shown = tuple(d for d in result.diagnostics if d.rule not in tolerated)
+    _print_diags(LoadResult(result.registry, shown))
+    if result.registry is None or has_errors(shown):
         return None
     return result
 
@@ -96,6 +97,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    if not args.out:
+        raise UsageError("--out needs a directory")
     out = Path(args.out)
     if args.check:
         label = "" if out.is_absolute() else args.out.rstrip("/")
@@ -237,6 +240,8 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     rng = next((r for r in reg.ranges if r.name == name), None)
     if rng is None:
         raise UsageError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
+    if rng.status == "Reserved":
+        raise UsageError(f"range '{name}' is Reserved: nobody may be given its bits")
     first, last = rng.first, rng.last
     if overlay is not None and overlay.first is not None:
         first, last = overlay.first, overlay.last

@@ -60,13 +60,13 @@ def updated(text: str, errata: list[Erratum]) -> str:
     to report, never for this function to paper over.
     """
     current = text if text.strip() else HEADER
-    known = {}
+    known = set()
     out = []
     for raw in current.splitlines(keepends=True):
         m = _LINE.fullmatch(raw.strip())
         if m:
             bit = int(m.group(1))
-            known[bit] = m
+            known.add(bit)
             e = next((x for x in errata if x.bit == bit), None)
             if (e is not None and m.group(2) == "active" and not e.active
                     and e.name == m.group(4) and erratum_fingerprint(e) == m.group(3)):

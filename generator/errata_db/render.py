@@ -57,10 +57,6 @@ def c_block_comment(text: str, indent: str = "", width: int = 80) -> str:
     return f"{indent}/*\n{body}{indent} */"
 
 
-def c_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def hexa(value: int, width: int = 0) -> str:
     return f"{value:#0{width + 2}x}" if width else f"{value:#x}"
 
@@ -79,7 +75,7 @@ def environment(templates: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters.update(c_comment=c_comment, c_block_comment=c_block_comment, c_string=c_string, hex=hexa, py=repr,
+    env.filters.update(c_block_comment=c_block_comment, hex=hexa, py=repr,
                        rst=rst_escape, include_guard=include_guard)
     return env
 

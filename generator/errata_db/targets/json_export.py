@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..model import Registry
+from ..model import Registry, rev_str
 from ..render import Target, source_label
 
 EXPORT_FORMAT = 1
@@ -33,7 +33,7 @@ def export(reg: Registry) -> dict:
                 "cpu": a.cpu.id, "model": a.cpu.model, "revisions": a.revisions,
                 "rv_min": a.rv_min, "rv_max": a.rv_max, "part_mask": a.part_mask,
                 "errata_ids": list(a.errata_ids),
-                "revidr_fixes": [{"revision": f"r{f.revision[0]}p{f.revision[1]}", "rv": f.rv,
+                "revidr_fixes": [{"revision": rev_str(f.revision), "rv": f.rv,
                                   "mask": f.mask} for f in a.revidr_fixes],
             } for a in e.affects],
         } for e in reg.errata],
