@@ -1099,6 +1099,11 @@ static const struct kvm_migrn_erratum kvm_migrn_errata[] __maybe_unused = {
 	{},
 };
 
+/*
+ * midr_is_cpu_model_range(), but comparing only the part number bits in
+ * part_mask, as the kernel's part-family matcher (is_kryo_midr) does, and
+ * then the REVIDR fixes, as is_affected_midr_range() does.
+ */
 static inline bool kvm_migrn_match_cpu(const struct kvm_migrn_match *m,
 				       u32 midr, u32 revidr)
 {
