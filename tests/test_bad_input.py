@@ -130,6 +130,15 @@ def test_a_yml_file_is_reported_not_silently_skipped(tmp_path: Path) -> None:
             "end in .yaml); ignored [unknown-file]") in result.err.splitlines()
 
 
+def test_a_nested_errata_directory_is_refused_not_skipped(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "extra").mkdir()
+    (root / "errata" / "extra" / "new.yaml").write_text("errata: []\n")
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 2
+    assert "reg/errata/extra: a directory inside errata/ is not read" in result.err
+
+
 def test_bad_lock_bytes_are_reported_not_raised(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     (root / "bits.lock").write_bytes(b"\xff\xfe\x00garbage\n")

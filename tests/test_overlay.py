@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, REGISTRY, run_cli
 
 ACME = FIXTURES / "overlays" / "acme"
 
@@ -129,7 +130,8 @@ def test_two_overlays_on_the_same_bits_clash_and_both_places_are_named(acme, tmp
 def test_an_overlay_has_its_own_lock(acme):
     (acme / "bits.lock").unlink()
     result = run_cli("validate", "--overlay", str(acme))
-    assert result.code == 1 and f"{acme}/bits.lock is missing: run `errata-db lock`" in result.err
+    assert result.code == 1
+    assert f"{acme}/bits.lock is missing: run `errata-db lock --overlay {acme}` to create it" in result.err
     assert run_cli("lock", "--overlay", str(acme)).code == 0
     assert "WORKAROUND_ACME_42" in (acme / "bits.lock").read_text()
     assert run_cli("validate", "--overlay", str(acme)).code == 0
@@ -149,3 +151,63 @@ def test_next_bit_does_not_complain_about_a_lock_it_does_not_need(acme):
     (acme / "bits.lock").unlink()
     result = run_cli("next-bit", "--overlay", str(acme))
     assert (result.code, result.out, result.err) == (0, "193\n", "")
+
+
+README_OVERLAY = """\
+# yaml-language-server: $schema=https://example.org/errata-db/schema/overlay.schema.json
+format: 1
+owner: acme
+range: private
+first: 192
+last: 199
+"""
+README_ERRATUM = """\
+errata:
+  - name: WORKAROUND_ACME_42
+    bit: {bit}
+    vendor: ACME
+    errata_ids: ["42"]
+    description: Roadrunner may drop a TLB invalidation that races with a context switch.
+    kconfig: [ACME_ERRATUM_42]
+    affects:
+      - cpu: cortex-a76
+        revisions: r4p0
+    status: active
+"""
+
+
+def test_the_readme_overlay_walkthrough_works_from_an_empty_directory(tmp_path):
+    """README "Downstream overlays", step by step, where the upstream registry is the bundled one."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "acme" / "errata").mkdir(parents=True)
+    (tmp_path / "acme" / "overlay.yaml").write_text(README_OVERLAY)
+    bit = run_cli("next-bit", "--overlay", "acme", cwd=tmp_path)
+    assert (bit.code, bit.out) == (0, "192\n")
+    (tmp_path / "acme" / "errata" / "acme.yaml").write_text(README_ERRATUM.format(bit=192))
+    assert run_cli("lock", "--overlay", "acme", cwd=tmp_path).code == 0
+    assert "WORKAROUND_ACME_42" in (tmp_path / "acme" / "bits.lock").read_text()
+    assert run_cli("validate", "--overlay", "acme", cwd=tmp_path).code == 0
+    assert run_cli("generate", "--overlay", "acme", "--out", "generated", cwd=tmp_path).code == 0
+    assert "WORKAROUND_ACME_42" in (tmp_path / "generated/linux/arch/arm64/include/asm/migrn_errata.h").read_text()
+    assert run_cli("generate", "--check", "--overlay", "acme", cwd=tmp_path).code == 0
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "acme"],
+                   cwd=tmp_path, check=True)
+    result = run_cli("stability", "--overlay", "acme", "--against", "HEAD", cwd=tmp_path)
+    assert result.code == 0 and "outside the repository: compared as unchanged" in result.err
+
+
+def test_lock_under_an_overlay_never_writes_the_bundled_upstream_lock(tmp_path, monkeypatch):
+    import errata_db.cli
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(REGISTRY, bundled)
+    lock = bundled / "bits.lock"
+    lock.write_text("".join(x for x in lock.read_text().splitlines(keepends=True) if not x.startswith("32 ")))
+    monkeypatch.setattr(errata_db.cli, "bundled_registry", lambda: bundled)
+    work = tmp_path / "work"
+    shutil.copytree(ACME, work / "acme")
+    before = lock.read_text()
+    result = run_cli("lock", "--overlay", "acme", cwd=work)
+    assert result.code == 2 and "not yours to change" in result.err
+    assert lock.read_text() == before

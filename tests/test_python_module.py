@@ -27,13 +27,10 @@ A76_R0P0 = 0x410FD0B0
 
 
 def import_by_path(path: Path, name: str):
+    """The plain recipe, without registering the module in sys.modules first."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class body runs
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
+    spec.loader.exec_module(module)
     return module
 
 

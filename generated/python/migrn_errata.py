@@ -7,8 +7,6 @@ and part number (only the masked part bits, for part-family entries), then varia
 against the bounds, then the REVIDR fixes of that revision.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Iterable, Union
 

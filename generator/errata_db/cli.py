@@ -30,26 +30,27 @@ class UsageError(Exception):
 # --- loading -------------------------------------------------------------------------------
 
 
-def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[Path, str]:
+def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[Path, str, bool]:
     """--registry, else errata-db/ here or in a parent directory, else the bundled copy.
 
-    Commands that write the lock or compare history never fall back to the bundled copy: it is
-    not the registry the user is working on.
+    Returns the path, how to show it, and whether it is the bundled copy. The commands that
+    write the lock or compare history use the bundled copy only under overlays, as the
+    upstream those overlays extend: it is never the registry the user is working on.
     """
     if args.registry is not None:
-        return Path(args.registry), args.registry
+        return Path(args.registry), args.registry, False
     here = Path.cwd()
     for parent in (here, *here.parents):
         if (parent / "errata-db" / "registry.yaml").is_file():
-            return parent / "errata-db", os.path.relpath(parent / "errata-db", here)
+            return parent / "errata-db", os.path.relpath(parent / "errata-db", here), False
     if not bundled_ok:
         raise UsageError("no errata-db/ registry in this directory or its parents: run from the "
                          "checkout that holds it, or pass --registry DIR")
-    return bundled_registry(), str(bundled_registry())
+    return bundled_registry(), str(bundled_registry()), True
 
 
 def _trees(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
-    path, display = _registry_dir(args, bundled_ok=bundled_ok)
+    path, display, _ = _registry_dir(args, bundled_ok=bundled_ok)
     try:
         upstream = read_directory(path, display)
         overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
@@ -196,7 +197,8 @@ def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    upstream, overlays = _trees(args, bundled_ok=False)
+    upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
+    bundled = _registry_dir(args)[2]
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
                                       if d.severity is Severity.ERROR):
@@ -219,6 +221,9 @@ def cmd_lock(args: argparse.Namespace) -> int:
         print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
               file=sys.stderr)
         return EXIT_INVALID
+    if bundled and changes[0][1] != changes[0][2]:
+        raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
+                         "--registry DIR for an upstream checkout")
     for tree, old, new in changes:
         if old != new:
             try:
@@ -255,7 +260,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
 
 
 def cmd_stability(args: argparse.Namespace) -> int:
-    upstream, overlays = _trees(args, bundled_ok=False)
+    upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
     try:
         root = gitio.repo_root(Path.cwd())
         ref = args.against or gitio.default_base(root)
@@ -291,8 +296,10 @@ def cmd_stability(args: argparse.Namespace) -> int:
         raise UsageError(f"the registry at {ref} cannot be loaded, so there is nothing to compare with")
     changes = stability.compare(old.registry, new.registry)
     sys.stdout.write(stability.FORMATS[args.format](changes, ref))
-    broken = stability.has_breaking(changes) or has_errors(new.diagnostics)
-    return EXIT_INVALID if broken else EXIT_OK
+    if has_errors(new.diagnostics):
+        print("errata-db: the working tree's registry is invalid (errors above)", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_INVALID if stability.has_breaking(changes) else EXIT_OK
 
 
 # --- argument parsing ----------------------------------------------------------------------

@@ -42,13 +42,14 @@ def resolve(root: Path, ref: str) -> str:
 
 def default_base(root: Path) -> str:
     """The merge-base of HEAD with the main branch."""
-    for branch in ("origin/HEAD", "origin/main", "origin/master", "main", "master"):
+    branches = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
+    for branch in branches:
         try:
             _git(root, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}")
         except GitProblem:
             continue
         return _git(root, "merge-base", "HEAD", branch).strip()
-    raise GitProblem("no main branch found (tried origin/HEAD, origin/main, main, master): pass --against REF")
+    raise GitProblem(f"no main branch found (tried {', '.join(branches)}): pass --against REF")
 
 
 def _blob(root: Path, commit: str, name: str) -> bytes:

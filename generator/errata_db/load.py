@@ -211,8 +211,7 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
 def is_registry_file(rel: str) -> bool:
     """Whether a path relative to a registry directory is one of its files, by name alone.
 
-    Near misses (.yml, a nested errata directory) are included so that they are reported,
-    not silently skipped.
+    Near misses (.yml) are included so that they are reported, not silently skipped.
     """
     parts = rel.split("/")
     yaml = rel.endswith((".yaml", ".yml"))
@@ -227,6 +226,9 @@ def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Dia
     errata = root / "errata"
     listed = [*root.iterdir(), *(errata.iterdir() if errata.is_dir() else ())]
     candidates = sorted(p for p in listed if is_registry_file(p.relative_to(root).as_posix()))
+    for nested in sorted(p for p in (errata.iterdir() if errata.is_dir() else ()) if p.is_dir()):
+        diags.append(error(Pos(f"{display}/{nested.relative_to(root).as_posix()}"), "file-unreadable",
+                           "a directory inside errata/ is not read: errata files sit directly in errata/"))
     for path in candidates:
         rel = f"{display}/{path.relative_to(root).as_posix()}"
         if path.exists() and not path.is_file():

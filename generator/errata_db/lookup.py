@@ -3,7 +3,6 @@ module and (through the differential tests) the KVM header can never disagree.""
 
 from __future__ import annotations
 
-import sys
 import types
 
 from .model import Registry
@@ -15,9 +14,9 @@ from .targets import TARGETS
 def lookup_module(reg: Registry) -> types.ModuleType:
     target = TARGETS["python-module"]
     source = render(reg, {target.name: target}, templates_dir())[target.path]
-    name = "errata_db._rendered_migrn_errata"
-    module = types.ModuleType(name)
-    # dataclasses look their module up in sys.modules while the class body runs.
-    sys.modules[name] = module
-    exec(compile(source, target.path, "exec"), module.__dict__)  # noqa: S102 - our own template
+    module = types.ModuleType("migrn_errata")
+    # dont_inherit: this file's `from __future__ import annotations` must not leak into the
+    # module, whose dataclass would then resolve string annotations through sys.modules.
+    code = compile(source, target.path, "exec", dont_inherit=True)
+    exec(code, module.__dict__)  # noqa: S102 - our own template
     return module

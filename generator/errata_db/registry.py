@@ -42,7 +42,8 @@ class LoadResult:
 def read_directory(path: Path, display: str, *, overlay: bool = False) -> RegistryFiles:
     marker = "overlay.yaml" if overlay else "registry.yaml"
     if not path.is_dir():
-        raise EnvironmentProblem(f"{display}: no such directory")
+        what = "not a directory" if path.exists() else "no such directory"
+        raise EnvironmentProblem(f"{display}: {what}")
     if not (path / marker).is_file():
         what = "an overlay" if overlay else "a registry"
         raise EnvironmentProblem(f"{display}: not {what} directory (it has no {marker})")

@@ -294,10 +294,16 @@ def overlay_rules(reg: Registry) -> Iterator[Finding]:
             yield c.where("id"), f"overlay '{c.origin}' redefines upstream CPU '{c.id}'"
 
 
+def _lock_command(reg: Registry, origin: str) -> str:
+    """The command that writes origin's lock: overlays are named, or it would not touch theirs."""
+    overlays = "".join(f" --overlay {o.root}" for o in reg.overlays if o.owner == origin)
+    return f"errata-db lock{overlays}"
+
+
 def lock_agrees(reg: Registry) -> Iterator[Finding]:
     for origin, path, exists in reg.lock_files:
         if not exists:
-            yield Pos(path), f"{path} is missing: run `errata-db lock` to create it"
+            yield Pos(path), f"{path} is missing: run `{_lock_command(reg, origin)}` to create it"
     by_bit = {}
     for line in reg.lock:
         if line.bit in by_bit:
@@ -313,7 +319,8 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
                 yield (e.where("bit"), f"'{e.name}' is locked at bit {moved.bit} ({moved.where()}), "
                        f"not {e.bit}: a bit never moves; put it back")
             elif e.origin in present:
-                yield e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: run `errata-db lock`"
+                yield (e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: "
+                       f"run `{_lock_command(reg, e.origin)}`")
             continue
         if line.origin != e.origin:
             yield e.where("bit"), f"bit {e.bit} is locked by '{line.origin}' ({line.where()}), not '{e.origin}'"
