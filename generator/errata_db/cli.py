@@ -90,6 +90,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    if not args.out:
+        raise UsageError("--out needs a directory")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
@@ -98,8 +100,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    if not args.out:
-        raise UsageError("--out needs a directory")
     out = Path(args.out)
     if args.check:
         label = "" if out.is_absolute() else args.out.rstrip("/")
