@@ -266,6 +266,27 @@ def test_next_bit_counts_an_entry_not_yet_locked(repo):
     assert (result.code, result.out) == (0, "34\n")
 
 
+def test_a_new_erratum_id_for_an_existing_cpucap_gets_its_own_bit_safely(repo, tmp_path):
+    """The path the identity-change advice points to: the old bit keeps its meaning."""
+    entry = (NEW_ENTRY.format(bit=33).replace("WORKAROUND_NEW_ONE", "WORKAROUND_SPECULATIVE_UNPRIV_LOAD_9999999")
+             .replace("    status: active\n", "    cpucap: WORKAROUND_SPECULATIVE_UNPRIV_LOAD\n    status: active\n"))
+    path = repo / "errata-db" / "errata" / "arm.yaml"
+    path.write_text(path.read_text() + entry)
+    assert run_cli("lock", cwd=repo).code == 0
+    code, changes, _ = stability(repo)
+    assert code == 0 and changes == [("safe", "entry-added")]
+    assert run_cli("generate", "--out", str(tmp_path / "gen"), cwd=repo).code == 0
+    header = (tmp_path / "gen/linux/arch/arm64/include/asm/migrn_errata.h").read_text()
+    assert "\t{ MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_UNPRIV_LOAD_9999999,\n\t  ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD },\n" in header
+
+
+def test_following_a_cpucap_rename_needs_review(repo):
+    edit(repo, "errata/arm.yaml", "  - name: WORKAROUND_DEVICE_LOAD_ACQUIRE\n",
+         "  - name: WORKAROUND_DEVICE_LOAD_ACQUIRE\n    cpucap: WORKAROUND_DEVICE_LOAD_ACQ\n")
+    code, changes, _ = stability(repo)
+    assert code == 0 and changes == [("needs review", "cpucap-changed")]
+
+
 def test_widening_a_range_is_safe(repo):
     edit(repo, "errata/arm.yaml", "revisions: r0p0..r1p2", "revisions: r0p0..r2p2")
     code, changes, _ = stability(repo)

@@ -97,7 +97,7 @@ CASES = [
           "(known: cortex-a53, cortex-a57, falkor-v1) [unknown-cpu]")),
     Case("keys_with_line_breaks_are_escaped_in_messages", A, "    bit: 8\n",
          '    bit: 8\n    "a\\nb": 1\n    "a\\nb": 2\n',
-         (r"reg/errata/a.yaml:36:5: error: unknown key 'a\nb'; known keys: affects, bit, "
+         (r"reg/errata/a.yaml:36:5: error: unknown key 'a\nb'; known keys: affects, bit, cpucap, "
           "description, errata_ids, kconfig, name, note, retired, shares_ids_with, status, vendor "
           "[schema-unknown-key]",
           r"reg/errata/a.yaml:37:5: error: duplicate key 'a\nb' (first defined at line 36) [duplicate-key]")),
@@ -160,6 +160,9 @@ CASES = [
     Case("lower_case_name_is_refused_because_generated_identifiers_lowercase_it", A,
          "name: WORKAROUND_843419", "name: Workaround_843419",
          ("reg/errata/a.yaml:20:11: error: name 'Workaround_843419' is not an upper-case C identifier "
+          "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
+    Case("cpucap_must_be_an_upper_case_identifier", A, "    bit: 3\n", "    bit: 3\n    cpucap: workaround_x\n",
+         ("reg/errata/a.yaml:22:13: error: cpucap 'workaround_x' is not an upper-case C identifier "
           "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
     Case("kconfig_symbol_is_not_a_c_identifier", A,
          "kconfig: [ARM64_ERRATUM_843419]", "kconfig: [ARM64-ERRATUM-843419]",
@@ -288,8 +291,9 @@ CASES = [
     Case("erratum_ids_changed_against_the_lock", A, '["E1003"]', '["E1004"]',
          ("reg/errata/a.yaml:37:17: error: the identity of 'WORKAROUND_QCOM_FALKOR_E1003' (bit 8) "
           "changed: bits.lock (reg/bits.lock:8:1) has fingerprint 0f31f2e4fa34b1a8, the registry's "
-          "vendor and errata_ids give ff0f634aa11519a0; restore them, or retire this bit and give "
-          "the changed erratum a new one [lock]",), ignore=()),
+          "vendor and errata_ids give ff0f634aa11519a0; restore them, and give new erratum ids an "
+          "entry of their own at `errata-db next-bit`, with `cpucap: WORKAROUND_QCOM_FALKOR_E1003` "
+          "[lock]",), ignore=()),
     Case("retired_entry_cannot_become_active_again", A,
          "    status: retired\n    retired:\n      since: v6.13\n"
          "      reason: Kept as a retired bit so that the tests cover retirement.\n",

@@ -152,6 +152,12 @@ class Erratum:
     shares_ids_with: tuple[str, ...]
     origin: str
     where: Where = _where(Pos(""))
+    cpucap: str = ""
+
+    @property
+    def enables(self) -> str:
+        """The kernel cpucap (without ARM64_) that a guest enables for this bit."""
+        return self.cpucap or self.name
 
     @property
     def active(self) -> bool:
@@ -339,6 +345,7 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             affects=tuple(affects), status=str(e["status"]),
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
+            cpucap=_opt(e, "cpucap") or "",
             origin=origin, where=Where(doc.pos(keys), _fields(doc, keys, list(e))
                                        + (_fields(doc, [*keys, "retired"], list(retired))
                                           if retired else ()))))

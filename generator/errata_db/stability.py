@@ -119,8 +119,13 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
             yield _change(Level.BREAKING, "identity-changed",
                           f"identity of '{o.name}' (bit {o.bit}) changed: {', '.join(what)}",
                           n.where("errata_ids"), o.where("errata_ids"),
-                          "restore the identity; a different erratum needs a new entry at "
-                          "`errata-db next-bit`, and this one `status: retired`")
+                          "restore the identity; new erratum ids get an entry of their own at "
+                          f"`errata-db next-bit`, with `cpucap: {o.enables}` to enable the same cpucap")
+        if o.enables != n.enables:
+            yield _change(Level.REVIEW, "cpucap-changed",
+                          f"bit {n.bit} ('{n.name}') now enables ARM64_{n.enables}, not ARM64_{o.enables}",
+                          n.where("cpucap"), o.where("cpucap"),
+                          "check that the kernel renamed the cpucap; the erratum behind the bit is unchanged")
         if o.active and not n.active:
             yield _change(Level.REVIEW, "entry-retired", f"'{o.name}' (bit {o.bit}) was retired: "
                           f"{n.retired_reason}", n.where("status"), o.where("status"),

@@ -207,6 +207,9 @@ def c_identifiers(reg: Registry) -> Iterator[Finding]:
         if not CPUCAP_NAME.fullmatch(e.name):
             yield (e.where("name"), f"name {quoted(e.name)} is not an upper-case C identifier "
                    "like the kernel's cpucaps (A-Z, 0-9, _)")
+        if e.cpucap and not CPUCAP_NAME.fullmatch(e.cpucap):
+            yield (e.where("cpucap"), f"cpucap {quoted(e.cpucap)} is not an upper-case C identifier "
+                   "like the kernel's cpucaps (A-Z, 0-9, _)")
         for k in e.kconfig:
             if not C_IDENT.fullmatch(k):
                 yield e.where("kconfig"), f"Kconfig symbol '{k}' is not a C identifier"
@@ -327,8 +330,8 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
         elif line.name == e.name and line.fingerprint != erratum_fingerprint(e):
             yield (e.where("errata_ids"), f"the identity of '{e.name}' (bit {e.bit}) changed: bits.lock "
                    f"({line.where()}) has fingerprint {line.fingerprint}, the registry's vendor and "
-                   f"errata_ids give {erratum_fingerprint(e)}; restore them, or retire this bit and give "
-                   "the changed erratum a new one")
+                   f"errata_ids give {erratum_fingerprint(e)}; restore them, and give new erratum ids "
+                   f"an entry of their own at `errata-db next-bit`, with `cpucap: {e.enables}`")
         elif line.name != e.name:
             yield (e.where("bit"), f"bit {e.bit} is locked to '{line.name}' (fingerprint {line.fingerprint}, "
                    f"{line.where()}) but the registry gives it to '{e.name}' (fingerprint "

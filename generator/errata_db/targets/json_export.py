@@ -23,7 +23,7 @@ def export(reg: Registry) -> dict:
                   "name": c.name, "macro": c.macro, "part_macro": c.part_macro,
                   "origin": c.origin} for c in reg.cpus],
         "errata": [{
-            "name": e.name, "bit": e.bit, "register": reg.registers[e.bit // reg.register_bits],
+            "name": e.name, "cpucap": e.enables, "bit": e.bit, "register": reg.registers[e.bit // reg.register_bits],
             "register_bit": e.bit % reg.register_bits, "status": e.status,
             "retired": ({"since": e.retired_since, "reason": e.retired_reason}
                         if not e.active else None),

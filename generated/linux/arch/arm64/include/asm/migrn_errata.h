@@ -206,7 +206,7 @@ struct migrn_safe_cap {
 	unsigned int cpucap;
 };
 
-/* The cpucap a guest enables when KVM sets a bit. */
+/* The cpucap a guest enables when KVM sets a bit; several bits may share one. */
 static const struct migrn_safe_cap migrn_safe_caps[] __maybe_unused = {
 	{ MIGRN_SAFE_CAP_WORKAROUND_CLEAN_CACHE, ARM64_WORKAROUND_CLEAN_CACHE },
 	{ MIGRN_SAFE_CAP_WORKAROUND_DEVICE_LOAD_ACQUIRE, ARM64_WORKAROUND_DEVICE_LOAD_ACQUIRE },
