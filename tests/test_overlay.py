@@ -194,7 +194,7 @@ def test_the_readme_overlay_walkthrough_works_from_an_empty_directory(tmp_path):
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "acme"],
                    cwd=tmp_path, check=True)
     result = run_cli("stability", "--overlay", "acme", "--against", "HEAD", cwd=tmp_path)
-    assert result.code == 0 and "outside the repository: compared as unchanged" in result.err
+    assert result.code == 0 and "not tracked by this repository: compared as unchanged" in result.err
 
 
 def test_lock_under_an_overlay_never_writes_the_bundled_upstream_lock(tmp_path, monkeypatch):
@@ -211,3 +211,18 @@ def test_lock_under_an_overlay_never_writes_the_bundled_upstream_lock(tmp_path, 
     result = run_cli("lock", "--overlay", "acme", cwd=work)
     assert result.code == 2 and "not yours to change" in result.err
     assert lock.read_text() == before
+
+
+def test_a_moved_overlay_is_compared_with_where_it_was(tmp_path):
+    """Moving an overlay must not turn its bits into 'new' ones and drop their lock lines."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    shutil.copytree(ACME, tmp_path / "acme")
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "acme"],
+                   cwd=tmp_path, check=True)
+    subprocess.run(["git", "mv", "acme", "acme2"], cwd=tmp_path, check=True)
+    _edit(tmp_path / "acme2/errata/acme.yaml", "bit: 192", "bit: 193")
+    _edit(tmp_path / "acme2/bits.lock", "192 active", "193 active")
+    result = run_cli("stability", "--overlay", "acme2", "--against", "HEAD", cwd=tmp_path)
+    assert result.code == 1 and "acme2 was at acme in HEAD" in result.err
+    assert "moved from bit 192 to bit 193" in result.out

@@ -341,10 +341,30 @@ def test_running_from_a_subdirectory_finds_the_registry_above(repo):
     assert "../../errata-db/errata/arm.yaml:" in result.out
 
 
-def test_a_moved_registry_directory_is_not_compared_with_nothing(repo):
+def test_a_moved_registry_directory_is_compared_with_where_it_was(repo):
     git(repo, "mv", "errata-db", "reg")
     result = run_cli("stability", "--registry", "reg", "--against", "HEAD", cwd=repo)
-    assert result.code == 2 and "reg does not exist at HEAD" in result.err
+    assert result.code == 0 and "reg was at errata-db in HEAD" in result.err
+    path = repo / "reg" / "errata" / "arm.yaml"
+    path.write_text(path.read_text().replace(ENTRY_1, ENTRY_1.replace("bit: 1", "bit: 40")))
+    lock = repo / "reg" / "bits.lock"
+    lock.write_text(lock.read_text().replace("\n1   active", "\n40  active"))
+    result = run_cli("stability", "--registry", "reg", "--against", "HEAD", cwd=repo)
+    assert result.code == 1 and "moved from bit 1 to bit 40" in result.out
+
+
+def test_a_registry_that_never_existed_at_the_ref_is_a_usage_error(repo):
+    base = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    result = run_cli("stability", "--against", base, cwd=repo)
+    assert result.code == 2 and "does not exist at" in result.err
+
+
+def test_a_symlinked_registry_is_refused(repo):
+    git(repo, "mv", "errata-db", "v1")
+    (repo / "errata-db").symlink_to("v1")
+    commit(repo, "link")
+    result = run_cli("stability", "--against", "HEAD", cwd=repo)
+    assert result.code == 2 and "is a symbolic link" in result.err
 
 
 def test_a_registry_outside_the_repository_has_no_history(repo, tmp_path):

@@ -14,7 +14,8 @@ from . import __version__, gitio, lock, stability
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
-from .registry import UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble, read_directory
+from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
+                       read_directory, tree_at)
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
@@ -261,35 +262,47 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
 
 def cmd_stability(args: argparse.Namespace) -> int:
     upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
+    trees = (upstream, *overlays)
+    new = assemble(upstream, overlays)
+    owners = [UPSTREAM, *(o.owner for o in new.registry.overlays)] if new.registry else []
     try:
         root = gitio.repo_root(Path.cwd())
         ref = args.against or gitio.default_base(root)
         commit = gitio.resolve(root, ref)
-        tracked = [t for t in (upstream, *overlays) if gitio.inside(root, Path(t.root))]
-        if not tracked:
-            raise UsageError(f"neither {upstream.root} nor any overlay is inside the git repository "
+        for tree in trees:
+            if Path(tree.root).is_symlink():
+                raise UsageError(f"{tree.root} is a symbolic link: what it points at can change "
+                                 "without git seeing it; pass the directory itself")
+        tracked = [gitio.same_repository(root, Path(t.root)) for t in trees]
+        if not any(tracked):
+            raise UsageError(f"neither {upstream.root} nor any overlay is tracked by the git repository "
                              f"{root}, so there is no history to compare with")
-        old_trees = [gitio.tree_at(root, commit, ref, t) if t in tracked else t
-                     for t in (upstream, *overlays)]
+        if new.registry is None or not new.registry.complete or len(owners) != len(trees):
+            _print_diags(new)
+            print("errata-db: entries of the working tree's registry cannot be read; fix them "
+                  "before comparing", file=sys.stderr)
+            return EXIT_INVALID
+        old_trees = []
+        for tree, owner, in_repo in zip(trees, owners, tracked):
+            if not in_repo:
+                print(f"errata-db: note: {tree.root} is not tracked by this repository: compared "
+                      "as unchanged", file=sys.stderr)
+                old_trees.append(tree)
+                continue
+            old_tree, moved = tree_at(root, commit, ref, tree, owner)
+            if moved is not None:
+                print(f"errata-db: note: {tree.root} was at {moved} in {ref}", file=sys.stderr)
+            old_trees.append(old_tree)
     except gitio.GitProblem as exc:
         raise UsageError(str(exc)) from exc
-    for tree in (upstream, *overlays):
-        if tree not in tracked:
-            print(f"errata-db: note: {tree.root} is outside the repository: compared as unchanged",
-                  file=sys.stderr)
     if not old_trees[0].files:
-        raise UsageError(f"{upstream.root} does not exist at {ref}: if it moved, compare against a ref "
-                         "that has it at this path; a new registry has no history to check")
+        raise UsageError(f"{upstream.root} does not exist at {ref}, under this path or any other: "
+                         "a new registry has no history to check")
     for tree, old_tree in zip(overlays, old_trees[1:]):
         if not old_tree.files:
             print(f"errata-db: note: overlay {tree.root} does not exist at {ref}: its entries are new",
                   file=sys.stderr)
-    new = assemble(upstream, overlays)
     _print_diags(new)
-    if new.registry is None or not new.registry.complete:
-        print("errata-db: entries of the working tree's registry cannot be read; fix them "
-              "before comparing", file=sys.stderr)
-        return EXIT_INVALID
     old = assemble(old_trees[0], tuple(t for t in old_trees[1:] if t.files))
     if old.registry is None:
         _print_diags(old)

@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 from .load import SourceFile, is_registry_file
-from .registry import RegistryFiles
 
 
 class GitProblem(Exception):
@@ -52,7 +51,7 @@ def default_base(root: Path) -> str:
     raise GitProblem(f"no main branch found (tried {', '.join(branches)}): pass --against REF")
 
 
-def _blob(root: Path, commit: str, name: str) -> bytes:
+def blob(root: Path, commit: str, name: str) -> bytes:
     try:
         proc = subprocess.run(["git", "show", f"{commit}:{name}"], cwd=root, capture_output=True,
                               check=False)
@@ -64,28 +63,30 @@ def _blob(root: Path, commit: str, name: str) -> bytes:
     return proc.stdout
 
 
-def files_at(root: Path, commit: str, directory: Path, label: str) -> tuple[SourceFile, ...]:
-    """The registry files of directory as they were at commit (none if it did not exist)."""
-    rel = directory.resolve().relative_to(root.resolve()).as_posix()
+def names_at(root: Path, commit: str, rel: str = ".") -> list[str]:
+    """Every file path under rel at commit, relative to the repository root."""
     # -z: names exactly as stored, without the quoting git applies to unusual characters.
-    names = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--", rel).split("\0")
+    out = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--", rel)
+    return sorted(n for n in out.split("\0") if n)
+
+
+def relative(root: Path, path: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def files_at(root: Path, commit: str, rel: str, label: str) -> tuple[SourceFile, ...]:
+    """The registry files of the directory rel as they were at commit (none if it did not exist)."""
     out = []
-    for name in sorted(n for n in names if n):
+    for name in names_at(root, commit, rel):
         sub = name[len(rel) + 1:] if rel != "." else name
         if is_registry_file(sub):
-            out.append(SourceFile(f"{label}/{sub}", _blob(root, commit, name)))
+            out.append(SourceFile(f"{label}/{sub}", blob(root, commit, name)))
     return tuple(out)
 
 
-def tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles) -> RegistryFiles:
-    """The same registry or overlay directory as it was at commit."""
-    files = files_at(root, commit, Path(tree.root), f"{ref}:{tree.root}")
-    return RegistryFiles(f"{ref}:{tree.root}", files, tree.overlay)
-
-
-def inside(root: Path, path: Path) -> bool:
+def same_repository(root: Path, path: Path) -> bool:
+    """Whether path is tracked by the repository at root (not outside it, not in a submodule)."""
     try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
+        return repo_root(path).resolve() == root.resolve()
+    except GitProblem:
         return False
-    return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import lock, schema, validate
+from . import gitio, lock, schema, validate
 from .diagnostics import Diagnostic, Pos, error, has_errors, warning
 from .load import Document, SourceFile, parse, read_dir_files
 from .model import (UPSTREAM, Erratum, LockLine, Overlay, Registry, Where, build_cpus, build_errata,
@@ -201,3 +201,47 @@ def load_registry(path: Path, overlays: tuple[Path, ...] = (), display: str | No
     upstream = read_directory(path, display or str(path))
     trees = tuple(read_directory(p, str(p), overlay=True) for p in overlays)
     return assemble(upstream, trees)
+
+
+def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str | None:
+    """Where the same registry (or the overlay of the same owner) was at commit, if elsewhere.
+
+    A directory missing at the ref must not be compared with nothing: that would let a moved
+    directory change every bit unnoticed.
+    """
+    names = gitio.names_at(root, commit)
+    marker = "overlay.yaml" if tree.overlay else "registry.yaml"
+    found = []
+    for name in names:
+        directory, _, base = name.rpartition("/")
+        if base != marker:
+            continue
+        lock_name = f"{directory}/{lock.LOCK_NAME}" if directory else lock.LOCK_NAME
+        if not tree.overlay:
+            if lock_name in names:
+                found.append(directory or ".")
+            continue
+        doc, _ = parse(SourceFile(name, gitio.blob(root, commit, name)))
+        if doc is not None and str(doc.root.get("owner")) == owner:
+            found.append(directory or ".")
+    if len(found) > 1:
+        raise gitio.GitProblem(f"{tree.root} does not exist at the ref, and several directories "
+                               f"there could be it ({', '.join(found)}): pass --against a ref that "
+                               "has it at this path")
+    return found[0] if found else None
+
+
+def tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles, owner: str) -> tuple[RegistryFiles, str | None]:
+    """The same registry or overlay directory as it was at commit, and where it was if it moved.
+
+    No files means it did not exist then under any path.
+    """
+    rel = gitio.relative(root, Path(tree.root))
+    moved = None
+    files = gitio.files_at(root, commit, rel, f"{ref}:{tree.root}")
+    if not files:
+        moved = _moved_to(root, commit, tree, owner)
+        if moved is not None:
+            files = gitio.files_at(root, commit, moved, f"{ref}:{moved}")
+    label = f"{ref}:{moved if moved is not None else tree.root}"
+    return RegistryFiles(label, files, tree.overlay), moved
