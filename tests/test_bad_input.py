@@ -130,13 +130,18 @@ def test_a_yml_file_is_reported_not_silently_skipped(tmp_path: Path) -> None:
             "end in .yaml); ignored [unknown-file]") in result.err.splitlines()
 
 
-def test_a_nested_errata_directory_is_refused_not_skipped(tmp_path: Path) -> None:
+def test_a_nested_errata_directory_is_an_error_not_skipped(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     (root / "errata" / "extra").mkdir()
     (root / "errata" / "extra" / "new.yaml").write_text("errata: []\n")
+    (root / "errata" / ".cache").mkdir()
+    (root / "errata" / ".cache" / "x").write_text("")
+    (root / "errata" / "empty").mkdir()
     result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
-    assert result.code == 2
-    assert "reg/errata/extra: a directory inside errata/ is not read" in result.err
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "reg/errata/extra: error: a directory inside errata/ is not read: errata files sit "
+        "directly in errata/ [unknown-file]"]
 
 
 def test_bad_lock_bytes_are_reported_not_raised(tmp_path: Path) -> None:

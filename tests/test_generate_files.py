@@ -399,3 +399,13 @@ def test_output_path_that_is_a_file(tmp_path):
     r = generate(out)
     assert r.code == 2 and "cannot write to" in r.err and "Traceback" not in r.err
     assert out.read_text() == "not a directory\n"
+
+
+def test_generate_from_a_subdirectory_writes_beside_the_registry(tmp_path):
+    shutil.copytree(REGISTRY, tmp_path / "errata-db")
+    (tmp_path / "sub").mkdir()
+    r = run_cli("generate", cwd=tmp_path / "sub")
+    assert r.code == 0 and "wrote ../generated/python/migrn_errata.py" in r.out
+    assert sorted(contents(tmp_path / "generated")) == OUTPUTS
+    assert list((tmp_path / "sub").iterdir()) == []
+    assert run_cli("generate", "--check", cwd=tmp_path / "sub").code == 0

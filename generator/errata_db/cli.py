@@ -90,9 +90,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _out_dir(args: argparse.Namespace) -> str:
+    """--out, else generated/ beside the registry found in this directory or a parent.
+
+    Run from a subdirectory of a checkout, the output still goes where it is committed.
+    """
+    if args.out is not None:
+        if not args.out:
+            raise UsageError("--out needs a directory")
+        return args.out
+    path, _, bundled = _registry_dir(args)
+    if args.registry is None and not bundled:
+        return os.path.relpath(path.parent / "generated")
+    return "generated"
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    if not args.out:
-        raise UsageError("--out needs a directory")
+    out_arg = _out_dir(args)
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
@@ -101,10 +115,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    out = Path(args.out)
+    out = Path(out_arg)
+    shown = out_arg.rstrip("/")
     if args.check:
-        label = "" if out.is_absolute() else args.out.rstrip("/")
-        problems = stale(out, files, label)
+        problems = stale(out, files, "" if out.is_absolute() else shown)
         for rel, _ in problems:
             print(f"{out / rel}: stale", file=sys.stderr)
         for _, diff in problems:
@@ -112,7 +126,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if problems:
             options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
             options += [f"--overlay {shlex.quote(p)}" for p in args.overlay]
-            options.append(f"--out {shlex.quote(args.out)}")
+            options.append(f"--out {shlex.quote(out_arg)}")
             print(f"errata-db: {len(problems)} generated file(s) out of date; run: "
                   f"errata-db generate {' '.join(options)}", file=sys.stderr)
             return EXIT_INVALID
@@ -120,9 +134,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         changed = write_all(out, files)
     except OSError as exc:
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+        raise UsageError(f"cannot write to {out_arg}: {exc.strerror or exc}") from exc
     for rel in changed:
-        print(f"wrote {args.out.rstrip('/')}/{rel}")
+        print(f"wrote {shown}/{rel}")
     return EXIT_OK
 
 
@@ -321,7 +335,8 @@ def cmd_stability(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--registry", metavar="DIR",
-                        help="registry directory (default: ./errata-db if present, else the bundled copy)")
+                        help="registry directory (default: errata-db/ here or in a parent directory, "
+                        "else the copy bundled with the package)")
     common.add_argument("--overlay", metavar="DIR", action="append", default=[],
                         help="add a downstream overlay directory (repeatable)")
     parser = argparse.ArgumentParser(
@@ -338,7 +353,8 @@ def _parser() -> argparse.ArgumentParser:
     p = add("validate", cmd_validate, "check the registry: schema, semantic rules and the lock")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("generate", cmd_generate, "render the headers, Python module, docs and JSON")
-    p.add_argument("--out", default="generated", metavar="DIR", help="output directory (default: generated)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output directory (default: generated/ beside the registry's errata-db/)")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and show a diff if any output is stale or missing")
     p = add("lookup", cmd_lookup, "list the errata of one CPU")

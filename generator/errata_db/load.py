@@ -226,9 +226,6 @@ def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Dia
     errata = root / "errata"
     listed = [*root.iterdir(), *(errata.iterdir() if errata.is_dir() else ())]
     candidates = sorted(p for p in listed if is_registry_file(p.relative_to(root).as_posix()))
-    for nested in sorted(p for p in (errata.iterdir() if errata.is_dir() else ()) if p.is_dir()):
-        diags.append(error(Pos(f"{display}/{nested.relative_to(root).as_posix()}"), "file-unreadable",
-                           "a directory inside errata/ is not read: errata files sit directly in errata/"))
     for path in candidates:
         rel = f"{display}/{path.relative_to(root).as_posix()}"
         if path.exists() and not path.is_file():

@@ -28,6 +28,8 @@ class RegistryFiles:
     root: str
     files: tuple[SourceFile, ...]
     overlay: bool = False
+    # What the directory holds that is not a registry file but must not pass unnoticed.
+    problems: tuple[Diagnostic, ...] = ()
 
     def rel(self, src: SourceFile) -> str:
         return src.path[len(self.root) + 1:]
@@ -50,7 +52,13 @@ def read_directory(path: Path, display: str, *, overlay: bool = False) -> Regist
     files, diags = read_dir_files(path, display)
     if diags:
         raise EnvironmentProblem("\n".join(f"{d.pos}: {d.message}" for d in diags))
-    return RegistryFiles(display, tuple(files), overlay)
+    errata = path / "errata"
+    nested = sorted(p for p in (errata.iterdir() if errata.is_dir() else ())
+                    if p.is_dir() and not p.name.startswith(".") and any(p.iterdir()))
+    problems = tuple(error(Pos(f"{display}/errata/{p.name}"), "unknown-file",
+                           "a directory inside errata/ is not read: errata files sit directly in errata/")
+                     for p in nested)
+    return RegistryFiles(display, tuple(files), overlay, problems)
 
 
 def _kind(rel: str, overlay: bool) -> str | None:
@@ -139,7 +147,7 @@ def _missing_files(trees: list[_Parsed], diags: list[Diagnostic]) -> None:
 
 def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) -> LoadResult:
     """Parse, check and model an upstream registry and its overlays; never raises for bad input."""
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = [d for t in (upstream, *overlays) for d in t.problems]
     trees = [_parse_tree(t, diags) for t in (upstream, *overlays)]
     _missing_files(trees, diags)
     head = trees[0].docs.get("registry.yaml")
