@@ -38,8 +38,9 @@ def test_lookup_json():
     assert (doc["midr"], doc["revidr"]) == (0x410FD034, 0)
     assert {e["bit"]: e["name"] for e in doc["errata"]} == A53_BITS
     first = doc["errata"][0]
-    assert set(first) == {"name", "bit", "register", "vendor", "errata_ids", "description"}
-    assert (first["register"], first["vendor"], first["errata_ids"]) == (0, "ARM", ["843419"])
+    assert set(first) == {"name", "bit", "register", "status", "vendor", "errata_ids", "description"}
+    assert (first["register"], first["vendor"], first["errata_ids"], first["status"]) == \
+        (0, "ARM", ["843419"], "active")
 
 
 def test_lookup_revidr_fix_and_unknown_cpu():
@@ -124,7 +125,10 @@ def test_a_retired_erratum_is_still_reported_for_guests_that_use_it():
     fixture = str(REPO / "tests" / "fixtures" / "valid")
     r = run_cli("lookup", "--registry", fixture, "--midr", "0x410fd070", "--format", "json")
     assert r.code == 0
-    assert [(e["name"], e["bit"]) for e in json.loads(r.out)["errata"]] == [("WORKAROUND_834220", 2)]
+    assert [(e["name"], e["bit"], e["status"]) for e in json.loads(r.out)["errata"]] == \
+        [("WORKAROUND_834220", 2, "retired")]
+    text = run_cli("lookup", "--registry", fixture, "--midr", "0x410fd070")
+    assert "WORKAROUND_834220" in text.out and "(retired)" in text.out
 
 
 def test_generate_with_an_empty_out_is_a_usage_error(tmp_path):

@@ -594,7 +594,7 @@ def _bits_for_cpu(midr: int, revidr: int) -> set:
 
 
 def errata_for_cpu(midr: int, revidr: int = 0) -> list:
-    """The active errata a CPU with this MIDR_EL1 and REVIDR_EL1 has, by bit."""
+    """The errata (retired ones too) a CPU with this MIDR_EL1 and REVIDR_EL1 has, by bit."""
     bits = _bits_for_cpu(_u32(midr, "MIDR"), _u32(revidr, "REVIDR"))
     return [_BY_BIT[b] for b in sorted(bits)]
 

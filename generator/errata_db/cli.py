@@ -14,6 +14,7 @@ from . import __version__, gitio, lock, stability
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
+from .model import RESERVED
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
                        read_directory, tree_at)
 from .render import RenderError, render
@@ -151,15 +152,17 @@ def _int(text: str, what: str, bits: int = 32) -> int:
 
 
 def _erratum_rows(errata) -> list[dict]:
-    return [{"name": e.name, "bit": e.bit, "register": e.register, "vendor": e.vendor,
-             "errata_ids": list(e.errata_ids), "description": e.description} for e in errata]
+    return [{"name": e.name, "bit": e.bit, "register": e.register, "status": e.status,
+             "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description}
+            for e in errata]
 
 
 def _print_errata(errata, heading: str) -> None:
     print(heading)
     for e in errata:
         ids = ", ".join(e.errata_ids)
-        print(f"  bit {e.bit:3}  R{e.register}  {e.name:40} {e.vendor} {ids}")
+        retired = "  (retired)" if e.status != "active" else ""
+        print(f"  bit {e.bit:3}  R{e.register}  {e.name:40} {e.vendor} {ids}{retired}")
     if not errata:
         print("  (none)")
 
@@ -232,7 +235,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
     trial = [_with_lock(tree, new) for tree, _, new in changes]
     check = assemble(trial[0], tuple(trial[1:]))
     if has_errors(check.diagnostics):
-        _print_diags(check)
+        # The registry's own diagnostics point at real lines; the trial lock is never written.
+        _print_diags(result if result.diagnostics else check)
         print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
               file=sys.stderr)
         return EXIT_INVALID
@@ -260,7 +264,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     rng = next((r for r in reg.ranges if r.name == name), None)
     if rng is None:
         raise UsageError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
-    if rng.status == "Reserved":
+    if rng.status == RESERVED:
         raise UsageError(f"range '{name}' is Reserved: nobody may be given its bits")
     first, last = rng.first, rng.last
     if overlay is not None and overlay.first is not None:

@@ -16,6 +16,8 @@ from .load import quoted
 MIDR_ARCHITECTURE = 0xF
 FULL_PART_MASK = 0xFFF
 UPSTREAM = "upstream"  # the origin of the registry's own entries; overlays use their owner
+PRIVATE_USE = "Private Use"  # RFC 8126 statuses the rules depend on
+RESERVED = "Reserved"
 ALL_REVISIONS = ((0, 0), (15, 15))
 _REVISION = re.compile(r"r([0-9]{1,3})p([0-9]{1,3})")
 

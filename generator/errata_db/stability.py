@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
 
-from .diagnostics import Pos
-from .model import Affects, Erratum, Registry, rev_str
-from .diagnostics import github_escape
+from .diagnostics import Pos, github_escape
+from .model import RESERVED, Affects, Erratum, Registry, rev_str
 from .validate import allowed_bits, in_allowed_bits
 
 
@@ -209,8 +208,8 @@ def _layout_changes(old: Registry, new: Registry) -> Iterator[Change]:
     new_ranges = {r.name: r for r in new.ranges}
     for r in old.ranges:
         n = new_ranges.get(r.name)
-        if r.owner == "none":
-            continue  # reserved space may be handed out, never taken back
+        if r.status == RESERVED:
+            continue  # reserved bits may be handed to a range; that takes nothing from anyone
         if n is None or n.owner != r.owner or n.first > r.first or n.last < r.last:
             now = f"{n.first}..{n.last} owned by {n.owner}" if n else "removed"
             yield _change(Level.BREAKING, "range-changed",

@@ -7,12 +7,13 @@ diagnostic so that users can find the rule here and in the README.
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Callable, Iterator
 
 from .diagnostics import Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import UPSTREAM, Affects, Erratum, Registry, rev_str, rv
+from .model import PRIVATE_USE, UPSTREAM, Affects, Erratum, Registry, rev_str, rv
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -21,7 +22,6 @@ C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Kernel cpucaps are upper case; generated C identifiers lowercase the name, so a mixed-case
 # name could collide with another one.
 CPUCAP_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-PRIVATE_USE = "Private Use"
 
 
 def _first_seen(items, key) -> Iterator[tuple[object, object]]:
@@ -299,7 +299,7 @@ def overlay_rules(reg: Registry) -> Iterator[Finding]:
 
 def _lock_command(reg: Registry, origin: str) -> str:
     """The command that writes origin's lock: overlays are named, or it would not touch theirs."""
-    overlays = "".join(f" --overlay {o.root}" for o in reg.overlays if o.owner == origin)
+    overlays = "".join(f" --overlay {shlex.quote(o.root)}" for o in reg.overlays if o.owner == origin)
     return f"errata-db lock{overlays}"
 
 
