@@ -198,7 +198,15 @@ def test_dangling_symlink_exits_2(tmp_path: Path) -> None:
     result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
     assert result.code == 2
     assert result.err.startswith("errata-db: error: reg/errata/x.yaml")
-    assert "No such file or directory" in result.err
+    assert "is a symbolic link" in result.err
+
+
+def test_a_symlinked_errata_file_is_refused_since_git_would_record_the_link(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "errata" / "a.yaml").rename(tmp_path / "a.yaml")
+    (root / "errata" / "a.yaml").symlink_to(tmp_path / "a.yaml")
+    result = run_cli("validate", "--registry", "reg", cwd=tmp_path)
+    assert result.code == 2 and "reg/errata/a.yaml: is a symbolic link" in result.err
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")

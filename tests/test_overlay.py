@@ -226,3 +226,17 @@ def test_a_moved_overlay_is_compared_with_where_it_was(tmp_path):
     result = run_cli("stability", "--overlay", "acme2", "--against", "HEAD", cwd=tmp_path)
     assert result.code == 1 and "acme2 was at acme in HEAD" in result.err
     assert "moved from bit 192 to bit 193" in result.out
+
+
+def test_a_new_overlay_is_not_mistaken_for_one_that_still_exists(tmp_path):
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    shutil.copytree(ACME, tmp_path / "fixtures" / "acme")
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "fixture"],
+                   cwd=tmp_path, check=True)
+    shutil.copytree(ACME, tmp_path / "acme")
+    _edit(tmp_path / "acme/errata/acme.yaml", "bit: 192", "bit: 193")
+    (tmp_path / "acme" / "bits.lock").unlink()
+    assert run_cli("lock", "--overlay", "acme", cwd=tmp_path).code == 0
+    result = run_cli("stability", "--overlay", "acme", "--against", "HEAD", cwd=tmp_path)
+    assert result.code == 0 and "overlay acme does not exist at HEAD: its entries are new" in result.err

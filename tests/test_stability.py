@@ -287,6 +287,13 @@ def test_following_a_cpucap_rename_needs_review(repo):
     assert code == 0 and changes == [("needs review", "cpucap-changed")]
 
 
+def test_pointing_a_bit_at_another_bits_cpucap_is_breaking(repo):
+    edit(repo, "errata/arm.yaml", "  - name: WORKAROUND_DEVICE_LOAD_ACQUIRE\n",
+         "  - name: WORKAROUND_DEVICE_LOAD_ACQUIRE\n    cpucap: WORKAROUND_CLEAN_CACHE\n")
+    code, changes, _ = stability(repo)
+    assert code == 1 and changes == [("breaking", "cpucap-changed")]
+
+
 def test_widening_a_range_is_safe(repo):
     edit(repo, "errata/arm.yaml", "revisions: r0p0..r1p2", "revisions: r0p0..r2p2")
     code, changes, _ = stability(repo)
@@ -364,7 +371,24 @@ def test_a_symlinked_registry_is_refused(repo):
     (repo / "errata-db").symlink_to("v1")
     commit(repo, "link")
     result = run_cli("stability", "--against", "HEAD", cwd=repo)
-    assert result.code == 2 and "is a symbolic link" in result.err
+    assert result.code == 2 and "goes through a symbolic link" in result.err
+
+
+def test_a_symlink_higher_up_the_registry_path_is_refused(repo):
+    (repo / "rel").mkdir()
+    git(repo, "mv", "errata-db", "rel/errata-db")
+    (repo / "current").symlink_to("rel")
+    commit(repo, "link")
+    result = run_cli("stability", "--registry", "current/errata-db", "--against", "HEAD", cwd=repo)
+    assert result.code == 2 and "goes through a symbolic link" in result.err
+
+
+def test_a_moved_registry_is_not_confused_with_another_one_still_there(repo):
+    shutil.copytree(repo / "errata-db", repo / "fixtures" / "errata-db")
+    commit(repo, "second registry")
+    git(repo, "mv", "errata-db", "reg")
+    result = run_cli("stability", "--registry", "reg", "--against", "HEAD", cwd=repo)
+    assert result.code == 0 and "reg was at errata-db in HEAD" in result.err
 
 
 def test_a_registry_outside_the_repository_has_no_history(repo, tmp_path):

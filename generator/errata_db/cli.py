@@ -288,9 +288,9 @@ def cmd_stability(args: argparse.Namespace) -> int:
         ref = args.against or gitio.default_base(root)
         commit = gitio.resolve(root, ref)
         for tree in trees:
-            if Path(tree.root).is_symlink():
-                raise UsageError(f"{tree.root} is a symbolic link: what it points at can change "
-                                 "without git seeing it; pass the directory itself")
+            if os.path.realpath(tree.root) != os.path.abspath(tree.root):
+                raise UsageError(f"{tree.root} goes through a symbolic link: what it points at can "
+                                 "change without git seeing it; pass the real directory")
         tracked = [gitio.same_repository(root, Path(t.root)) for t in trees]
         if not any(tracked):
             raise UsageError(f"neither {upstream.root} nor any overlay is tracked by the git repository "
@@ -322,9 +322,10 @@ def cmd_stability(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     _print_diags(new)
     old = assemble(old_trees[0], tuple(t for t in old_trees[1:] if t.files))
-    if old.registry is None:
+    if old.registry is None or not old.registry.complete:
         _print_diags(old)
-        raise UsageError(f"the registry at {ref} cannot be loaded, so there is nothing to compare with")
+        raise UsageError(f"the registry at {ref} has entries that cannot be read (above), so "
+                         "comparing with it would report false changes")
     changes = stability.compare(old.registry, new.registry)
     sys.stdout.write(stability.FORMATS[args.format](changes, ref))
     if has_errors(new.diagnostics):

@@ -224,10 +224,17 @@ def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Dia
     files: list[SourceFile] = []
     diags: list[Diagnostic] = []
     errata = root / "errata"
-    listed = [*root.iterdir(), *(errata.iterdir() if errata.is_dir() else ())]
+    if errata.is_symlink():
+        diags.append(error(Pos(f"{display}/errata"), "file-unreadable",
+                           "is a symbolic link: put the directory itself here"))
+    listed = [*root.iterdir(), *(errata.iterdir() if errata.is_dir() and not errata.is_symlink() else ())]
     candidates = sorted(p for p in listed if is_registry_file(p.relative_to(root).as_posix()))
     for path in candidates:
         rel = f"{display}/{path.relative_to(root).as_posix()}"
+        if path.is_symlink():
+            # git records the link, not the file: history would compare a path with a file.
+            diags.append(error(Pos(rel), "file-unreadable", "is a symbolic link: put the file itself here"))
+            continue
         if path.exists() and not path.is_file():
             # A directory, FIFO or device (a link to /dev/zero, say) would fail, block or never end.
             diags.append(error(Pos(rel), "file-unreadable", "cannot read file: not a regular file"))

@@ -222,7 +222,8 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
     found = []
     for name in names:
         directory, _, base = name.rpartition("/")
-        if base != marker:
+        # A directory that still has its marker now did not move here: it is another one.
+        if base != marker or (root / name).exists():
             continue
         lock_name = f"{directory}/{lock.LOCK_NAME}" if directory else lock.LOCK_NAME
         if not tree.overlay:

@@ -121,10 +121,16 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
                           "restore the identity; new erratum ids get an entry of their own at "
                           f"`errata-db next-bit`, with `cpucap: {o.enables}` to enable the same cpucap")
         if o.enables != n.enables:
-            yield _change(Level.REVIEW, "cpucap-changed",
+            # A kernel rename moves every bit of a cpucap to a name no entry used before; pointing
+            # a bit at a cpucap another bit already enabled changes what the guest does for it.
+            renamed = (n.enables not in {e.enables for e in old.errata}
+                       and o.enables not in {e.enables for e in new.errata})
+            yield _change(Level.REVIEW if renamed else Level.BREAKING, "cpucap-changed",
                           f"bit {n.bit} ('{n.name}') now enables ARM64_{n.enables}, not ARM64_{o.enables}",
                           n.where("cpucap"), o.where("cpucap"),
-                          "check that the kernel renamed the cpucap; the erratum behind the bit is unchanged")
+                          "check that the kernel renamed the cpucap" if renamed else
+                          f"restore `cpucap: {o.enables}`: only a kernel rename, to a cpucap no bit "
+                          "enabled before, may change it")
         if o.active and not n.active:
             yield _change(Level.REVIEW, "entry-retired", f"'{o.name}' (bit {o.bit}) was retired: "
                           f"{n.retired_reason}", n.where("status"), o.where("status"),
