@@ -51,8 +51,10 @@ def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple
     return bundled_registry(), str(bundled_registry()), True
 
 
-def _trees(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
-    path, display, _ = _registry_dir(args, bundled_ok=bundled_ok)
+def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
+           located: tuple[Path, str, bool] | None = None) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
+    """The registry (found by _registry_dir unless already located) and the overlays, read."""
+    path, display, _ = located or _registry_dir(args, bundled_ok=bundled_ok)
     try:
         upstream = read_directory(path, display)
         overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
@@ -66,9 +68,10 @@ def _print_diags(result: LoadResult, fmt: str = "text", stream=None) -> None:
         (stream or sys.stderr).write(render_diags(result.diagnostics, fmt))
 
 
-def _load_valid(args: argparse.Namespace, tolerated: tuple[str, ...] = ()) -> LoadResult | None:
+def _load_valid(args: argparse.Namespace, tolerated: tuple[str, ...] = (),
+                located: tuple[Path, str, bool] | None = None) -> LoadResult | None:
     """The registry if it is valid, but for errors of the tolerated rules; diagnostics printed."""
-    result = assemble(*_trees(args))
+    result = assemble(*_trees(args, located=located))
     shown = tuple(d for d in result.diagnostics if d.rule not in tolerated)
     _print_diags(LoadResult(result.registry, shown))
     if result.registry is None or has_errors(shown):
@@ -91,7 +94,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _out_dir(args: argparse.Namespace) -> str:
+def _out_dir(args: argparse.Namespace, located: tuple[Path, str, bool]) -> str:
     """--out, else generated/ beside the registry found in this directory or a parent.
 
     Run from a subdirectory of a checkout, the output still goes where it is committed.
@@ -100,15 +103,16 @@ def _out_dir(args: argparse.Namespace) -> str:
         if not args.out:
             raise UsageError("--out needs a directory")
         return args.out
-    path, _, bundled = _registry_dir(args)
+    path, _, bundled = located
     if args.registry is None and not bundled:
         return os.path.relpath(path.parent / "generated")
     return "generated"
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    out_arg = _out_dir(args)
-    result = _load_valid(args)
+    located = _registry_dir(args)
+    out_arg = _out_dir(args, located)
+    result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
     try:
@@ -215,8 +219,9 @@ def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
-    bundled = _registry_dir(args)[2]
+    located = _registry_dir(args, bundled_ok=bool(args.overlay))
+    bundled = located[2]
+    upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
                                       if d.severity is Severity.ERROR):

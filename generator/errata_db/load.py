@@ -86,13 +86,6 @@ def _mark_pos(path: str, mark: Any) -> Pos:
     return Pos(path, mark.line + 1, mark.column + 1)
 
 
-def _offset_pos(path: str, data: bytes, offset: int) -> Pos:
-    before = data[:offset]
-    line = before.count(b"\n") + 1
-    col = offset - (before.rfind(b"\n") + 1) + 1
-    return Pos(path, line, col)
-
-
 def quoted(value: Any) -> str:
     """A user's key or value for a one-line message: 'as is', or escaped if it holds line
     breaks, quotes or other characters that would garble the diagnostic."""
@@ -101,6 +94,7 @@ def quoted(value: Any) -> str:
 
 
 def _text_pos(path: str, text: str, index: int) -> Pos:
+    """Line and column of text[index]; for raw bytes, pass them decoded as latin-1 (1:1)."""
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
     return Pos(path, line, col)
@@ -170,13 +164,14 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
     if len(data) > MAX_BYTES:
         return None, [error(Pos(path, 1, 1), "file-too-large",
                             f"file is {len(data)} bytes, more than the {MAX_BYTES} byte limit")]
+    raw = data.decode("latin-1")
     if b"\0" in data:
-        return None, [error(_offset_pos(path, data, data.index(b"\0")), "file-binary",
+        return None, [error(_text_pos(path, raw, data.index(b"\0")), "file-binary",
                             "file contains NUL bytes: not a YAML text file")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [error(_offset_pos(path, data, exc.start), "file-encoding",
+        return None, [error(_text_pos(path, raw, exc.start), "file-encoding",
                             f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
     text = text.removeprefix("\ufeff")
     try:

@@ -41,8 +41,13 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
+def _marker(overlay: bool) -> str:
+    """The file that makes a directory a registry, or an overlay."""
+    return "overlay.yaml" if overlay else "registry.yaml"
+
+
 def read_directory(path: Path, display: str, *, overlay: bool = False) -> RegistryFiles:
-    marker = "overlay.yaml" if overlay else "registry.yaml"
+    marker = _marker(overlay)
     if not path.is_dir():
         what = "not a directory" if path.exists() else "no such directory"
         raise EnvironmentProblem(f"{display}: {what}")
@@ -218,7 +223,7 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
     directory change every bit unnoticed.
     """
     names = gitio.names_at(root, commit)
-    marker = "overlay.yaml" if tree.overlay else "registry.yaml"
+    marker = _marker(tree.overlay)
     found = []
     for name in names:
         directory, _, base = name.rpartition("/")
