@@ -97,8 +97,8 @@ CASES = [
           "(known: cortex-a53, cortex-a57, falkor-v1) [unknown-cpu]")),
     Case("keys_with_line_breaks_are_escaped_in_messages", A, "    bit: 8\n",
          '    bit: 8\n    "a\\nb": 1\n    "a\\nb": 2\n',
-         (r"reg/errata/a.yaml:36:5: error: unknown key 'a\nb'; known keys: affects, bit, cpucap, "
-          "description, errata_ids, kconfig, name, note, retired, shares_ids_with, status, vendor "
+         (r"reg/errata/a.yaml:36:5: error: unknown key 'a\nb'; known keys: affects, bit, condition, "
+          "cpucap, description, errata_ids, kconfig, name, note, retired, shares_ids_with, status, vendor "
           "[schema-unknown-key]",
           r"reg/errata/a.yaml:37:5: error: duplicate key 'a\nb' (first defined at line 36) [duplicate-key]")),
     Case("schema_type_error_points_at_the_value", A, "    bit: 3\n", '    bit: "x"\n',
@@ -311,6 +311,18 @@ CASES = [
           "<16 hex digits> <name>' [lock-syntax]",
           "reg/errata/a.yaml:35:10: error: bit 8 ('WORKAROUND_QCOM_FALKOR_E1003') is not in "
           "bits.lock: run `errata-db lock` [lock]"), ignore=()),
+    Case("not_covered_cpucap_that_a_bit_enables", "registry.yaml", "    description: Kept free.\n",
+         "    description: Kept free.\nnot_covered:\n  - cpucap: SPECTRE_V2\n    matcher: has_spectre_v2\n"
+         "    reason: Firmware decides.\n  - cpucap: WORKAROUND_843419\n    matcher: is_affected_midr_range\n"
+         "    reason: Wrongly listed.\n  - cpucap: SPECTRE_V2\n    matcher: has_spectre_v2\n"
+         "    reason: Listed twice.\n  - cpucap: spectre_v4\n    matcher: has_spectre_v4\n"
+         "    reason: Lower case.\n",
+         ("reg/registry.yaml:37:13: error: cpucap 'WORKAROUND_843419' is listed as not covered, but "
+          "bit 3 ('WORKAROUND_843419', reg/errata/a.yaml:20:5) enables it [not-covered]",
+          "reg/registry.yaml:40:13: error: cpucap 'SPECTRE_V2' is already listed as not covered at "
+          "reg/registry.yaml:34:13 [not-covered]",
+          "reg/registry.yaml:43:13: error: cpucap 'spectre_v4' is not an upper-case C identifier like "
+          "the kernel's cpucaps (A-Z, 0-9, _) [not-covered]"), ignore=()),
     # --- warnings --------------------------------------------------------------------------
     Case("unused_cpu_is_only_a_warning", CPUS, "    macro: MIDR_QCOM_FALKOR_V1\n",
          "    macro: MIDR_QCOM_FALKOR_V1\n  - id: cortex-a72\n    implementer: arm\n"

@@ -155,6 +155,7 @@ class Erratum:
     origin: str
     where: Where = _where(Pos(""))
     cpucap: str = ""
+    condition: str | None = None  # what the kernel checks on top of the MIDR match
 
     @property
     def enables(self) -> str:
@@ -195,6 +196,16 @@ class LockLine:
 
 
 @dataclass(frozen=True)
+class NotCovered:
+    """A kernel errata cpucap that MIDR/REVIDR cannot decide, so no bit can carry it."""
+
+    cpucap: str
+    matcher: str
+    reason: str
+    where: Where = _where(Pos(""))
+
+
+@dataclass(frozen=True)
 class Registry:
     format: int
     hypercall_name: str
@@ -208,6 +219,7 @@ class Registry:
     overlays: tuple[Overlay, ...] = ()
     lock: tuple[LockLine, ...] = ()
     lock_files: tuple[tuple[str, str, bool], ...] = ()  # (origin, path, exists)
+    not_covered: tuple[NotCovered, ...] = ()
     # False when entries were left out because they failed to parse or resolve: rules that
     # need the whole registry (unused CPUs, lock lines without an entry) then stay silent.
     complete: bool = True
@@ -263,6 +275,12 @@ def build_ranges(doc: Any) -> tuple[BitRange, ...]:
                             str(r["status"]), str(r["description"]),
                             Where(doc.pos(keys), _fields(doc, keys, ["first", "last", "name"]))))
     return tuple(out)
+
+
+def build_not_covered(doc: Any) -> tuple[NotCovered, ...]:
+    return tuple(NotCovered(str(n["cpucap"]), str(n["matcher"]), str(n["reason"]),
+                            Where(doc.pos(["not_covered", i]), _fields(doc, ["not_covered", i], ["cpucap"])))
+                 for i, n in enumerate(doc.root.get("not_covered") or []))
 
 
 def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implementer]:
@@ -347,7 +365,7 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             affects=tuple(affects), status=str(e["status"]),
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
-            cpucap=_opt(e, "cpucap") or "",
+            cpucap=_opt(e, "cpucap") or "", condition=_opt(e, "condition"),
             origin=origin, where=Where(doc.pos(keys), _fields(doc, keys, list(e))
                                        + (_fields(doc, [*keys, "retired"], list(retired))
                                           if retired else ()))))

@@ -13,7 +13,7 @@ from . import gitio, lock, schema, validate
 from .diagnostics import Diagnostic, Pos, error, has_errors, warning
 from .load import Document, SourceFile, parse, read_dir_files
 from .model import (UPSTREAM, Erratum, LockLine, Overlay, Registry, Where, build_cpus, build_errata,
-                    build_implementers, build_ranges)
+                    build_implementers, build_not_covered, build_ranges)
 
 
 
@@ -202,7 +202,8 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
         implementers=tuple(implementers), cpus=tuple(cpus),
         errata=tuple(sorted(errata, key=lambda e: (e.bit, e.name))),
         overlays=tuple(overlay_models), lock=tuple(lock_lines),
-        lock_files=tuple(lock_files), complete=not has_errors(diags),
+        lock_files=tuple(lock_files), not_covered=build_not_covered(head[0]),
+        complete=not has_errors(diags),
         where=Where(head[0].pos([]), (("bit_space", head[0].pos(["bit_space"])),
                                       ("hypercall", head[0].pos(["hypercall"])))))
     diags += validate.check(registry)

@@ -141,7 +141,8 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
                           "a retired bit stays retired: add a new entry at `errata-db next-bit`")
         if n.bit == o.bit:
             yield from _affects_changes(o, n)
-        for attr, label in (("description", "description"), ("kconfig", "Kconfig symbols"), ("note", "note")):
+        for attr, label in (("description", "description"), ("kconfig", "Kconfig symbols"), ("note", "note"),
+                            ("condition", "condition")):
             if getattr(o, attr) != getattr(n, attr):
                 yield _change(Level.SAFE, f"{attr}-changed", f"{label} of '{n.name}' changed",
                               n.where(attr), o.where(attr))

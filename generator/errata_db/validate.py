@@ -230,7 +230,8 @@ def _texts(reg: Registry):
         yield e.where("vendor"), "vendor", e.vendor
         for eid in e.errata_ids:
             yield e.where("errata_ids"), "erratum id", eid
-        for name, value in (("note", e.note), ("since", e.retired_since), ("reason", e.retired_reason)):
+        for name, value in (("note", e.note), ("condition", e.condition), ("since", e.retired_since),
+                            ("reason", e.retired_reason)):
             if value is not None:
                 yield e.where(name), name, value
     for c in reg.cpus:
@@ -241,6 +242,8 @@ def _texts(reg: Registry):
         yield i.where("name"), "implementer name", i.name
     for r in reg.ranges:
         yield r.where(), "range description", r.description
+    for n in reg.not_covered:
+        yield n.where(), "not_covered reason", n.reason
 
 
 def safe_text(reg: Registry) -> Iterator[Finding]:
@@ -352,6 +355,23 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
                    "restore the entry, with `status: retired` if it is gone")
 
 
+def not_covered(reg: Registry) -> Iterator[Finding]:
+    """A cpucap is either carried by bits or decided by the guest alone, never both."""
+    enabled = {}
+    for e in reg.errata:
+        enabled.setdefault(e.enables, e)
+    for n, first in _first_seen(reg.not_covered, lambda n: n.cpucap):
+        yield n.where("cpucap"), f"cpucap '{n.cpucap}' is already listed as not covered at {first.where('cpucap')}"
+    for n in reg.not_covered:
+        if not CPUCAP_NAME.fullmatch(n.cpucap):
+            yield (n.where("cpucap"), f"cpucap {quoted(n.cpucap)} is not an upper-case C identifier "
+                   "like the kernel's cpucaps (A-Z, 0-9, _)")
+        e = enabled.get(n.cpucap)
+        if e is not None:
+            yield (n.where("cpucap"), f"cpucap '{n.cpucap}' is listed as not covered, but bit {e.bit} "
+                   f"('{e.name}', {e.where()}) enables it")
+
+
 RULES: dict[str, tuple[Check, Severity]] = {
     "duplicate-name": (duplicate_name, Severity.ERROR),
     "duplicate-bit": (duplicate_bit, Severity.ERROR),
@@ -372,6 +392,7 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "unused-cpu": (unused_cpus, Severity.WARNING),
     "overlay": (overlay_rules, Severity.ERROR),
     "lock": (lock_agrees, Severity.ERROR),
+    "not-covered": (not_covered, Severity.ERROR),
 }
 
 

@@ -28,7 +28,8 @@ def export(reg: Registry) -> dict:
             "retired": ({"since": e.retired_since, "reason": e.retired_reason}
                         if not e.active else None),
             "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description,
-            "kconfig": list(e.kconfig), "note": e.note, "origin": e.origin,
+            "kconfig": list(e.kconfig), "note": e.note, "condition": e.condition,
+            "origin": e.origin,
             "affects": [{
                 "cpu": a.cpu.id, "model": a.cpu.model, "revisions": a.revisions,
                 "rv_min": a.rv_min, "rv_max": a.rv_max, "part_mask": a.part_mask,

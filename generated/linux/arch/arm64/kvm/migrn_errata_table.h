@@ -454,13 +454,6 @@ static const struct kvm_migrn_match kvm_migrn_workaround_qcom_falkor_e1003[] = {
  * invalidation may complete before all affected memory accesses; repeat the
  * TLBI and DSB.
  */
-/*
- * Matched on MIDR only; the kernel also checks: One cpucap shared by several
- * vendors' errata - Qualcomm Falkor E1009, NVIDIA Olympus T410-OLY-1029 and the
- * ARM ids; filed under ARM because most ranges are ARM errata. 4118414 is the
- * Kconfig name and the Cortex-X4 id; the other 4118414-family ids are per core
- * (CVE-2025-10263).
- */
 static const struct kvm_migrn_match kvm_migrn_workaround_repeat_tlbi[] = {
 	{
 		.range = MIDR_REV(MIDR_QCOM_FALKOR_V1, 0, 0),
@@ -647,9 +640,9 @@ static const struct kvm_migrn_match kvm_migrn_workaround_speculative_at[] = {
  * being recognised; take a dummy step exception.
  */
 /*
- * Matched on MIDR only; the kernel also checks: Besides the MIDR match the
- * kernel requires that it runs at EL2 with VHE (is_kernel_in_hyp_mode); on a
- * non-VHE kernel the cpucap is not set.
+ * Matched on MIDR only; the guest kernel also checks that the kernel runs at
+ * EL2 with VHE (is_kernel_in_hyp_mode); on a non-VHE kernel the cpucap is not
+ * set.
  */
 static const struct kvm_migrn_match kvm_migrn_workaround_1463225[] = {
 	{
@@ -668,9 +661,8 @@ static const struct kvm_migrn_match kvm_migrn_workaround_1463225[] = {
  * raise a spurious abort; trap KVM guest TTBR writes to EL2.
  */
 /*
- * Matched on MIDR only; the kernel also checks: Besides the MIDR match the
- * kernel requires that hyp mode is available and that some possible CPU has a
- * non-zero MPIDR Aff0 (SMT threads present).
+ * Matched on MIDR only; the guest kernel also checks that hyp mode is available
+ * and some possible CPU has a non-zero MPIDR Aff0 (SMT threads present).
  */
 static const struct kvm_migrn_match kvm_migrn_workaround_cavium_tx2_219_tvm[] = {
 	{
@@ -705,10 +697,8 @@ static const struct kvm_migrn_match kvm_migrn_workaround_cavium_tx2_219_prfm[] =
  * another CPU modified it; hide DIC from EL0 and trap CTR_EL0.
  */
 /*
- * Matched on MIDR only; the kernel also checks: The range is written inside
- * has_neoverse_n1_erratum_1542419, not in the table. The kernel also requires
- * CTR_EL0.DIC to be set on the CPU; without DIC the cpucap is not set. Relies
- * on a firmware counterpart.
+ * Matched on MIDR only; the guest kernel also checks that CTR_EL0.DIC is set on
+ * the CPU; without DIC the cpucap is not set.
  */
 static const struct kvm_migrn_match kvm_migrn_workaround_1542419[] = {
 	{
@@ -733,10 +723,6 @@ static const struct kvm_migrn_match kvm_migrn_workaround_1508412[] = {
 /*
  * NVIDIA erratum N/A: With CNP enabled, a non-shareable TLBI on Carmel does not
  * remove shared entries installed by another core.
- */
-/*
- * Matched on MIDR only; the kernel also checks: NVIDIA publishes no erratum
- * number; silicon-errata.rst writes N/A.
  */
 static const struct kvm_migrn_match kvm_migrn_workaround_nvidia_carmel_cnp[] = {
 	{
@@ -929,10 +915,6 @@ static const struct kvm_migrn_match kvm_migrn_workaround_2658417[] = {
  * 3324341, 3324344, 3324346, 3324347, 3324348, 3324349, 3456084, 3456091,
  * 3456106, 3456111: MSR SSBS is not self-synchronizing, so speculative store
  * bypass may still occur; add a barrier after it.
- */
-/*
- * Matched on MIDR only; the kernel also checks: 3194386 is the Kconfig name and
- * the Cortex-X4 id; every other core has its own id under the same option.
  */
 static const struct kvm_migrn_match kvm_migrn_workaround_speculative_ssbs[] = {
 	{
