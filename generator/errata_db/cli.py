@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, gitio, lock, stability
+from . import __version__, audit, fleet, gitio, install, kernel_tree, lock, stability
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
@@ -339,6 +339,107 @@ def cmd_stability(args: argparse.Namespace) -> int:
     return EXIT_INVALID if stability.has_breaking(changes) else EXIT_OK
 
 
+def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
+    root = Path(args.kernel_tree)
+    try:
+        kernel_tree.check_tree(root, markers)
+    except kernel_tree.NotALinuxTree as exc:
+        raise UsageError(str(exc)) from exc
+    return root
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    try:
+        files = install.tree_paths(render(result.registry, install.kernel_targets(TARGETS), templates_dir()))
+    except RenderError as exc:
+        print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    shown = args.kernel_tree.rstrip("/")
+    if args.check:
+        problems = stale(root, files, "")
+        for rel, _ in problems:
+            print(f"{shown}/{rel}: stale", file=sys.stderr)
+        for _, diff in problems:
+            sys.stdout.write(diff)
+        if problems:
+            print(f"errata-db: {len(problems)} installed header(s) out of date; run: errata-db install "
+                  f"--kernel-tree {shlex.quote(args.kernel_tree)}", file=sys.stderr)
+            return EXIT_INVALID
+        return EXIT_OK
+    existed = {rel for rel in files if (root / rel).exists()}
+    try:
+        changed = write_all(root, files)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {shown}: {exc.strerror or exc}") from exc
+    for rel in sorted(files):
+        state = "unchanged" if rel not in changed else "updated" if rel in existed else "new"
+        print(f"{state:9} {shown}/{rel}")
+    print(f"{len(changed)} of {len(files)} file(s) changed")
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    root = _kernel_tree(args, kernel_tree.AUDIT_MARKERS)
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    reg = result.registry
+    try:
+        tree = kernel_tree.read_tree(root, args.kernel_tree, {k for e in reg.errata for k in e.kconfig})
+    except kernel_tree.NotALinuxTree as exc:
+        raise UsageError(str(exc)) from exc
+    diags = audit.audit(reg, tree)
+    sys.stdout.write(render_diags(diags, args.format))
+    if args.format == "text":
+        counts = audit.summary(diags)
+        print(f"Linux {tree.version} at {tree.display}: {len(reg.errata)} errata, {len(reg.cpus)} CPUs, "
+              f"{len(tree.table)} silicon-errata.rst rows checked: {counts['error']} mismatch(es), "
+              f"{counts['warning']} warning(s), {counts['note']} note(s)")
+    return EXIT_INVALID if has_errors(diags) else EXIT_OK
+
+
+def _read_input(path: str) -> SourceFile:
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return SourceFile("<stdin>" if path == "-" else path, data)
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    if not args.hosts and not args.sysfs:
+        raise UsageError("no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, each repeatable")
+    hosts: list[fleet.Host] = []
+    diags = []
+    for path in args.hosts:
+        found, problems = fleet.parse_hosts(_read_input(path))
+        hosts += found
+        diags += problems
+    for root in args.sysfs:
+        try:
+            host, problems = fleet.read_sysfs(Path(root), root)
+        except FileNotFoundError as exc:
+            raise UsageError(str(exc)) from exc
+        diags += problems
+        if host is not None:
+            hosts.append(host)
+    diags += fleet.duplicate_hosts(hosts)
+    if diags:
+        sys.stderr.write(render_diags(diags, "text"))
+    if has_errors(diags):
+        return EXIT_INVALID
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    plan = fleet.plan(result.registry, lookup_module(result.registry), hosts)
+    sys.stdout.write(fleet.FORMATS[args.format](plan))
+    return EXIT_OK
+
+
 # --- argument parsing ----------------------------------------------------------------------
 
 
@@ -382,6 +483,19 @@ def _parser() -> argparse.ArgumentParser:
     p = add("stability", cmd_stability, "classify every change against a git ref")
     p.add_argument("--against", metavar="REF", help="git ref (default: merge-base with the main branch)")
     p.add_argument("--format", choices=["text", "json", "github", "markdown"], default="text")
+    p = add("install", cmd_install, "write the generated kernel and KVM headers into a Linux tree")
+    p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 and show a diff if the tree's headers are stale or missing")
+    p = add("audit", cmd_audit, "cross-check the registry against a Linux tree")
+    p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
+    p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+    p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
+    p.add_argument("--hosts", metavar="FILE", action="append", default=[],
+                   help="YAML or JSON file of hosts and their MIDR/REVIDR values ('-' for stdin; repeatable)")
+    p.add_argument("--sysfs", metavar="ROOT", action="append", default=[],
+                   help="a host's root directory holding sys/devices/system/cpu (repeatable)")
+    p.add_argument("--format", choices=sorted(fleet.FORMATS), default="text")
     return parser
 
 

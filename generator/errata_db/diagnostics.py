@@ -11,6 +11,7 @@ from typing import Iterable
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
 
 
 @dataclass(frozen=True, order=True)
@@ -43,6 +44,10 @@ def warning(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.WARNING, rule, message)
 
 
+def note(pos: Pos, rule: str, message: str) -> Diagnostic:
+    return Diagnostic(pos, Severity.NOTE, rule, message)
+
+
 def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
 
@@ -69,6 +74,10 @@ def github_escape(text: str, prop: bool = False) -> str:
     return text
 
 
+# GitHub's workflow commands call a note "notice".
+_GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
 def _github(diags: list[Diagnostic]) -> str:
     lines = []
     for d in diags:
@@ -77,7 +86,7 @@ def _github(diags: list[Diagnostic]) -> str:
             props.append(f"line={d.pos.line}")
             props.append(f"col={d.pos.col or 1}")
         props.append(f"title={github_escape(d.rule, True)}")
-        lines.append(f"::{d.severity.value} {','.join(props)}::{github_escape(d.message)}\n")
+        lines.append(f"::{_GITHUB_COMMAND[d.severity]} {','.join(props)}::{github_escape(d.message)}\n")
     return "".join(lines)
 
 

@@ -13,7 +13,7 @@ from .diagnostics import Diagnostic, error
 from .load import Document, quoted
 from .resources import schema_dir
 
-SCHEMAS = ("registry", "cpus", "errata", "overlay")
+SCHEMAS = ("registry", "cpus", "errata", "overlay", "fleet")
 
 
 @lru_cache(maxsize=None)

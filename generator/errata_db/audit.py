@@ -1,0 +1,258 @@
+"""Cross-check the registry against a Linux tree: a table of checks, like validate's.
+
+Pure: a Registry and the KernelTree facts in, diagnostics out. Each check tells a tree that is
+merely older than the registry (it does not know an erratum yet: a note) from a real mismatch
+(the tree knows the erratum but disagrees with the registry: an error).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .diagnostics import Diagnostic, Pos, Severity, error, note, warning
+from .kernel_tree import CPU_ERRATA, KernelTree, TableRow
+from .model import Cpu, Erratum, Registry
+
+# How silicon-errata.rst writes "no erratum id" or "no Kconfig option".
+NONE = "N/A"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check needs, computed once."""
+
+    reg: Registry
+    tree: KernelTree
+    known: frozenset[str]  # names of the errata this tree knows
+    table_ids: frozenset[str]
+    registry_ids: dict[str, Erratum]
+    registry_kconfig: dict[str, Erratum]
+
+
+def _real_ids(ids) -> set[str]:
+    return {i for i in ids if i != NONE}
+
+
+def knows(tree: KernelTree, table_ids: frozenset[str], e: Erratum) -> bool:
+    """Whether the tree has heard of the erratum at all: one of its ids in the table, one of
+    its Kconfig options, or (when the bit has a cpucap of its own) its cpucap."""
+    return (bool(_real_ids(e.errata_ids) & table_ids)
+            or any(k in tree.kconfig for k in e.kconfig)
+            or (not e.cpucap and e.name in tree.cpucaps))
+
+
+def _absent(ctx: Context, e: Erratum) -> bool:
+    """True when the erratum is unknown to the tree: the other checks leave it to tree_older."""
+    return e.name not in ctx.known
+
+
+def _evidence(tree: KernelTree, table_ids: frozenset[str], e: Erratum) -> str:
+    found = sorted(_real_ids(e.errata_ids) & table_ids)
+    if found:
+        return f"silicon-errata.rst lists erratum {found[0]}"
+    k = next((k for k in e.kconfig if k in tree.kconfig), None)
+    if k is not None:
+        return f"{tree.kconfig[k]} defines {k}"
+    return f"cpucaps has {e.name}"
+
+
+Check = Callable[[Context], Iterator[Diagnostic]]
+
+
+def cpucaps(ctx: Context) -> Iterator[Diagnostic]:
+    for e in ctx.reg.errata:
+        if e.enables in ctx.tree.cpucaps or _absent(ctx, e):
+            continue
+        where = e.where("cpucap" if e.cpucap else "name")
+        file = ctx.tree.path("arch/arm64/tools/cpucaps")
+        if not e.active:
+            yield note(where, "audit-cpucap", f"retired '{e.name}' (bit {e.bit}): {file} no longer has "
+                       f"cpucap {e.enables}")
+            continue
+        yield error(where, "audit-cpucap",
+                    f"cpucap {e.enables} (bit {e.bit}, '{e.name}') is not in {file}, though the tree knows "
+                    f"the erratum ({_evidence(ctx.tree, ctx.table_ids, e)}): if the kernel renamed it, "
+                    "set `cpucap:` to the new name")
+
+
+def kconfig(ctx: Context) -> Iterator[Diagnostic]:
+    arch = ctx.tree.path("arch/arm64/Kconfig")
+    for e in ctx.reg.errata:
+        if _absent(ctx, e):
+            continue
+        for k in e.kconfig:
+            pos = ctx.tree.kconfig.get(k)
+            if pos is None:
+                make = error if e.active else note
+                yield make(e.where("kconfig"), "audit-kconfig",
+                           f"Kconfig symbol {k} ('{e.name}', bit {e.bit}) is defined nowhere in the tree, "
+                           f"though the tree knows the erratum ({_evidence(ctx.tree, ctx.table_ids, e)})")
+            elif pos.path != arch:
+                yield note(e.where("kconfig"), "audit-kconfig",
+                           f"Kconfig symbol {k} ('{e.name}') is defined in {pos}, not in {arch}")
+
+
+def _value(tree: KernelTree, name: str) -> int | None:
+    d = tree.defines.get(name)
+    if d is None:
+        return None
+    try:
+        return int(d.value.rstrip("uUlL"), 0)
+    except ValueError:
+        return None
+
+
+_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+
+
+def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str]]:
+    """(registry position, problem) for each way the tree's macros disagree with a CPU."""
+    file = tree.path("arch/arm64/include/asm/cputype.h")
+    d = tree.defines.get(cpu.macro)
+    if d is None:
+        yield cpu.where("macro"), f"{cpu.macro} ({cpu.name}) is not defined in {file}"
+        return
+    m = _MODEL.fullmatch(d.value)
+    if m is None:
+        yield cpu.where("macro"), f"{cpu.macro} is defined at {d.pos} as '{d.value}', not as MIDR_CPU_MODEL(...)"
+        return
+    imp, part = (_value(tree, m.group(i)) for i in (1, 2))
+    if imp != cpu.implementer.code:
+        shown = "an unknown value" if imp is None else f"{imp:#04x}"
+        yield (cpu.where("implementer"), f"{cpu.macro} ({d.pos}) has implementer {m.group(1)} = {shown}, "
+               f"the registry's {cpu.implementer.id} is {cpu.implementer.code:#04x}")
+    if part != cpu.part:
+        shown = "an unknown value" if part is None else f"{part:#05x}"
+        yield (cpu.where("part"), f"{cpu.macro} ({d.pos}) has part {m.group(2)} = {shown}, the registry "
+               f"says {cpu.part:#05x}")
+    if cpu.part_macro is not None and cpu.part_macro != m.group(2):
+        yield (cpu.where("part_macro"), f"{cpu.macro} ({d.pos}) is built from {m.group(2)}, the registry "
+               f"names {cpu.part_macro}")
+
+
+def midr(ctx: Context) -> Iterator[Diagnostic]:
+    users: dict[str, list[Erratum]] = {}
+    for e in ctx.reg.errata:
+        for a in e.affects:
+            users.setdefault(a.cpu.id, []).append(e)
+    for cpu in ctx.reg.cpus:
+        # A macro the tree lacks is only a mismatch when the tree knows an erratum of the CPU;
+        # a wrong value always is.
+        needed = any(not _absent(ctx, e) for e in users.get(cpu.id, ()))
+        for pos, message in _cpu_problems(ctx.tree, cpu):
+            if "is not defined" in message and not needed:
+                yield note(pos, "audit-midr", f"{message}: the tree knows none of its errata yet")
+            else:
+                yield error(pos, "audit-midr", message)
+    seen = set()
+    for imp in ctx.reg.implementers:
+        value = _value(ctx.tree, imp.macro)
+        if imp.macro in seen or value == imp.code:
+            continue
+        seen.add(imp.macro)
+        file = ctx.tree.path("arch/arm64/include/asm/cputype.h")
+        if value is None:
+            yield note(imp.where("macro"), "audit-midr", f"{imp.macro} ({imp.name}) is not defined in {file}")
+        else:
+            yield error(imp.where("code"), "audit-midr",
+                        f"{imp.macro} is {value:#04x} in {file}, the registry says {imp.code:#04x}")
+
+
+def _row_text(row: TableRow) -> str:
+    return f"{row.implementor} {row.component} erratum {', '.join(row.ids)} ({row.kconfig})"
+
+
+def table_rows(ctx: Context) -> Iterator[Diagnostic]:
+    """Rows of silicon-errata.rst the registry lacks; out-of-scope ones are counted in one note."""
+    out_of_scope = 0
+    for row in ctx.tree.table:
+        ids = _real_ids(row.ids)
+        missing = sorted(ids - ctx.registry_ids.keys())
+        if ids and not missing:
+            continue
+        by_kconfig = ctx.registry_kconfig.get(row.kconfig)
+        if not ids and by_kconfig is not None:
+            continue
+        if by_kconfig is not None:
+            yield error(row.pos, "audit-table",
+                        f"{_row_text(row)}: no registry entry has erratum {missing[0]}, though "
+                        f"'{by_kconfig.name}' (bit {by_kconfig.bit}, {by_kconfig.where()}) has the same "
+                        f"Kconfig option: give the new id an entry and bit of its own, with "
+                        f"`cpucap: {by_kconfig.enables}`")
+        elif row.kconfig in ctx.tree.errata_configs:
+            yield error(row.pos, "audit-table",
+                        f"{_row_text(row)}: {ctx.tree.path(CPU_ERRATA)} works around it "
+                        f"(CONFIG_{row.kconfig}), but the registry has no entry for it")
+        else:
+            out_of_scope += 1
+    if out_of_scope:
+        yield note(Pos(ctx.tree.table_path), "audit-table",
+                   f"{out_of_scope} rows are not worked around through arm64_errata[] (interrupt "
+                   f"controllers, SMMUs, timers, code outside {CPU_ERRATA}, or no workaround): "
+                   "out of the registry's scope")
+
+
+def registry_entries(ctx: Context) -> Iterator[Diagnostic]:
+    """Erratum ids of known entries that the tree's table lacks."""
+    table_kconfig = {r.kconfig for r in ctx.tree.table}
+    for e in ctx.reg.errata:
+        if _absent(ctx, e):
+            continue
+        ids = _real_ids(e.errata_ids)
+        missing = sorted(ids - ctx.table_ids)
+        if not ids and not any(k in table_kconfig for k in e.kconfig):
+            yield warning(e.where("errata_ids"), "audit-entry",
+                          f"'{e.name}' (bit {e.bit}) has no erratum id and {ctx.tree.table_path} lists "
+                          f"none of its Kconfig options ({', '.join(e.kconfig) or 'none'})")
+        elif missing and e.active:
+            yield error(e.where("errata_ids"), "audit-entry",
+                        f"erratum {', '.join(missing)} of '{e.name}' (bit {e.bit}) is not in "
+                        f"{ctx.tree.table_path}, though the tree knows the entry "
+                        f"({_evidence(ctx.tree, ctx.table_ids, e)}): check the id")
+
+
+def tree_older(ctx: Context) -> Iterator[Diagnostic]:
+    for e in ctx.reg.errata:
+        if not _absent(ctx, e):
+            continue
+        why = ("retired, and this tree has no trace of it" if not e.active
+               else "this tree is older than the registry")
+        yield note(e.where(), "audit-tree-older",
+                   f"'{e.name}' (bit {e.bit}) is not in this tree (no erratum id in silicon-errata.rst, "
+                   f"no Kconfig option, no cpucap of its own): {why}")
+
+
+def not_covered(ctx: Context) -> Iterator[Diagnostic]:
+    for n in ctx.reg.not_covered:
+        if n.cpucap not in ctx.tree.cpucaps:
+            yield note(n.where("cpucap"), "audit-not-covered",
+                       f"not_covered cpucap {n.cpucap} is not in {ctx.tree.path('arch/arm64/tools/cpucaps')}")
+
+
+CHECKS: dict[str, Check] = {
+    "audit-cpucap": cpucaps,
+    "audit-not-covered": not_covered,
+    "audit-kconfig": kconfig,
+    "audit-midr": midr,
+    "audit-table": table_rows,
+    "audit-entry": registry_entries,
+    "audit-tree-older": tree_older,
+}
+
+
+def audit(reg: Registry, tree: KernelTree) -> list[Diagnostic]:
+    table_ids = frozenset(i for row in tree.table for i in _real_ids(row.ids))
+    ctx = Context(
+        reg=reg, tree=tree,
+        known=frozenset(e.name for e in reg.errata if knows(tree, table_ids, e)),
+        table_ids=table_ids,
+        registry_ids={i: e for e in reversed(reg.errata) for i in _real_ids(e.errata_ids)},
+        registry_kconfig={k: e for e in reversed(reg.errata) for k in e.kconfig},
+    )
+    return [d for check in CHECKS.values() for d in check(ctx)]
+
+
+def summary(diags: list[Diagnostic]) -> dict[str, int]:
+    return {s.value: sum(d.severity is s for d in diags) for s in Severity}

@@ -1,0 +1,20 @@
+"""Where the generated kernel headers go in a Linux tree.
+
+The kernel targets are the ones generated under linux/: the same path, relative to the tree.
+"""
+
+from __future__ import annotations
+
+from .render import Target
+
+KERNEL_PREFIX = "linux/"
+
+
+def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
+    return {name: t for name, t in targets.items() if t.path.startswith(KERNEL_PREFIX)}
+
+
+def tree_paths(files: dict[str, str]) -> dict[str, str]:
+    """{path in the generated/ directory: text} -> {path in the kernel tree: text}."""
+    return {rel.removeprefix(KERNEL_PREFIX): text for rel, text in files.items()
+            if rel.startswith(KERNEL_PREFIX)}

@@ -1,0 +1,214 @@
+"""Facts read from a Linux source tree: the files `install` writes into and `audit` checks.
+
+The parsers are pure functions of a file's text; `read_tree` is the only one that touches the
+disk. Positions are kept so that `audit` can point into the tree the way `validate` points
+into the registry.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Pos
+
+CPUCAPS = "arch/arm64/tools/cpucaps"
+KCONFIG = "arch/arm64/Kconfig"
+CPUTYPE = "arch/arm64/include/asm/cputype.h"
+CPU_ERRATA = "arch/arm64/kernel/cpu_errata.c"
+# The table moved with the arm64 documentation in Linux 6.5; older trees have the first path.
+SILICON_ERRATA = ("Documentation/arch/arm64/silicon-errata.rst", "Documentation/arm64/silicon-errata.rst")
+
+# What makes a directory an arm64 Linux tree for each command, checked in this order so the
+# first missing piece is the reason given.
+INSTALL_MARKERS = ("Makefile", "Kbuild", "arch/arm64/Kconfig", "arch/arm64/include/asm", "arch/arm64/kvm")
+AUDIT_MARKERS = (*INSTALL_MARKERS, CPUCAPS, CPUTYPE, CPU_ERRATA)
+
+
+class NotALinuxTree(Exception):
+    """The directory is not (or not enough of) a Linux source tree: an environment error."""
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of silicon-errata.rst: a component's errata ids and the Kconfig symbol."""
+
+    implementor: str
+    component: str
+    ids: tuple[str, ...]
+    kconfig: str  # "N/A" when the kernel needs no option
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Define:
+    value: str
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class KernelTree:
+    display: str  # the tree's directory as the user should see it
+    version: str
+    cpucaps: dict[str, Pos]
+    kconfig: dict[str, Pos]  # symbols of the wanted set, wherever in the tree they are defined
+    defines: dict[str, Define]  # single-line #defines of cputype.h
+    table: tuple[TableRow, ...]
+    table_path: str
+    errata_configs: frozenset[str]  # Kconfig symbols cpu_errata.c tests: the arm64_errata[] options
+
+    def path(self, rel: str) -> str:
+        return f"{self.display.rstrip('/')}/{rel}"
+
+
+def check_tree(root: Path, markers: tuple[str, ...]) -> None:
+    """Raise NotALinuxTree with the first reason the directory cannot be used."""
+    if not root.exists():
+        raise NotALinuxTree(f"{root} does not exist")
+    if not root.is_dir():
+        raise NotALinuxTree(f"{root} is not a directory")
+    for rel in markers:
+        if not (root / rel).exists():
+            raise NotALinuxTree(f"{root} is not an arm64 Linux source tree: it has no {rel}")
+    if not re.search(r"^VERSION\s*=", _read(root / "Makefile"), re.M):
+        raise NotALinuxTree(f"{root} is not a Linux source tree: its Makefile sets no VERSION")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise NotALinuxTree(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def parse_version(makefile: str) -> str:
+    fields = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=[ \t]*(\S*)", makefile, re.M))
+    version = ".".join(fields[k] for k in ("VERSION", "PATCHLEVEL", "SUBLEVEL") if fields.get(k))
+    return version + fields.get("EXTRAVERSION", "")
+
+
+def parse_cpucaps(text: str, path: str) -> dict[str, Pos]:
+    caps = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        name = line.strip()
+        if name and not name.startswith("#"):
+            caps[name] = Pos(path, n, 1)
+    return caps
+
+
+_CONFIG = re.compile(r"^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$")
+
+
+def parse_kconfig(text: str, path: str) -> dict[str, Pos]:
+    symbols: dict[str, Pos] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _CONFIG.match(line)
+        if m:
+            symbols.setdefault(m.group(1), Pos(path, n, line.index(m.group(1)) + 1))
+    return symbols
+
+
+_DEFINE = re.compile(r"^#define\s+([A-Za-z_][A-Za-z0-9_]*)[ \t]+(.*?)\s*(?:/\*.*)?$")
+
+
+def parse_defines(text: str, path: str) -> dict[str, Define]:
+    """Object-like single-line #defines; function-like and continued ones are not values."""
+    out = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        m = _DEFINE.match(line)
+        if m and not m.group(2).endswith("\\"):
+            out.setdefault(m.group(1), Define(m.group(2), Pos(path, n, 9)))
+    return out
+
+
+def parse_errata_configs(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\bCONFIG_([A-Za-z0-9_]+)", text))
+
+
+_HEADER = ("Implementor", "Component", "Erratum ID", "Kconfig")
+
+
+def parse_errata_table(text: str, path: str) -> tuple[TableRow, ...]:
+    """The rows of silicon-errata.rst's grid table, cells joined across continuation lines.
+
+    Columns are cut at the '+' of the border above the header, so a cell may hold '|'.
+    """
+    lines = text.splitlines()
+    rows: list[TableRow] = []
+    cuts: list[int] = []
+    cells: list[list[str]] = []
+    start = 0
+    in_body = False
+
+    def flush() -> None:
+        if cells and in_body:
+            imp, comp, ids, kconfig = (" ".join(c).strip() for c in cells)
+            id_list = tuple(i.lstrip("#") for i in re.split(r"[,\s]+", ids) if i.lstrip("#"))
+            if id_list:
+                rows.append(TableRow(imp, comp, id_list, kconfig, Pos(path, start, 1)))
+        cells.clear()
+
+    for n, line in enumerate(lines, 1):
+        if line.startswith("+"):
+            flush()
+            if not cuts and line.startswith("+-") and n < len(lines) and _is_header(lines[n]):
+                cuts = [i for i, ch in enumerate(line) if ch == "+"]
+            elif cuts and line.startswith("+="):
+                in_body = True
+            continue
+        if not line.startswith("|") or len(cuts) != len(_HEADER) + 1:
+            continue
+        parts = [line[a + 1:b].strip() for a, b in zip(cuts, cuts[1:])]
+        if not cells:
+            cells.extend([] for _ in _HEADER)
+            start = n
+        for cell, part in zip(cells, parts):
+            if part:
+                cell.append(part)
+    flush()
+    return tuple(rows)
+
+
+def _is_header(line: str) -> bool:
+    return [c.strip() for c in line.strip().strip("|").split("|")] == list(_HEADER)
+
+
+def _find_kconfig(root: Path, display: str, wanted: set[str]) -> dict[str, Pos]:
+    """Where the wanted symbols are defined anywhere in the tree (some erratum options live
+    with their drivers, such as ARM64_ERRATUM_858921 in drivers/clocksource/Kconfig)."""
+    found: dict[str, Pos] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("Kconfig"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
+            symbols = parse_kconfig(_read(Path(dirpath) / name), f"{display.rstrip('/')}/{rel}")
+            for sym in wanted & symbols.keys():
+                found.setdefault(sym, symbols[sym])
+    return found
+
+
+def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree:
+    """Read what audit needs. kconfig_symbols: the registry's, looked for outside
+    arch/arm64/Kconfig only when that file lacks them."""
+    check_tree(root, AUDIT_MARKERS)
+    shown = display.rstrip("/")
+    table_rel = next((p for p in SILICON_ERRATA if (root / p).is_file()), None)
+    if table_rel is None:
+        raise NotALinuxTree(f"{root} has no {SILICON_ERRATA[0]} (nor the pre-6.5 {SILICON_ERRATA[1]})")
+    kconfig = parse_kconfig(_read(root / KCONFIG), f"{shown}/{KCONFIG}")
+    wanted = set(kconfig_symbols) - kconfig.keys()
+    elsewhere = _find_kconfig(root, shown, wanted) if wanted else {}
+    return KernelTree(
+        display=shown,
+        version=parse_version(_read(root / "Makefile")),
+        cpucaps=parse_cpucaps(_read(root / CPUCAPS), f"{shown}/{CPUCAPS}"),
+        kconfig={**elsewhere, **kconfig},
+        defines=parse_defines(_read(root / CPUTYPE), f"{shown}/{CPUTYPE}"),
+        table=parse_errata_table(_read(root / table_rel), f"{shown}/{table_rel}"),
+        table_path=f"{shown}/{table_rel}",
+        errata_configs=parse_errata_configs(_read(root / CPU_ERRATA)),
+    )
