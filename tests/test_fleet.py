@@ -1,0 +1,255 @@
+"""`errata-db fleet`: hosts from files or fake sysfs trees -> target CPUs, R0-R3, guest errata.
+
+The answers are checked against `errata-db bitmap` and the generated Python module, and the
+file and sysfs inputs against each other, so the three ways in agree on one fleet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from errata_db import fleet
+from errata_db.load import SourceFile
+from errata_db.lookup import lookup_module
+
+SAMPLE = REPO / "examples" / "fleet.yaml"
+A53_R0P4 = 0x410FD034
+N1_R3P1 = 0x413FD0C1
+A76_R3P0 = 0x413FD0B0
+UNKNOWN = 0x410FFFF0  # Arm Ltd, part 0xfff: no such CPU in cpus.yaml
+
+
+def run_fleet(*args: str, cwd: Path = REPO):
+    return run_cli("fleet", "--registry", str(REPO / "errata-db"), *args, cwd=cwd)
+
+
+def as_json(*args: str, cwd: Path = REPO) -> dict:
+    result = run_fleet(*args, "--format", "json", cwd=cwd)
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def write_sysfs(root: Path, cpus: list[tuple[int, int] | None]) -> Path:
+    """root/sys/devices/system/cpu/cpuN/regs/identification/{midr,revidr}_el1; None: offline."""
+    base = root / "sys/devices/system/cpu"
+    base.mkdir(parents=True)
+    (base / "online").write_text("0-3\n")  # not a cpuN directory: ignored
+    for n, cpu in enumerate(cpus):
+        ident = base / f"cpu{n}" / "regs/identification"
+        if cpu is None:
+            (base / f"cpu{n}").mkdir()
+            continue
+        ident.mkdir(parents=True)
+        (ident / "midr_el1").write_text(f"0x{cpu[0]:016x}\n")
+        (ident / "revidr_el1").write_text(f"0x{cpu[1]:016x}\n")
+    return root
+
+
+def test_the_sample_fleet_matches_the_bitmap_command_for_its_cpus():
+    result = run_fleet("--hosts", str(SAMPLE))
+    assert result.code == 0, result.err
+    doc = as_json("--hosts", str(SAMPLE))
+    cpus = [f"{t['midr']:#x}:{t['revidr']:#x}" for t in doc["targets"]]
+    bitmap = run_cli("bitmap", "--registry", "errata-db", *(a for c in cpus for a in ("--cpu", c)), cwd=REPO)
+    registers = [line for line in bitmap.out.splitlines() if line.startswith("R")]
+    assert registers == [line.strip() for line in result.out.splitlines() if line.startswith("  R")]
+    assert len(registers) == 4
+    assert "KVM: the hypercall returns (bitmap " in result.out
+
+
+def test_targets_are_the_distinct_pairs_with_their_hosts_and_counts():
+    doc = as_json("--hosts", str(SAMPLE))
+    assert [(t["midr"], t["revidr"]) for t in doc["targets"]] == sorted({
+        (0x412FD050, 0), (N1_R3P1, 0), (0x414FD0B0, 0), (0xC00FAC30, 0)})
+    n1 = next(t for t in doc["targets"] if t["midr"] == N1_R3P1)
+    assert n1 == {"midr": N1_R3P1, "revidr": 0, "cpu": "Neoverse-N1", "revision": "r3p1", "count": 160,
+                  "hosts": ["altra-01", "altra-02"], "bits": n1["bits"]}
+
+
+def test_bitmap_registers_and_errata_are_one_answer(registry):
+    doc = as_json("--hosts", str(SAMPLE))
+    bitmap = int(doc["bitmap"], 16)
+    regs = [int(doc["registers"][f"R{i}"], 16) for i in range(4)]
+    assert sum(r << (64 * i) for i, r in enumerate(regs)) == bitmap
+    assert sum(1 << e["bit"] for e in doc["errata"]) == bitmap
+    assert set().union(*(t["bits"] for t in doc["targets"])) == {e["bit"] for e in doc["errata"]}
+    module = lookup_module(registry)
+    assert bitmap == module.bitmap_for_cpus([(t["midr"], t["revidr"]) for t in doc["targets"]])
+    for e in doc["errata"]:
+        assert e["register"] == f"R{e['bit'] // 64}" and e["enables"] == e["name"]
+        assert e["needed_by"], e
+
+
+def test_json_input_with_hex_strings_gives_the_same_plan_as_yaml(tmp_path):
+    yaml_hosts = tmp_path / "hosts.yaml"
+    yaml_hosts.write_text(f"hosts:\n  - name: a\n    cpus:\n      - midr: {A53_R0P4:#x}\n        revidr: 0x100\n"
+                          f"      - midr: {N1_R3P1}\n")
+    json_hosts = tmp_path / "hosts.json"
+    json_hosts.write_text(json.dumps({"hosts": [{"name": "a", "cpus": [
+        {"midr": f"{A53_R0P4:#x}", "revidr": "0x100"}, {"midr": str(N1_R3P1)}]}]}))
+    assert as_json("--hosts", str(yaml_hosts)) == as_json("--hosts", str(json_hosts))
+
+
+def test_a_revidr_fix_drops_the_erratum_for_that_cpu_only(registry):
+    """Cortex-A53 r0p4 with REVIDR bit 8 set is not affected by 843419; without it, it is."""
+    hosts = "hosts:\n  - name: fixed\n    cpus: [{midr: 0x410fd034, revidr: 0x100}]\n"
+    fixed = fleet_plan_from_text(hosts, registry)
+    plain = fleet_plan_from_text(hosts.replace("revidr: 0x100", "revidr: 0x0"), registry)
+    assert "WORKAROUND_843419" not in {n.name for n in fixed.errata}
+    assert "WORKAROUND_843419" in {n.name for n in plain.errata}
+
+
+def fleet_plan_from_text(text: str, reg) -> fleet.Plan:
+    hosts, diags = fleet.parse_hosts(SourceFile("hosts.yaml", text.encode()))
+    assert not diags
+    return fleet.plan(reg, lookup_module(reg), hosts)
+
+
+def test_hosts_can_come_from_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.read_bytes())))
+    assert as_json("--hosts", "-") == as_json("--hosts", str(SAMPLE))
+
+
+def test_sysfs_trees_give_the_same_answer_as_the_equivalent_file(tmp_path):
+    a = write_sysfs(tmp_path / "host-a", [(A53_R0P4, 0x100), (A53_R0P4, 0x100), (N1_R3P1, 0), None])
+    b = write_sysfs(tmp_path / "host-b", [(A76_R3P0, 0)])
+    result = run_fleet("--sysfs", str(a), "--sysfs", str(b), "--format", "json")
+    assert result.code == 0, result.err
+    assert result.err == (f"{a}/sys/devices/system/cpu/cpu3: note: no regs/identification/midr_el1 "
+                          "(offline CPU?): skipped [fleet-sysfs]\n")
+    from_sysfs = json.loads(result.out)
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(f"hosts:\n  - name: '{a}'\n    cpus:\n      - {{midr: {A53_R0P4}, revidr: 0x100, count: 2}}\n"
+                     f"      - {{midr: {N1_R3P1}}}\n  - name: '{b}'\n    cpus:\n      - {{midr: {A76_R3P0}}}\n")
+    from_file = as_json("--hosts", str(hosts))
+    for key in ("targets", "bitmap", "registers", "errata", "warnings"):
+        assert from_sysfs[key] == from_file[key], key
+    assert [t["count"] for t in from_sysfs["targets"]] == [2, 1, 1]
+
+
+def test_warnings_name_unknown_cpus_conditions_and_what_the_guest_decides_alone(tmp_path):
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(f"hosts:\n  - name: h\n    cpus: [{{midr: {UNKNOWN}}}, {{midr: {A76_R3P0}}}]\n")
+    doc = as_json("--hosts", str(hosts))
+    kinds = [w["kind"] for w in doc["warnings"]]
+    assert kinds == ["unknown-cpu", "condition", "not-covered"]
+    assert doc["warnings"][0]["message"].startswith("MIDR 0x410ffff0 (implementer 0x41, part 0xfff, on h) "
+                                                    "is not in cpus.yaml")
+    assert "WORKAROUND_1463225" in doc["warnings"][1]["message"]
+    assert "enables it only if the kernel runs at EL2 with VHE" in doc["warnings"][1]["message"]
+    assert "SPECTRE_V2" in doc["warnings"][2]["message"]
+    unknown = next(t for t in doc["targets"] if t["midr"] == UNKNOWN)
+    assert unknown["cpu"] is None and unknown["bits"] == []
+    text = run_fleet("--hosts", str(hosts)).out
+    assert "Warnings (3)" in text and "unknown CPU r0p0" in text
+
+
+def test_a_retired_bit_is_reported_as_enabling_nothing(registry):
+    retired = tuple(dataclasses.replace(e, status="retired", retired_since="v6.20",
+                                        retired_reason="fixed in all shipped silicon")
+                    if e.name == "WORKAROUND_843419" else e for e in registry.errata)
+    reg = dataclasses.replace(registry, errata=retired)
+    hosts = [fleet.Host("h", (fleet.HostCpu(A53_R0P4, 0, 1, None),), None)]
+    p = fleet.plan(reg, lookup_module(reg), hosts)
+    needed = next(n for n in p.errata if n.name == "WORKAROUND_843419")
+    assert needed.cpucap is None and needed.status == "retired"
+    assert ("retired", "bit 3 (WORKAROUND_843419) is retired (fixed in all shipped silicon): KVM sets it "
+            "for guests built before the retirement; guests built from this registry enable nothing "
+            "for it") in p.warnings
+    assert "(retired: enables nothing)" in fleet.format_text(p)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_no_hosts_at_all_is_a_usage_error():
+    result = run_fleet()
+    assert result.code == 2
+    assert result.err == ("errata-db: error: no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, "
+                          "each repeatable\n")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hosts: []\n", "hosts.yaml:1:8: error: 'hosts': [] should be non-empty [schema-minItems]"),
+    ("hosts:\n  - name: a\n    cpus: []\n", "hosts.yaml:3:11: error: 'hosts.0.cpus': [] should be non-empty "
+                                            "[schema-minItems]"),
+    ("hosts:\n  - name: a\n    cpus: [{midr: 0x1ffffffff}]\n",
+     "hosts.yaml:3:19: error: 'hosts.0.cpus.0.midr': 8589934591 is not valid under any of the given schemas "
+     "[schema-oneOf]"),
+    ("hosts:\n  - name: a\n    cpus: [{midr: '9999999999'}]\n",
+     "hosts.yaml:3:19: error: midr '9999999999' does not fit in 32 bits [fleet-value]"),
+    ("hosts:\n  - name: a\n    cpus: [{midr: 1, revidr: x}]\n",
+     "hosts.yaml:3:30: error: 'hosts.0.cpus.0.revidr': 'x' is not valid under any of the given schemas "
+     "[schema-oneOf]"),
+    ("hosts:\n  - name: a\n    cpus: [{mdir: 1}]\n",
+     "hosts.yaml:3:13: error: unknown key 'mdir'; did you mean 'midr'? [schema-unknown-key]"),
+    ("hosts:\n  - name: a\n    cpus: [{midr: 1}]\n  - name: a\n    cpus: [{midr: 2}]\n",
+     "hosts.yaml:4:11: error: host 'a' is already defined at hosts.yaml:2:11 [fleet-duplicate-host]"),
+    ("hosts: [\n", None),
+])
+def test_bad_hosts_files_get_positioned_errors_and_exit_1(tmp_path, text, expected):
+    (tmp_path / "hosts.yaml").write_text(text)
+    result = run_fleet("--hosts", "hosts.yaml", cwd=tmp_path)
+    assert result.code == 1
+    assert result.out == ""
+    if expected is None:
+        assert result.err.startswith("hosts.yaml:") and "[yaml-syntax]" in result.err
+    else:
+        assert expected in result.err.splitlines(), result.err
+
+
+def test_a_missing_hosts_file_is_a_usage_error(tmp_path):
+    result = run_fleet("--hosts", str(tmp_path / "nope.yaml"))
+    assert result.code == 2
+    assert result.err == f"errata-db: error: cannot read {tmp_path}/nope.yaml: No such file or directory\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("garbage\n", "'garbage' is not a register value like 0x00000000410fd034"),
+    ("410fd034\n", "'410fd034' is not a register value like 0x00000000410fd034"),
+    ("0x0000000100000000\n", "0x0000000100000000 has bits set above bit 31, which are RES0 in this register"),
+    ("", "'' is not a register value like 0x00000000410fd034"),
+])
+def test_garbage_in_midr_el1_is_an_error_at_that_file(tmp_path, content, message):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    midr = root / "sys/devices/system/cpu/cpu0/regs/identification/midr_el1"
+    midr.write_text(content)
+    result = run_fleet("--sysfs", str(root))
+    assert result.code == 1
+    assert result.err.splitlines()[0] == f"{midr}:1:1: error: {message} [fleet-sysfs]"
+
+
+def test_a_missing_revidr_el1_is_an_error(tmp_path):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    revidr = root / "sys/devices/system/cpu/cpu0/regs/identification/revidr_el1"
+    revidr.unlink()
+    result = run_fleet("--sysfs", str(root))
+    assert result.code == 1
+    assert result.err == f"{revidr}: error: cannot read: No such file or directory [fleet-sysfs]\n"
+
+
+def test_a_sysfs_root_without_cpus_is_an_error_and_a_missing_root_a_usage_error(tmp_path):
+    empty = write_sysfs(tmp_path / "empty", [None])
+    result = run_fleet("--sysfs", str(empty))
+    assert result.code == 1
+    assert (f"{empty}/sys/devices/system/cpu: error: no CPU here has regs/identification/midr_el1: "
+            "not a sysfs tree of an arm64 host [fleet-sysfs]") in result.err
+    missing = run_fleet("--sysfs", str(tmp_path / "nowhere"))
+    assert missing.code == 2
+    assert missing.err == f"errata-db: error: {tmp_path}/nowhere has no sys/devices/system/cpu directory\n"
+
+
+def test_the_same_host_from_two_places_is_an_error(tmp_path):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(f"hosts:\n  - name: '{root}'\n    cpus: [{{midr: 1}}]\n")
+    result = run_fleet("--hosts", str(hosts), "--sysfs", str(root))
+    assert result.code == 1
+    assert "[fleet-duplicate-host]" in result.err
