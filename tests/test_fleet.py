@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -253,3 +254,12 @@ def test_the_same_host_from_two_places_is_an_error(tmp_path):
     result = run_fleet("--hosts", str(hosts), "--sysfs", str(root))
     assert result.code == 1
     assert "[fleet-duplicate-host]" in result.err
+
+
+def test_the_readme_fleet_example_is_what_the_command_prints():
+    text = (REPO / "README.md").read_text()
+    m = re.search(r"^    \$ errata-db fleet --hosts examples/fleet.yaml\n((?:    (?!\$).*\n|\n)+?)\n(?!    )",
+                  text, re.M)
+    assert m, "README.md has no `$ errata-db fleet --hosts examples/fleet.yaml` example"
+    expected = "".join(line[4:] + "\n" for line in m.group(1).splitlines())
+    assert run_fleet("--hosts", "examples/fleet.yaml").out == expected

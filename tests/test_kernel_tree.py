@@ -9,7 +9,8 @@ Linux source tree prepared for arm64 by tests/kernel/prepare-tree.sh (defconfig 
 Without a usable tree (or cross compiler) every test is skipped, and the reason is printed straight to
 the terminal (past pytest's capture), so a CI job that meant to run them cannot skip them quietly.
 
-The headers are rendered fresh from errata-db/ and put where they belong in the tree:
+The headers are rendered fresh from errata-db/ and put where they belong in the tree by
+`errata-db install` (twice: the second run must change nothing):
 arch/arm64/include/asm/migrn_errata.h and arch/arm64/kvm/migrn_errata_table.h, with the test
 translation unit tests/kernel/migrn_errata_test.c (and small wrappers of it) in arch/arm64/kvm/. Each
 object is built alone with the kernel's own flags (`make ARCH=arm64 arch/arm64/kvm/X.o`, KCFLAGS=-Werror,
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY
+from conftest import REGISTRY, run_cli
 from errata_db.diagnostics import has_errors
 from errata_db.registry import load_registry
 from errata_db.render import render
@@ -154,8 +155,14 @@ def installed(linux_tree, rendered):
     with tree_lock(linux_tree):
         remove_ours(linux_tree)  # a killed earlier run's leftovers
         try:
-            shutil.copyfile(rendered / GUEST, guest)
-            shutil.copyfile(rendered / KVM, linux_tree / in_tree(KVM))
+            # `errata-db install` puts the headers in place: what it writes is what gets built.
+            first = run_cli("install", "--kernel-tree", str(linux_tree), "--registry", str(REGISTRY))
+            assert first.code == 0, first.err
+            assert first.out.endswith("2 of 2 file(s) changed\n"), first.out
+            again = run_cli("install", "--kernel-tree", str(linux_tree), "--registry", str(REGISTRY))
+            assert again.out.endswith("0 of 2 file(s) changed\n"), again.out
+            for rel in (GUEST, KVM):
+                assert (linux_tree / in_tree(rel)).read_bytes() == (rendered / rel).read_bytes()
             shutil.copyfile(TEST_TU, linux_tree / KVM_DIR / TEST_TU.name)
             shutil.copyfile(TEST_HEADER, linux_tree / KVM_DIR / TEST_HEADER.name)
             yield linux_tree

@@ -242,7 +242,8 @@ def format_text(p: Plan) -> str:
     out += [f"  {name} = {value:#018x}" for name, value in p.registers]
     out += ["", f"Guest: errata to enable ({len(p.errata)})"]
     for n in p.errata:
-        ids = ", ".join(n.errata_ids)
+        # Some cpucaps carry twenty ids; --format json has them all.
+        ids = ", ".join(n.errata_ids[:3]) + (f" +{len(n.errata_ids) - 3} more" if len(n.errata_ids) > 3 else "")
         enables = f"-> ARM64_{n.cpucap}" if n.cpucap else "(retired: enables nothing)"
         out.append(f"  bit {n.bit:3}  {n.register}  {n.name:36} {n.vendor} {ids}  {enables}")
         out.append(f"           needed by: {'; '.join(n.needed_by)}")
