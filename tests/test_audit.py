@@ -246,3 +246,20 @@ def test_a_pre_6_5_tree_keeps_the_table_under_documentation_arm64(tree):
     result = audit(tree)
     assert result.code == 0, result.out + result.err
     assert "0 mismatch(es)" in result.out
+
+
+def test_a_new_id_sharing_an_old_cpucap_is_older_tree_not_a_renamed_cpucap(tmp_path, registry, registry_copy):
+    """The kernel tree has the shared cpucap but not the new id or option yet: a note, exit 0."""
+    arm = registry_copy / "errata" / "arm.yaml"
+    arm.write_text(arm.read_text() + (
+        "\n  - name: WORKAROUND_9999999\n    bit: 33\n    vendor: ARM\n    errata_ids: [\"9999999\"]\n"
+        "    description: A later Cortex-A53 erratum worked around like 843419.\n"
+        "    kconfig: [ARM64_ERRATUM_9999999]\n    cpucap: WORKAROUND_843419\n"
+        "    affects:\n      - cpu: cortex-a53\n        revisions: r0p0\n    status: active\n"))
+    assert run_cli("lock", "--registry", str(registry_copy)).code == 0
+    root = fake_linux.write_tree(tmp_path / "linux", registry)
+    result = run_cli("audit", "--kernel-tree", str(root), "--registry", str(registry_copy))
+    assert result.code == 0, result.out
+    found = diags(result.out)
+    assert [(d["rule"], d["severity"]) for d in found] == [("audit-tree-older", "note")]
+    assert "'WORKAROUND_9999999' (bit 33) is not in this tree" in found[0]["message"]
