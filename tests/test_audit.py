@@ -263,3 +263,20 @@ def test_a_new_id_sharing_an_old_cpucap_is_older_tree_not_a_renamed_cpucap(tmp_p
     found = diags(result.out)
     assert [(d["rule"], d["severity"]) for d in found] == [("audit-tree-older", "note")]
     assert "'WORKAROUND_9999999' (bit 33) is not in this tree" in found[0]["message"]
+
+
+@pytest.mark.parametrize("new, line, message", [
+    ("#define ARM_CPU_PART_A53_NEW\t0xD03\n"
+     "#define MIDR_CORTEX_A53 MIDR_CPU_MODEL(ARM_CPU_IMP_ARM, ARM_CPU_PART_A53_NEW)\n",
+     "part_macro: ARM_CPU_PART_CORTEX_A53", "is built from ARM_CPU_PART_A53_NEW, the registry names "
+     "ARM_CPU_PART_CORTEX_A53"),
+    ("#define MIDR_CORTEX_A53 0x410fd030\n", "macro: MIDR_CORTEX_A53",
+     "as '0x410fd030', not as MIDR_CPU_MODEL(...)"),
+])
+def test_a_model_macro_built_differently_is_a_mismatch(tree, new, line, message):
+    fake_linux.edit(tree, "arch/arm64/include/asm/cputype.h",
+                    "#define MIDR_CORTEX_A53 MIDR_CPU_MODEL(ARM_CPU_IMP_ARM, ARM_CPU_PART_CORTEX_A53)\n", new)
+    result = audit(tree)
+    assert result.code == 1
+    d = only(diags(result.out), "audit-midr", "error")
+    assert line_of(d).strip() == line and message in d["message"]

@@ -107,29 +107,31 @@ def _value(tree: KernelTree, name: str) -> int | None:
 _MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
 
 
-def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str]]:
-    """(registry position, problem) for each way the tree's macros disagree with a CPU."""
+def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]:
+    """(registry position, problem, whether the macro is merely missing) for each way the
+    tree's macros disagree with a CPU."""
     file = tree.path("arch/arm64/include/asm/cputype.h")
     d = tree.defines.get(cpu.macro)
     if d is None:
-        yield cpu.where("macro"), f"{cpu.macro} ({cpu.name}) is not defined in {file}"
+        yield cpu.where("macro"), f"{cpu.macro} ({cpu.name}) is not defined in {file}", True
         return
     m = _MODEL.fullmatch(d.value)
     if m is None:
-        yield cpu.where("macro"), f"{cpu.macro} is defined at {d.pos} as '{d.value}', not as MIDR_CPU_MODEL(...)"
+        yield (cpu.where("macro"), f"{cpu.macro} is defined at {d.pos} as '{d.value}', not as "
+               "MIDR_CPU_MODEL(...)", False)
         return
     imp, part = (_value(tree, m.group(i)) for i in (1, 2))
     if imp != cpu.implementer.code:
         shown = "an unknown value" if imp is None else f"{imp:#04x}"
         yield (cpu.where("implementer"), f"{cpu.macro} ({d.pos}) has implementer {m.group(1)} = {shown}, "
-               f"the registry's {cpu.implementer.id} is {cpu.implementer.code:#04x}")
+               f"the registry's {cpu.implementer.id} is {cpu.implementer.code:#04x}", False)
     if part != cpu.part:
         shown = "an unknown value" if part is None else f"{part:#05x}"
         yield (cpu.where("part"), f"{cpu.macro} ({d.pos}) has part {m.group(2)} = {shown}, the registry "
-               f"says {cpu.part:#05x}")
+               f"says {cpu.part:#05x}", False)
     if cpu.part_macro is not None and cpu.part_macro != m.group(2):
         yield (cpu.where("part_macro"), f"{cpu.macro} ({d.pos}) is built from {m.group(2)}, the registry "
-               f"names {cpu.part_macro}")
+               f"names {cpu.part_macro}", False)
 
 
 def midr(ctx: Context) -> Iterator[Diagnostic]:
@@ -141,8 +143,8 @@ def midr(ctx: Context) -> Iterator[Diagnostic]:
         # A macro the tree lacks is only a mismatch when the tree knows an erratum of the CPU;
         # a wrong value always is.
         needed = any(not _absent(ctx, e) for e in users.get(cpu.id, ()))
-        for pos, message in _cpu_problems(ctx.tree, cpu):
-            if "is not defined" in message and not needed:
+        for pos, message, missing in _cpu_problems(ctx.tree, cpu):
+            if missing and not needed:
                 yield note(pos, "audit-midr", f"{message}: the tree knows none of its errata yet")
             else:
                 yield error(pos, "audit-midr", message)
