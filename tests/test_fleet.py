@@ -135,6 +135,14 @@ def test_sysfs_trees_give_the_same_answer_as_the_equivalent_file(tmp_path):
     assert [t["count"] for t in from_sysfs["targets"]] == [2, 1, 1]
 
 
+def test_a_sysfs_root_can_be_given_a_host_name(tmp_path):
+    root = write_sysfs(tmp_path / "a=b", [(A53_R0P4, 0)])
+    named = as_json("--sysfs", f"altra-07={root}")
+    assert [h["name"] for h in named["hosts"]] == ["altra-07"]
+    # A path with '=' in it stays a path: a name never holds '/'.
+    assert [h["name"] for h in as_json("--sysfs", str(root))["hosts"]] == [str(root)]
+
+
 def test_warnings_name_unknown_cpus_conditions_and_what_the_guest_decides_alone(tmp_path):
     hosts = tmp_path / "hosts.yaml"
     hosts.write_text(f"hosts:\n  - name: h\n    cpus: [{{midr: {UNKNOWN}}}, {{midr: {A76_R3P0}}}]\n")

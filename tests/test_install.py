@@ -57,12 +57,13 @@ def test_install_check_reports_missing_and_edited_headers_and_writes_nothing(tre
 
 
 def test_a_failed_install_leaves_every_header_as_it_was(tree):
-    (tree / GUEST).write_text("old guest header\n")
+    old = "/* Generated from errata-db/ by errata-db, do not edit. (an older one) */\n"
+    (tree / GUEST).write_text(old)
     (tree / KVM).mkdir()  # the second rename fails: the first must be undone
-    result = install(tree)
+    result = install(tree, "--force")
     assert result.code == 2
     assert result.err.startswith(f"errata-db: error: cannot write to {tree}: ")
-    assert (tree / GUEST).read_text() == "old guest header\n"
+    assert (tree / GUEST).read_text() == old
     leftovers = [p.name for p in (tree / "arch/arm64/include/asm").iterdir()]
     assert sorted(leftovers) == ["cputype.h", "migrn_errata.h"]
 
@@ -83,3 +84,15 @@ def test_install_from_an_invalid_registry_writes_nothing(tree, tmp_path, registr
     assert result.code == 1
     assert "duplicate-bit" in result.err
     assert not (tree / GUEST).exists() and not (tree / KVM).exists()
+
+
+def test_install_never_overwrites_a_header_errata_db_did_not_write_unless_forced(tree):
+    (tree / KVM).write_text("/* somebody's own table */\n")
+    refused = install(tree)
+    assert refused.code == 2
+    assert refused.err == (f"errata-db: error: {tree}/{KVM} exists and was not written by errata-db: "
+                           "refusing to overwrite it (move it away, or pass --force)\n")
+    assert (tree / KVM).read_text() == "/* somebody's own table */\n" and not (tree / GUEST).exists()
+    forced = install(tree, "--force")
+    assert forced.code == 0 and f"updated   {tree}/{KVM}" in forced.out
+    assert (tree / KVM).read_bytes() == (GENERATED / "linux" / KVM).read_bytes()

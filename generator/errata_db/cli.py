@@ -371,6 +371,10 @@ def cmd_install(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         return EXIT_OK
     existed = {rel for rel in files if (root / rel).exists()}
+    foreign = [rel for rel in sorted(existed) if not install.is_ours(root / rel)]
+    if foreign and not args.force:
+        raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
+                         "overwrite it (move it away, or pass --force)")
     try:
         changed = write_all(root, files)
     except OSError as exc:
@@ -419,9 +423,10 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         found, problems = fleet.parse_hosts(_read_input(path))
         hosts += found
         diags += problems
-    for root in args.sysfs:
+    for arg in args.sysfs:
+        name, root = fleet.sysfs_arg(arg)
         try:
-            host, problems = fleet.read_sysfs(Path(root), root)
+            host, problems = fleet.read_sysfs(Path(root), root, name)
         except FileNotFoundError as exc:
             raise UsageError(str(exc)) from exc
         diags += problems
@@ -487,14 +492,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and show a diff if the tree's headers are stale or missing")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite headers there that errata-db did not write")
     p = add("audit", cmd_audit, "cross-check the registry against a Linux tree")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
     p.add_argument("--hosts", metavar="FILE", action="append", default=[],
                    help="YAML or JSON file of hosts and their MIDR/REVIDR values ('-' for stdin; repeatable)")
-    p.add_argument("--sysfs", metavar="ROOT", action="append", default=[],
-                   help="a host's root directory holding sys/devices/system/cpu (repeatable)")
+    p.add_argument("--sysfs", metavar="[NAME=]ROOT", action="append", default=[],
+                   help="a host's root directory holding sys/devices/system/cpu, as ROOT or NAME=ROOT "
+                   "(default name: ROOT; repeatable)")
     p.add_argument("--format", choices=sorted(fleet.FORMATS), default="text")
     return parser
 

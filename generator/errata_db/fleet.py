@@ -99,7 +99,15 @@ def _register_value(path: Path, shown: str) -> tuple[int | None, Diagnostic | No
     return value, None
 
 
-def read_sysfs(root: Path, display: str) -> tuple[Host | None, list[Diagnostic]]:
+def sysfs_arg(arg: str) -> tuple[str | None, str]:
+    """NAME=ROOT or ROOT: a name never holds '/', so a path with '=' in it stays a path."""
+    name, sep, root = arg.partition("=")
+    if sep and name and "/" not in name:
+        return name, root
+    return None, arg
+
+
+def read_sysfs(root: Path, display: str, name: str | None = None) -> tuple[Host | None, list[Diagnostic]]:
     """One host from the identification registers under root/sys/devices/system/cpu.
 
     CPUs without regs/identification (offline ones) are skipped with a note. Raises
@@ -129,7 +137,7 @@ def read_sysfs(root: Path, display: str) -> tuple[Host | None, list[Diagnostic]]
             diags.append(error(Pos(shown_base), "fleet-sysfs",
                                f"no CPU here has {_ID_REGS}/midr_el1: not a sysfs tree of an arm64 host"))
         return None, diags
-    return Host(display, tuple(cpus), Pos(shown_base)), diags
+    return Host(name or display, tuple(cpus), Pos(shown_base)), diags
 
 
 # --- planning --------------------------------------------------------------------------------

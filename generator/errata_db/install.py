@@ -5,9 +5,13 @@ The kernel targets are the ones generated under linux/: the same path, relative 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .render import Target
 
 KERNEL_PREFIX = "linux/"
+# Every generated header's banner says this; a file without it is somebody's own work.
+BANNER = "by errata-db, do not edit"
 
 
 def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
@@ -18,3 +22,11 @@ def tree_paths(files: dict[str, str]) -> dict[str, str]:
     """{path in the generated/ directory: text} -> {path in the kernel tree: text}."""
     return {rel.removeprefix(KERNEL_PREFIX): text for rel, text in files.items()
             if rel.startswith(KERNEL_PREFIX)}
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        head = path.read_bytes()[:1024]
+    except OSError:
+        return False
+    return BANNER.encode() in head
