@@ -47,6 +47,13 @@ def only(found: list[dict], rule: str, severity: str) -> dict:
     return hits[0]
 
 
+def the_error(tree: Path, rule: str) -> dict:
+    """Audit a tree that has one mismatch: exit 1, and the one error it gives."""
+    result = audit(tree)
+    assert result.code == 1, result.out
+    return only(diags(result.out), rule, "error")
+
+
 def test_a_tree_that_agrees_with_the_registry_is_clean(tree):
     result = audit(tree)
     assert result.code == 0, result.out + result.err
@@ -77,20 +84,16 @@ def test_a_tree_older_than_the_registry_gives_notes_and_exits_0(tmp_path, regist
 
 def test_a_cpucap_the_tree_lacks_for_an_erratum_it_knows_is_a_mismatch(tree):
     fake_linux.edit(tree, "arch/arm64/tools/cpucaps", "WORKAROUND_1418040\n", "WORKAROUND_1418040_NEW\n")
-    result = audit(tree)
-    assert result.code == 1
-    d = only(diags(result.out), "audit-cpucap", "error")
+    d = the_error(tree, "audit-cpucap")
     assert line_of(d).strip() == "- name: WORKAROUND_1418040"
     assert "set `cpucap:` to the new name" in d["message"]
-    assert "1 mismatch(es)" in result.out
+    assert "1 mismatch(es)" in audit(tree).out
 
 
 def test_a_kconfig_option_missing_from_the_tree_is_a_mismatch(tree):
     fake_linux.edit(tree, "arch/arm64/Kconfig",
                     'config ARM64_ERRATUM_843419\n\tbool "ARM64_ERRATUM_843419"\n\tdefault y\n\n', "")
-    result = audit(tree)
-    assert result.code == 1
-    d = only(diags(result.out), "audit-kconfig", "error")
+    d = the_error(tree, "audit-kconfig")
     assert line_of(d).strip() == "kconfig: [ARM64_ERRATUM_843419]"
     assert "silicon-errata.rst lists erratum 843419" in d["message"]
 
@@ -109,9 +112,7 @@ def test_a_kconfig_option_defined_outside_arch_arm64_is_a_note(tree):
 def test_a_part_number_that_differs_from_the_tree_is_a_mismatch(tree):
     fake_linux.edit(tree, "arch/arm64/include/asm/cputype.h",
                     "#define ARM_CPU_PART_CORTEX_A53\t\t0xD03", "#define ARM_CPU_PART_CORTEX_A53\t\t0xD04")
-    result = audit(tree)
-    assert result.code == 1
-    d = only(diags(result.out), "audit-midr", "error")
+    d = the_error(tree, "audit-midr")
     assert line_of(d).strip() == "part: 0xd03"
     assert "has part ARM_CPU_PART_CORTEX_A53 = 0xd04, the registry says 0xd03" in d["message"]
 
@@ -130,18 +131,14 @@ def test_an_implementer_code_that_differs_from_the_tree_is_a_mismatch(tree):
 def test_a_model_macro_missing_for_a_cpu_of_a_known_erratum_is_a_mismatch(tree):
     fake_linux.edit(tree, "arch/arm64/include/asm/cputype.h",
                     "#define MIDR_CORTEX_A53 MIDR_CPU_MODEL(ARM_CPU_IMP_ARM, ARM_CPU_PART_CORTEX_A53)\n", "")
-    result = audit(tree)
-    assert result.code == 1
-    d = only(diags(result.out), "audit-midr", "error")
+    d = the_error(tree, "audit-midr")
     assert line_of(d).strip() == "macro: MIDR_CORTEX_A53"
 
 
 def test_a_new_erratum_id_under_a_kconfig_option_the_registry_uses_is_a_mismatch(tmp_path, registry):
     root = fake_linux.write_tree(tmp_path / "linux", registry,
                                  extra_rows=[("ARM", "Cortex-A53", "#999999", "ARM64_ERRATUM_843419")])
-    result = audit(root)
-    assert result.code == 1
-    d = only(diags(result.out), "audit-table", "error")
+    d = the_error(root, "audit-table")
     assert "#999999" in line_of(d)
     assert "give the new id an entry and bit of its own, with `cpucap: WORKAROUND_843419`" in d["message"]
 
@@ -276,7 +273,5 @@ def test_a_new_id_sharing_an_old_cpucap_is_older_tree_not_a_renamed_cpucap(tmp_p
 def test_a_model_macro_built_differently_is_a_mismatch(tree, new, line, message):
     fake_linux.edit(tree, "arch/arm64/include/asm/cputype.h",
                     "#define MIDR_CORTEX_A53 MIDR_CPU_MODEL(ARM_CPU_IMP_ARM, ARM_CPU_PART_CORTEX_A53)\n", new)
-    result = audit(tree)
-    assert result.code == 1
-    d = only(diags(result.out), "audit-midr", "error")
+    d = the_error(tree, "audit-midr")
     assert line_of(d).strip() == line and message in d["message"]

@@ -109,33 +109,47 @@ def _out_dir(args: argparse.Namespace, located: tuple[Path, str, bool]) -> str:
     return "generated"
 
 
+def _render(reg, targets) -> dict[str, str] | None:
+    try:
+        return render(reg, targets, templates_dir())
+    except RenderError as exc:
+        print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
+        return None
+
+
+def _registry_options(args: argparse.Namespace) -> list[str]:
+    """The options that name this registry, for a command line to suggest."""
+    options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
+    return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
+
+
+def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: str) -> int:
+    """--check: every stale file named on stderr, its diff on stdout, and the command that fixes it."""
+    problems = stale(out, files, label)
+    for rel, _ in problems:
+        print(f"{out / rel}: stale", file=sys.stderr)
+    for _, diff in problems:
+        sys.stdout.write(diff)
+    if problems:
+        print(f"errata-db: {len(problems)} {what} out of date; run: {fix}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     located = _registry_dir(args)
     out_arg = _out_dir(args, located)
     result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
-    try:
-        files = render(result.registry, TARGETS, templates_dir())
-    except RenderError as exc:
-        print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
+    files = _render(result.registry, TARGETS)
+    if files is None:
         return EXIT_INVALID
     out = Path(out_arg)
     shown = out_arg.rstrip("/")
     if args.check:
-        problems = stale(out, files, "" if out.is_absolute() else shown)
-        for rel, _ in problems:
-            print(f"{out / rel}: stale", file=sys.stderr)
-        for _, diff in problems:
-            sys.stdout.write(diff)
-        if problems:
-            options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
-            options += [f"--overlay {shlex.quote(p)}" for p in args.overlay]
-            options.append(f"--out {shlex.quote(out_arg)}")
-            print(f"errata-db: {len(problems)} generated file(s) out of date; run: "
-                  f"errata-db generate {' '.join(options)}", file=sys.stderr)
-            return EXIT_INVALID
-        return EXIT_OK
+        fix = " ".join(["errata-db generate", *_registry_options(args), f"--out {shlex.quote(out_arg)}"])
+        return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
     try:
         changed = write_all(out, files)
     except OSError as exc:
@@ -353,23 +367,15 @@ def cmd_install(args: argparse.Namespace) -> int:
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    try:
-        files = install.tree_paths(render(result.registry, install.kernel_targets(TARGETS), templates_dir()))
-    except RenderError as exc:
-        print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
+    rendered = _render(result.registry, install.kernel_targets(TARGETS))
+    if rendered is None:
         return EXIT_INVALID
+    files = install.tree_paths(rendered)
     shown = args.kernel_tree.rstrip("/")
     if args.check:
-        problems = stale(root, files, "")
-        for rel, _ in problems:
-            print(f"{shown}/{rel}: stale", file=sys.stderr)
-        for _, diff in problems:
-            sys.stdout.write(diff)
-        if problems:
-            print(f"errata-db: {len(problems)} installed header(s) out of date; run: errata-db install "
-                  f"--kernel-tree {shlex.quote(args.kernel_tree)}", file=sys.stderr)
-            return EXIT_INVALID
-        return EXIT_OK
+        fix = " ".join(["errata-db install", *_registry_options(args),
+                        f"--kernel-tree {shlex.quote(args.kernel_tree)}"])
+        return _check_stale(root, files, "", "installed header(s)", fix)
     existed = {rel for rel in files if (root / rel).exists()}
     foreign = [rel for rel in sorted(existed) if not install.is_ours(root / rel)]
     if foreign and not args.force:
