@@ -7,11 +7,12 @@ import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Callable
 
 from .model import Registry
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ def rst_escape(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def environment(templates: Path) -> jinja2.Environment:
+    # Imported here: validate and stability never render, and jinja2 is a fifth of start-up.
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,
