@@ -8,9 +8,10 @@ prints Markdown tables of:
    `generate --check` and `stability --against HEAD`, with a bare `python3 -c pass` for the
    interpreter's own start-up;
 2. the same on synthetic registries (bench/make_registry.py) that fill 64, 128 and 256 bits
-   with 1, 10 and 50 CPU ranges per erratum, with 0 and 4 overlays, and the in-process cost
-   of loading (read, parse, schema, model, rules) and rendering, per CPU range: a cost that
-   grows linearly with the entries keeps the per-range figure flat down the table;
+   with 1, 10 and 50 CPU ranges per erratum, with 0 and 4 overlays; the in-process cost of
+   loading (read, parse, schema, model, rules) and of rendering and comparing every target,
+   also per CPU range; and how that cost grows from one size to the next (linear: at most as
+   much as the size, quadratic: its square);
 3. the generated Python module: its import time, and the time per call of `errata_for_cpu`
    and of `bitmap_for_cpus` for 1, 64 and 1024 CPUs.
 
@@ -198,6 +199,24 @@ def _module_figures(path: Path, runs: int) -> dict[str, float]:
     return figures
 
 
+def _growth(cost: dict[tuple[int, int, int], float]) -> None:
+    """How in-process load + render grows from one registry size to the next: a linear cost
+    grows at most as much as the size (x2 for twice the bits, x10 and x5 for the ranges), a
+    quadratic one by its square."""
+    print("\n| growth of load + render | overlays | " + " | ".join(
+        ["64 -> 128 bits", "128 -> 256 bits", "1 -> 10 ranges", "10 -> 50 ranges"]) + " |")
+    print("|---|---|---|---|---|---|")
+    for overlays in (0, 4):
+        for ranges in (1, 10, 50):
+            by_bits = [cost[(b, ranges, overlays)] for b in (64, 128, 256)]
+            print(f"| {ranges} range(s)/erratum | {overlays} | x{by_bits[1] / by_bits[0]:.1f} | "
+                  f"x{by_bits[2] / by_bits[1]:.1f} | | |")
+        for bits in (64, 128, 256):
+            by_ranges = [cost[(bits, r, overlays)] for r in (1, 10, 50)]
+            print(f"| {bits} bits | {overlays} | | | x{by_ranges[1] / by_ranges[0]:.1f} | "
+                  f"x{by_ranges[2] / by_ranges[1]:.1f} |")
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
 
@@ -232,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {bits} | {ranges} | {overlays} | {r['ranges']} | "
               + " | ".join(_ms(r[c]) for c in COMMANDS)
               + f" | {_ms(r['load'])} | {_ms(r['render'])} | {_us(per)} |")
+
+    if not args.quick:
+        _growth({key: r["load"] + r["render"] for key, r in rows})
 
     modules = [("bundled", REPO / "generated" / "python" / "migrn_errata.py")]
     if not args.quick:
