@@ -575,6 +575,10 @@ _INDEX = {
     },
 }
 
+# The MIDR bits each part mask compares, beside its models: worked out once, not per lookup.
+_MODEL_MASKS = tuple((_IMPLEMENTER_ARCH_MASK | (part_mask << _PART_SHIFT), models)
+                     for part_mask, models in _INDEX.items())
+
 
 def _u32(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _U32:
@@ -582,13 +586,20 @@ def _u32(value: int, what: str) -> int:
     return value
 
 
+def _fixed(rv: int, revidr: int, fixes: tuple) -> bool:
+    for fix_rv, mask in fixes:
+        if rv == fix_rv and revidr & mask:
+            return True
+    return False
+
+
 def _bits_for_cpu(midr: int, revidr: int) -> set:
     rv = midr & _RV_MASK
     bits = set()
-    for part_mask, models in _INDEX.items():
-        model_mask = _IMPLEMENTER_ARCH_MASK | (part_mask << _PART_SHIFT)
+    for model_mask, models in _MODEL_MASKS:
         for bit, lo, hi, fixes in models.get(midr & model_mask, ()):
-            if lo <= rv <= hi and not any(rv == fix_rv and revidr & mask for fix_rv, mask in fixes):
+            # Most ranges have no REVIDR fix; a generator per range cost more than the match.
+            if lo <= rv <= hi and not (fixes and _fixed(rv, revidr, fixes)):
                 bits.add(bit)
     return bits
 

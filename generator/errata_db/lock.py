@@ -62,12 +62,15 @@ def updated(text: str, errata: list[Erratum]) -> str:
     current = text if text.strip() else HEADER
     known = set()
     out = []
+    by_bit: dict[int, Erratum] = {}
+    for x in errata:
+        by_bit.setdefault(x.bit, x)
     for raw in current.splitlines(keepends=True):
         m = _LINE.fullmatch(raw.strip())
         if m:
             bit = int(m.group(1))
             known.add(bit)
-            e = next((x for x in errata if x.bit == bit), None)
+            e = by_bit.get(bit)
             if (e is not None and m.group(2) == "active" and not e.active
                     and e.name == m.group(4) and erratum_fingerprint(e) == m.group(3)):
                 raw = format_line(bit, "retired", m.group(3), m.group(4))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import lru_cache
 from typing import Iterator
@@ -28,6 +27,8 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
 
 
 def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Diagnostic]:
+    import difflib  # only for a misspelt key: not worth its import on every run
+
     allowed = sorted(err.schema.get("properties", {}))
     for key in err.instance:
         if key in allowed:

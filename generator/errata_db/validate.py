@@ -172,13 +172,18 @@ def duplicate_range(reg: Registry) -> Iterator[Finding]:
 
 def overlapping_ranges(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        for i, a in enumerate(e.affects):
-            for b in e.affects[:i]:
-                if (a.cpu.id, a.low, a.high) == (b.cpu.id, b.low, b.high) or not _overlaps(a, b):
+        # Only ranges of the same CPU and part mask can overlap: comparing each range with
+        # those alone keeps the rule linear in the ranges of an entry on different CPUs.
+        earlier: dict[tuple[str, int | None], list[Affects]] = {}
+        for a in e.affects:
+            same_cpu = earlier.setdefault((a.cpu.id, a.part_mask), [])
+            for b in same_cpu:
+                if (a.low, a.high) == (b.low, b.high) or not _overlaps(a, b):
                     continue
                 if not a.errata_ids or not b.errata_ids or set(a.errata_ids) & set(b.errata_ids):
                     yield (a.where(), f"{a.cpu.id} {a.revisions} overlaps {b.revisions} (at {b.where()}) "
                            f"in '{e.name}': merge them, or give each the errata_ids it comes from")
+            same_cpu.append(a)
 
 
 def range_errata_ids(reg: Registry) -> Iterator[Finding]:

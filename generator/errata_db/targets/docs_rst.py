@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Erratum, Registry
+from ..model import Affects, Cpu, Erratum, Registry
 from ..render import Target
 
 HEADINGS = ("Implementor", "Component", "Erratum ID", "Kconfig", "Bit")
@@ -10,9 +10,8 @@ HEADINGS = ("Implementor", "Component", "Erratum ID", "Kconfig", "Bit")
 Cell = tuple[str, ...]
 
 
-def _ids_for(e: Erratum, cpu_id: str) -> tuple[str, ...]:
-    """The erratum ids a CPU's ranges are attributed to, or all of the entry's."""
-    ranges = [a for a in e.affects if a.cpu.id == cpu_id]
+def _ids_for(e: Erratum, ranges: list[Affects]) -> tuple[str, ...]:
+    """The erratum ids one CPU's ranges are attributed to, or all of the entry's."""
     if all(a.errata_ids for a in ranges):
         return tuple(dict.fromkeys(i for a in ranges for i in a.errata_ids))
     return e.errata_ids
@@ -23,11 +22,14 @@ def rows(reg: Registry) -> list[tuple[Cell, ...]]:
     out = []
     for e in reg.errata:
         bit = str(e.bit) if e.active else f"{e.bit} (retired)"
-        cpus = list(dict.fromkeys(a.cpu for a in e.affects))
-        for i, cpu in enumerate(cpus):
-            family = any(a.part_mask is not None for a in e.affects if a.cpu == cpu)
+        # Each CPU's ranges, gathered once: looking them up per CPU grew with ranges squared.
+        by_cpu: dict[Cpu, list[Affects]] = {}
+        for a in e.affects:
+            by_cpu.setdefault(a.cpu, []).append(a)
+        for i, (cpu, ranges) in enumerate(by_cpu.items()):
+            family = any(a.part_mask is not None for a in ranges)
             out.append(((cpu.implementer.name,), (cpu.name + (" family" if family else ""),),
-                        _ids_for(e, cpu.id) or ("N/A",),
+                        _ids_for(e, ranges) or ("N/A",),
                         (e.kconfig or ("N/A",)) if i == 0 else ("",), (bit,) if i == 0 else ("",)))
     return out
 

@@ -1,0 +1,282 @@
+"""How fast errata-db is, and how its costs grow with the registry.
+
+    python3 bench/run.py [--quick] [--runs N]
+
+prints Markdown tables of:
+
+1. whole processes on the bundled registry: `validate`, `generate` (into an empty directory),
+   `generate --check` and `stability --against HEAD`, with a bare `python3 -c pass` for the
+   interpreter's own start-up;
+2. the same on synthetic registries (bench/make_registry.py) that fill 64, 128 and 256 bits
+   with 1, 10 and 50 CPU ranges per erratum, with 0 and 4 overlays; the in-process cost of
+   loading (read, parse, schema, model, rules) and of rendering and comparing every target,
+   also per CPU range; and how that cost grows from one size to the next (linear: at most as
+   much as the size, quadratic: its square);
+3. the generated Python module: its import time, and the time per call of `errata_for_cpu`
+   and of `bitmap_for_cpus` for 1, 64 and 1024 CPUs.
+
+Whole-process figures are the median of --runs runs of `python3 -m errata_db` from this
+checkout (PYTHONPATH=generator), after one unmeasured run: the package's modules then come
+from cached bytecode, as in an installed tool. Stability runs in a temporary git repository
+that holds the synthetic registry and its overlays at HEAD. --quick measures one small
+synthetic registry, once, so that a test can check that the script works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "generator"))
+sys.path.insert(0, str(REPO / "bench"))
+
+from errata_db.registry import load_registry  # noqa: E402
+from errata_db.render import render  # noqa: E402
+from errata_db.resources import templates_dir  # noqa: E402
+from errata_db.targets import TARGETS  # noqa: E402
+from errata_db.write import stale  # noqa: E402
+from make_registry import write_registry  # noqa: E402
+
+GRID = [(bits, ranges, overlays) for overlays in (0, 4) for bits in (64, 128, 256) for ranges in (1, 10, 50)]
+QUICK_GRID = [(64, 1, 4)]
+CPU_COUNTS = (1, 64, 1024)
+COMMANDS = ("validate", "generate", "generate --check", "stability")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "generator"), env.get("PYTHONPATH")]))
+    # Bytecode is cached as it is for an installed package; without it every run would also
+    # compile the package's source.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _wall(argv: list[str], cwd: Path, runs: int, fresh: Callable[[], list[str]] | None = None) -> float:
+    """Median wall time of a process, after one unmeasured run. fresh() gives extra arguments
+    per run (a new output directory)."""
+    times = []
+    for n in range(runs + 1):
+        args = argv + (fresh() if fresh else [])
+        start = time.perf_counter()
+        proc = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
+        if n:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def _best(fn: Callable[[], object], runs: int) -> float:
+    """Median time of an in-process call, after one warm-up call (schemas, templates)."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _commands(registry: Path, overlays: list[Path], out: Path, repo: Path, runs: int) -> dict[str, float]:
+    """Whole-process medians of the four commands a pre-commit hook runs."""
+    tool = [sys.executable, "-m", "errata_db"]
+    where = ["--registry", str(registry), *(a for o in overlays for a in ("--overlay", str(o)))]
+    scratch = Path(tempfile.mkdtemp(prefix="errata-bench-out-"))
+    counter = iter(range(1 << 30))
+    try:
+        return {
+            "validate": _wall(tool + ["validate", *where], repo, runs),
+            "generate": _wall(tool + ["generate", *where], repo, runs,
+                              lambda: ["--out", str(scratch / str(next(counter)))]),
+            "generate --check": _wall(tool + ["generate", "--check", "--out", str(out), *where], repo, runs),
+            "stability": _wall(tool + ["stability", "--against", "HEAD", *where], repo, runs),
+        }
+    finally:
+        shutil.rmtree(scratch)
+
+
+def _in_process(registry: Path, overlays: list[Path], out: Path, runs: int) -> tuple[float, float, int, int]:
+    """Median seconds to load and check, and to render and compare; entries and CPU ranges."""
+    result = load_registry(registry, tuple(overlays))
+    reg = result.registry
+    load = _best(lambda: load_registry(registry, tuple(overlays)), runs)
+    check = _best(lambda: stale(out, render(reg, TARGETS, templates_dir()), ""), runs)
+    return load, check, len(reg.errata), sum(len(e.affects) for e in reg.errata)
+
+
+def _git_repo(root: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@invalid", *args],
+                       cwd=root, check=True, capture_output=True)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "synthetic registry")
+
+
+def _synthetic(bits: int, ranges: int, overlays: int, runs: int) -> dict:
+    root = Path(tempfile.mkdtemp(prefix="errata-bench-"))
+    try:
+        registry, overlay_dirs = write_registry(root, bits, ranges, overlays)
+        out = root / "generated"
+        subprocess.run([sys.executable, "-m", "errata_db", "generate", "--registry", str(registry),
+                        *(a for o in overlay_dirs for a in ("--overlay", str(o))), "--out", str(out)],
+                       cwd=root, env=_env(), check=True, capture_output=True)
+        _git_repo(root)
+        row = _commands(registry, overlay_dirs, out, root, runs)
+        load, check, entries, total = _in_process(registry, overlay_dirs, out, runs)
+        return {**row, "load": load, "render": check, "entries": entries, "ranges": total}
+    finally:
+        shutil.rmtree(root)
+
+
+def _module(path: Path) -> object:
+    spec = importlib.util.spec_from_file_location("migrn_errata_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cpus(module) -> list[tuple[int, int]]:
+    """MIDR/REVIDR pairs: every CPU model the module knows, at every variant and revision 0-3,
+    with and without a REVIDR bit, and some unknown models; deterministic."""
+    models = sorted({m for models in module._INDEX.values() for m in models})
+    pairs = [(m | v << 20 | r, revidr) for m in models for v in range(4) for r in range(4)
+             for revidr in (0, 0x1)]
+    pairs += [(0x41000000 | 0xF << 16 | p << 4, 0) for p in range(0x100, 0x140)]
+    return pairs
+
+
+def _module_figures(path: Path, runs: int) -> dict[str, float]:
+    """Import time of the module (from source, and from cached bytecode) and per-call times."""
+    scratch = Path(tempfile.mkdtemp(prefix="errata-bench-module-"))
+    try:
+        shutil.copy(path, scratch / "migrn_errata.py")
+        probe = ("import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter(); "
+                 "import migrn_errata; print(time.perf_counter() - t)")
+
+        def imported(extra: list[str]) -> float:
+            times = []
+            for n in range(runs + 1):
+                proc = subprocess.run([sys.executable, *extra, "-c", probe, str(scratch)], env=_env(),
+                                      capture_output=True, text=True, check=True)
+                if n:
+                    times.append(float(proc.stdout))
+            return statistics.median(times)
+
+        cached = imported([])
+        shutil.rmtree(scratch / "__pycache__", ignore_errors=True)
+        source = imported(["-B"])
+        module = _module(scratch / "migrn_errata.py")
+    finally:
+        shutil.rmtree(scratch)
+    pairs = _cpus(module)
+    calls = max(1000, len(pairs))
+    sample = [pairs[i % len(pairs)] for i in range(calls)]
+
+    def per_call() -> None:
+        for midr, revidr in sample:
+            module.errata_for_cpu(midr, revidr)
+
+    figures = {"import (.pyc)": cached, "import (source)": source,
+               "errata_for_cpu": _best(per_call, runs) / calls}
+    for n in CPU_COUNTS:
+        cpus = [pairs[(i * 7) % len(pairs)] for i in range(n)]
+        repeat = max(1, 2048 // n)
+        figures[f"bitmap_for_cpus, {n} CPU{'s' if n > 1 else ''}"] = _best(
+            lambda: [module.bitmap_for_cpus(cpus) for _ in range(repeat)], runs) / repeat
+    return figures
+
+
+def _growth(cost: dict[tuple[int, int, int], float]) -> None:
+    """How in-process load + render grows from one registry size to the next: a linear cost
+    grows at most as much as the size (x2 for twice the bits, x10 and x5 for the ranges), a
+    quadratic one by its square."""
+    print("\n| growth of load + render | overlays | " + " | ".join(
+        ["64 -> 128 bits", "128 -> 256 bits", "1 -> 10 ranges", "10 -> 50 ranges"]) + " |")
+    print("|---|---|---|---|---|---|")
+    for overlays in (0, 4):
+        for ranges in (1, 10, 50):
+            by_bits = [cost[(b, ranges, overlays)] for b in (64, 128, 256)]
+            print(f"| {ranges} range(s)/erratum | {overlays} | x{by_bits[1] / by_bits[0]:.1f} | "
+                  f"x{by_bits[2] / by_bits[1]:.1f} | | |")
+        for bits in (64, 128, 256):
+            by_ranges = [cost[(bits, r, overlays)] for r in (1, 10, 50)]
+            print(f"| {bits} bits | {overlays} | | | x{by_ranges[1] / by_ranges[0]:.1f} | "
+                  f"x{by_ranges[2] / by_ranges[1]:.1f} |")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one small synthetic registry, one run")
+    parser.add_argument("--runs", type=int, help="runs per figure, the median is shown (default 5, 1 with --quick)")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 5)
+    grid = QUICK_GRID if args.quick else GRID
+
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {runs} run(s)\n")
+    startup = _wall([sys.executable, "-c", "pass"], REPO, runs)
+    bundled = _commands(REPO / "errata-db", [], REPO / "generated", REPO, runs)
+    print("| bundled registry, whole process | time |\n|---|---|")
+    print(f"| `python3 -c pass` (interpreter start) | {_ms(startup)} |")
+    for name in COMMANDS:
+        print(f"| `errata-db {name}` | {_ms(bundled[name])} |")
+
+    rows = [((bits, ranges, overlays), _synthetic(bits, ranges, overlays, runs))
+            for bits, ranges, overlays in grid]
+    print("\n| bits | ranges/erratum | overlays | CPU ranges | " + " | ".join(COMMANDS)
+          + " | load, in-process | render + compare | per range |")
+    print("|" + "---|" * (8 + len(COMMANDS)))
+    for (bits, ranges, overlays), r in rows:
+        per = (r["load"] + r["render"]) / r["ranges"]
+        print(f"| {bits} | {ranges} | {overlays} | {r['ranges']} | "
+              + " | ".join(_ms(r[c]) for c in COMMANDS)
+              + f" | {_ms(r['load'])} | {_ms(r['render'])} | {_us(per)} |")
+
+    if not args.quick:
+        _growth({key: r["load"] + r["render"] for key, r in rows})
+
+    modules = [("bundled", REPO / "generated" / "python" / "migrn_errata.py")]
+    if not args.quick:
+        # The largest registry's module, regenerated: the temporary one is gone with its directory.
+        root = Path(tempfile.mkdtemp(prefix="errata-bench-"))
+        try:
+            registry, overlay_dirs = write_registry(root, 256, 50, 4)
+            reg = load_registry(registry, tuple(overlay_dirs)).registry
+            target = TARGETS["python-module"]
+            (root / "migrn_errata.py").write_text(render(reg, {target.name: target}, templates_dir())[target.path])
+            figures = [(name, _module_figures(path, runs)) for name, path in modules]
+            figures.append(("256 bits x 50 ranges, 4 overlays", _module_figures(root / "migrn_errata.py", runs)))
+        finally:
+            shutil.rmtree(root)
+    else:
+        figures = [(name, _module_figures(path, runs)) for name, path in modules]
+    print("\n| generated Python module | " + " | ".join(name for name, _ in figures) + " |")
+    print("|---|" + "---|" * len(figures))
+    for key in figures[0][1]:
+        fmt = _ms if key.startswith("import") else _us
+        print(f"| {key} | " + " | ".join(fmt(f[key]) for _, f in figures) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

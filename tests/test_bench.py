@@ -1,0 +1,39 @@
+"""The benchmark's synthetic registries are valid, and its script runs (figures unchecked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from errata_db.registry import load_registry
+
+BENCH = REPO / "bench"
+
+pytestmark = pytest.mark.skipif(not (BENCH / "run.py").is_file() or not (REPO / ".git").exists(),
+                                reason="needs the checkout's bench/ and git history")
+
+
+@pytest.mark.parametrize("bits, ranges, overlays", [(16, 1, 4), (32, 3, 0), (256, 2, 4)])
+def test_synthetic_registry_is_valid(tmp_path, bits, ranges, overlays):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from make_registry import write_registry
+    finally:
+        sys.path.remove(str(BENCH))
+    registry, overlay_dirs = write_registry(tmp_path, bits, ranges, overlays)
+    result = load_registry(registry, tuple(overlay_dirs))
+    assert result.diagnostics == ()
+    assert len(result.registry.errata) == bits
+    assert {len(e.affects) for e in result.registry.errata} == {ranges}
+    assert len(overlay_dirs) == overlays
+
+
+def test_quick_run_prints_the_tables():
+    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for heading in ("| `errata-db generate --check` |", "| 64 | 1 | 4 | 64 |", "| errata_for_cpu |"):
+        assert heading in proc.stdout
