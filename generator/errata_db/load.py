@@ -9,9 +9,9 @@ reported, all of them, rather than silently keeping the last.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, Iterator, NoReturn, Sequence
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -23,10 +23,16 @@ from ruamel.yaml.events import (
     MappingStartEvent,
     NodeEvent,
     ScalarEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
 )
-from ruamel.yaml.parser import Parser
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.scanner import Scanner
+
+try:
+    from _ruamel_yaml import CParser as _CParser
+except ImportError:
+    _CParser = None
 
 from .diagnostics import Diagnostic, Pos, error
 
@@ -49,10 +55,17 @@ class SourceFile:
     data: bytes
 
 
+# (key line, key column, value line, value column), 0-based, of the node at a path of keys.
+Place = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class Document:
+    """Plain dicts, lists and scalars, and where each node of them starts in the file."""
+
     path: str
     root: Any
+    places: dict[tuple, Place] = field(default_factory=dict, compare=False, repr=False)
 
     def node(self, keys: PathKey) -> Any:
         node = self.root
@@ -62,23 +75,13 @@ class Document:
 
     def pos(self, keys: PathKey, *, key: bool = False) -> Pos:
         """Position of the node at keys (of its key, if key=True), or of its nearest ancestor."""
-        line, col = 0, 0
-        node = self.root
-        if hasattr(node, "lc"):
-            line, col = node.lc.line, node.lc.col
-        for i, k in enumerate(keys):
-            try:
-                last = i == len(keys) - 1
-                if isinstance(node, dict):
-                    line, col = node.lc.key(k) if key and last else node.lc.value(k)
-                elif isinstance(node, list):
-                    line, col = node.lc.item(k)
-                else:
-                    break
-                node = node[k]
-            except (KeyError, IndexError, TypeError, AttributeError):
-                break
-        return Pos(self.path, line + 1, col + 1)
+        keys = tuple(keys)
+        for depth in range(len(keys), -1, -1):
+            place = self.places.get(keys[:depth])
+            if place is not None:
+                line, col = place[:2] if key and depth == len(keys) else place[2:]
+                return Pos(self.path, line + 1, col + 1)
+        return Pos(self.path, 1, 1)
 
 
 def _mark_pos(path: str, mark: Any) -> Pos:
@@ -119,19 +122,19 @@ class _EventCheck:
         self._documents = 0
         self._count = 0
 
-    def _refuse(self, pos: Pos, rule: str, message: str) -> NoReturn:
+    def refuse(self, pos: Pos, rule: str, message: str) -> NoReturn:
         self.diagnostics.append(error(pos, rule, message))
         raise _Refused
 
     def __call__(self, event: Any) -> None:
         if self._count > MAX_EVENTS:
-            self._refuse(Pos(self.path, 1, 1), "yaml-too-complex",
+            self.refuse(Pos(self.path, 1, 1), "yaml-too-complex",
                          f"file has more than {MAX_EVENTS} YAML nodes")
         self._count += 1
         if isinstance(event, DocumentStartEvent):
             self._documents += 1
             if self._documents > 1:
-                self._refuse(_mark_pos(self.path, event.start_mark), "yaml-multiple-documents",
+                self.refuse(_mark_pos(self.path, event.start_mark), "yaml-multiple-documents",
                              "a registry file holds exactly one YAML document")
         if isinstance(event, CollectionEndEvent):
             self._frames.pop()
@@ -139,7 +142,7 @@ class _EventCheck:
         if not isinstance(event, NodeEvent):
             return
         if isinstance(event, AliasEvent):
-            self._refuse(_mark_pos(self.path, event.start_mark), "yaml-alias",
+            self.refuse(_mark_pos(self.path, event.start_mark), "yaml-alias",
                          f"alias '*{event.anchor}' refused: the registry does not use anchors or aliases")
         if event.anchor is not None:
             self.diagnostics.append(error(
@@ -147,12 +150,12 @@ class _EventCheck:
                 f"anchor '&{event.anchor}' refused: the registry does not use anchors or aliases"))
         tag = getattr(event, "ctag", None) or getattr(event, "tag", None)
         if tag is not None and str(tag) not in ("None", ""):
-            self._refuse(_mark_pos(self.path, event.start_mark), "yaml-tag",
+            self.refuse(_mark_pos(self.path, event.start_mark), "yaml-tag",
                          f"explicit YAML tag '{tag}' refused")
         if isinstance(event, ScalarEvent):
             bad = _SURROGATE.search(event.value)
             if bad is not None:
-                self._refuse(_mark_pos(self.path, event.start_mark), "file-encoding",
+                self.refuse(_mark_pos(self.path, event.start_mark), "file-encoding",
                              f"escape for U+{ord(bad.group(0)):04X} (a lone UTF-16 surrogate) "
                              "refused: it is not a character")
         parent = self._frames[-1] if self._frames else None
@@ -170,32 +173,128 @@ class _EventCheck:
                     parent["keys"][event.value] = where
         if isinstance(event, CollectionStartEvent):
             if len(self._frames) >= MAX_DEPTH:
-                self._refuse(_mark_pos(self.path, event.start_mark), "yaml-too-deep",
+                self.refuse(_mark_pos(self.path, event.start_mark), "yaml-too-deep",
                              f"nesting deeper than {MAX_DEPTH} levels")
             self._frames.append({"expect_key": True, "keys": {}}
                                 if isinstance(event, MappingStartEvent) else None)
 
 
-class _CheckedParser(Parser):
-    """ruamel's plain parser, each event checked as the composer takes it.
+class _Composer:
+    """Builds plain Python values from checked parser events, and the place of every node.
 
-    One pass builds the round-trip document (whose nodes know their line and column) and
-    checks it. The round-trip parser is not used: it also gathers comments, which nothing
-    here reads, and that took half the time of a parse.
+    Replaces ruamel's composer and round-trip constructor: those keep comments and build
+    node objects that nothing here reads. Scalars are resolved and constructed by ruamel's
+    own YAML 1.2 resolver and safe constructor, so values are what ruamel would give.
     """
 
-    def get_event(self) -> Any:
-        event = super().get_event()
-        self.loader.event_check(event)
-        return event
+    def __init__(self, check: _EventCheck) -> None:
+        self.check = check
+        self.places: dict[tuple, Place] = {}
+        # Each open collection: [container, its path, the pending mapping key and its mark].
+        self.stack: list[list] = []
+        self.root: Any = None
+
+    def _attach(self, value: Any, mark: Any) -> None:
+        if not self.stack:
+            self.root = value
+            self.places[()] = (mark.line, mark.column, mark.line, mark.column)
+            return
+        frame = self.stack[-1]
+        container, path = frame[0], frame[1]
+        if isinstance(container, list):
+            if path is not None:
+                self.places[(*path, len(container))] = (mark.line, mark.column, mark.line, mark.column)
+            container.append(value)
+        elif frame[2] is None:
+            if isinstance(value, (dict, list)):
+                self.check.refuse(_mark_pos(self.check.path, mark), "yaml-complex-key",
+                                  "a mapping or sequence as a mapping key refused: keys are scalars")
+            frame[2], frame[3] = (value,), mark
+        else:
+            (key,), key_mark = frame[2], frame[3]
+            frame[2] = None
+            # A duplicate key is reported by the check; the first value stays.
+            if key not in container:
+                container[key] = value
+                if path is not None:
+                    self.places[(*path, key)] = (key_mark.line, key_mark.column, mark.line, mark.column)
+
+    def _path(self) -> tuple | None:
+        """The path of the collection about to open; None inside a duplicate key's value,
+        which is dropped, so that its nodes do not take the places of the first value's."""
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        container, path = frame[0], frame[1]
+        if path is None:
+            return None
+        if isinstance(container, list):
+            return (*path, len(container))
+        if frame[2] is None or frame[2][0] in container:
+            return None
+        return (*path, frame[2][0])
+
+    def feed(self, event: Any, scalar: Any) -> None:
+        self.check(event)
+        if isinstance(event, ScalarEvent):
+            self._attach(scalar(event), event.start_mark)
+        elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            value: Any = {} if isinstance(event, MappingStartEvent) else []
+            path = self._path()
+            self._attach(value, event.start_mark)
+            self.stack.append([value, path, None, None])
+        elif isinstance(event, CollectionEndEvent):
+            self.stack.pop()
 
 
-def _load(text: str, check: _EventCheck) -> Any:
-    yaml = YAML(typ="rt", pure=True)
-    yaml.Scanner, yaml.Parser = Scanner, _CheckedParser
-    yaml.allow_duplicate_keys = True
-    yaml.event_check = check
-    return yaml.load(text)
+class _Scalars:
+    """Scalar values exactly as ruamel's YAML 1.2 resolver and safe constructor make them."""
+
+    def __init__(self) -> None:
+        yaml = YAML(typ="safe", pure=True)
+        self._resolver, self._constructor = yaml.resolver, yaml.constructor
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, event: Any) -> Any:
+        if event.style not in (None, "") or not event.implicit[0]:
+            return event.value  # quoted, literal or folded: always a string
+        value = event.value
+        hit = self._cache.get(value, self)
+        if hit is self:
+            tag = self._resolver.resolve(ScalarNode, value, (True, False))
+            hit = value if tag == "tag:yaml.org,2002:str" else \
+                self._constructor.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark))
+            if isinstance(hit, (str, int, float, bool)) or hit is None:
+                self._cache[value] = hit
+        return hit
+
+
+def _events(text: str, fast: bool) -> Iterator[Any]:
+    """The file's parser events: from libyaml through ruamel.yaml.clib when it is installed
+    (some twenty times faster), else from ruamel's pure-Python scanner and parser."""
+    if fast and _CParser is not None:
+        parser = _CParser(text)
+        while True:
+            event = parser.get_event()
+            yield event
+            if isinstance(event, StreamEndEvent):
+                return
+    yield from YAML(typ="safe", pure=True).parse(text)
+
+
+def _load(path: str, text: str, fast: bool) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
+    check = _EventCheck(path)
+    composer = _Composer(check)
+    scalars = _Scalars()
+    try:
+        for event in _events(text, fast):
+            composer.feed(event, scalars)
+    except _Refused:
+        return _REFUSED, {}, check.diagnostics
+    return composer.root, composer.places, check.diagnostics
+
+
+_REFUSED = object()
 
 
 def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
@@ -214,11 +313,13 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         return None, [error(_text_pos(path, raw, exc.start), "file-encoding",
                             f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
     text = text.removeprefix("\ufeff")
-    check = _EventCheck(path)
     try:
-        root = _load(text, check)
-    except _Refused:
-        return None, check.diagnostics
+        try:
+            root, places, diags = _load(path, text, fast=True)
+        except Exception:  # noqa: BLE001 - libyaml's messages differ: ruamel's own say what went wrong
+            root, places, diags = _load(path, text, fast=False)
+        if root is _REFUSED:
+            return None, diags
     except ReaderError as exc:
         # Control characters YAML forbids; the reader names the offset, not the line.
         what = (f"character #x{exc.character:04x}" if isinstance(exc.character, int)
@@ -232,7 +333,6 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
     except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
         one_line = " ".join(str(exc).split())
         return None, [error(Pos(path, 1, 1), "yaml-syntax", f"YAML error: {one_line}")]
-    diags = check.diagnostics
     if any(d.rule != "duplicate-key" for d in diags):
         return None, diags
     if root is None:
@@ -241,7 +341,7 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         kind = "a list" if isinstance(root, list) else f"a {type(root).__name__} scalar"
         return None, diags + [error(Pos(path, 1, 1), "file-top-level",
                                     f"top level is {kind}: expected a YAML mapping")]
-    return Document(path, root), diags
+    return Document(path, root, places), diags
 
 
 def is_registry_file(rel: str) -> bool:
