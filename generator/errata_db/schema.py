@@ -15,9 +15,28 @@ from .resources import schema_dir
 SCHEMAS = ("registry", "cpus", "errata", "overlay", "fleet")
 
 
+def _inline_refs(node, defs: dict):
+    """The schema with every local "#/$defs/NAME" reference replaced by the definition.
+
+    Resolving a $ref was a quarter of schema checking: it happens for every checked node,
+    and the schemas are not recursive, so their references can be expanded once.
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    ref = out.pop("$ref", None)
+    if ref is None:
+        return out
+    target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+    return {**target, **out}
+
+
 @lru_cache(maxsize=None)
 def _validator(kind: str) -> jsonschema.protocols.Validator:
     schema = json.loads((schema_dir() / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    schema = _inline_refs(schema, schema.get("$defs", {}))
     cls = jsonschema.validators.validator_for(schema)
     # JSON Schema counts 3.0 as an integer; the registry wants integer literals, and the model
     # would carry a float (or worse, its text) into bit, part_mask and mask arithmetic.
