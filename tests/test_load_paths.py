@@ -62,3 +62,18 @@ def test_fast_and_pure_parsers_agree_on_the_registry_and_its_mutations(path: Pat
             assert fast[1] == slow[1], i
         assert fast[2] == slow[2], i
     assert compared >= 2
+
+
+@pytest.mark.parametrize("text", ["a: 1\n\x85b: 2\n", "a: 1\u2028b: 2\n", "a: 'x\u2029y'\n"])
+def test_line_breaks_libyaml_counts_differently_give_the_pure_parsers_answer(monkeypatch, text):
+    with_c = load.parse(load.SourceFile("f.yaml", text.encode()))
+    monkeypatch.setattr(load, "_CParser", None)
+    without_c = load.parse(load.SourceFile("f.yaml", text.encode()))
+    assert with_c == without_c
+
+
+def test_keys_are_duplicates_when_their_values_are_equal_not_their_text():
+    doc, diags = load.parse(load.SourceFile("f.yaml", b"'1': a\n1: b\n1.0: c\n"))
+    assert doc.root == {"1": "a", 1: "b"}
+    assert [(str(d.pos), d.message) for d in diags] == [
+        ("f.yaml:3:1", "duplicate key '1.0' (first defined at line 2)")]

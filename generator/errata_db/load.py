@@ -118,7 +118,7 @@ class _EventCheck:
     def __init__(self, path: str) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
-        self._frames: list[dict | None] = []
+        self._depth = 0
         self._documents = 0
         self._count = 0
 
@@ -137,7 +137,7 @@ class _EventCheck:
                 self.refuse(_mark_pos(self.path, event.start_mark), "yaml-multiple-documents",
                              "a registry file holds exactly one YAML document")
         if isinstance(event, CollectionEndEvent):
-            self._frames.pop()
+            self._depth -= 1
             return
         if not isinstance(event, NodeEvent):
             return
@@ -158,25 +158,11 @@ class _EventCheck:
                 self.refuse(_mark_pos(self.path, event.start_mark), "file-encoding",
                              f"escape for U+{ord(bad.group(0)):04X} (a lone UTF-16 surrogate) "
                              "refused: it is not a character")
-        parent = self._frames[-1] if self._frames else None
-        if parent is not None:
-            is_key = parent["expect_key"]
-            parent["expect_key"] = not is_key
-            if is_key and isinstance(event, ScalarEvent):
-                first = parent["keys"].get(event.value)
-                where = _mark_pos(self.path, event.start_mark)
-                if first is not None:
-                    self.diagnostics.append(error(
-                        where, "duplicate-key",
-                        f"duplicate key {quoted(event.value)} (first defined at line {first.line})"))
-                else:
-                    parent["keys"][event.value] = where
         if isinstance(event, CollectionStartEvent):
-            if len(self._frames) >= MAX_DEPTH:
+            if self._depth >= MAX_DEPTH:
                 self.refuse(_mark_pos(self.path, event.start_mark), "yaml-too-deep",
-                             f"nesting deeper than {MAX_DEPTH} levels")
-            self._frames.append({"expect_key": True, "keys": {}}
-                                if isinstance(event, MappingStartEvent) else None)
+                            f"nesting deeper than {MAX_DEPTH} levels")
+            self._depth += 1
 
 
 class _Composer:
@@ -190,11 +176,12 @@ class _Composer:
     def __init__(self, check: _EventCheck) -> None:
         self.check = check
         self.places: dict[tuple, Place] = {}
-        # Each open collection: [container, its path, the pending mapping key and its mark].
+        # Each open collection: [container, its path, the pending mapping key and its mark,
+        # {key: mark} of the keys a mapping has had].
         self.stack: list[list] = []
         self.root: Any = None
 
-    def _attach(self, value: Any, mark: Any) -> None:
+    def _attach(self, value: Any, mark: Any, text: str = "") -> None:
         if not self.stack:
             self.root = value
             self.places[()] = (mark.line, mark.column, mark.line, mark.column)
@@ -209,11 +196,19 @@ class _Composer:
             if isinstance(value, (dict, list)):
                 self.check.refuse(_mark_pos(self.check.path, mark), "yaml-complex-key",
                                   "a mapping or sequence as a mapping key refused: keys are scalars")
+            # Keys are compared as values, as the mapping holds them: 1, 1.0 and true are one key.
+            first = frame[4].get(value)
+            if first is not None:
+                self.check.diagnostics.append(error(
+                    _mark_pos(self.check.path, mark), "duplicate-key",
+                    f"duplicate key {quoted(text)} (first defined at line {first.line + 1})"))
+            else:
+                frame[4][value] = mark
             frame[2], frame[3] = (value,), mark
         else:
             (key,), key_mark = frame[2], frame[3]
             frame[2] = None
-            # A duplicate key is reported by the check; the first value stays.
+            # The first value of a duplicate key stays.
             if key not in container:
                 container[key] = value
                 if path is not None:
@@ -237,12 +232,12 @@ class _Composer:
     def feed(self, event: Any, scalar: Any) -> None:
         self.check(event)
         if isinstance(event, ScalarEvent):
-            self._attach(scalar(event), event.start_mark)
+            self._attach(scalar(event), event.start_mark, event.value)
         elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             value: Any = {} if isinstance(event, MappingStartEvent) else []
             path = self._path()
             self._attach(value, event.start_mark)
-            self.stack.append([value, path, None, None])
+            self.stack.append([value, path, None, None, {}])
         elif isinstance(event, CollectionEndEvent):
             self.stack.pop()
 
@@ -272,7 +267,7 @@ class _Scalars:
 def _events(text: str, fast: bool) -> Iterator[Any]:
     """The file's parser events: from libyaml through ruamel.yaml.clib when it is installed
     (some twenty times faster), else from ruamel's pure-Python scanner and parser."""
-    if fast and _CParser is not None:
+    if fast and _CParser is not None and not _OTHER_BREAKS.search(text):
         parser = _CParser(text)
         while True:
             event = parser.get_event()
@@ -295,6 +290,9 @@ def _load(path: str, text: str, fast: bool) -> tuple[Any, dict[tuple, Place], li
 
 
 _REFUSED = object()
+# NEL, LS and PS: libyaml takes them for line breaks, ruamel's scanner does not. Files with
+# them take the pure parser, so that the result never depends on the C extension.
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
@@ -330,7 +328,7 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
         return None, [error(_mark_pos(path, mark), "yaml-syntax", f"YAML syntax error: {problem}")]
-    except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+    except (YAMLError, RecursionError, ValueError, TypeError, OverflowError, AssertionError) as exc:
         one_line = " ".join(str(exc).split())
         return None, [error(Pos(path, 1, 1), "yaml-syntax", f"YAML error: {one_line}")]
     if any(d.rule != "duplicate-key" for d in diags):
