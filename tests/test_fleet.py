@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -201,6 +202,9 @@ def test_no_hosts_at_all_is_a_usage_error():
      "hosts.yaml:3:13: error: unknown key 'mdir'; did you mean 'midr'? [schema-unknown-key]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1}]\n  - name: a\n    cpus: [{midr: 2}]\n",
      "hosts.yaml:4:11: error: host 'a' is already defined at hosts.yaml:2:11 [fleet-duplicate-host]"),
+    ("hosts:\n  - name: a\n    cpus: [{midr: 1, count: 2000000}]\n",
+     "hosts.yaml:3:29: error: 'hosts.0.cpus.0.count': 2000000 is greater than the maximum of 1048576 "
+     "[schema-maximum]"),
     ("hosts: [\n", None),
 ])
 def test_bad_hosts_files_get_positioned_errors_and_exit_1(tmp_path, text, expected):
@@ -271,3 +275,49 @@ def test_the_readme_fleet_example_is_what_the_command_prints():
     assert m, "README.md has no `$ errata-db fleet --hosts examples/fleet.yaml` example"
     expected = "".join(line[4:] + "\n" for line in m.group(1).splitlines())
     assert run_fleet("--hosts", "examples/fleet.yaml").out == expected
+
+
+def test_a_decimal_string_with_a_leading_zero_is_decimal(tmp_path):
+    hosts = tmp_path / "hosts.json"
+    hosts.write_text(json.dumps({"hosts": [{"name": "a", "cpus": [{"midr": "0123", "revidr": "0x0"}]}]}))
+    assert as_json("--hosts", str(hosts))["targets"][0]["midr"] == 123
+
+
+def test_only_cpu_directories_with_ascii_numbers_are_cpus(tmp_path):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    for name in ("cpu\u00b2", "cpu\u0663", "cpufreq", "cpuidle"):
+        (root / "sys/devices/system/cpu" / name).mkdir()
+    result = run_fleet("--sysfs", str(root), "--format", "json")
+    assert result.code == 0 and result.err == ""
+    assert [t["midr"] for t in json.loads(result.out)["targets"]] == [A53_R0P4]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_place_of_a_register_is_an_error_not_a_hang(tmp_path):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    revidr = root / "sys/devices/system/cpu/cpu0/regs/identification/revidr_el1"
+    revidr.unlink()
+    os.mkfifo(revidr)
+    result = run_fleet("--sysfs", str(root))
+    assert result.code == 1
+    assert result.err == f"{revidr}: error: cannot read: not a regular file [fleet-sysfs]\n"
+
+
+def test_a_dangling_midr_el1_link_is_an_error_not_an_offline_cpu(tmp_path):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    midr = root / "sys/devices/system/cpu/cpu0/regs/identification/midr_el1"
+    midr.unlink()
+    midr.symlink_to(tmp_path / "nowhere")
+    result = run_fleet("--sysfs", str(root))
+    assert result.code == 1
+    assert result.err.startswith(f"{midr}: error: cannot read: No such file or directory [fleet-sysfs]\n")
+
+
+@pytest.mark.parametrize("content", ["0x_1\n", "0x0000_410fd034\n", "0x\n", "0x00000000000000000\n"])
+def test_register_values_are_plain_hex_of_at_most_64_bits(tmp_path, content):
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    midr = root / "sys/devices/system/cpu/cpu0/regs/identification/midr_el1"
+    midr.write_text(content)
+    result = run_fleet("--sysfs", str(root))
+    assert result.code == 1
+    assert "is not a register value like 0x00000000410fd034 [fleet-sysfs]" in result.err

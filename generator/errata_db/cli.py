@@ -433,7 +433,7 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         name, root = fleet.sysfs_arg(arg)
         try:
             host, problems = fleet.read_sysfs(Path(root), root, name)
-        except FileNotFoundError as exc:
+        except fleet.SysfsProblem as exc:
             raise UsageError(str(exc)) from exc
         diags += problems
         if host is not None:

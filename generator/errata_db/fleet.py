@@ -8,6 +8,7 @@ or from sysfs trees. Parsing the file and planning are pure; `read_sysfs` reads 
 from __future__ import annotations
 
 import json
+import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,13 @@ from .model import Registry, rev_str
 
 SYSFS_CPUS = "sys/devices/system/cpu"
 _ID_REGS = "regs/identification"
+_REGISTER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
+_CPU_DIR = re.compile(r"cpu[0-9]+")
 _U32 = 0xFFFFFFFF
+
+
+class SysfsProblem(Exception):
+    """A --sysfs root that cannot be used at all: an environment error."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,10 @@ class Host:
 
 def _u32(value) -> int:
     """A schema-valid u32: an int, or a decimal or 0x string (JSON has no hex literals)."""
-    return value if isinstance(value, int) else int(str(value), 0)
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 10)
 
 
 def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
@@ -80,19 +90,19 @@ def duplicate_hosts(hosts: list[Host]) -> list[Diagnostic]:
 
 def _register_value(path: Path, shown: str) -> tuple[int | None, Diagnostic | None]:
     """A sysfs identification register: "0x00000000410fd034\\n", 64 bits of which the top half is RES0."""
+    if path.exists() and not path.is_file():
+        # A FIFO would block the read forever, a directory fail it.
+        return None, error(Pos(shown), "fleet-sysfs", "cannot read: not a regular file")
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not ASCII text"
         return None, error(Pos(shown), "fleet-sysfs", f"cannot read: {reason}")
     value_text = text.strip()
-    try:
-        value = int(value_text, 16)
-        if not value_text.lower().startswith("0x"):
-            raise ValueError
-    except ValueError:
+    if not _REGISTER.fullmatch(value_text):
         return None, error(Pos(shown, 1, 1), "fleet-sysfs",
                            f"{quoted(value_text[:40])} is not a register value like 0x00000000410fd034")
+    value = int(value_text, 16)
     if value > _U32:
         return None, error(Pos(shown, 1, 1), "fleet-sysfs",
                            f"{value_text} has bits set above bit 31, which are RES0 in this register")
@@ -111,19 +121,23 @@ def read_sysfs(root: Path, display: str, name: str | None = None) -> tuple[Host 
     """One host from the identification registers under root/sys/devices/system/cpu.
 
     CPUs without regs/identification (offline ones) are skipped with a note. Raises
-    FileNotFoundError when root has no sys/devices/system/cpu at all.
+    SysfsProblem when root has no sys/devices/system/cpu directory, or it cannot be listed.
     """
     base = root / SYSFS_CPUS
     shown_base = f"{display.rstrip('/')}/{SYSFS_CPUS}"
     if not base.is_dir():
-        raise FileNotFoundError(f"{display} has no {SYSFS_CPUS} directory")
+        raise SysfsProblem(f"{display} has no {SYSFS_CPUS} directory")
     diags: list[Diagnostic] = []
     cpus: list[HostCpu] = []
-    entries = [p for p in base.iterdir() if p.name.startswith("cpu") and p.name[3:].isdigit()]
+    try:
+        entries = [p for p in base.iterdir() if _CPU_DIR.fullmatch(p.name)]
+    except OSError as exc:
+        raise SysfsProblem(f"cannot list {shown_base}: {exc.strerror or exc}") from exc
     for cpu_dir in sorted(entries, key=lambda p: int(p.name[3:])):
         regs = cpu_dir / _ID_REGS
         shown = f"{shown_base}/{cpu_dir.name}/{_ID_REGS}"
-        if not (regs / "midr_el1").exists():
+        # A dangling or looping link is not an offline CPU: reading it says what is wrong.
+        if not (regs / "midr_el1").exists() and not (regs / "midr_el1").is_symlink():
             diags.append(note(Pos(f"{shown_base}/{cpu_dir.name}"), "fleet-sysfs",
                               f"no {_ID_REGS}/midr_el1 (offline CPU?): skipped"))
             continue
