@@ -103,3 +103,17 @@ def test_a_6_12_tree_whose_neoverse_n1_part_differs_is_a_mismatch(tree_copy):
     errors = [line for line in result.out.splitlines() if ": error: " in line]
     assert len(errors) == 1 and "[audit-midr]" in errors[0], result.out
     assert "has part ARM_CPU_PART_NEOVERSE_N1 = 0xd0d, the registry says 0xd0c" in errors[0]
+
+
+def test_a_6_12_tree_from_before_the_4118414_backport_is_older_not_wrong(tree_copy):
+    """Linux 6.12.0 had WORKAROUND_REPEAT_TLBI but not erratum 4118414 and its per-core ids."""
+    rst = tree_copy / "Documentation/arch/arm64/silicon-errata.rst"
+    rst.write_text("".join(line for line in rst.read_text().splitlines(keepends=True)
+                           if "ARM64_ERRATUM_4118414" not in line))
+    edit(tree_copy / "arch/arm64/Kconfig", "config ARM64_ERRATUM_4118414\n", "config ARM64_SOMETHING_ELSE\n")
+    result = audit(tree_copy)
+    assert result.code == 0, result.out
+    notes = [line for line in result.out.splitlines() if "WORKAROUND_REPEAT_TLBI" in line]
+    assert len(notes) == 2 and all(": note: " in line and "newer than the tree" in line for line in notes)
+    assert any("[audit-entry]" in line and "4118414" in line for line in notes)
+    assert any("[audit-kconfig]" in line and "ARM64_ERRATUM_4118414" in line for line in notes)

@@ -78,17 +78,31 @@ def cpucaps(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def kconfig(ctx: Context) -> Iterator[Diagnostic]:
+    """An option the tree lacks may simply be newer than the tree (a later erratum id of the
+    same entry). The mismatches: the tree lists one of the entry's ids under an option the
+    entry does not have, or its table names an option of the entry that it defines nowhere."""
     arch = ctx.tree.path("arch/arm64/Kconfig")
+    listed = {row.kconfig: row for row in reversed(ctx.tree.table)}
     for e in ctx.reg.errata:
         if _absent(ctx, e):
             continue
+        ids = _real_ids(e.errata_ids)
+        for row in ctx.tree.table:
+            if row.kconfig != NONE and row.kconfig not in e.kconfig and ids & set(row.ids) and e.active:
+                yield error(e.where("kconfig"), "audit-kconfig",
+                            f"{row.pos} lists erratum {', '.join(sorted(ids & set(row.ids)))} of '{e.name}' "
+                            f"(bit {e.bit}) under {row.kconfig}, which the entry's kconfig lacks")
         for k in e.kconfig:
             pos = ctx.tree.kconfig.get(k)
-            if pos is None:
-                make = error if e.active else note
-                yield make(e.where("kconfig"), "audit-kconfig",
-                           f"Kconfig symbol {k} ('{e.name}', bit {e.bit}) is defined nowhere in the tree, "
-                           f"though the tree knows the erratum ({_evidence(ctx.tree, ctx.table_ids, e)})")
+            if pos is None and k in listed and e.active:
+                yield error(e.where("kconfig"), "audit-kconfig",
+                            f"Kconfig symbol {k} ('{e.name}', bit {e.bit}) is defined nowhere in the tree, "
+                            f"though {listed[k].pos} lists it")
+            elif pos is None:
+                yield note(e.where("kconfig"), "audit-kconfig",
+                           f"Kconfig symbol {k} ('{e.name}', bit {e.bit}) is not defined in this tree, "
+                           "which knows the entry through its other ids or options: the option is newer "
+                           "than the tree")
             elif pos.path != arch:
                 yield note(e.where("kconfig"), "audit-kconfig",
                            f"Kconfig symbol {k} ('{e.name}') is defined in {pos}, not in {arch}")
@@ -134,20 +148,44 @@ def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]
                f"names {cpu.part_macro}", False)
 
 
+def _models(tree: KernelTree) -> dict[tuple[int, int], str]:
+    """(implementer, part) -> the tree's MIDR_* macro for it."""
+    out = {}
+    for name, d in sorted(tree.defines.items()):
+        m = _MODEL.fullmatch(d.value)
+        if name.startswith("MIDR_") and m:
+            imp, part = _value(tree, m.group(1)), _value(tree, m.group(2))
+            if imp is not None and part is not None:
+                out.setdefault((imp, part), name)
+    return out
+
+
 def midr(ctx: Context) -> Iterator[Diagnostic]:
     users: dict[str, list[Erratum]] = {}
     for e in ctx.reg.errata:
         for a in e.affects:
             users.setdefault(a.cpu.id, []).append(e)
+    named = _models(ctx.tree)
+    # The CPUs the tree's table names for an erratum of theirs: their macros must be there.
+    components = {row.component.lower() for row in ctx.tree.table}
     for cpu in ctx.reg.cpus:
-        # A macro the tree lacks is only a mismatch when the tree knows an erratum of the CPU;
-        # a wrong value always is.
-        needed = any(not _absent(ctx, e) for e in users.get(cpu.id, ()))
         for pos, message, missing in _cpu_problems(ctx.tree, cpu):
-            if missing and not needed:
-                yield note(pos, "audit-midr", f"{message}: the tree knows none of its errata yet")
-            else:
+            if not missing:
                 yield error(pos, "audit-midr", message)
+                continue
+            # A macro the tree lacks may be a CPU newer than the tree; it is a mismatch when
+            # the tree has the same implementer and part under another name.
+            other = named.get((cpu.implementer.code, cpu.part))
+            if other is not None:
+                yield error(pos, "audit-midr", f"{message}; the tree names implementer "
+                            f"{cpu.implementer.code:#04x} part {cpu.part:#05x} {other}")
+            elif cpu.name.lower() in components:
+                yield error(pos, "audit-midr", f"{message}, though {ctx.tree.table_path} lists errata "
+                            f"of the {cpu.name}")
+            else:
+                known = any(not _absent(ctx, e) for e in users.get(cpu.id, ()))
+                why = "a CPU newer than the tree" if known else "the tree knows none of its errata yet"
+                yield note(pos, "audit-midr", f"{message}: {why}")
     seen = set()
     for imp in ctx.reg.implementers:
         value = _value(ctx.tree, imp.macro)
@@ -209,10 +247,12 @@ def registry_entries(ctx: Context) -> Iterator[Diagnostic]:
                           f"'{e.name}' (bit {e.bit}) has no erratum id and {ctx.tree.table_path} lists "
                           f"none of its Kconfig options ({', '.join(e.kconfig) or 'none'})")
         elif missing and e.active:
-            yield error(e.where("errata_ids"), "audit-entry",
-                        f"erratum {', '.join(missing)} of '{e.name}' (bit {e.bit}) is not in "
-                        f"{ctx.tree.table_path}, though the tree knows the entry "
-                        f"({_evidence(ctx.tree, ctx.table_ids, e)}): check the id")
+            # A later id of an entry the tree already knows, or a misspelt one: a misspelling
+            # shows up as a table row (audit-table) with the right id under the entry's option.
+            yield note(e.where("errata_ids"), "audit-entry",
+                       f"erratum {', '.join(missing)} of '{e.name}' (bit {e.bit}) is not in "
+                       f"{ctx.tree.table_path}, though the tree knows the entry "
+                       f"({_evidence(ctx.tree, ctx.table_ids, e)}): the id is newer than the tree")
 
 
 def tree_older(ctx: Context) -> Iterator[Diagnostic]:
