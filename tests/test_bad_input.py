@@ -53,6 +53,7 @@ BAD_FILES = {
     "bad_indentation": (b"errata:\n  - name: X\n   bit: 1\n", "yaml-syntax", 3, 4),
     "tab_indentation": (b"errata:\n\t- name: X\n", "yaml-syntax", 2, 1),
     "two_documents": (b"errata: []\n---\nerrata: []\n", "yaml-multiple-documents", 2, 1),
+    "impossible_date": (b"errata:\n  when: 2001-13-45\n", "yaml-syntax", 2, 9),
     "unsupported_yaml_version": (b"%YAML 1.3\n---\nerrata: []\n", "yaml-syntax", 1, 1),
     "collection_as_a_key": (b"errata: []\n? [a, b]\n: c\n", "yaml-complex-key", 2, 3),
 }

@@ -232,7 +232,12 @@ class _Composer:
     def feed(self, event: Any, scalar: Any) -> None:
         self.check(event)
         if isinstance(event, ScalarEvent):
-            self._attach(scalar(event), event.start_mark, event.value)
+            try:
+                value = scalar(event)
+            except (ValueError, OverflowError) as exc:  # 2001-13-45, a huge integer, ...
+                self.check.refuse(_mark_pos(self.check.path, event.start_mark), "yaml-syntax",
+                                  f"YAML error: {' '.join(str(exc).split())}")
+            self._attach(value, event.start_mark, event.value)
         elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             value: Any = {} if isinstance(event, MappingStartEvent) else []
             path = self._path()
