@@ -16,7 +16,7 @@ from pathlib import Path
 from . import schema
 from .diagnostics import Diagnostic, Pos, error, has_errors, note
 from .load import SourceFile, parse, quoted
-from .model import Registry, rev_str
+from .model import Erratum, Registry, rev_str
 
 SYSFS_CPUS = "sys/devices/system/cpu"
 _ID_REGS = "regs/identification"
@@ -199,6 +199,10 @@ class Plan:
     warnings: tuple[tuple[str, str], ...]  # (kind, message)
 
 
+def _implementer_part(midr: int) -> tuple[int, int]:
+    return midr >> 24, (midr >> 4) & 0xFFF
+
+
 def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     """Everything each side needs, from the generated lookup module (so it is what KVM does)."""
     where: dict[tuple[int, int], list[str]] = {}
@@ -213,7 +217,7 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     targets = []
     for midr, revidr in sorted(where):
         bits = tuple(e.bit for e in module.errata_for_cpu(midr, revidr))
-        targets.append(Target(midr, revidr, models.get((midr >> 24, (midr >> 4) & 0xFFF)),
+        targets.append(Target(midr, revidr, models.get(_implementer_part(midr)),
                               tuple(where[(midr, revidr)]), counts[(midr, revidr)], bits))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))
@@ -221,21 +225,21 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     errata = []
     for m in module.errata_from_registers(*(v for _, v in regs)):
         e = by_bit[m.bit]
-        errata.append(Needed(e.bit, module.REGISTERS[e.bit // reg.register_bits], e.name, e.vendor,
+        errata.append(Needed(e.bit, module.REGISTERS[m.register], e.name, e.vendor,
                              e.errata_ids, e.status, e.enables if e.active else None,
                              tuple(t.label for t in targets if e.bit in t.bits)))
     return Plan(tuple(hosts), tuple(targets), bitmap, regs, tuple(errata),
-                tuple(_warnings(reg, targets, errata)))
+                tuple(_warnings(reg, by_bit, targets, errata)))
 
 
-def _warnings(reg: Registry, targets: list[Target], errata: list[Needed]):
+def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], errata: list[Needed]):
     for t in targets:
         if t.cpu is None:
+            implementer, part = _implementer_part(t.midr)
             yield ("unknown-cpu",
-                   f"MIDR {t.midr:#010x} (implementer {t.midr >> 24:#04x}, part {(t.midr >> 4) & 0xFFF:#05x}, "
+                   f"MIDR {t.midr:#010x} (implementer {implementer:#04x}, part {part:#05x}, "
                    f"on {', '.join(t.hosts)}) is not in cpus.yaml: the registry knows no errata for it, "
                    "which does not mean it has none")
-    by_bit = {e.bit: e for e in reg.errata}
     for n in errata:
         e = by_bit[n.bit]
         if not e.active:

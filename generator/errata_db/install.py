@@ -19,9 +19,8 @@ def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
 
 
 def tree_paths(files: dict[str, str]) -> dict[str, str]:
-    """{path in the generated/ directory: text} -> {path in the kernel tree: text}."""
-    return {rel.removeprefix(KERNEL_PREFIX): text for rel, text in files.items()
-            if rel.startswith(KERNEL_PREFIX)}
+    """The kernel targets' {path in the generated/ directory: text} -> {path in the tree: text}."""
+    return {rel.removeprefix(KERNEL_PREFIX): text for rel, text in files.items()}
 
 
 def is_ours(path: Path) -> bool:
