@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring_ascii
+from typing import Any
 
 from ..model import Registry, rev_str
 from ..render import Target, source_label
@@ -41,12 +42,40 @@ def export(reg: Registry) -> dict:
     }
 
 
+def dumps(value: Any, indent: str = "") -> str:
+    """What json.dumps(value, indent=2, sort_keys=True) gives, byte for byte, for the values an
+    export holds (dicts with str keys, lists, str, int, bool, None), in a third of the time:
+    with an indent, the standard library encodes in pure Python, one generator step per token,
+    and that was a third of `generate --check` on a full registry."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{encode_basestring_ascii(k)}: {dumps(v, inner)}" for k, v in sorted(value.items())]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join([inner + dumps(v, inner) for v in value]) + "\n" + indent + "]"
+    raise TypeError(f"{type(value).__name__} is not in an export")
+
+
 def context(reg: Registry) -> dict:
     # JSON has no comments: the SPDX line and the banner are fields of the document.
     document = {"SPDX-License-Identifier": "GPL-2.0-only",
                 "$comment": f"Generated from {source_label(reg)} by errata-db, do not edit.",
                 **export(reg)}
-    return {"document": json.dumps(document, indent=2, sort_keys=True)}
+    return {"document": dumps(document)}
 
 
 TARGET = Target("json", "errata.json.j2", "json/errata.json", context)
