@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .diagnostics import Diagnostic, Pos, error
-from .load import quoted
+from .load import Document, quoted
 
 MIDR_ARCHITECTURE = 0xF
 FULL_PART_MASK = 0xFFF
@@ -33,6 +33,23 @@ class Where:
         return dict(self.fields).get(name, self.default)
 
 
+@dataclass(frozen=True)
+class Located:
+    """Where a node of a document and its fields are, looked up when a message asks: a full
+    registry has some 44,000 fields, and its messages name a handful of them."""
+
+    doc: Document
+    keys: tuple
+    nested: tuple[str, ...] = ()  # child mappings whose fields count as the node's own
+
+    def __call__(self, name: str = "") -> Pos:
+        if name:
+            for base in (*((*self.keys, n) for n in self.nested), self.keys):
+                if (*base, name) in self.doc.places:
+                    return self.doc.pos((*base, name))
+        return self.doc.pos(self.keys)
+
+
 def _where(default: Pos) -> Any:
     return field(default=Where(default), compare=False, repr=False)
 
@@ -45,7 +62,7 @@ class BitRange:
     owner: str
     status: str
     description: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
     def __contains__(self, bit: int) -> bool:
         return self.first <= bit <= self.last
@@ -58,7 +75,7 @@ class Implementer:
     name: str
     macro: str
     origin: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
 
 @dataclass(frozen=True)
@@ -71,7 +88,7 @@ class Cpu:
     part_macro: str | None
     note: str | None
     origin: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
     @property
     def model(self) -> int:
@@ -95,7 +112,7 @@ def rev_str(rev: Revision) -> str:
 class RevidrFix:
     revision: Revision
     mask: int
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
     @property
     def rv(self) -> int:
@@ -110,7 +127,7 @@ class Affects:
     part_mask: int | None
     revidr_fixes: tuple[RevidrFix, ...]
     errata_ids: tuple[str, ...]
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
     @property
     def rv_min(self) -> int:
@@ -153,7 +170,7 @@ class Erratum:
     note: str | None
     shares_ids_with: tuple[str, ...]
     origin: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
     cpucap: str = ""
     condition: str | None = None  # what the kernel checks on top of the MIDR match
 
@@ -182,7 +199,7 @@ class Overlay:
     first: int | None
     last: int | None
     root: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
 
 @dataclass(frozen=True)
@@ -192,7 +209,7 @@ class LockLine:
     fingerprint: str
     name: str
     origin: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
 
 @dataclass(frozen=True)
@@ -202,7 +219,7 @@ class NotCovered:
     cpucap: str
     matcher: str
     reason: str
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
 
 @dataclass(frozen=True)
@@ -223,7 +240,7 @@ class Registry:
     # False when entries were left out because they failed to parse or resolve: rules that
     # need the whole registry (unused CPUs, lock lines without an entry) then stay silent.
     complete: bool = True
-    where: Where = _where(Pos(""))
+    where: Where | Located = _where(Pos(""))
 
     @property
     def bit_count(self) -> int:
@@ -254,11 +271,6 @@ def parse_revisions(text: str) -> tuple[Revision, Revision] | None:
     return low, high
 
 
-def _fields(doc: Any, keys: list, names: list[str]) -> tuple[tuple[str, Pos], ...]:
-    node = doc.node(keys)
-    return tuple((n, doc.pos([*keys, n])) for n in names if n in node)
-
-
 def _opt(node: Any, key: str) -> Any:
     """An optional field as a plain Python value (ruamel hands out str and int subclasses)."""
     value = node.get(key)
@@ -270,16 +282,15 @@ def _opt(node: Any, key: str) -> Any:
 def build_ranges(doc: Any) -> tuple[BitRange, ...]:
     out = []
     for i, r in enumerate(doc.root["ranges"]):
-        keys = ["ranges", i]
         out.append(BitRange(str(r["name"]), int(r["first"]), int(r["last"]), str(r["owner"]),
                             str(r["status"]), str(r["description"]),
-                            Where(doc.pos(keys), _fields(doc, keys, ["first", "last", "name"]))))
+                            Located(doc, ("ranges", i))))
     return tuple(out)
 
 
 def build_not_covered(doc: Any) -> tuple[NotCovered, ...]:
     return tuple(NotCovered(str(n["cpucap"]), str(n["matcher"]), str(n["reason"]),
-                            Where(doc.pos(["not_covered", i]), _fields(doc, ["not_covered", i], ["cpucap"])))
+                            Located(doc, ("not_covered", i)))
                  for i, n in enumerate(doc.root.get("not_covered") or []))
 
 
@@ -290,7 +301,7 @@ def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implement
             continue
         keys = ["implementers", i]
         out.append(Implementer(str(imp["id"]), int(imp["code"]), str(imp["name"]), str(imp["macro"]),
-                               origin, Where(doc.pos(keys), _fields(doc, keys, list(imp)))))
+                               origin, Located(doc, tuple(keys))))
     return out
 
 
@@ -309,7 +320,7 @@ def build_cpus(doc: Any, valid: set[int], origin: str,
             continue
         out.append(Cpu(str(cpu["id"]), imp, int(cpu["part"]), str(cpu["name"]), str(cpu["macro"]),
                        _opt(cpu, "part_macro"), _opt(cpu, "note"), origin,
-                       Where(doc.pos(keys), _fields(doc, keys, list(cpu)))))
+                       Located(doc, tuple(keys))))
     return out, diags
 
 
@@ -337,11 +348,11 @@ def _build_affects(doc: Any, keys: list, item: Any,
             ok = False
             continue
         fixes.append(RevidrFix(rev, int(fix["mask"]),
-                               Where(doc.pos(fkeys), _fields(doc, fkeys, ["revision", "mask"]))))
+                               Located(doc, tuple(fkeys))))
     if ok:
         yield Affects(cpu, bounds[0], bounds[1], _opt(item, "part_mask"), tuple(fixes),
                       tuple(str(x) for x in item.get("errata_ids") or ()),
-                      Where(doc.pos(keys), _fields(doc, keys, list(item))))
+                      Located(doc, tuple(keys)))
 
 
 def build_errata(doc: Any, valid: set[int], origin: str,
@@ -366,7 +377,5 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
             cpucap=_opt(e, "cpucap") or "", condition=_opt(e, "condition"),
-            origin=origin, where=Where(doc.pos(keys), _fields(doc, keys, list(e))
-                                       + (_fields(doc, [*keys, "retired"], list(retired))
-                                          if retired else ()))))
+            origin=origin, where=Located(doc, tuple(keys), ("retired",))))
     return out, diags
