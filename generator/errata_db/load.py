@@ -11,18 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
     DocumentStartEvent,
+    MappingEndEvent,
     MappingStartEvent,
-    NodeEvent,
     ScalarEvent,
+    SequenceEndEvent,
     SequenceStartEvent,
     StreamEndEvent,
 )
@@ -108,78 +107,30 @@ class _Refused(Exception):
     """A construct the registry never uses: nothing is built from the file."""
 
 
-class _EventCheck:
-    """Checks each YAML event, as the composer takes it, for constructs we refuse.
+class _Composer:
+    """Builds plain Python values from parser events, and the place of every node, refusing
+    the constructs the registry never uses as it goes.
 
-    Refusals that make the rest of the file meaningless stop the parse; anchors and duplicate
-    keys are collected, all of them.
+    Replaces ruamel's composer and round-trip constructor: those keep comments and build
+    node objects that nothing here reads. Scalars are resolved and constructed by ruamel's
+    own YAML 1.2 resolver and safe constructor, so values are what ruamel would give.
+    Refusals that make the rest of the file meaningless stop the parse; anchors and
+    duplicate keys are collected, all of them.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.diagnostics: list[Diagnostic] = []
-        self._depth = 0
-        self._documents = 0
-        self._count = 0
-
-    def refuse(self, pos: Pos, rule: str, message: str) -> NoReturn:
-        self.diagnostics.append(error(pos, rule, message))
-        raise _Refused
-
-    def __call__(self, event: Any) -> None:
-        if self._count > MAX_EVENTS:
-            self.refuse(Pos(self.path, 1, 1), "yaml-too-complex",
-                         f"file has more than {MAX_EVENTS} YAML nodes")
-        self._count += 1
-        if isinstance(event, DocumentStartEvent):
-            self._documents += 1
-            if self._documents > 1:
-                self.refuse(_mark_pos(self.path, event.start_mark), "yaml-multiple-documents",
-                             "a registry file holds exactly one YAML document")
-        if isinstance(event, CollectionEndEvent):
-            self._depth -= 1
-            return
-        if not isinstance(event, NodeEvent):
-            return
-        if isinstance(event, AliasEvent):
-            self.refuse(_mark_pos(self.path, event.start_mark), "yaml-alias",
-                         f"alias '*{event.anchor}' refused: the registry does not use anchors or aliases")
-        if event.anchor is not None:
-            self.diagnostics.append(error(
-                _mark_pos(self.path, event.start_mark), "yaml-alias",
-                f"anchor '&{event.anchor}' refused: the registry does not use anchors or aliases"))
-        tag = getattr(event, "ctag", None) or getattr(event, "tag", None)
-        if tag is not None and str(tag) not in ("None", ""):
-            self.refuse(_mark_pos(self.path, event.start_mark), "yaml-tag",
-                         f"explicit YAML tag '{tag}' refused")
-        if isinstance(event, ScalarEvent):
-            bad = _SURROGATE.search(event.value)
-            if bad is not None:
-                self.refuse(_mark_pos(self.path, event.start_mark), "file-encoding",
-                             f"escape for U+{ord(bad.group(0)):04X} (a lone UTF-16 surrogate) "
-                             "refused: it is not a character")
-        if isinstance(event, CollectionStartEvent):
-            if self._depth >= MAX_DEPTH:
-                self.refuse(_mark_pos(self.path, event.start_mark), "yaml-too-deep",
-                            f"nesting deeper than {MAX_DEPTH} levels")
-            self._depth += 1
-
-
-class _Composer:
-    """Builds plain Python values from checked parser events, and the place of every node.
-
-    Replaces ruamel's composer and round-trip constructor: those keep comments and build
-    node objects that nothing here reads. Scalars are resolved and constructed by ruamel's
-    own YAML 1.2 resolver and safe constructor, so values are what ruamel would give.
-    """
-
-    def __init__(self, check: _EventCheck) -> None:
-        self.check = check
         self.places: dict[tuple, Place] = {}
         # Each open collection: [container, its path, the pending mapping key and its mark,
         # {key: mark} of the keys a mapping has had].
         self.stack: list[list] = []
         self.root: Any = None
+
+    def refuse(self, mark: Any, rule: str, message: str) -> NoReturn:
+        pos = Pos(self.path, 1, 1) if mark is None else _mark_pos(self.path, mark)
+        self.diagnostics.append(error(pos, rule, message))
+        raise _Refused
 
     def _attach(self, value: Any, mark: Any, text: str = "") -> None:
         if not self.stack:
@@ -188,19 +139,18 @@ class _Composer:
             return
         frame = self.stack[-1]
         container, path = frame[0], frame[1]
-        if isinstance(container, list):
+        if type(container) is list:
             if path is not None:
                 self.places[(*path, len(container))] = (mark.line, mark.column, mark.line, mark.column)
             container.append(value)
         elif frame[2] is None:
             if isinstance(value, (dict, list)):
-                self.check.refuse(_mark_pos(self.check.path, mark), "yaml-complex-key",
-                                  "a mapping or sequence as a mapping key refused: keys are scalars")
+                self.refuse(mark, "yaml-complex-key", "a mapping or sequence as a mapping key refused: keys are scalars")
             # Keys are compared as values, as the mapping holds them: 1, 1.0 and true are one key.
             first = frame[4].get(value)
             if first is not None:
-                self.check.diagnostics.append(error(
-                    _mark_pos(self.check.path, mark), "duplicate-key",
+                self.diagnostics.append(error(
+                    _mark_pos(self.path, mark), "duplicate-key",
                     f"duplicate key {quoted(text)} (first defined at line {first.line + 1})"))
             else:
                 frame[4][value] = mark
@@ -223,78 +173,117 @@ class _Composer:
         container, path = frame[0], frame[1]
         if path is None:
             return None
-        if isinstance(container, list):
+        if type(container) is list:
             return (*path, len(container))
         if frame[2] is None or frame[2][0] in container:
             return None
         return (*path, frame[2][0])
 
-    def feed(self, event: Any, scalar: Any) -> None:
-        self.check(event)
-        if isinstance(event, ScalarEvent):
-            try:
-                value = scalar(event)
-            except (ValueError, OverflowError) as exc:  # 2001-13-45, a huge integer, ...
-                self.check.refuse(_mark_pos(self.check.path, event.start_mark), "yaml-syntax",
-                                  f"YAML error: {' '.join(str(exc).split())}")
-            self._attach(value, event.start_mark, event.value)
-        elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
-            value: Any = {} if isinstance(event, MappingStartEvent) else []
-            path = self._path()
-            self._attach(value, event.start_mark)
-            self.stack.append([value, path, None, None, {}])
-        elif isinstance(event, CollectionEndEvent):
-            self.stack.pop()
+    def run(self, next_event: Callable[[], Any], text: str) -> None:
+        """Take events until the end of the stream. One loop with the checks inline: a full
+        registry is some 90,000 events, and a call per check per event was a third of loading."""
+        scalars = _Scalars()
+        known, attach, stack = scalars.known.get, self._attach, self.stack
+        # Tags start with '!' and a lone surrogate can only come from a \u or \U escape: most
+        # files have neither character, and their events need not be looked at for them.
+        may_tag, may_escape = "!" in text, "\\" in text
+        count = documents = 0
+        while True:
+            event = next_event()
+            kind = type(event)
+            if count > MAX_EVENTS:
+                self.refuse(None, "yaml-too-complex", f"file has more than {MAX_EVENTS} YAML nodes")
+            count += 1
+            if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None:
+                    self.diagnostics.append(error(
+                        _mark_pos(self.path, event.start_mark), "yaml-alias",
+                        f"anchor '&{event.anchor}' refused: the registry does not use anchors or aliases"))
+                if may_tag:
+                    tag = getattr(event, "ctag", None) or getattr(event, "tag", None)
+                    if tag is not None and str(tag) not in ("None", ""):
+                        self.refuse(event.start_mark, "yaml-tag", f"explicit YAML tag '{tag}' refused")
+                if kind is ScalarEvent:
+                    if may_escape:
+                        bad = _SURROGATE.search(event.value)
+                        if bad is not None:
+                            self.refuse(event.start_mark, "file-encoding",
+                                        f"escape for U+{ord(bad.group(0)):04X} (a lone UTF-16 surrogate) "
+                                        "refused: it is not a character")
+                    raw = event.value
+                    if event.style or not event.implicit[0]:
+                        value = raw  # quoted, literal or folded: always a string
+                    else:
+                        value = known(raw, _UNKNOWN)
+                        if value is _UNKNOWN:
+                            try:
+                                value = scalars.construct(event)
+                            except (ValueError, OverflowError) as exc:  # 2001-13-45, a huge integer
+                                self.refuse(event.start_mark, "yaml-syntax",
+                                            f"YAML error: {' '.join(str(exc).split())}")
+                    attach(value, event.start_mark, raw)
+                    continue
+                if len(stack) >= MAX_DEPTH:
+                    self.refuse(event.start_mark, "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels")
+                container: Any = {} if kind is MappingStartEvent else []
+                path = self._path()
+                attach(container, event.start_mark)
+                stack.append([container, path, None, None, {}])
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                stack.pop()
+            elif kind is AliasEvent:
+                self.refuse(event.start_mark, "yaml-alias",
+                            f"alias '*{event.anchor}' refused: the registry does not use anchors or aliases")
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    self.refuse(event.start_mark, "yaml-multiple-documents",
+                                "a registry file holds exactly one YAML document")
+            elif kind is StreamEndEvent or event is None:
+                return
 
 
 class _Scalars:
-    """Scalar values exactly as ruamel's YAML 1.2 resolver and safe constructor make them."""
+    """Plain scalars' values exactly as ruamel's YAML 1.2 resolver and safe constructor make
+    them, each text resolved once per file."""
 
     def __init__(self) -> None:
         yaml = YAML(typ="safe", pure=True)
         self._resolver, self._constructor = yaml.resolver, yaml.constructor
-        self._cache: dict[str, Any] = {}
+        self.known: dict[str, Any] = {}
 
-    def __call__(self, event: Any) -> Any:
-        if event.style not in (None, "") or not event.implicit[0]:
-            return event.value  # quoted, literal or folded: always a string
+    def construct(self, event: Any) -> Any:
         value = event.value
-        hit = self._cache.get(value, self)
-        if hit is self:
-            tag = self._resolver.resolve(ScalarNode, value, (True, False))
-            hit = value if tag == "tag:yaml.org,2002:str" else \
-                self._constructor.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark))
-            if isinstance(hit, (str, int, float, bool)) or hit is None:
-                self._cache[value] = hit
-        return hit
+        tag = self._resolver.resolve(ScalarNode, value, (True, False))
+        if tag == "tag:yaml.org,2002:str":
+            result = value
+        else:
+            result = self._constructor.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark))
+        if isinstance(result, (str, int, float, bool)) or result is None:
+            self.known[value] = result
+        return result
 
 
-def _events(text: str, fast: bool) -> Iterator[Any]:
-    """The file's parser events: from libyaml through ruamel.yaml.clib when it is installed
-    (some twenty times faster), else from ruamel's pure-Python scanner and parser."""
+def _next_event(text: str, fast: bool) -> Callable[[], Any]:
+    """The file's parser, event by event: libyaml through ruamel.yaml.clib when it is installed
+    (some twenty times faster), else ruamel's pure-Python scanner and parser."""
     if fast and _CParser is not None and not _OTHER_BREAKS.search(text):
-        parser = _CParser(text)
-        while True:
-            event = parser.get_event()
-            yield event
-            if isinstance(event, StreamEndEvent):
-                return
-    yield from YAML(typ="safe", pure=True).parse(text)
+        return _CParser(text).get_event
+    events = YAML(typ="safe", pure=True).parse(text)
+    return lambda: next(events, None)
 
 
 def _load(path: str, text: str, fast: bool) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
-    check = _EventCheck(path)
-    composer = _Composer(check)
-    scalars = _Scalars()
+    composer = _Composer(path)
     try:
-        for event in _events(text, fast):
-            composer.feed(event, scalars)
+        composer.run(_next_event(text, fast), text)
     except _Refused:
-        return _REFUSED, {}, check.diagnostics
-    return composer.root, composer.places, check.diagnostics
+        return _REFUSED, {}, composer.diagnostics
+    return composer.root, composer.places, composer.diagnostics
 
 
 _REFUSED = object()
+_UNKNOWN = object()
 # NEL, LS and PS: libyaml takes them for line breaks, ruamel's scanner does not. Files with
 # them take the pure parser, so that the result never depends on the C extension.
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
