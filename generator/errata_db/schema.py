@@ -58,10 +58,12 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
 # --- the fast path: is a document valid? -------------------------------------------------------
 #
 # jsonschema says what is wrong and where, and costs about 40 us per node. Almost every run
-# checks a valid registry, so the schema is first evaluated by this small interpreter of the
-# keywords the registry's schemas use. It answers True (valid), False (invalid) or None (a
-# keyword or value it does not handle); only True is acted on, and jsonschema runs otherwise.
-# tests/test_schema_fast.py checks both answers against jsonschema.
+# checks a valid registry, so the schema is first compiled into Python closures for the
+# keywords the registry's schemas use, and those decide. A check answers True (valid), False
+# (invalid) or None (a keyword or value it does not handle); only True is acted on, and
+# jsonschema runs otherwise. tests/test_schema_fast.py checks both answers against jsonschema.
+
+Check = Callable[[Any], "bool | None"]
 
 _ANNOTATIONS = frozenset({"description", "title", "$schema", "$id", "$comment", "default",
                           "examples", "format"})
@@ -101,77 +103,153 @@ def _equal(a: Any, b: Any) -> bool | None:
     return None
 
 
-def _all(results) -> bool | None:
-    """False if any is False, else None if any is unknown, else True."""
+def _unique(v: list) -> bool | None:
+    if all(type(x) is str for x in v):
+        return len(set(v)) == len(v)  # strings equal only strings: no pairs to compare
+    pairs = [_equal(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v))]
+    return None if None in pairs else not any(pairs)
+
+
+def _all_of(checks: list[Check], v: Any) -> bool | None:
+    """False if a check fails, else None if one does not know, else True."""
     unknown = False
-    for r in results:
+    for check in checks:
+        r = check(v)
         if r is False:
             return False
-        unknown = unknown or r is None
+        if r is None:
+            unknown = True
     return None if unknown else True
 
 
-def _keyword(kw: str, arg: Any, schema: dict, v: Any) -> bool | None:
-    if kw == "type":
-        return any(_TYPES[t](v) for t in ([arg] if isinstance(arg, str) else arg))
-    if kw == "properties":
-        return _all(_valid(sub, v[k]) for k, sub in arg.items() if k in v) if isinstance(v, dict) else True
-    if kw == "required":
-        return all(k in v for k in arg) if isinstance(v, dict) else True
-    if kw == "additionalProperties":
-        if not isinstance(v, dict) or arg is True:
-            return True
-        known = schema.get("properties", {})
-        extra = [v[k] for k in v if k not in known]
-        return not extra if arg is False else _all(_valid(arg, x) for x in extra)
-    if kw == "dependentRequired":
-        return all(d in v for k, deps in arg.items() if k in v for d in deps) if isinstance(v, dict) else True
-    if kw == "items":
-        return _all(_valid(arg, x) for x in v) if isinstance(v, list) else True
-    if kw in ("minItems", "maxItems"):
-        return not isinstance(v, list) or (len(v) >= arg if kw == "minItems" else len(v) <= arg)
-    if kw == "uniqueItems":
-        if not arg or not isinstance(v, list):
-            return True
-        pairs = [_equal(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v))]
-        return None if None in pairs else not any(pairs)
-    if kw == "minLength":
-        return not isinstance(v, str) or len(v) >= arg
-    if kw == "pattern":
-        return not isinstance(v, str) or _pattern(arg).search(v) is not None
-    if kw in ("minimum", "maximum"):
-        return not _number(v) or (v >= arg if kw == "minimum" else v <= arg)
-    if kw == "const":
-        return _equal(v, arg)
-    if kw == "enum":
-        results = [_equal(v, x) for x in arg]
-        return True if True in results else None if None in results else False
-    if kw == "not":
-        r = _valid(arg, v)
-        return None if r is None else not r
-    if kw == "oneOf":
-        results = [_valid(sub, v) for sub in arg]
-        return None if None in results else results.count(True) == 1
-    if kw == "if":
-        r = _valid(arg, v)
-        branch = schema.get("then" if r else "else")
-        return None if r is None else True if branch is None else _valid(branch, v)
-    if kw in ("then", "else"):
-        return True  # evaluated with "if"
+def _each(check: Check, values: list) -> bool | None:
+    """_all_of, for one check on many values."""
+    unknown = False
+    for value in values:
+        r = check(value)
+        if r is False:
+            return False
+        if r is None:
+            unknown = True
+    return None if unknown else True
+
+
+def _unknown(_v: Any) -> None:
     return None
 
 
-@lru_cache(maxsize=None)
-def _pattern(text: str) -> re.Pattern:
-    return re.compile(text)
+def _object(schema: dict) -> Check:
+    """properties, required and additionalProperties together: one pass over the mapping."""
+    props = {k: _compile(sub) for k, sub in schema.get("properties", {}).items()}
+    required = tuple(schema.get("required", ()))
+    extra = schema.get("additionalProperties", True)
+    other = None if extra is True or extra is False else _compile(extra)
+
+    def check(v: Any) -> bool | None:
+        if not isinstance(v, dict):
+            return True
+        for k in required:
+            if k not in v:
+                return False
+        unknown = False
+        for k, value in v.items():
+            sub = props.get(k)
+            if sub is None:
+                if extra is False:
+                    return False
+                if other is None:
+                    continue
+                sub = other
+            r = sub(value)
+            if r is False:
+                return False
+            if r is None:
+                unknown = True
+        return None if unknown else True
+
+    return check
 
 
-def _valid(schema: Any, v: Any) -> bool | None:
+def _keyword(kw: str, arg: Any, schema: dict) -> Check:
+    if kw == "type":
+        types = [_TYPES[t] for t in ([arg] if isinstance(arg, str) else arg)]
+        return types[0] if len(types) == 1 else lambda v: any(t(v) for t in types)
+    if kw == "dependentRequired":
+        return lambda v: all(d in v for k, deps in arg.items() if k in v for d in deps) \
+            if isinstance(v, dict) else True
+    if kw == "items":
+        sub = _compile(arg)
+        return lambda v: _each(sub, v) if isinstance(v, list) else True
+    if kw == "minItems":
+        return lambda v: not isinstance(v, list) or len(v) >= arg
+    if kw == "maxItems":
+        return lambda v: not isinstance(v, list) or len(v) <= arg
+    if kw == "uniqueItems":
+        return lambda v: not arg or not isinstance(v, list) or _unique(v)
+    if kw == "minLength":
+        return lambda v: not isinstance(v, str) or len(v) >= arg
+    if kw == "pattern":
+        search = re.compile(arg).search
+        return lambda v: not isinstance(v, str) or search(v) is not None
+    if kw == "minimum":
+        return lambda v: not _number(v) or v >= arg
+    if kw == "maximum":
+        return lambda v: not _number(v) or v <= arg
+    if kw == "const":
+        return lambda v: _equal(v, arg)
+
+    if kw == "enum":
+        def enum(v: Any) -> bool | None:
+            results = [_equal(v, x) for x in arg]
+            return True if True in results else None if None in results else False
+        return enum
+    if kw == "not":
+        sub = _compile(arg)
+
+        def negated(v: Any) -> bool | None:
+            r = sub(v)
+            return None if r is None else not r
+        return negated
+    if kw == "oneOf":
+        subs = [_compile(x) for x in arg]
+
+        def one_of(v: Any) -> bool | None:
+            results = [sub(v) for sub in subs]
+            return None if None in results else results.count(True) == 1
+        return one_of
+    if kw == "if":
+        cond = _compile(arg)
+        then = _compile(schema.get("then", True))
+        otherwise = _compile(schema.get("else", True))
+
+        def if_then_else(v: Any) -> bool | None:
+            r = cond(v)
+            return None if r is None else (then if r else otherwise)(v)
+        return if_then_else
+    return _unknown
+
+
+_OBJECT_KEYWORDS = frozenset({"properties", "required", "additionalProperties"})
+
+
+def _compile(schema: Any) -> Check:
     if schema is True:
-        return True
+        return lambda v: True
     if schema is False:
-        return False
-    return _all(_keyword(kw, arg, schema, v) for kw, arg in schema.items() if kw not in _ANNOTATIONS)
+        return lambda v: False
+    checks = [_keyword(kw, arg, schema) for kw, arg in schema.items()
+              if kw not in _ANNOTATIONS and kw not in _OBJECT_KEYWORDS and kw not in ("then", "else")]
+    if _OBJECT_KEYWORDS & schema.keys():
+        checks.append(_object(schema))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: _all_of(checks, v)
+
+
+@lru_cache(maxsize=None)
+def fast_check(kind: str) -> Check:
+    """The named schema's verdict on a document: True, False, or None for "ask jsonschema"."""
+    return _compile(_schema(kind))
 
 
 def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Diagnostic]:
@@ -200,7 +278,7 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
     """
     diags: list[Diagnostic] = []
     broken: set[tuple] = set()
-    if _valid(_schema(kind), doc.root) is True:
+    if fast_check(kind)(doc.root) is True:
         return diags, broken
     for err in _validator(kind).iter_errors(doc.root):
         broken.add(tuple(err.absolute_path)[:2])
