@@ -34,21 +34,25 @@ def rows(reg: Registry) -> list[tuple[Cell, ...]]:
     return out
 
 
-def grid(table: list[tuple[Cell, ...]]) -> list[str]:
+def grid(table: list[tuple[Cell, ...]]) -> str:
     """An rst grid table; a cell of several values gets one line per value."""
     head = tuple((h,) for h in HEADINGS)
     widths = [max(len(line) for r in [head, *table] for line in r[i]) + 2 for i in range(len(HEADINGS))]
     rule = "+" + "+".join("-" * w for w in widths) + "+"
+    # One format for every line: the table of a full registry has some 25,000 of them.
+    line = "|" + "|".join(f" {{:<{w - 1}}}" for w in widths) + "|"
 
     def lines(row: tuple[Cell, ...]) -> list[str]:
-        height = max(len(c) for c in row)
-        return ["|" + "|".join(f" {(c[n] if n < len(c) else ''):<{w - 1}}" for c, w in zip(row, widths)) + "|"
-                for n in range(height)]
+        height = max(map(len, row))
+        if height == 1:
+            return [line.format(*(c[0] for c in row))]
+        return [line.format(*(c[n] if n < len(c) else "" for c in row)) for n in range(height)]
 
     out = [rule, *lines(head), rule.replace("-", "=")]
     for r in table:
-        out += [*lines(r), rule]
-    return out
+        out += lines(r)
+        out.append(rule)
+    return "\n".join(out)
 
 
 def context(reg: Registry) -> dict:
