@@ -136,11 +136,13 @@ def field_widths(reg: Registry) -> Iterator[Finding]:
             yield cpu.where("part"), f"part number {cpu.part:#x} of '{cpu.id}' does not fit in 12 bits (max 0xfff)"
     for e in reg.errata:
         for a in e.affects:
-            for rev in dict.fromkeys((a.low, a.high, *(f.revision for f in a.revidr_fixes))):
-                for value, what in ((rev[0], "variant"), (rev[1], "revision")):
-                    if value > 0xF:
-                        yield (a.where("revisions"), f"{what} {value} in {rev_str(rev)} of '{e.name}' "
-                               "does not fit in 4 bits (max 15)")
+            revs = (a.low, a.high, *(f.revision for f in a.revidr_fixes))
+            if max(map(max, revs)) > 0xF:  # rarely: only then find which, once each
+                for rev in dict.fromkeys(revs):
+                    for value, what in ((rev[0], "variant"), (rev[1], "revision")):
+                        if value > 0xF:
+                            yield (a.where("revisions"), f"{what} {value} in {rev_str(rev)} of '{e.name}' "
+                                   "does not fit in 4 bits (max 15)")
             if a.part_mask is not None and not 0 < a.part_mask <= 0xFFF:
                 yield a.where("part_mask"), f"part_mask {a.part_mask:#x} of '{e.name}' must be within 0x1..0xfff"
             elif a.part_mask is not None and a.cpu.part & ~a.part_mask:
