@@ -20,7 +20,9 @@ def context(reg: Registry) -> dict:
             index[mask][model].append((e.bit, a.rv_min, a.rv_max, fixes))
     return {
         "errata": reg.errata,
-        "index": {mask: {model: sorted(rows) for model, rows in sorted(models.items())}
+        # Each row written here, as the tuple the module holds: a full registry has 12,800.
+        "index": {mask: {model: [f"({bit}, {lo:#x}, {hi:#x}, {fixes!r})" for bit, lo, hi, fixes in sorted(rows)]
+                         for model, rows in sorted(models.items())}
                   for mask, models in sorted(index.items(), reverse=True)},
         "registers": reg.registers,
         "register_bits": reg.register_bits,
