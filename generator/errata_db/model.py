@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterator
 
 from .diagnostics import Diagnostic, Pos, error
@@ -259,6 +260,7 @@ def parse_revision(text: str) -> Revision | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
+@lru_cache(maxsize=4096)  # a registry spells the same few hundred ranges thousands of times
 def parse_revisions(text: str) -> tuple[Revision, Revision] | None:
     text = text.strip()
     if text == "all":
