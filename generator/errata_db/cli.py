@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, audit, fleet, gitio, install, kernel_tree, lock, stability
+# stability, install, audit and kernel_tree are imported by the commands that use them: every
+# other command would pay for them at start-up.
+from . import __version__, fleet, gitio, lock
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
@@ -299,6 +301,8 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
 
 
 def cmd_stability(args: argparse.Namespace) -> int:
+    from . import stability
+
     upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
     trees = (upstream, *overlays)
     new = assemble(upstream, overlays)
@@ -355,6 +359,8 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
 
 def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
+    from . import kernel_tree
+
     root = Path(args.kernel_tree)
     try:
         kernel_tree.check_tree(root, markers)
@@ -364,6 +370,8 @@ def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    from . import install, kernel_tree
+
     root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
     result = _load_valid(args)
     if result is None:
@@ -394,6 +402,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from . import audit, kernel_tree
+
     root = _kernel_tree(args, kernel_tree.AUDIT_MARKERS)
     result = _load_valid(args)
     if result is None:
