@@ -77,3 +77,25 @@ def test_keys_are_duplicates_when_their_values_are_equal_not_their_text():
     assert doc.root == {"1": "a", 1: "b"}
     assert [(str(d.pos), d.message) for d in diags] == [
         ("f.yaml:3:1", "duplicate key '1.0' (first defined at line 2)")]
+
+
+@pytest.mark.parametrize("path", CORPUS[:6], ids=[str(p.relative_to(REPO)) for p in CORPUS[:6]])
+def test_places_found_on_demand_are_those_of_a_tracking_parse(path: Path):
+    text = path.read_text()
+    doc, _ = load.parse(load.SourceFile("f.yaml", text.encode()))
+    assert doc.places == load._load("f.yaml", text, fast=True, track=True)[1]
+    assert len(doc.places) > 10
+
+
+def test_places_on_demand_come_from_the_parser_that_read_the_file(monkeypatch):
+    class Failing:
+        def __init__(self, text):
+            raise ValueError("libyaml refuses this file")
+
+    text = "a: 1\nb:\n  - c\n"
+    monkeypatch.setattr(load, "_CParser", Failing)
+    doc, _ = load.parse(load.SourceFile("f.yaml", text.encode()))
+    monkeypatch.undo()
+    assert not doc.fast  # the places must not be asked of the parser that failed
+    assert doc.places == load._load("f.yaml", text, fast=False, track=True)[1]
+    assert str(doc.pos(["b", 0])) == "f.yaml:3:5"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Sequence
 
@@ -64,7 +65,15 @@ class Document:
 
     path: str
     root: Any
-    places: dict[tuple, Place] = field(default_factory=dict, compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)
+    fast: bool = field(default=False, compare=False, repr=False)  # parsed by libyaml
+
+    @cached_property
+    def places(self) -> dict[tuple, Place]:
+        """Where each node is, found by parsing the text again when a message first asks.
+        Most runs print no message, and recording the places of the 75,000 nodes of a full
+        registry on every parse was a quarter of the parsing."""
+        return _load(self.path, self.text, self.fast, track=True)[1]
 
     def node(self, keys: PathKey) -> Any:
         node = self.root
@@ -118,8 +127,9 @@ class _Composer:
     duplicate keys are collected, all of them.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, track: bool) -> None:
         self.path = path
+        self.track = track
         self.diagnostics: list[Diagnostic] = []
         self.places: dict[tuple, Place] = {}
         # Each open collection: [container, its path, the pending mapping key and its mark,
@@ -135,7 +145,8 @@ class _Composer:
     def _attach(self, value: Any, mark: Any, text: str = "") -> None:
         if not self.stack:
             self.root = value
-            self.places[()] = (mark.line, mark.column, mark.line, mark.column)
+            if self.track:
+                self.places[()] = (mark.line, mark.column, mark.line, mark.column)
             return
         frame = self.stack[-1]
         container, path = frame[0], frame[1]
@@ -166,9 +177,10 @@ class _Composer:
 
     def _path(self) -> tuple | None:
         """The path of the collection about to open; None inside a duplicate key's value,
-        which is dropped, so that its nodes do not take the places of the first value's."""
+        which is dropped, so that its nodes do not take the places of the first value's; None
+        for every collection when places are not tracked."""
         if not self.stack:
-            return ()
+            return () if self.track else None
         frame = self.stack[-1]
         container, path = frame[0], frame[1]
         if path is None:
@@ -273,8 +285,9 @@ def _next_event(text: str, fast: bool) -> Callable[[], Any]:
     return lambda: next(events, None)
 
 
-def _load(path: str, text: str, fast: bool) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
-    composer = _Composer(path)
+def _load(path: str, text: str, fast: bool, track: bool = True) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
+    """The file's value, the places of its nodes if track (else {}), and its diagnostics."""
+    composer = _Composer(path, track)
     try:
         composer.run(_next_event(text, fast), text)
     except _Refused:
@@ -306,10 +319,12 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
                             f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
     text = text.removeprefix("\ufeff")
     try:
+        fast = True
         try:
-            root, places, diags = _load(path, text, fast=True)
+            root, _, diags = _load(path, text, fast, track=False)
         except Exception:  # noqa: BLE001 - libyaml's messages differ: ruamel's own say what went wrong
-            root, places, diags = _load(path, text, fast=False)
+            fast = False
+            root, _, diags = _load(path, text, fast, track=False)
         if root is _REFUSED:
             return None, diags
     except ReaderError as exc:
@@ -333,7 +348,7 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         kind = "a list" if isinstance(root, list) else f"a {type(root).__name__} scalar"
         return None, diags + [error(Pos(path, 1, 1), "file-top-level",
                                     f"top level is {kind}: expected a YAML mapping")]
-    return Document(path, root, places), diags
+    return Document(path, root, text, fast), diags
 
 
 def is_registry_file(rel: str) -> bool:
