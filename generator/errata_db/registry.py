@@ -12,7 +12,7 @@ from pathlib import Path
 from . import gitio, lock, schema, validate
 from .diagnostics import Diagnostic, Pos, error, has_errors, warning
 from .load import Document, SourceFile, parse, read_dir_files
-from .model import (UPSTREAM, Erratum, LockLine, Overlay, Registry, Where, build_cpus, build_errata,
+from .model import (UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, build_cpus, build_errata,
                     build_implementers, build_not_covered, build_ranges)
 
 
@@ -120,9 +120,7 @@ def _overlay_of(parsed: _Parsed) -> Overlay | None:
     doc = entry[0]
     r = doc.root
     return Overlay(str(r["owner"]), str(r["range"]), r.get("first"), r.get("last"),
-                   parsed.origin_files.root, Where(doc.pos([]), (("range", doc.pos(["range"])),
-                                                                  ("first", doc.pos(["first"])),
-                                                                  ("owner", doc.pos(["owner"])))))
+                   parsed.origin_files.root, Located(doc, ()))
 
 
 def _lock_of(parsed: _Parsed, origin: str, diags: list[Diagnostic]) -> tuple[list[LockLine], tuple]:
@@ -204,8 +202,7 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
         overlays=tuple(overlay_models), lock=tuple(lock_lines),
         lock_files=tuple(lock_files), not_covered=build_not_covered(head[0]),
         complete=not has_errors(diags),
-        where=Where(head[0].pos([]), (("bit_space", head[0].pos(["bit_space"])),
-                                      ("hypercall", head[0].pos(["hypercall"])))))
+        where=Located(head[0], ()))
     diags += validate.check(registry)
     return LoadResult(registry, tuple(sorted(set(diags))))
 

@@ -232,33 +232,35 @@ _UNSAFE = re.compile(r"[^\x20-\x7e]|\*/|/\*|\\")
 
 
 def _texts(reg: Registry):
+    """(where, field, what, text) of every free text; where(field) is looked up only for a
+    text that breaks the rule."""
     for e in reg.errata:
-        yield e.where("description"), "description", e.description
-        yield e.where("vendor"), "vendor", e.vendor
+        yield e.where, "description", "description", e.description
+        yield e.where, "vendor", "vendor", e.vendor
         for eid in e.errata_ids:
-            yield e.where("errata_ids"), "erratum id", eid
+            yield e.where, "errata_ids", "erratum id", eid
         for name, value in (("note", e.note), ("condition", e.condition), ("since", e.retired_since),
                             ("reason", e.retired_reason)):
             if value is not None:
-                yield e.where(name), name, value
+                yield e.where, name, name, value
     for c in reg.cpus:
-        yield c.where("name"), "CPU name", c.name
+        yield c.where, "name", "CPU name", c.name
         if c.note:
-            yield c.where("note"), "CPU note", c.note
+            yield c.where, "note", "CPU note", c.note
     for i in reg.implementers:
-        yield i.where("name"), "implementer name", i.name
+        yield i.where, "name", "implementer name", i.name
     for r in reg.ranges:
-        yield r.where(), "range description", r.description
+        yield r.where, "", "range description", r.description
     for n in reg.not_covered:
-        yield n.where(), "not_covered reason", n.reason
+        yield n.where, "", "not_covered reason", n.reason
 
 
 def safe_text(reg: Registry) -> Iterator[Finding]:
-    for pos, what, text in _texts(reg):
+    for where, field, what, text in _texts(reg):
         m = _UNSAFE.search(text)
         if m:
             shown = repr(m.group(0))
-            yield (pos, f"{what} contains {shown}: text goes into C comments and strings, so it "
+            yield (where(field), f"{what} contains {shown}: text goes into C comments and strings, so it "
                    "must be printable ASCII without '/*', '*/' or backslashes")
 
 
