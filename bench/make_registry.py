@@ -125,14 +125,19 @@ def _cpus_yaml(implementers: list[tuple[str, int]], cpus: list[tuple[str, str, i
     return f"# Synthetic CPUs for the benchmarks.\nimplementers:\n{imps}cpus:\n{body}"
 
 
-def write_registry(dest: Path, bits: int, ranges: int, overlays: int) -> tuple[Path, list[Path]]:
-    """Write the registry and its overlays under dest; return their directories."""
+def check_size(bits: int, ranges: int, overlays: int) -> None:
+    """Raise ValueError for a size this script cannot build."""
     if bits not in range(16, BIT_SPACE + 1, 16):
         raise ValueError(f"bits must be a multiple of 16 from 16 to {BIT_SPACE}")
     if not 1 <= ranges <= MAX_RANGES:
         raise ValueError(f"ranges must be 1..{MAX_RANGES}: each range of an entry is on its own CPU")
     if overlays not in (0, len(OWNERS)):
         raise ValueError(f"overlays must be 0 or {len(OWNERS)}")
+
+
+def write_registry(dest: Path, bits: int, ranges: int, overlays: int) -> tuple[Path, list[Path]]:
+    """Write the registry and its overlays under dest; return their directories."""
+    check_size(bits, ranges, overlays)
     registry = dest / "errata-db"
     (registry / "errata").mkdir(parents=True)
     (registry / "registry.yaml").write_text(_registry_yaml(overlays))

@@ -1,6 +1,6 @@
 """How fast errata-db is, and how its costs grow with the registry.
 
-    python3 bench/run.py [--quick] [--runs N]
+    python3 bench/run.py [--quick] [--runs N] [--size BITSxRANGESxOVERLAYS ...]
 
 prints Markdown tables of:
 
@@ -19,7 +19,8 @@ Whole-process figures are the median of --runs runs of `python3 -m errata_db` fr
 checkout (PYTHONPATH=generator), after one unmeasured run: the package's modules then come
 from cached bytecode, as in an installed tool. Stability runs in a temporary git repository
 that holds the synthetic registry and its overlays at HEAD. --quick measures one small
-synthetic registry, once, so that a test can check that the script works.
+synthetic registry, once, so that a test can check that the script works; --size 256x50x4
+measures the synthetic registries named instead of the whole grid.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from errata_db.render import render  # noqa: E402
 from errata_db.resources import templates_dir  # noqa: E402
 from errata_db.targets import TARGETS  # noqa: E402
 from errata_db.write import stale  # noqa: E402
-from make_registry import write_registry  # noqa: E402
+from make_registry import check_size, write_registry  # noqa: E402
 
 GRID = [(bits, ranges, overlays) for overlays in (0, 4) for bits in (64, 128, 256) for ranges in (1, 10, 50)]
 QUICK_GRID = [(64, 1, 4)]
@@ -225,13 +226,27 @@ def _us(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} us"
 
 
+def _size(text: str) -> tuple[int, int, int]:
+    try:
+        bits, ranges, overlays = (int(n) for n in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not BITSxRANGESxOVERLAYS, such as 256x50x4") from None
+    try:
+        check_size(bits, ranges, overlays)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc}") from None
+    return bits, ranges, overlays
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one small synthetic registry, one run")
     parser.add_argument("--runs", type=int, help="runs per figure, the median is shown (default 5, 1 with --quick)")
+    parser.add_argument("--size", action="append", type=_size, metavar="BITSxRANGESxOVERLAYS",
+                        help="measure only this synthetic registry, such as 256x50x4 (repeatable)")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 5)
-    grid = QUICK_GRID if args.quick else GRID
+    grid = args.size or (QUICK_GRID if args.quick else GRID)
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {runs} run(s)\n")
     startup = _wall([sys.executable, "-c", "pass"], REPO, runs)
@@ -252,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
               + " | ".join(_ms(r[c]) for c in COMMANDS)
               + f" | {_ms(r['load'])} | {_ms(r['render'])} | {_us(per)} |")
 
-    if not args.quick:
+    if grid == GRID:
         _growth({key: r["load"] + r["render"] for key, r in rows})
 
     modules = [("bundled", REPO / "generated" / "python" / "migrn_errata.py")]
