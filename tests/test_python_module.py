@@ -93,7 +93,7 @@ def test_source_imports_only_stdlib_modules(tree):
     text = (tree / MODULE).read_text()
     imported = {line.split()[1].split(".")[0] for line in text.splitlines()
                 if line.startswith(("import ", "from "))}
-    assert imported <= {"__future__", "dataclasses", "typing", "collections", "functools", "re"}, imported
+    assert imported <= {"__future__", "bisect", "dataclasses", "typing", "collections", "functools", "re"}, imported
 
 
 # --- API semantics on kernel facts ----------------------------------------------------------
@@ -265,6 +265,35 @@ def test_module_matches_reference_matcher(tree, mod):
         assert got == want, f"MIDR {midr:#010x} REVIDR {revidr:#010x}"
         affected += bool(want)
     assert affected > 500
+
+
+def test_lookup_by_pieces_matches_a_scan_of_every_range(mod, monkeypatch):
+    """The module bisects a model's precomputed pieces; a scan of its ranges must agree, also
+    where ranges of one bit overlap or abut and where REVIDR fixes apply."""
+    rng = random.Random(0xD03)
+    model = 0x410FD030
+    compared = set()
+    for _ in range(150):
+        rows = []
+        for _ in range(rng.randrange(1, 10)):
+            bit = rng.randrange(6)  # few bits, so that one bit's ranges often overlap
+            lo, hi = sorted(rng.randrange(4) << 20 | rng.randrange(6) for _ in range(2))
+            fixes = ()
+            if rng.random() < 0.3:
+                fixes = ((rng.choice([lo, hi]), rng.choice([1, 2])),)
+            rows.append((bit, lo, hi, fixes))
+        monkeypatch.setattr(mod, "_MODEL_MASKS", ((0xFF0FFFF0, {model: tuple(sorted(rows))}, {}),))
+        for v in range(5):
+            for r in range(7):
+                rv = v << 20 | r
+                for revidr in (0, 1, 2):
+                    want = 0
+                    for bit, lo, hi, fixes in rows:
+                        if lo <= rv <= hi and not any(rv == f and revidr & m for f, m in fixes):
+                            want |= 1 << bit
+                    assert mod.bitmap_for_cpus([(model | rv, revidr)]) == want, (rows, rv, revidr)
+                    compared.add(want)
+    assert len(compared) > 30
 
 
 def test_export_describes_the_module(tree, mod):
