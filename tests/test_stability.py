@@ -412,6 +412,24 @@ def test_an_errata_file_with_a_non_ascii_name_is_read_at_the_ref(repo):
     assert (code, changes) == (0, [])
 
 
+def test_files_at_a_ref_are_read_by_one_git_process_with_odd_names_too(repo):
+    from errata_db import gitio
+
+    files = {"errata/a b.yaml": b"spaces\n", "errata/na\u00efve.yaml": b"\xc3\xafn\n\n",
+             "errata/line\nbreak.yaml": b"", "errata/empty.yaml": b""}
+    for name, data in files.items():
+        (repo / "errata-db" / name).write_bytes(data)
+    commit(repo)
+    head = gitio.resolve(repo, "HEAD")
+    names = [f"errata-db/{n}" for n in files]
+    batch = [n for n in names if "\n" not in n] + ["errata-db/registry.yaml"]
+    assert gitio.blobs(repo, head, batch) == [files[n.removeprefix("errata-db/")] for n in batch[:-1]] + [
+        (repo / "errata-db" / "registry.yaml").read_bytes()]
+    assert gitio.blobs(repo, head, names) == list(files.values())  # a line break: one by one
+    with pytest.raises(gitio.GitProblem, match="cannot read errata-db/missing.yaml"):
+        gitio.blobs(repo, head, ["errata-db/registry.yaml", "errata-db/missing.yaml"])
+
+
 @pytest.mark.parametrize("fmt, marker", [("text", "breaking: 'WORKAROUND_DEVICE_LOAD_ACQUIRE' moved"),
                                          ("github", "::error file=errata-db/errata/arm.yaml,line="),
                                          ("markdown", "#### Breaking (1)")])

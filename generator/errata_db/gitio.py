@@ -63,6 +63,34 @@ def blob(root: Path, commit: str, name: str) -> bytes:
     return proc.stdout
 
 
+def blobs(root: Path, commit: str, names: list[str]) -> list[bytes]:
+    """The contents of names at commit, read by one git process: a process per file was a
+    tenth of `stability` on a registry of 20 files."""
+    if not names:
+        return []
+    if any("\n" in name for name in names):  # the batch protocol is one name per line
+        return [blob(root, commit, name) for name in names]
+    request = "".join(f"{commit}:{name}\n" for name in names).encode()
+    try:
+        proc = subprocess.run(["git", "cat-file", "--batch"], input=request, cwd=root,
+                              capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise GitProblem("git is not installed") from exc
+    if proc.returncode != 0:
+        raise GitProblem(proc.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
+    data, at, out = proc.stdout, 0, []
+    for name in names:
+        end = data.find(b"\n", at)
+        header = data[at:end].split(b" ") if end >= 0 else []
+        if len(header) != 3 or header[1] != b"blob":
+            raise GitProblem(f"cannot read {name} at {commit}: "
+                             + data[at:end].decode("utf-8", "replace").strip())
+        size = int(header[2])
+        out.append(data[end + 1:end + 1 + size])
+        at = end + 1 + size + 1  # the content ends with a newline of the protocol's
+    return out
+
+
 def names_at(root: Path, commit: str, rel: str = ".") -> list[str]:
     """Every file path under rel at commit, relative to the repository root."""
     # -z: names exactly as stored, without the quoting git applies to unusual characters.
@@ -76,12 +104,13 @@ def relative(root: Path, path: Path) -> str:
 
 def files_at(root: Path, commit: str, rel: str, label: str) -> tuple[SourceFile, ...]:
     """The registry files of the directory rel as they were at commit (none if it did not exist)."""
-    out = []
+    wanted = {}
     for name in names_at(root, commit, rel):
         sub = name[len(rel) + 1:] if rel != "." else name
         if is_registry_file(sub):
-            out.append(SourceFile(f"{label}/{sub}", blob(root, commit, name)))
-    return tuple(out)
+            wanted[name] = f"{label}/{sub}"
+    return tuple(SourceFile(shown, data)
+                 for shown, data in zip(wanted.values(), blobs(root, commit, list(wanted))))
 
 
 def same_repository(root: Path, path: Path) -> bool:

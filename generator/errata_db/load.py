@@ -117,8 +117,8 @@ class _Refused(Exception):
 
 
 class _Composer:
-    """Builds plain Python values from parser events, and the place of every node, refusing
-    the constructs the registry never uses as it goes.
+    """Builds plain Python values from parser events (and, when tracking, the place of every
+    node), refusing the constructs the registry never uses as it goes.
 
     Replaces ruamel's composer and round-trip constructor: those keep comments and build
     node objects that nothing here reads. Scalars are resolved and constructed by ruamel's
