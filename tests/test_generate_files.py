@@ -195,6 +195,34 @@ def test_check_reports_a_deleted_file(tmp_path, reference):
     assert not (out / rel).exists()
 
 
+@pytest.mark.parametrize("command, code, last_line", [
+    (["validate"], 0, "33 errata, 54 CPUs: valid"),
+    (["lookup", "--midr", "0x410fd034"], 0, "ARM 845719"),
+    (["lookup", "--midr", "zz"], 2, ""),
+])
+def test_as_a_process_every_line_comes_out(command, code, last_line):
+    # The process ends with os._exit; stdout to a pipe is buffered, and must be flushed first.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run([sys.executable, "-m", "errata_db", *command], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=REPO)
+    assert proc.returncode == code, proc.stderr
+    assert (proc.stdout.splitlines() or [""])[-1].strip().endswith(last_line)
+    assert code == 0 or proc.stderr.startswith("errata-db: error: --midr 'zz'")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    # `errata-db generate --check | head -1`: the diffs are written to a closed pipe.
+    proc = subprocess.Popen([sys.executable, "-m", "errata_db", "generate", "--check", "--registry",
+                             str(REGISTRY), "--out", str(tmp_path / "nothing")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.count(": stale") == len(OUTPUTS)
+
+
 def test_check_writes_nothing_into_a_missing_directory(tmp_path):
     r = generate(tmp_path / "nothing", "--check")
     assert r.code == 1
