@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Affects, Cpu, Erratum, Registry
+from ..model import Affects, Erratum, Registry
 from ..render import Target
 
 HEADINGS = ("Implementor", "Component", "Erratum ID", "Kconfig", "Bit")
@@ -23,10 +23,12 @@ def rows(reg: Registry) -> list[tuple[Cell, ...]]:
     for e in reg.errata:
         bit = str(e.bit) if e.active else f"{e.bit} (retired)"
         # Each CPU's ranges, gathered once: looking them up per CPU grew with ranges squared.
-        by_cpu: dict[Cpu, list[Affects]] = {}
+        # Keyed by id: hashing the frozen Cpu hashes every field, its implementer's too.
+        by_cpu: dict[str, list[Affects]] = {}
         for a in e.affects:
-            by_cpu.setdefault(a.cpu, []).append(a)
-        for i, (cpu, ranges) in enumerate(by_cpu.items()):
+            by_cpu.setdefault(a.cpu.id, []).append(a)
+        for i, ranges in enumerate(by_cpu.values()):
+            cpu = ranges[0].cpu
             family = any(a.part_mask is not None for a in ranges)
             out.append(((cpu.implementer.name,), (cpu.name + (" family" if family else ""),),
                         _ids_for(e, ranges) or ("N/A",),
