@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-# stability, install, audit and kernel_tree are imported by the commands that use them: every
-# other command would pay for them at start-up.
-from . import __version__, fleet, gitio, lock
+# stability, gitio, install, audit, kernel_tree and fleet are imported by the commands that use
+# them: every other command would pay for them at start-up.
+from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
 from .lookup import lookup_module
@@ -27,6 +27,9 @@ from .write import stale, write_all
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
+# The --format choices of commands whose modules are imported only when they run.
+FLEET_FORMATS = ("json", "text")
+STABILITY_FORMATS = ("github", "json", "markdown", "text")
 
 
 class UsageError(Exception):
@@ -302,7 +305,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
 
 
 def cmd_stability(args: argparse.Namespace) -> int:
-    from . import stability
+    from . import gitio, stability
 
     upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
     trees = (upstream, *overlays)
@@ -433,6 +436,8 @@ def _read_input(path: str) -> SourceFile:
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
+    from . import fleet
+
     if not args.hosts and not args.sysfs:
         raise UsageError("no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, each repeatable")
     hosts: list[fleet.Host] = []
@@ -505,7 +510,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="bit range (default: the overlay's range with --overlay, else upstream)")
     p = add("stability", cmd_stability, "classify every change against a git ref")
     p.add_argument("--against", metavar="REF", help="git ref (default: merge-base with the main branch)")
-    p.add_argument("--format", choices=["text", "json", "github", "markdown"], default="text")
+    p.add_argument("--format", choices=STABILITY_FORMATS, default="text")
     p = add("install", cmd_install, "write the generated kernel and KVM headers into a Linux tree")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--check", action="store_true",
@@ -521,7 +526,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sysfs", metavar="[NAME=]ROOT", action="append", default=[],
                    help="a host's root directory holding sys/devices/system/cpu, as ROOT or NAME=ROOT "
                    "(default name: ROOT; repeatable)")
-    p.add_argument("--format", choices=sorted(fleet.FORMATS), default="text")
+    p.add_argument("--format", choices=FLEET_FORMATS, default="text")
     return parser
 
 

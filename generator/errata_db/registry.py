@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import gitio, lock, schema, validate
+from . import lock, schema, validate
 from .diagnostics import Diagnostic, Pos, error, has_errors, warning
 from .load import Document, SourceFile, parse, read_dir_files
 from .model import (UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, build_cpus, build_errata,
@@ -220,6 +220,8 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
     A directory missing at the ref must not be compared with nothing: that would let a moved
     directory change every bit unnoticed.
     """
+    from . import gitio  # only stability reads history: other commands need no git
+
     names = gitio.names_at(root, commit)
     marker = _marker(tree.overlay)
     found = []
@@ -248,6 +250,8 @@ def tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles, owner: str) 
 
     No files means it did not exist then under any path.
     """
+    from . import gitio  # only stability reads history: other commands need no git
+
     rel = gitio.relative(root, Path(tree.root))
     moved = None
     files = gitio.files_at(root, commit, rel, f"{ref}:{tree.root}")
