@@ -32,6 +32,8 @@ def test_committed_export_is_in_the_standard_layout():
     ["quote \" backslash \\ slash /", "tab\tnewline\ncr\r", "\x00\x1f\x7f", "é ✓ 𝄞", ""],
     {"nested": [{"deep": [[1, 2], [], [{"k": "v"}]]}], "é": "key not ASCII"},
     [0, 1, True, False],
+    {"{a}": "}{", "b{}": {"}": 1, "{": [{"{0}": None}]}, "%s": "{0} {}"},
+    [{"a": 1, "b": "x"}, {"b": "y", "a": 2}, {"a": {"a": {"a": []}}}],  # one shape, two orders
 ])
 def test_tricky_values_are_encoded_as_the_standard_library_does(value):
     assert dumps(value) == standard(value)

@@ -156,7 +156,8 @@ class _Composer:
             container.append(value)
         elif frame[2] is None:
             if isinstance(value, (dict, list)):
-                self.refuse(mark, "yaml-complex-key", "a mapping or sequence as a mapping key refused: keys are scalars")
+                self.refuse(mark, "yaml-complex-key",
+                            "a mapping or sequence as a mapping key refused: keys are scalars")
             # Keys are compared as values, as the mapping holds them: 1, 1.0 and true are one key.
             first = frame[4].get(value)
             if first is not None:
@@ -270,7 +271,8 @@ class _Scalars:
         if tag == "tag:yaml.org,2002:str":
             result = value
         else:
-            result = self._constructor.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark))
+            node = ScalarNode(tag, value, event.start_mark, event.end_mark)
+            result = self._constructor.construct_object(node)
         if isinstance(result, (str, int, float, bool)) or result is None:
             self.known[value] = result
         return result
@@ -285,7 +287,8 @@ def _next_event(text: str, fast: bool) -> Callable[[], Any]:
     return lambda: next(events, None)
 
 
-def _load(path: str, text: str, fast: bool, track: bool = True) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
+def _load(path: str, text: str, fast: bool,
+          track: bool = True) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
     """The file's value, the places of its nodes if track (else {}), and its diagnostics."""
     composer = _Composer(path, track)
     try:

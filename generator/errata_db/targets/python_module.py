@@ -21,7 +21,8 @@ def context(reg: Registry) -> dict:
     return {
         "errata": reg.errata,
         # Each row written here, as the tuple the module holds: a full registry has 12,800.
-        "index": {mask: {model: [f"({bit}, {lo:#x}, {hi:#x}, {fixes!r})" for bit, lo, hi, fixes in sorted(rows)]
+        "index": {mask: {model: [f"({bit}, {lo:#x}, {hi:#x}, {fixes!r})"
+                                 for bit, lo, hi, fixes in sorted(rows)]
                          for model, rows in sorted(models.items())}
                   for mask, models in sorted(index.items(), reverse=True)},
         "registers": reg.registers,
