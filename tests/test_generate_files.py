@@ -210,6 +210,31 @@ def test_as_a_process_every_line_comes_out(command, code, last_line):
     assert code == 0 or proc.stderr.startswith("errata-db: error: --midr 'zz'")
 
 
+@pytest.mark.parametrize("raised, code", [("c.UsageError('late')", 2), ("KeyboardInterrupt", 130)])
+def test_as_a_process_output_before_an_error_still_comes_out(raised, code):
+    # `lock` prints each bits.lock it updated before a later one may fail: that line must stay.
+    script = ("import sys, errata_db.cli as c\n"
+              "def command(args):\n"
+              "    print('updated up/bits.lock')\n"
+              f"    raise {raised}\n"
+              "c.cmd_validate = command\n"
+              "sys.argv = ['errata-db', 'validate']\n"
+              "c.main()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env=env, cwd=REPO)
+    assert (proc.returncode, proc.stdout) == (code, "updated up/bits.lock\n"), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_closed_stdout_gets_no_traceback():
+    # `errata-db validate --format json >&-`: Python then has no sys.stdout at all.
+    proc = subprocess.run([sys.executable, "-m", "errata_db", "validate", "--format", "json"],
+                          stderr=subprocess.PIPE, text=True, timeout=60, cwd=REPO,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     # `errata-db generate --check | head -1`: the diffs are written to a closed pipe.
     proc = subprocess.Popen([sys.executable, "-m", "errata_db", "generate", "--check", "--registry",

@@ -532,9 +532,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        code = args.fn(args)
-        sys.stdout.flush()
-        return code
+        try:
+            return args.fn(args)
+        finally:
+            # What was written must come out however the command ended: main() may leave with
+            # os._exit, which flushes nothing. (No stdout at all when it was closed: `>&-`.)
+            if sys.stdout is not None:
+                sys.stdout.flush()
     except UsageError as exc:
         print(f"errata-db: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -559,6 +563,10 @@ def main(argv: list[str] | None = None) -> int:
         # Freeing those objects one by one at exit took another 20-30 ms; the output is
         # flushed and the files are closed, so there is nothing left to do (mypy exits so too).
         # Output a closed pipe did not take is dropped, not flushed again at exit.
-        sys.stderr.flush()
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+        except OSError:  # stderr is a closed pipe too: nobody is left to tell
+            pass
         os._exit(code)
     return code
