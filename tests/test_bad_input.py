@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, REGISTRY, run_cli
 
 VALID = FIXTURES / "valid"
 X = "reg/errata/x.yaml"
@@ -81,6 +81,21 @@ def test_bad_file_gives_a_diagnostic_with_file_and_line(tmp_path: Path, name: st
     # Nothing was constructed from the file, and refusing it was quick.
     assert not (tmp_path / "PWNED").exists()
     assert elapsed < 5
+
+
+@pytest.mark.parametrize("tree, rel, text", [
+    ("overlay", "cpus.yaml", "implementers: 5\ncpus: 240\n"),
+    ("overlay", "errata/acme.yaml", "errata: 7\n"),
+    ("upstream", "cpus.yaml", "implementers: {a: 1}\ncpus: x\n"),
+    ("upstream", "errata/arm.yaml", "errata: 3\n"),
+])
+def test_a_section_that_is_not_a_list_is_a_schema_error_not_a_crash(tmp_path: Path, tree, rel, text):
+    shutil.copytree(REGISTRY, tmp_path / "up")
+    shutil.copytree(FIXTURES / "overlays" / "acme", tmp_path / "ov")
+    (tmp_path / ("ov" if tree == "overlay" else "up") / rel).write_text(text)
+    r = run_cli("validate", "--registry", str(tmp_path / "up"), "--overlay", str(tmp_path / "ov"))
+    assert r.code == 1
+    assert re.search(rf"{re.escape(rel)}:\d+:\d+: error: '\w+': .* is not of type 'array' \[schema-type\]", r.err), r.err
 
 
 def test_alias_bomb_is_refused_in_under_a_second(tmp_path: Path) -> None:

@@ -298,9 +298,8 @@ def build_not_covered(doc: Any) -> tuple[NotCovered, ...]:
 
 def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implementer]:
     out = []
-    for i, imp in enumerate(doc.root.get("implementers") or []):
-        if i not in valid:
-            continue
+    for i in sorted(valid):  # not the section itself: a broken one may not even be a list
+        imp = doc.root["implementers"][i]
         keys = ["implementers", i]
         out.append(Implementer(str(imp["id"]), int(imp["code"]), str(imp["name"]), str(imp["macro"]),
                                origin, Located(doc, tuple(keys))))
@@ -310,9 +309,8 @@ def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implement
 def build_cpus(doc: Any, valid: set[int], origin: str,
                implementers: dict[str, Implementer]) -> tuple[list[Cpu], list[Diagnostic]]:
     out, diags = [], []
-    for i, cpu in enumerate(doc.root.get("cpus") or []):
-        if i not in valid:
-            continue
+    for i in sorted(valid):
+        cpu = doc.root["cpus"][i]
         keys = ["cpus", i]
         imp = implementers.get(str(cpu["implementer"]))
         if imp is None:
@@ -360,9 +358,8 @@ def _build_affects(doc: Any, keys: list, item: Any,
 def build_errata(doc: Any, valid: set[int], origin: str,
                  cpus: dict[str, Cpu]) -> tuple[list[Erratum], list[Diagnostic]]:
     out, diags = [], []
-    for i, e in enumerate(doc.root.get("errata") or []):
-        if i not in valid:
-            continue
+    for i in sorted(valid):
+        e = doc.root["errata"][i]
         keys = ["errata", i]
         affects = []
         for j, item in enumerate(e["affects"]):
