@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .diagnostics import Diagnostic, error
 from .load import Document, quoted
@@ -110,23 +110,10 @@ def _unique(v: list) -> bool | None:
     return None if None in pairs else not any(pairs)
 
 
-def _all_of(checks: list[Check], v: Any) -> bool | None:
-    """False if a check fails, else None if one does not know, else True."""
+def _verdict(results: Iterable[bool | None]) -> bool | None:
+    """False if a result is False, else None if one does not know, else True."""
     unknown = False
-    for check in checks:
-        r = check(v)
-        if r is False:
-            return False
-        if r is None:
-            unknown = True
-    return None if unknown else True
-
-
-def _each(check: Check, values: list) -> bool | None:
-    """_all_of, for one check on many values."""
-    unknown = False
-    for value in values:
-        r = check(value)
+    for r in results:
         if r is False:
             return False
         if r is None:
@@ -179,7 +166,7 @@ def _keyword(kw: str, arg: Any, schema: dict) -> Check:
             if isinstance(v, dict) else True
     if kw == "items":
         sub = _compile(arg)
-        return lambda v: _each(sub, v) if isinstance(v, list) else True
+        return lambda v: _verdict(map(sub, v)) if isinstance(v, list) else True
     if kw == "minItems":
         return lambda v: not isinstance(v, list) or len(v) >= arg
     if kw == "maxItems":
@@ -243,7 +230,7 @@ def _compile(schema: Any) -> Check:
         checks.append(_object(schema))
     if len(checks) == 1:
         return checks[0]
-    return lambda v: _all_of(checks, v)
+    return lambda v: _verdict([check(v) for check in checks])
 
 
 @lru_cache(maxsize=None)
