@@ -184,7 +184,6 @@ def _keyword(kw: str, arg: Any, schema: dict) -> Check:
         return lambda v: not _number(v) or v <= arg
     if kw == "const":
         return lambda v: _equal(v, arg)
-
     if kw == "enum":
         def enum(v: Any) -> bool | None:
             results = [_equal(v, x) for x in arg]
