@@ -25,13 +25,13 @@ _REVISION = re.compile(r"r([0-9]{1,3})p([0-9]{1,3})")
 
 @dataclass(frozen=True)
 class Where:
-    """Positions of an object's fields, kept out of equality so that moving text is not a change."""
+    """A fixed position for an object and all its fields (a bits.lock line, a default).
+    Positions are kept out of equality, so that moving text is not a change."""
 
-    default: Pos
-    fields: tuple[tuple[str, Pos], ...] = ()
+    pos: Pos
 
     def __call__(self, name: str = "") -> Pos:
-        return dict(self.fields).get(name, self.default)
+        return self.pos
 
 
 @dataclass(frozen=True)
