@@ -14,8 +14,14 @@ KERNEL_PREFIX = "linux/"
 BANNER = "by errata-db, do not edit"
 
 
+# The kernel's own errata tables replace part of cpu_errata.c: a patch of its own, written only
+# by `install --kernel-tables`.
+KERNEL_TABLES = "kernel-tables"
+
+
 def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
-    return {name: t for name, t in targets.items() if t.path.startswith(KERNEL_PREFIX)}
+    return {name: t for name, t in targets.items()
+            if t.path.startswith(KERNEL_PREFIX) and name != KERNEL_TABLES}
 
 
 def tree_paths(files: dict[str, str]) -> dict[str, str]:
