@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .diagnostics import Pos
-
-__all__ = ["Pos", "NotRecognised", "read_source", "differences", "convert", "is_converted"]
+from .model import LOCAL_CPU_ERRATUM
 
 TABLE_STRUCTS = ("midr_range", "arm64_cpu_capabilities")
 ERRATA_TABLE = "arm64_errata"
@@ -273,7 +272,6 @@ def _rv(variant: Any, revision: Any) -> Any:
 
 
 # What cpu_errata.c's own macros set: the fields of a row they stand for.
-_LOCAL = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
 _RANGE_MACROS = {"ERRATA_MIDR_RANGE": "MIDR_RANGE", "ERRATA_MIDR_REV_RANGE": "MIDR_REV_RANGE",
                  "ERRATA_MIDR_REV": "MIDR_REV", "ERRATA_MIDR_ALL_VERSIONS": "MIDR_ALL_VERSIONS",
                  "CAP_MIDR_RANGE": "MIDR_RANGE", "CAP_MIDR_ALL_VERSIONS": "MIDR_ALL_VERSIONS"}
@@ -316,7 +314,7 @@ def _fields(el: Element, path: str) -> dict[str, Any]:
             raise NotRecognised(Pos(path, f.line, 1), f"'{' '.join(t.text for t in toks)}' in a row")
         name, args = call
         if name.startswith("ERRATA_"):
-            out["type"] = _LOCAL
+            out["type"] = LOCAL_CPU_ERRATUM
         if name in _RANGE_MACROS:
             out["matches"] = "is_affected_midr_range"
             inner = (Token("ident", _RANGE_MACROS[name], f.line, f.line), *toks[1:])
@@ -625,6 +623,11 @@ def convert(src: Source, generated: Source, include: str) -> str:
         line = last + 1
     out += lines[line - 1:]
     return "".join(out)
+
+
+def tested_configs(text: str) -> frozenset[str]:
+    """Every Kconfig symbol cpu_errata.c names: the options of arm64_errata[] and its code."""
+    return frozenset(re.findall(r"\bCONFIG_([A-Za-z0-9_]+)", text))
 
 
 def is_converted(src: Source, include: str) -> bool:

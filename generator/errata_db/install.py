@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import cpu_errata
+from .diagnostics import Pos, error
+from .kernel_tree import CPU_ERRATA
 from .render import Target
 
 KERNEL_PREFIX = "linux/"
@@ -37,19 +40,13 @@ def is_ours(path: Path) -> bool:
     return BANNER.encode() in head
 
 
-CPU_ERRATA = "arch/arm64/kernel/cpu_errata.c"
 TABLE_HEADER = "cpu_errata_table.h"  # next to cpu_errata.c, which includes it
 
 
 def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:
     """The tree's files after `install --kernel-tables`: the generated table, and cpu_errata.c
     including it in place of its own tables. A cpu_errata.c whose tables mean anything else
-    than the registry's is left as it is, with the reasons (diagnostics) why.
-
-    Imported by that command only: nothing else reads cpu_errata.c's tables."""
-    from . import cpu_errata
-    from .diagnostics import error
-
+    than the registry's is left as it is, with the reasons (diagnostics) why."""
     rel_header = f"{CPU_ERRATA.rsplit('/', 1)[0]}/{TABLE_HEADER}"
     try:
         src = cpu_errata.read_source(source, shown)
@@ -58,13 +55,16 @@ def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, 
             clash = sorted(src.tables.keys() & ours.tables.keys())
             if clash:
                 table = src.tables[clash[0]]
-                return {}, [error(cpu_errata.Pos(shown, table.item.first_line, 1), "kernel-tables",
+                return {}, [error(Pos(shown, table.item.first_line, 1), "kernel-tables",
                                   f"{clash[0]} is defined here and by {TABLE_HEADER}")]
             return {rel_header: header, CPU_ERRATA: source}, []
         diffs = list(cpu_errata.differences(src.rows(), ours.rows()))
         if diffs:
             return {}, [error(pos, "kernel-tables", reason) for pos, reason in diffs]
         new = cpu_errata.convert(src, ours, TABLE_HEADER)
+        result = cpu_errata.read_source(new, shown)
+        if not cpu_errata.is_converted(result, TABLE_HEADER) or result.tables.keys() & ours.tables.keys():
+            raise cpu_errata.NotRecognised(Pos(shown, 1, 1), "its tables could not all be taken out")
     except cpu_errata.NotRecognised as exc:
         return {}, [error(exc.pos, "kernel-tables", f"not a cpu_errata.c this version of errata-db can "
                           f"rewrite: {exc.reason}")]

@@ -158,7 +158,8 @@ class Affects:
         return f"{rev_str(self.low)}..{rev_str(self.high)}"
 
 
-TABLES = ("list", "range", "entries", "none")
+# is_kryo_midr, the kernel's part-family matcher, compares only these part number bits.
+KRYO_PART_MASK = 0xF00
 LOCAL_CPU_ERRATUM = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
 
 
@@ -168,7 +169,7 @@ class KernelRow:
     The defaults, which a new entry gets, are decided where the table is rendered."""
 
     desc: str | None = None
-    table: str = "list"  # one of TABLES; without one, "entries" for ranges a list cannot hold
+    table: str = "list"  # list, range, entries or none; without one, entries for ranges a list cannot hold
     list: str | None = None
     exported: bool = False
     matcher: str | None = None

@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 from .diagnostics import Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import (PRIVATE_USE, UPSTREAM, Affects, Erratum, Registry, kernel_table_rows, rev_str,
-                    row_name, rv)
+from .model import (KRYO_PART_MASK, PRIVATE_USE, UPSTREAM, Affects, Erratum, Registry, kernel_table_rows,
+                    rev_str, row_name, rv)
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -382,10 +382,6 @@ def not_covered(reg: Registry) -> Iterator[Finding]:
         if e is not None:
             yield (n.where("cpucap"), f"cpucap '{n.cpucap}' is listed as not covered, but bit {e.bit} "
                    f"('{e.name}', {e.where()}) enables it")
-
-
-# is_kryo_midr compares the implementer, the architecture and these part number bits only.
-KRYO_PART_MASK = 0xF00
 
 
 def _kernel_affects(e: Erratum) -> Iterator[Finding]:

@@ -15,8 +15,6 @@ from ..render import Target
 from .kvm_header import midr_range
 
 PATH = "linux/arch/arm64/kernel/cpu_errata_table.h"
-# The part-family matcher of the kernel: implementer, architecture and these part bits.
-KRYO_PART_MASK = 0xF00
 MATCHERS = {
     "list": "is_affected_midr_range_list",
     "range": "is_affected_midr_range",
