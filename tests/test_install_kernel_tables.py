@@ -63,7 +63,7 @@ def test_check_shows_the_patch_and_writes_nothing(tree):
     assert result.code == 1
     assert f"--- a/{CPU_ERRATA}\n+++ b/{CPU_ERRATA}\n" in result.out
     assert '+#include "cpu_errata_table.h"\n' in result.out
-    assert "-static const struct midr_range erratum_1418040_list[] = {\n" in result.out
+    assert "-static const struct midr_range workaround_1418040_list[] = {\n" in result.out
     assert f"{tree}/{HEADER}: stale" in result.err
     assert "--kernel-tables" in result.err.splitlines()[-1]
     assert snapshot(tree) == before

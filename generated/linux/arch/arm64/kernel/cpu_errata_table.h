@@ -12,7 +12,7 @@
 #define __ARM64_KERNEL_CPU_ERRATA_TABLE_H
 
 #ifdef CONFIG_ARM64_WORKAROUND_CLEAN_CACHE
-static const struct midr_range workaround_clean_cache[] = {
+static const struct midr_range workaround_clean_cache_list[] = {
 #if defined(CONFIG_ARM64_ERRATUM_826319) || \
 	defined(CONFIG_ARM64_ERRATUM_827319) || \
 	defined(CONFIG_ARM64_ERRATUM_824069)
@@ -26,7 +26,7 @@ static const struct midr_range workaround_clean_cache[] = {
 #endif
 
 #ifdef CONFIG_ARM64_ERRATUM_843419
-static const struct arm64_cpu_capabilities erratum_843419_list[] = {
+static const struct arm64_cpu_capabilities workaround_843419_list[] = {
 	{
 		ERRATA_MIDR_REV_RANGE(MIDR_CORTEX_A53, 0, 0, 4),
 		MIDR_FIXED(MIDR_CPU_VAR_REV(0, 4), BIT(8)),
@@ -39,7 +39,7 @@ static const struct arm64_cpu_capabilities erratum_843419_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_ERRATUM_845719
-static const struct midr_range erratum_845719_list[] = {
+static const struct midr_range workaround_845719_list[] = {
 	MIDR_REV_RANGE(MIDR_CORTEX_A53, 0, 0, 4),
 	MIDR_REV(MIDR_BRAHMA_B53, 0, 0),
 	MIDR_REV(MIDR_QCOM_KRYO_2XX_SILVER, 10, 4),
@@ -48,7 +48,7 @@ static const struct midr_range erratum_845719_list[] = {
 #endif
 
 #ifdef CONFIG_CAVIUM_ERRATUM_23154
-static const struct midr_range cavium_erratum_23154_cpus[] = {
+static const struct midr_range workaround_cavium_23154_list[] = {
 	MIDR_ALL_VERSIONS(MIDR_THUNDERX),
 	MIDR_ALL_VERSIONS(MIDR_THUNDERX_81XX),
 	MIDR_ALL_VERSIONS(MIDR_THUNDERX_83XX),
@@ -71,7 +71,7 @@ const struct midr_range cavium_erratum_27456_cpus[] = {
 #endif
 
 #ifdef CONFIG_CAVIUM_ERRATUM_30115
-static const struct midr_range cavium_erratum_30115_cpus[] = {
+static const struct midr_range workaround_cavium_30115_list[] = {
 	MIDR_RANGE(MIDR_THUNDERX, 0, 0, 1, 2),
 	MIDR_REV_RANGE(MIDR_THUNDERX_81XX, 0, 0, 2),
 	MIDR_REV(MIDR_THUNDERX_83XX, 0, 0),
@@ -80,7 +80,7 @@ static const struct midr_range cavium_erratum_30115_cpus[] = {
 #endif
 
 #ifdef CONFIG_QCOM_FALKOR_ERRATUM_1003
-static const struct arm64_cpu_capabilities qcom_erratum_1003_list[] = {
+static const struct arm64_cpu_capabilities workaround_qcom_falkor_e1003_list[] = {
 	{
 		ERRATA_MIDR_REV(MIDR_QCOM_FALKOR_V1, 0, 0),
 	},
@@ -93,7 +93,7 @@ static const struct arm64_cpu_capabilities qcom_erratum_1003_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_REPEAT_TLBI
-static const struct arm64_cpu_capabilities arm64_repeat_tlbi_list[] = {
+static const struct arm64_cpu_capabilities workaround_repeat_tlbi_list[] = {
 #ifdef CONFIG_QCOM_FALKOR_ERRATUM_1009
 	{
 		ERRATA_MIDR_REV(MIDR_QCOM_FALKOR_V1, 0, 0),
@@ -156,7 +156,7 @@ static const struct arm64_cpu_capabilities arm64_repeat_tlbi_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_ERRATUM_1418040
-static const struct midr_range erratum_1418040_list[] = {
+static const struct midr_range workaround_1418040_list[] = {
 	MIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1),
 	MIDR_RANGE(MIDR_NEOVERSE_N1, 0, 0, 3, 1),
 	MIDR_RANGE(MIDR_QCOM_KRYO_4XX_GOLD, 12, 14, 15, 15),
@@ -165,7 +165,7 @@ static const struct midr_range erratum_1418040_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_SPECULATIVE_AT
-static const struct midr_range erratum_speculative_at_list[] = {
+static const struct midr_range workaround_speculative_at_list[] = {
 #ifdef CONFIG_ARM64_ERRATUM_1165522
 	MIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 2, 0),
 #endif
@@ -182,7 +182,7 @@ static const struct midr_range erratum_speculative_at_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_ERRATUM_1463225
-static const struct midr_range erratum_1463225[] = {
+static const struct midr_range workaround_1463225_list[] = {
 	MIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1),
 	MIDR_RANGE(MIDR_QCOM_KRYO_4XX_GOLD, 12, 14, 15, 15),
 	{},
@@ -198,7 +198,7 @@ static const struct midr_range tx2_family_cpus[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_TRBE_OVERWRITE_FILL_MODE
-static const struct midr_range trbe_overwrite_fill_mode_cpus[] = {
+static const struct midr_range workaround_trbe_overwrite_fill_mode_list[] = {
 #ifdef CONFIG_ARM64_ERRATUM_2139208
 	MIDR_ALL_VERSIONS(MIDR_NEOVERSE_N2),
 	MIDR_ALL_VERSIONS(MIDR_MICROSOFT_AZURE_COBALT_100),
@@ -212,7 +212,7 @@ static const struct midr_range trbe_overwrite_fill_mode_cpus[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_TSB_FLUSH_FAILURE
-static const struct midr_range tsb_flush_fail_cpus[] = {
+static const struct midr_range workaround_tsb_flush_failure_list[] = {
 #ifdef CONFIG_ARM64_ERRATUM_2067961
 	MIDR_ALL_VERSIONS(MIDR_NEOVERSE_N2),
 	MIDR_ALL_VERSIONS(MIDR_MICROSOFT_AZURE_COBALT_100),
@@ -225,7 +225,7 @@ static const struct midr_range tsb_flush_fail_cpus[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE
-static const struct midr_range trbe_write_out_of_range_cpus[] = {
+static const struct midr_range workaround_trbe_write_out_of_range_list[] = {
 #ifdef CONFIG_ARM64_ERRATUM_2253138
 	MIDR_ALL_VERSIONS(MIDR_NEOVERSE_N2),
 	MIDR_ALL_VERSIONS(MIDR_MICROSOFT_AZURE_COBALT_100),
@@ -239,7 +239,7 @@ static const struct midr_range trbe_write_out_of_range_cpus[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_BROKEN_AMU_CONSTCNT
-static const struct midr_range workaround_amu_constcnt_list[] = {
+static const struct midr_range workaround_broken_amu_constcnt_list[] = {
 #ifdef CONFIG_ARM64_ERRATUM_2457168
 	MIDR_RANGE(MIDR_CORTEX_A510, 0, 0, 1, 1),
 #endif
@@ -251,7 +251,7 @@ static const struct midr_range workaround_amu_constcnt_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_ERRATUM_1742098
-static const struct midr_range broken_aarch32_aes[] = {
+static const struct midr_range workaround_1742098_list[] = {
 	MIDR_RANGE(MIDR_CORTEX_A57, 0, 1, 15, 15),
 	MIDR_ALL_VERSIONS(MIDR_CORTEX_A72),
 	{},
@@ -259,7 +259,7 @@ static const struct midr_range broken_aarch32_aes[] = {
 #endif
 
 #ifdef CONFIG_ARM64_ERRATUM_3194386
-static const struct midr_range erratum_spec_ssbs_list[] = {
+static const struct midr_range workaround_speculative_ssbs_list[] = {
 	MIDR_ALL_VERSIONS(MIDR_CORTEX_A76),
 	MIDR_ALL_VERSIONS(MIDR_CORTEX_A77),
 	MIDR_ALL_VERSIONS(MIDR_CORTEX_A78),
@@ -287,7 +287,7 @@ static const struct midr_range erratum_spec_ssbs_list[] = {
 #endif
 
 #ifdef CONFIG_ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD
-static const struct midr_range erratum_spec_unpriv_load_list[] = {
+static const struct midr_range workaround_speculative_unpriv_load_list[] = {
 #ifdef CONFIG_ARM64_ERRATUM_3117295
 	MIDR_ALL_VERSIONS(MIDR_CORTEX_A510),
 #endif
@@ -299,7 +299,7 @@ static const struct midr_range erratum_spec_unpriv_load_list[] = {
 #endif
 
 #ifdef CONFIG_AMPERE_ERRATUM_AC03_CPU_38
-static const struct midr_range erratum_ac03_cpu_38_list[] = {
+static const struct midr_range workaround_ampere_ac03_cpu_38_list[] = {
 	MIDR_ALL_VERSIONS(MIDR_AMPERE1),
 	MIDR_ALL_VERSIONS(MIDR_AMPERE1A),
 	{},
@@ -311,7 +311,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 	{
 		.desc = "ARM errata 826319, 827319, 824069, or 819472",
 		.capability = ARM64_WORKAROUND_CLEAN_CACHE,
-		ERRATA_MIDR_RANGE_LIST(workaround_clean_cache),
+		ERRATA_MIDR_RANGE_LIST(workaround_clean_cache_list),
 		.cpu_enable = cpu_enable_cache_maint_trap,
 	},
 #endif
@@ -335,21 +335,21 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_843419,
 		.type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM,
 		.matches = cpucap_multi_entry_cap_matches,
-		.match_list = erratum_843419_list,
+		.match_list = workaround_843419_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_ERRATUM_845719
 	{
 		.desc = "ARM erratum 845719",
 		.capability = ARM64_WORKAROUND_845719,
-		ERRATA_MIDR_RANGE_LIST(erratum_845719_list),
+		ERRATA_MIDR_RANGE_LIST(workaround_845719_list),
 	},
 #endif
 #ifdef CONFIG_CAVIUM_ERRATUM_23154
 	{
 		.desc = "Cavium errata 23154 and 38545",
 		.capability = ARM64_WORKAROUND_CAVIUM_23154,
-		ERRATA_MIDR_RANGE_LIST(cavium_erratum_23154_cpus),
+		ERRATA_MIDR_RANGE_LIST(workaround_cavium_23154_list),
 	},
 #endif
 #ifdef CONFIG_CAVIUM_ERRATUM_27456
@@ -363,7 +363,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 	{
 		.desc = "Cavium erratum 30115",
 		.capability = ARM64_WORKAROUND_CAVIUM_30115,
-		ERRATA_MIDR_RANGE_LIST(cavium_erratum_30115_cpus),
+		ERRATA_MIDR_RANGE_LIST(workaround_cavium_30115_list),
 	},
 #endif
 	{
@@ -379,7 +379,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_QCOM_FALKOR_E1003,
 		.type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM,
 		.matches = cpucap_multi_entry_cap_matches,
-		.match_list = qcom_erratum_1003_list,
+		.match_list = workaround_qcom_falkor_e1003_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_WORKAROUND_REPEAT_TLBI
@@ -388,7 +388,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_REPEAT_TLBI,
 		.type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM,
 		.matches = cpucap_multi_entry_cap_matches,
-		.match_list = arm64_repeat_tlbi_list,
+		.match_list = workaround_repeat_tlbi_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_ERRATUM_858921
@@ -434,14 +434,14 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_1418040,
 		.type = ARM64_CPUCAP_WEAK_LOCAL_CPU_FEATURE,
 		.matches = is_affected_midr_range_list,
-		.midr_range_list = erratum_1418040_list,
+		.midr_range_list = workaround_1418040_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_WORKAROUND_SPECULATIVE_AT
 	{
 		.desc = "ARM errata 1165522, 1319367, or 1530923",
 		.capability = ARM64_WORKAROUND_SPECULATIVE_AT,
-		ERRATA_MIDR_RANGE_LIST(erratum_speculative_at_list),
+		ERRATA_MIDR_RANGE_LIST(workaround_speculative_at_list),
 	},
 #endif
 #ifdef CONFIG_ARM64_ERRATUM_1463225
@@ -450,7 +450,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_1463225,
 		.type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM,
 		.matches = has_cortex_a76_erratum_1463225,
-		.midr_range_list = erratum_1463225,
+		.midr_range_list = workaround_1463225_list,
 	},
 #endif
 #ifdef CONFIG_CAVIUM_TX2_ERRATUM_219
@@ -498,14 +498,14 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_TRBE_OVERWRITE_FILL_MODE,
 		.type = ARM64_CPUCAP_WEAK_LOCAL_CPU_FEATURE,
 		.matches = is_affected_midr_range_list,
-		.midr_range_list = trbe_overwrite_fill_mode_cpus,
+		.midr_range_list = workaround_trbe_overwrite_fill_mode_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_WORKAROUND_TSB_FLUSH_FAILURE
 	{
 		.desc = "ARM erratum 2067961 or 2054223",
 		.capability = ARM64_WORKAROUND_TSB_FLUSH_FAILURE,
-		ERRATA_MIDR_RANGE_LIST(tsb_flush_fail_cpus),
+		ERRATA_MIDR_RANGE_LIST(workaround_tsb_flush_failure_list),
 	},
 #endif
 #ifdef CONFIG_ARM64_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE
@@ -514,7 +514,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_TRBE_WRITE_OUT_OF_RANGE,
 		.type = ARM64_CPUCAP_WEAK_LOCAL_CPU_FEATURE,
 		.matches = is_affected_midr_range_list,
-		.midr_range_list = trbe_write_out_of_range_cpus,
+		.midr_range_list = workaround_trbe_write_out_of_range_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_ERRATUM_2645198
@@ -544,7 +544,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 		.capability = ARM64_WORKAROUND_BROKEN_AMU_CONSTCNT,
 		.type = ARM64_CPUCAP_WEAK_LOCAL_CPU_FEATURE,
 		.matches = is_affected_midr_range_list,
-		.midr_range_list = workaround_amu_constcnt_list,
+		.midr_range_list = workaround_broken_amu_constcnt_list,
 	},
 #endif
 #ifdef CONFIG_ARM64_ERRATUM_2038923
@@ -565,7 +565,7 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 	{
 		.desc = "ARM erratum 1742098",
 		.capability = ARM64_WORKAROUND_1742098,
-		ERRATA_MIDR_RANGE_LIST(broken_aarch32_aes),
+		ERRATA_MIDR_RANGE_LIST(workaround_1742098_list),
 	},
 #endif
 #ifdef CONFIG_ARM64_ERRATUM_2658417
@@ -580,21 +580,21 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 	{
 		.desc = "SSBS not fully self-synchronizing",
 		.capability = ARM64_WORKAROUND_SPECULATIVE_SSBS,
-		ERRATA_MIDR_RANGE_LIST(erratum_spec_ssbs_list),
+		ERRATA_MIDR_RANGE_LIST(workaround_speculative_ssbs_list),
 	},
 #endif
 #ifdef CONFIG_ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD
 	{
 		.desc = "ARM errata 2966298, 3117295",
 		.capability = ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD,
-		ERRATA_MIDR_RANGE_LIST(erratum_spec_unpriv_load_list),
+		ERRATA_MIDR_RANGE_LIST(workaround_speculative_unpriv_load_list),
 	},
 #endif
 #ifdef CONFIG_AMPERE_ERRATUM_AC03_CPU_38
 	{
 		.desc = "AmpereOne erratum AC03_CPU_38",
 		.capability = ARM64_WORKAROUND_AMPERE_AC03_CPU_38,
-		ERRATA_MIDR_RANGE_LIST(erratum_ac03_cpu_38_list),
+		ERRATA_MIDR_RANGE_LIST(workaround_ampere_ac03_cpu_38_list),
 	},
 #endif
 	{
