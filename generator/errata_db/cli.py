@@ -471,6 +471,17 @@ def cmd_fleet(args: argparse.Namespace) -> int:
 # --- argument parsing ----------------------------------------------------------------------
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import CannotInit, create, skeleton
+    try:
+        create(Path(args.dir), skeleton())
+    except CannotInit as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"created an empty registry in {args.dir}: registry.yaml, cpus.yaml, errata/upstream.yaml, "
+          f"bits.lock, schema/")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--registry", metavar="DIR",
@@ -489,6 +500,10 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
         return p
 
+    p = sub.add_parser("init", help="create a new, empty registry in DIR",
+                       description="create a new, empty registry in DIR")
+    p.set_defaults(fn=cmd_init)
+    p.add_argument("dir", metavar="DIR", help="a new or empty directory")
     p = add("validate", cmd_validate, "check the registry: schema, semantic rules and the lock")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("generate", cmd_generate, "render the headers, Python module, docs and JSON")
