@@ -19,7 +19,7 @@ from .load import SourceFile
 from .lookup import lookup_module
 from .model import RESERVED
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
-                       read_directory, tree_at)
+                       read_directory, taken_bits, tree_at)
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
@@ -280,11 +280,21 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_next_bit(args: argparse.Namespace) -> int:
-    # Entries added but not yet locked are fine here: their bits count as used.
-    result = _load_valid(args, tolerated=("lock",))
-    if result is None:
-        return EXIT_INVALID
+    # It answers on a registry with errors: the duplicate-bit error sends users here. Only the
+    # ranges must be readable; every bit an entry or a lock line holds, broken or not, is taken.
+    upstream, overlays = _trees(args)
+    result = assemble(upstream, overlays)
     reg = result.registry
+    if reg is None or (args.range is None and len(reg.overlays) != len(overlays)):
+        _print_diags(result)
+        what = "registry.yaml" if reg is None else "each overlay's overlay.yaml"
+        print(f"errata-db: error: next-bit needs the bit ranges of {what}: fix the errors above",
+              file=sys.stderr)
+        return EXIT_INVALID
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and d.rule != "lock"]
+    if errors:
+        print(f"errata-db: note: the registry has {len(errors)} error(s) (`errata-db validate` lists "
+              "them); every bit its entries and locks hold counts as taken", file=sys.stderr)
     overlay = reg.overlays[0] if reg.overlays and args.range is None else None
     name = args.range or (overlay.range if overlay else UPSTREAM)
     rng = next((r for r in reg.ranges if r.name == name), None)
@@ -295,7 +305,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     first, last = rng.first, rng.last
     if overlay is not None and overlay.first is not None:
         first, last = overlay.first, overlay.last
-    used = {e.bit for e in reg.errata} | {line.bit for line in reg.lock}
+    used = taken_bits((upstream, *overlays))
     free = next((b for b in range(first, last + 1) if b not in used), None)
     if free is None:
         print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)

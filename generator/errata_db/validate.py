@@ -352,7 +352,8 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
         elif line.status == "retired" and e.active:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired in bits.lock and cannot become active again"
         elif line.status == "active" and not e.active:
-            yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: run `errata-db lock`"
+            yield e.where("status"), (f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: "
+                                      f"run `{_lock_command(reg, e.origin)}`")
     for line, first in _first_seen(reg.lock, lambda x: (x.origin, x.name)):
         yield (line.where(), f"'{line.name}' is locked at bit {first.bit} ({first.where()}) and again "
                f"at bit {line.bit}: a bit never moves, and a name keeps one bit")

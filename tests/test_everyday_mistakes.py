@@ -1,0 +1,329 @@
+"""The mistakes a new user makes, each written as the user meets it: the input, the exact
+advice the tool prints, and then the advice followed, which must work.
+
+Commands run from a directory holding a checkout-like `errata-db/` (a copy of the valid
+fixture), so that the advice is followed as printed, without options it does not name.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+ACME = FIXTURES / "overlays" / "acme"
+NEW_ENTRY = """
+  - name: {name}
+    bit: {bit}
+    vendor: ARM
+    errata_ids: ["{eid}"]
+    description: A new erratum.
+    kconfig: [ARM64_ERRATUM_{eid}]
+    affects:
+      - cpu: cortex-a53
+        revisions: r0p0
+{extra}    status: active
+"""
+# The valid fixture gives bits 0, 2 (retired), 3 and 8.
+FIRST_FREE = 1
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A directory holding errata-db/, a copy of the valid fixture, as a checkout would."""
+    shutil.copytree(FIXTURES / "valid", tmp_path / "errata-db")
+    return tmp_path
+
+
+def cli(checkout: Path, *args: str):
+    return run_cli(*args, cwd=checkout)
+
+
+def add_entry(checkout: Path, bit: int, name: str = "WORKAROUND_NEW_ONE", eid: str = "9999999",
+              extra: str = "") -> int:
+    """Append an erratum to errata/a.yaml; the line of its `bit:`."""
+    path = checkout / "errata-db" / "errata" / "a.yaml"
+    text = path.read_text()
+    path.write_text(text + NEW_ENTRY.format(name=name, bit=bit, eid=eid, extra=extra))
+    return text.count("\n") + 3
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} must occur once in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def advised(message: str) -> list[str]:
+    """The command a message advises, as its words: `errata-db ...` in backquotes, or after 'run: '."""
+    found = re.findall(r"`(errata-db [^`]*)`", message) + re.findall(r"run: (errata-db .*)$", message, re.M)
+    assert len(found) == 1, f"expected one command in {message!r}"
+    words = shlex.split(found[0])
+    assert words[0] == "errata-db"
+    return words[1:]
+
+
+def follow(checkout: Path, message: str):
+    return cli(checkout, *advised(message))
+
+
+# --- 1. next-bit answers on a broken registry, and every fix hint works ---------------------
+
+
+def test_duplicate_bit_advice_next_bit_answers_and_its_bit_validates(checkout):
+    line = add_entry(checkout, bit=3)
+    result = cli(checkout, "validate")
+    advice = (f"errata-db/errata/a.yaml:{line}:10: error: bit 3 of 'WORKAROUND_NEW_ONE' is already given "
+              "to 'WORKAROUND_843419' at errata-db/errata/a.yaml:21:10; run `errata-db next-bit` "
+              "for a free bit [duplicate-bit]")
+    assert result.code == 1 and advice in result.err.splitlines()
+    free = follow(checkout, advice)
+    assert (free.code, free.out) == (0, f"{FIRST_FREE}\n")
+    assert free.err == ("errata-db: note: the registry has 1 error(s) (`errata-db validate` lists them); "
+                        "every bit its entries and locks hold counts as taken\n")
+    edit(checkout / "errata-db/errata/a.yaml", "    bit: 3\n    vendor: ARM\n    errata_ids: [\"9999999\"]",
+         f"    bit: {free.out.strip()}\n    vendor: ARM\n    errata_ids: [\"9999999\"]")
+    result = cli(checkout, "validate")
+    lock_advice = (f"errata-db/errata/a.yaml:{line}:10: error: bit 1 ('WORKAROUND_NEW_ONE') is not in "
+                   "bits.lock: run `errata-db lock` [lock]")
+    assert result.code == 1 and result.err.splitlines() == [lock_advice]
+    assert follow(checkout, lock_advice).code == 0
+    assert cli(checkout, "validate").code == 0
+
+
+BROKEN_HOLDERS = {
+    # An entry left out of the model still holds its bit.
+    "unknown_cpu": ("errata/a.yaml", NEW_ENTRY.format(name="WORKAROUND_X", bit=1, eid="1", extra="")
+                    .replace("cortex-a53", "cortx-a53")),
+    "schema_error": ("errata/a.yaml", NEW_ENTRY.format(name="WORKAROUND_X", bit=1, eid="1", extra="")
+                     .replace("    vendor: ARM\n", "")),
+    "a_string_bit": ("errata/a.yaml", NEW_ENTRY.format(name="WORKAROUND_X", bit='"1"', eid="1", extra="")),
+    # A file YAML cannot read: its `bit:` lines are read from the text.
+    "yaml_syntax_error": ("errata/b.yaml", "errata:\n  - name: WORKAROUND_X\n    bit: 1\n   vendor: [\n"),
+    # A damaged lock line still records its bit.
+    "malformed_lock_line": ("bits.lock", "1   activ   0123 WORKAROUND_X\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_HOLDERS))
+def test_next_bit_skips_the_bit_of_a_broken_entry_or_lock_line(checkout, case):
+    rel, text = BROKEN_HOLDERS[case]
+    path = checkout / "errata-db" / rel
+    path.write_text((path.read_text() if path.exists() else "") + text)
+    assert cli(checkout, "validate").code == 1
+    result = cli(checkout, "next-bit")
+    assert (result.code, result.out) == (0, "4\n"), result.err
+
+
+def test_next_bit_skips_the_bit_of_an_overlay_entry_in_the_wrong_range(checkout):
+    acme = checkout / "acme"
+    shutil.copytree(ACME, acme)
+    edit(acme / "errata/acme.yaml", "bit: 192", "bit: 1")
+    result = cli(checkout, "next-bit", "--overlay", "acme", "--range", "upstream")
+    assert (result.code, result.out) == (0, "4\n"), result.err
+
+
+def test_next_bit_without_readable_ranges_says_what_it_needs(checkout):
+    edit(checkout / "errata-db/registry.yaml", "    last: 191\n", "    last: [191]\n")
+    result = cli(checkout, "next-bit")
+    assert result.code == 1 and result.out == ""
+    assert result.err.splitlines()[-1] == ("errata-db: error: next-bit needs the bit ranges of "
+                                           "registry.yaml: fix the errors above")
+
+
+def test_missing_lock_advice_creates_it(checkout):
+    (checkout / "errata-db/bits.lock").unlink()
+    result = cli(checkout, "validate")
+    advice = ("errata-db/bits.lock: error: errata-db/bits.lock is missing: run `errata-db lock` to "
+              "create it [lock]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    assert follow(checkout, advice).code == 0
+    assert cli(checkout, "validate").code == 0
+
+
+def test_retired_without_locking_advice_marks_the_lock(checkout):
+    edit(checkout / "errata-db/errata/a.yaml", "    errata_ids: [\"843419\"]\n",
+         "    errata_ids: [\"843419\"]\n    retired:\n      since: v6.20\n      reason: Gone.\n")
+    a = checkout / "errata-db/errata/a.yaml"
+    text = a.read_text()
+    cut = text.index("name: WORKAROUND_QCOM_FALKOR_E1003")
+    a.write_text(text[:cut].replace("            mask: 0x100\n    status: active\n",
+                                    "            mask: 0x100\n    status: retired\n") + text[cut:])
+    result = cli(checkout, "validate")
+    advice = ("errata-db/errata/a.yaml:35:13: error: bit 3 ('WORKAROUND_843419') is retired but "
+              "bits.lock says active: run `errata-db lock` [lock]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    assert follow(checkout, advice).code == 0
+    assert cli(checkout, "validate").code == 0
+    assert "3   retired b208012ddb45edcc WORKAROUND_843419" in (checkout / "errata-db/bits.lock").read_text()
+
+
+def test_retired_overlay_entry_advice_names_the_overlay(checkout):
+    acme = checkout / "acme"
+    shutil.copytree(ACME, acme)
+    edit(acme / "errata/acme.yaml", "cortex-a76", "cortex-a53")  # a CPU of the valid fixture
+    edit(acme / "errata/acme.yaml", "    status: active\n",
+         "    status: retired\n    retired:\n      since: v6.20\n      reason: Gone.\n")
+    result = cli(checkout, "validate", "--overlay", "acme")
+    advice = ("acme/errata/acme.yaml:14:13: error: bit 192 ('WORKAROUND_ACME_42') is retired but "
+              "bits.lock says active: run `errata-db lock --overlay acme` [lock]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    assert follow(checkout, advice).code == 0
+    assert cli(checkout, "validate", "--overlay", "acme").code == 0
+
+
+def test_identity_change_advice_gives_new_ids_their_own_bit(checkout):
+    a = checkout / "errata-db/errata/a.yaml"
+    edit(a, 'errata_ids: ["843419"]', 'errata_ids: ["843419", "9999999"]')
+    result = cli(checkout, "validate")
+    advice = ("errata-db/errata/a.yaml:23:17: error: the identity of 'WORKAROUND_843419' (bit 3) "
+              "changed: bits.lock (errata-db/bits.lock:7:1) has fingerprint b208012ddb45edcc, the "
+              "registry's vendor and errata_ids give 0641d54cf0e4860c; restore them, and give new "
+              "erratum ids an entry of their own at `errata-db next-bit`, with `cpucap: "
+              "WORKAROUND_843419` [lock]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    free = follow(checkout, advice)
+    assert (free.code, free.out, free.err) == (0, f"{FIRST_FREE}\n", "")
+    edit(a, 'errata_ids: ["843419", "9999999"]', 'errata_ids: ["843419"]')
+    add_entry(checkout, bit=int(free.out), name="WORKAROUND_843419_9999999",
+              extra="    cpucap: WORKAROUND_843419\n")
+    assert cli(checkout, "lock").code == 0
+    assert cli(checkout, "validate").code == 0
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(checkout: Path) -> Path:
+    """The checkout as a git repository, its registry committed on main."""
+    git(checkout, "init", "-q", "-b", "main")
+    git(checkout, "add", "-A")
+    git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "registry")
+    return checkout
+
+
+def stability_lines(repo: Path, *args: str) -> tuple[int, list[str]]:
+    result = cli(repo, "stability", "--against", "HEAD", *args)
+    return result.code, result.out.splitlines()
+
+
+def test_reused_bit_advice_in_stability_gives_a_bit_that_passes(repo):
+    line = add_entry(repo, bit=3)
+    code, lines = stability_lines(repo)
+    advice = (f"errata-db/errata/a.yaml:{line}:10: breaking: bit 3 was 'WORKAROUND_843419' (active) at "
+              "the base and is now given to 'WORKAROUND_NEW_ONE' (was HEAD:errata-db/errata/a.yaml:21:10); "
+              "fix: give the new entry the bit `errata-db next-bit` prints; bits are never "
+              "reused [bit-reused]")
+    assert code == 1 and advice in lines, lines
+    free = follow(repo, advice)
+    assert (free.code, free.out) == (0, f"{FIRST_FREE}\n")
+    edit(repo / "errata-db/errata/a.yaml", "    bit: 3\n    vendor: ARM\n    errata_ids: [\"9999999\"]",
+         f"    bit: {free.out.strip()}\n    vendor: ARM\n    errata_ids: [\"9999999\"]")
+    assert cli(repo, "lock").code == 0
+    code, lines = stability_lines(repo)
+    assert code == 0 and lines[0].endswith("safe: new entry 'WORKAROUND_NEW_ONE' at never-used bit 1 "
+                                           "[entry-added]"), lines
+
+
+def test_identity_change_advice_in_stability_passes(repo):
+    a = repo / "errata-db/errata/a.yaml"
+    edit(a, 'errata_ids: ["843419"]', 'errata_ids: ["843419", "9999999"]')
+    code, lines = stability_lines(repo)
+    advice = ("errata-db/errata/a.yaml:23:17: breaking: identity of 'WORKAROUND_843419' (bit 3) changed: "
+              "errata_ids ['843419'] -> ['843419', '9999999'] (was HEAD:errata-db/errata/a.yaml:23:17); "
+              "fix: restore the identity; new erratum ids get an entry of their own at `errata-db "
+              "next-bit`, with `cpucap: WORKAROUND_843419` to enable the same cpucap [identity-changed]")
+    assert code == 1 and advice in lines, lines
+    free = follow(repo, advice)
+    assert (free.code, free.out) == (0, f"{FIRST_FREE}\n")
+    edit(a, 'errata_ids: ["843419", "9999999"]', 'errata_ids: ["843419"]')
+    add_entry(repo, bit=int(free.out), name="WORKAROUND_843419_9999999", extra="    cpucap: WORKAROUND_843419\n")
+    assert cli(repo, "lock").code == 0
+    code, lines = stability_lines(repo)
+    assert code == 0 and "[entry-added]" in lines[0], lines
+
+
+def test_unretire_advice_in_stability_passes(repo):
+    a = repo / "errata-db/errata/a.yaml"
+    retired = ("    status: retired\n    retired:\n      since: v6.13\n"
+               "      reason: Kept as a retired bit so that the tests cover retirement.\n")
+    edit(a, retired, "    status: active\n")
+    code, lines = stability_lines(repo)
+    advice = ("errata-db/errata/a.yaml:57:13: breaking: retired 'WORKAROUND_834220' (bit 2) was made "
+              "active (was HEAD:errata-db/errata/a.yaml:57:13); fix: a retired bit stays retired: add "
+              "a new entry at `errata-db next-bit` [entry-unretired]")
+    assert code == 1 and advice in lines, lines
+    free = follow(repo, advice)
+    assert (free.code, free.out) == (0, f"{FIRST_FREE}\n")
+    edit(a, "      - cpu: cortex-a57\n        revisions: r0p0..r1p2\n    status: active\n",
+         "      - cpu: cortex-a57\n        revisions: r0p0..r1p2\n" + retired)
+    add_entry(repo, bit=int(free.out), name="WORKAROUND_834220_AGAIN", eid="834220",
+              extra="    shares_ids_with: [WORKAROUND_834220]\n")
+    edit(a, "    status: retired\n", "    shares_ids_with: [WORKAROUND_834220_AGAIN]\n    status: retired\n")
+    assert cli(repo, "lock").code == 0, cli(repo, "validate").err
+    code, lines = stability_lines(repo)
+    assert code == 0 and "[entry-added]" in lines[0], lines
+
+
+def test_stale_generated_files_advice_regenerates_them(checkout):
+    assert cli(checkout, "generate").code == 0
+    edit(checkout / "errata-db/errata/a.yaml", "Cortex-A53 load or store", "A Cortex-A53 load or store")
+    result = cli(checkout, "generate", "--check")
+    assert result.code == 1
+    advice = result.err.splitlines()[-1]
+    assert advice == "errata-db: 4 generated file(s) out of date; run: errata-db generate --out generated"
+    assert follow(checkout, advice).code == 0
+    assert cli(checkout, "generate", "--check").code == 0
+
+
+def test_stale_installed_headers_advice_reinstalls_them(repo_registry_tree):
+    checkout, tree = repo_registry_tree
+    result = cli(checkout, "install", "--kernel-tree", "linux", "--check")
+    assert result.code == 1
+    advice = result.err.splitlines()[-1]
+    assert advice == "errata-db: 2 installed header(s) out of date; run: errata-db install --kernel-tree linux"
+    assert follow(checkout, advice).code == 0
+    assert cli(checkout, "install", "--kernel-tree", "linux", "--check").code == 0
+
+
+@pytest.fixture
+def repo_registry_tree(tmp_path: Path, registry):
+    """A checkout holding the bundled registry, and a small Linux tree beside it."""
+    import fake_linux
+    from conftest import REGISTRY
+
+    shutil.copytree(REGISTRY, tmp_path / "errata-db")
+    return tmp_path, fake_linux.write_tree(tmp_path / "linux", registry)
+
+
+def test_no_main_branch_advice_compares_with_the_ref_given(repo):
+    git(repo, "branch", "-m", "main", "topic")
+    result = cli(repo, "stability")
+    assert result.code == 2
+    assert result.err == ("errata-db: error: no main branch found (tried origin/HEAD, origin/main, "
+                          "origin/master, main, master): pass --against REF\n")
+    followed = cli(repo, "stability", "--against", "HEAD")
+    assert followed.code == 0 and followed.out == "0 breaking, 0 need review, 0 safe change(s) against HEAD\n"
+
+
+def test_shallow_clone_advice_fetches_what_stability_needs(repo, tmp_path):
+    base = git(repo, "rev-parse", "HEAD").strip()
+    edit(repo / "errata-db/errata/a.yaml", "Cortex-A53 load or store", "A Cortex-A53 load or store")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "text")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    result = cli(clone, "stability", "--against", base)
+    assert result.code == 2
+    advice = re.search(r"run `(git [^`]*)`", result.err)
+    assert advice is not None and advice.group(1) == "git fetch --unshallow", result.err
+    git(clone, *shlex.split(advice.group(1))[1:])
+    followed = cli(clone, "stability", "--against", base)
+    assert followed.code == 0 and "[description-changed]" in followed.out
