@@ -327,3 +327,28 @@ def test_shallow_clone_advice_fetches_what_stability_needs(repo, tmp_path):
     git(clone, *shlex.split(advice.group(1))[1:])
     followed = cli(clone, "stability", "--against", base)
     assert followed.code == 0 and "[description-changed]" in followed.out
+
+
+# --- 2. an ARM64_ prefix on a name or a cpucap ----------------------------------------------
+
+
+@pytest.mark.parametrize("old, new, advice", [
+    ("  - name: WORKAROUND_843419\n", "  - name: ARM64_WORKAROUND_843419\n",
+     "errata-db/errata/a.yaml:20:11: error: name 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
+     "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `name: WORKAROUND_843419` "
+     "[arm64-prefix]"),
+    ("  - name: WORKAROUND_843419\n", "  - name: WORKAROUND_843419\n    cpucap: ARM64_WORKAROUND_843419\n",
+     "errata-db/errata/a.yaml:21:13: error: cpucap 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
+     "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `cpucap: WORKAROUND_843419` "
+     "[arm64-prefix]"),
+])
+def test_arm64_prefix_advice_names_it_without_the_prefix(checkout, old, new, advice):
+    a = checkout / "errata-db/errata/a.yaml"
+    edit(a, old, new)
+    result = cli(checkout, "validate")
+    assert result.code == 1 and advice in result.err.splitlines(), result.err
+    # Nothing can lock the mistake in.
+    assert cli(checkout, "lock").code == 1
+    fixed = re.search(r"write `(\w+): (\w+)`", advice)
+    edit(a, new, new.replace(f"{fixed.group(1)}: ARM64_", f"{fixed.group(1)}: "))
+    assert cli(checkout, "validate").code == 0

@@ -164,6 +164,10 @@ CASES = [
     Case("cpucap_must_be_an_upper_case_identifier", A, "    bit: 3\n", "    bit: 3\n    cpucap: workaround_x\n",
          ("reg/errata/a.yaml:22:13: error: cpucap 'workaround_x' is not an upper-case C identifier "
           "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
+    Case("name_with_the_arm64_prefix", A, "name: WORKAROUND_843419", "name: ARM64_WORKAROUND_843419",
+         ("reg/errata/a.yaml:20:11: error: name 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
+          "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `name: "
+          "WORKAROUND_843419` [arm64-prefix]",)),
     Case("kconfig_symbol_is_not_a_c_identifier", A,
          "kconfig: [ARM64_ERRATUM_843419]", "kconfig: [ARM64-ERRATUM-843419]",
          ("reg/errata/a.yaml:25:14: error: Kconfig symbol 'ARM64-ERRATUM-843419' is not a C "

@@ -228,6 +228,22 @@ def c_identifiers(reg: Registry) -> Iterator[Finding]:
                 yield item.where(f), f"{f} '{value}' is not a C identifier"
 
 
+CPUCAP_PREFIX = "ARM64_"
+
+
+def arm64_prefix(reg: Registry) -> Iterator[Finding]:
+    """Names and cpucaps are written without ARM64_: the generated code adds it, and a name
+    locked as ARM64_ARM64_... could never be fixed."""
+    named = [(e.where, "name", "name", e.name) for e in reg.errata]
+    named += [(e.where, "cpucap", "cpucap", e.cpucap) for e in reg.errata if e.cpucap]
+    named += [(n.where, "cpucap", "not_covered cpucap", n.cpucap) for n in reg.not_covered]
+    for where, field, what, value in named:
+        if value.startswith(CPUCAP_PREFIX) and len(value) > len(CPUCAP_PREFIX):
+            yield (where(field), f"{what} {quoted(value)} starts with {CPUCAP_PREFIX}, which the generated "
+                   f"code adds (it would read {CPUCAP_PREFIX}{value}): write `{field}: "
+                   f"{value[len(CPUCAP_PREFIX):]}`")
+
+
 _UNSAFE = re.compile(r"[^\x20-\x7e]|\*/|/\*|\\")
 
 
@@ -397,6 +413,7 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "range-errata-ids": (range_errata_ids, Severity.ERROR),
     "revidr-fix": (revidr_fixes, Severity.ERROR),
     "c-identifier": (c_identifiers, Severity.ERROR),
+    "arm64-prefix": (arm64_prefix, Severity.ERROR),
     "unsafe-text": (safe_text, Severity.ERROR),
     "duplicate-cpu": (duplicate_cpus, Severity.ERROR),
     "unused-cpu": (unused_cpus, Severity.WARNING),
