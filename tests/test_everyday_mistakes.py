@@ -7,6 +7,7 @@ fixture), so that the advice is followed as printed, without options it does not
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -352,3 +353,58 @@ def test_arm64_prefix_advice_names_it_without_the_prefix(checkout, old, new, adv
     fixed = re.search(r"write `(\w+): (\w+)`", advice)
     edit(a, new, new.replace(f"{fixed.group(1)}: ARM64_", f"{fixed.group(1)}: "))
     assert cli(checkout, "validate").code == 0
+
+
+# --- 3. a CPU the registry does not know is not a CPU without errata ------------------------
+
+
+def bundled(*args: str):
+    from conftest import REGISTRY
+
+    return run_cli(*args, "--registry", str(REGISTRY))
+
+
+UNKNOWN_CPU = ("MIDR 0x12345678 (implementer 0x12, part 0x567) is not in cpus.yaml: the registry knows "
+               "no errata for it, which does not mean it has none")
+
+
+def test_lookup_of_a_cpu_not_in_cpus_yaml_says_so_in_text_and_json():
+    text = bundled("lookup", "--midr", "0x12345678")
+    assert (text.code, text.out) == (0, "MIDR 0x12345678 REVIDR 0x00000000: not in cpus.yaml\n"
+                                        f"  warning: {UNKNOWN_CPU} [unknown-cpu]\n")
+    doc = json.loads(bundled("lookup", "--midr", "0x12345678", "--format", "json").out)
+    assert (doc["cpu"], doc["errata"]) == (None, [])
+    assert doc["warnings"] == [{"kind": "unknown-cpu", "message": UNKNOWN_CPU}]
+
+
+def test_bitmap_with_a_cpu_not_in_cpus_yaml_says_so_in_text_and_json():
+    text = bundled("bitmap", "--cpu", "0x12345678", "--cpu", "0x410fd034")
+    assert text.code == 0
+    assert text.out.splitlines()[4:] == [
+        "2 errata for 2 CPU(s)",
+        "  bit   3  R0  WORKAROUND_843419                        ARM 843419",
+        "  bit   4  R0  WORKAROUND_845719                        ARM 845719",
+        f"  warning: {UNKNOWN_CPU} [unknown-cpu]"]
+    doc = json.loads(bundled("bitmap", "--cpu", "0x12345678", "--format", "json").out)
+    assert doc["warnings"] == [{"kind": "unknown-cpu", "message": UNKNOWN_CPU}]
+
+
+@pytest.mark.parametrize("typed, advice, midr", [
+    # r9p4: a variant mistyped for r0p4.
+    ("0x419fd034", "Cortex-A53 r9p4: no erratum of the registry names a Cortex-A53 revision above r0p4; "
+     "if the MIDR's variant or revision is mistyped, the closest known CPU is Cortex-A53 r0p4, "
+     "MIDR 0x410fd034 [unknown-revision]", "0x410fd034"),
+    # The architecture field left out.
+    ("0x4100d034", "MIDR 0x4100d034 has architecture 0x0, not 0xf as every arm64 CPU: the kernel matches "
+     "no errata for it; Cortex-A53 r0p4 is MIDR 0x410fd034 [unknown-architecture]", "0x410fd034"),
+])
+def test_lookup_of_a_known_cpu_at_an_unknown_revision_suggests_the_closest(typed, advice, midr):
+    result = bundled("lookup", "--midr", typed)
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == f"  warning: {advice}"
+    assert re.search(r"MIDR (0x[0-9a-f]{8}) \[", advice).group(1) == midr
+    followed = bundled("lookup", "--midr", midr)
+    assert followed.out.splitlines()[0] == f"MIDR {midr} REVIDR 0x00000000: 2 errata"
+    assert "warning" not in followed.out
+    doc = json.loads(bundled("lookup", "--midr", typed, "--format", "json").out)
+    assert doc["cpu"] == "Cortex-A53" and doc["warnings"][0]["message"] == advice.rsplit(" [", 1)[0]

@@ -16,8 +16,8 @@ from typing import Callable
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
-from .lookup import lookup_module
-from .model import RESERVED
+from .lookup import cpu_of, cpu_warnings, lookup_module, revision
+from .model import RESERVED, rev_str
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
                        read_directory, taken_bits, tree_at)
 from .render import RenderError, render
@@ -192,17 +192,37 @@ def _print_errata(errata, heading: str) -> None:
         print("  (none)")
 
 
+def _print_warnings(warnings: list[tuple[str, str]]) -> None:
+    for kind, message in warnings:
+        print(f"  warning: {message} [{kind}]")
+
+
+def _warning_rows(warnings: list[tuple[str, str]]) -> list[dict]:
+    return [{"kind": kind, "message": message} for kind, message in warnings]
+
+
 def cmd_lookup(args: argparse.Namespace) -> int:
     midr = _int(args.midr, "--midr")
     revidr = _int(args.revidr, "--revidr")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    errata = lookup_module(result.registry).errata_for_cpu(midr, revidr)
+    reg = result.registry
+    errata = lookup_module(reg).errata_for_cpu(midr, revidr)
+    cpu = cpu_of(reg, midr)
+    warnings = cpu_warnings(reg, midr)
     if args.format == "json":
-        print(json.dumps({"midr": midr, "revidr": revidr, "errata": _erratum_rows(errata)}, indent=2))
+        print(json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
+                          "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata),
+                          "warnings": _warning_rows(warnings)}, indent=2))
+        return EXIT_OK
+    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
+    if cpu is None:
+        # "0 errata" would read as "no errata": the registry simply does not know this CPU.
+        print(heading + "not in cpus.yaml")
     else:
-        _print_errata(errata, f"MIDR {midr:#010x} REVIDR {revidr:#010x}: {len(errata)} errata")
+        _print_errata(errata, heading + f"{len(errata)} errata")
+    _print_warnings(warnings)
     return EXIT_OK
 
 
@@ -221,15 +241,18 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
     regs = mod.registers(bitmap)
     errata = mod.errata_from_registers(*regs)
     names = mod.REGISTERS
+    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(result.registry, midr)]
     if args.format == "json":
         print(json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
                           "bitmap": hex(bitmap),
                           "registers": {n: f"{v:#018x}" for n, v in zip(names, regs)},
-                          "errata": _erratum_rows(errata)}, indent=2))
+                          "errata": _erratum_rows(errata),
+                          "warnings": _warning_rows(warnings)}, indent=2))
     else:
         for n, v in zip(names, regs):
             print(f"{n} = {v:#018x}")
         _print_errata(errata, f"{len(errata)} errata for {len(cpus)} CPU(s)")
+        _print_warnings(warnings)
     return EXIT_OK
 
 
