@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_cli
+import fake_linux
+from conftest import FIXTURES, REGISTRY, run_cli
+from errata_db.resources import bundled_registry
 
 ACME = FIXTURES / "overlays" / "acme"
 NEW_ENTRY = """
@@ -298,9 +300,6 @@ def test_stale_installed_headers_advice_reinstalls_them(repo_registry_tree):
 @pytest.fixture
 def repo_registry_tree(tmp_path: Path, registry):
     """A checkout holding the bundled registry, and a small Linux tree beside it."""
-    import fake_linux
-    from conftest import REGISTRY
-
     shutil.copytree(REGISTRY, tmp_path / "errata-db")
     return tmp_path, fake_linux.write_tree(tmp_path / "linux", registry)
 
@@ -359,8 +358,6 @@ def test_arm64_prefix_advice_names_it_without_the_prefix(checkout, old, new, adv
 
 
 def bundled(*args: str):
-    from conftest import REGISTRY
-
     return run_cli(*args, "--registry", str(REGISTRY))
 
 
@@ -408,3 +405,56 @@ def test_lookup_of_a_known_cpu_at_an_unknown_revision_suggests_the_closest(typed
     assert "warning" not in followed.out
     doc = json.loads(bundled("lookup", "--midr", typed, "--format", "json").out)
     assert doc["cpu"] == "Cortex-A53" and doc["warnings"][0]["message"] == advice.rsplit(" [", 1)[0]
+
+
+# --- 4. the writing commands never fall back to the bundled registry --------------------------
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Path:
+    """A directory with no errata-db/ in it or above it."""
+    root = tmp_path / "elsewhere"
+    root.mkdir()
+    assert not any((p / "errata-db" / "registry.yaml").is_file() for p in (root, *root.parents))
+    assert bundled_registry().is_dir()
+    return root
+
+
+def bundled_note() -> str:
+    return (f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
+            f"bundled with the package, {bundled_registry()}\n")
+
+
+@pytest.mark.parametrize("command", [["generate"], ["install", "--kernel-tree", "linux"]])
+def test_writing_commands_outside_a_checkout_say_what_they_need_and_write_nothing(
+        elsewhere, registry, command):
+    fake_linux.write_tree(elsewhere / "linux", registry)
+    before = sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*"))
+    result = run_cli(*command, cwd=elsewhere)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"errata-db: error: no errata-db/ registry in this directory or its parents, and "
+                          f"{command[0]} does not work on the copy bundled with the package: run it in "
+                          "the checkout that holds errata-db/, or pass --registry DIR (that copy is "
+                          f"--registry {bundled_registry()})\n")
+    assert sorted(p.relative_to(elsewhere) for p in elsewhere.rglob("*")) == before
+    advice = re.search(r"\(that copy is (--registry \S+)\)", result.err).group(1)
+    followed = run_cli(*command, *shlex.split(advice), cwd=elsewhere)
+    assert followed.code == 0 and followed.err == "", followed.err
+
+
+@pytest.mark.parametrize("command", [["validate"], ["lookup", "--midr", "0x410fd034"],
+                                     ["next-bit"], ["generate", "--check"]])
+def test_read_only_commands_outside_a_checkout_use_the_bundled_registry_and_say_so(elsewhere, command):
+    result = run_cli(*command, cwd=elsewhere)
+    assert result.err.startswith(bundled_note())
+    assert result.err.count("\n") == 1 or command == ["generate", "--check"]
+
+
+def test_generate_check_outside_a_checkout_advises_a_command_that_works(elsewhere):
+    result = run_cli("generate", "--check", cwd=elsewhere)
+    assert result.code == 1
+    advice = result.err.splitlines()[-1]
+    assert advice == (f"errata-db: 5 generated file(s) out of date; run: errata-db generate --registry "
+                      f"{bundled_registry()} --out generated")
+    assert follow(elsewhere, advice).code == 0
+    assert run_cli("generate", "--check", cwd=elsewhere).code == 0

@@ -52,10 +52,15 @@ def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple
     for parent in (here, *here.parents):
         if (parent / "errata-db" / "registry.yaml").is_file():
             return parent / "errata-db", os.path.relpath(parent / "errata-db", here), False
+    bundled = bundled_registry()
     if not bundled_ok:
-        raise UsageError("no errata-db/ registry in this directory or its parents: run from the "
-                         "checkout that holds it, or pass --registry DIR")
-    return bundled_registry(), str(bundled_registry()), True
+        raise UsageError(f"no errata-db/ registry in this directory or its parents, and {args.command} "
+                         "does not work on the copy bundled with the package: run it in the checkout "
+                         f"that holds errata-db/, or pass --registry DIR (that copy is --registry "
+                         f"{shlex.quote(str(bundled))})")
+    print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
+          f"bundled with the package, {bundled}", file=sys.stderr)
+    return bundled, str(bundled), True
 
 
 def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
@@ -107,8 +112,6 @@ def _out_dir(args: argparse.Namespace, located: tuple[Path, str, bool]) -> str:
     Run from a subdirectory of a checkout, the output still goes where it is committed.
     """
     if args.out is not None:
-        if not args.out:
-            raise UsageError("--out needs a directory")
         return args.out
     path, _, bundled = located
     if args.registry is None and not bundled:
@@ -124,9 +127,13 @@ def _render(reg, targets) -> dict[str, str] | None:
         return None
 
 
-def _registry_options(args: argparse.Namespace) -> list[str]:
-    """The options that name this registry, for a command line to suggest."""
+def _registry_options(args: argparse.Namespace, located: tuple[Path, str, bool]) -> list[str]:
+    """The options that name this registry, for a command line to suggest. The bundled copy is
+    named too: the writing commands do not fall back to it on their own."""
+    path, _, bundled = located
     options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
+    if bundled and not args.overlay:
+        options = [f"--registry {shlex.quote(str(path))}"]
     return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
 
 
@@ -143,8 +150,17 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
     return EXIT_OK
 
 
+def _writes_bundled_ok(args: argparse.Namespace) -> bool:
+    """Whether a command that writes files may work from the bundled registry: only to check
+    (it writes nothing), or as the upstream that overlays extend. Otherwise a run in the wrong
+    directory would quietly write files from a registry nobody edits."""
+    return args.check or bool(args.overlay)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    located = _registry_dir(args)
+    if args.out == "":
+        raise UsageError("--out needs a directory")
+    located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
     out_arg = _out_dir(args, located)
     result = _load_valid(args, located=located)
     if result is None:
@@ -155,7 +171,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(out_arg)
     shown = out_arg.rstrip("/")
     if args.check:
-        fix = " ".join(["errata-db generate", *_registry_options(args), f"--out {shlex.quote(out_arg)}"])
+        fix = " ".join(["errata-db generate", *_registry_options(args, located), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
     try:
         changed = write_all(out, files)
@@ -410,7 +426,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     from . import install, kernel_tree
 
     root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
-    result = _load_valid(args)
+    located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
+    result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
     rendered = _render(result.registry, install.kernel_targets(TARGETS))
@@ -419,7 +436,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     files = install.tree_paths(rendered)
     shown = args.kernel_tree.rstrip("/")
     if args.check:
-        fix = " ".join(["errata-db install", *_registry_options(args),
+        fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}"])
         return _check_stale(root, files, "", "installed header(s)", fix)
     existed = {rel for rel in files if (root / rel).exists()}
