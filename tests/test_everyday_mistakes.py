@@ -458,3 +458,15 @@ def test_generate_check_outside_a_checkout_advises_a_command_that_works(elsewher
                       f"{bundled_registry()} --out generated")
     assert follow(elsewhere, advice).code == 0
     assert run_cli("generate", "--check", cwd=elsewhere).code == 0
+
+
+# --- 5. smaller things a user notices ---------------------------------------------------------
+
+
+def test_generate_says_how_many_files_it_left_unchanged(checkout):
+    assert cli(checkout, "generate").out.count("wrote generated/") == 5
+    again = cli(checkout, "generate")
+    assert (again.code, again.out) == (0, "5 files unchanged\n")
+    edit(checkout / "errata-db/errata/a.yaml", "Cortex-A53 load or store", "A Cortex-A53 load or store")
+    some = cli(checkout, "generate")
+    assert some.out.splitlines()[-1] == "1 file unchanged"

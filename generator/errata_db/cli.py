@@ -179,6 +179,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write to {out_arg}: {exc.strerror or exc}") from exc
     for rel in changed:
         print(f"wrote {shown}/{rel}")
+    unchanged = len(files) - len(changed)
+    if unchanged:
+        # Without it a run that changed nothing printed nothing, which reads as "did nothing".
+        print(f"{unchanged} file{'s' if unchanged != 1 else ''} unchanged")
     return EXIT_OK
 
 
