@@ -470,3 +470,17 @@ def test_generate_says_how_many_files_it_left_unchanged(checkout):
     edit(checkout / "errata-db/errata/a.yaml", "Cortex-A53 load or store", "A Cortex-A53 load or store")
     some = cli(checkout, "generate")
     assert some.out.splitlines()[-1] == "1 file unchanged"
+
+
+def test_a_misspelt_cpu_gets_the_closest_id_not_a_list_of_all(tmp_path):
+    shutil.copytree(REGISTRY, tmp_path / "errata-db")
+    arm = tmp_path / "errata-db/errata/arm.yaml"
+    text = arm.read_text()
+    line = text[:text.index("      - cpu: cortex-a57\n")].count("\n") + 1
+    arm.write_text(text.replace("      - cpu: cortex-a57\n", "      - cpu: cortx-a57\n", 1))
+    result = cli(tmp_path, "validate")
+    advice = (f"errata-db/errata/arm.yaml:{line}:14: error: unknown CPU 'cortx-a57': not defined in "
+              "cpus.yaml; did you mean 'cortex-a57'? [unknown-cpu]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    arm.write_text(arm.read_text().replace("cortx-a57", re.search(r"did you mean '(.*)'\?", advice).group(1)))
+    assert cli(tmp_path, "validate").code == 0
