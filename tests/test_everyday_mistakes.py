@@ -484,3 +484,15 @@ def test_a_misspelt_cpu_gets_the_closest_id_not_a_list_of_all(tmp_path):
     assert result.code == 1 and result.err.splitlines() == [advice]
     arm.write_text(arm.read_text().replace("cortx-a57", re.search(r"did you mean '(.*)'\?", advice).group(1)))
     assert cli(tmp_path, "validate").code == 0
+
+
+def test_bitmap_json_names_an_erratum_register_as_its_registers_do():
+    doc = json.loads(bundled("bitmap", "--cpu", "0x410fd034", "--cpu", "0x413fd0c1", "--format", "json").out)
+    assert doc["errata"]
+    for e in doc["errata"]:
+        assert e["register"] in doc["registers"], e
+        assert int(doc["registers"][e["register"]], 16) >> e["register_bit"] & 1, e
+        assert e["bit"] == int(e["register"][1:]) * 64 + e["register_bit"]
+    fleet_errata = json.loads(bundled("fleet", "--hosts", str(REGISTRY.parent / "examples/fleet.yaml"), "--format", "json").out)["errata"]
+    exported = json.loads((REGISTRY.parent / "generated/json/errata.json").read_text())["errata"]
+    assert {e["register"] for e in fleet_errata} | {e["register"] for e in exported} <= set(doc["registers"])

@@ -40,9 +40,10 @@ def test_lookup_json():
     assert (doc["midr"], doc["revidr"]) == (0x410FD034, 0)
     assert {e["bit"]: e["name"] for e in doc["errata"]} == A53_BITS
     first = doc["errata"][0]
-    assert set(first) == {"name", "bit", "register", "status", "vendor", "errata_ids", "description"}
-    assert (first["register"], first["vendor"], first["errata_ids"], first["status"]) == \
-        (0, "ARM", ["843419"], "active")
+    assert set(first) == {"name", "bit", "register", "register_bit", "status", "vendor", "errata_ids",
+                          "description"}
+    assert (first["register"], first["register_bit"], first["vendor"], first["errata_ids"], first["status"]) == \
+        ("R0", 3, "ARM", ["843419"], "active")
 
 
 def test_lookup_revidr_fix_and_unknown_cpu():

@@ -196,8 +196,11 @@ def _int(text: str, what: str, bits: int = 32) -> int:
     return value
 
 
-def _erratum_rows(errata) -> list[dict]:
-    return [{"name": e.name, "bit": e.bit, "register": e.register, "status": e.status,
+def _erratum_rows(errata, reg) -> list[dict]:
+    # `register` is the register's name, as in errata.json and fleet's JSON, with the bit's
+    # place in it beside; the Python module's records keep the index (registers() is a tuple).
+    return [{"name": e.name, "bit": e.bit, "register": reg.registers[e.register],
+             "register_bit": e.bit % reg.register_bits, "status": e.status,
              "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description}
             for e in errata]
 
@@ -233,7 +236,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     warnings = cpu_warnings(reg, midr)
     if args.format == "json":
         print(json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
-                          "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata),
+                          "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
                           "warnings": _warning_rows(warnings)}, indent=2))
         return EXIT_OK
     heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
@@ -266,7 +269,7 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
         print(json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
                           "bitmap": hex(bitmap),
                           "registers": {n: f"{v:#018x}" for n, v in zip(names, regs)},
-                          "errata": _erratum_rows(errata),
+                          "errata": _erratum_rows(errata, result.registry),
                           "warnings": _warning_rows(warnings)}, indent=2))
     else:
         for n, v in zip(names, regs):
