@@ -496,3 +496,17 @@ def test_bitmap_json_names_an_erratum_register_as_its_registers_do():
     fleet_errata = json.loads(bundled("fleet", "--hosts", str(REGISTRY.parent / "examples/fleet.yaml"), "--format", "json").out)["errata"]
     exported = json.loads((REGISTRY.parent / "generated/json/errata.json").read_text())["errata"]
     assert {e["register"] for e in fleet_errata} | {e["register"] for e in exported} <= set(doc["registers"])
+
+
+def test_a_moved_bit_is_reported_as_moved_and_putting_it_back_works(checkout):
+    a = checkout / "errata-db/errata/a.yaml"
+    edit(a, "    bit: 8\n", "    bit: 40\n")
+    result = cli(checkout, "validate")
+    advice = ("errata-db/errata/a.yaml:35:10: error: 'WORKAROUND_QCOM_FALKOR_E1003' moved from bit 8 to "
+              "bit 40: bits.lock (errata-db/bits.lock:8:1) locks it at bit 8, and a bit never moves; put "
+              "it back at bit 8 [lock]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    assert "missing" not in result.err and "restore the entry" not in result.err
+    back = re.search(r"put it back at bit (\d+)", advice).group(1)
+    edit(a, "    bit: 40\n", f"    bit: {back}\n")
+    assert cli(checkout, "validate").code == 0

@@ -122,10 +122,17 @@ CASES = [
          "  - name: WORKAROUND_CLEAN_CACHE\n", "  - name: WORKAROUND_843419\n",
          ("reg/errata/a.yaml:20:11: error: name 'WORKAROUND_843419' is already used by the erratum "
           "at reg/errata/a.yaml:5:11 [duplicate-name]",)),
-    Case("duplicate_bit_points_at_the_later_bit", A, "    bit: 8\n", "    bit: 3\n",
-         ("reg/errata/a.yaml:35:10: error: bit 3 of 'WORKAROUND_QCOM_FALKOR_E1003' is already given "
+    Case("duplicate_bit_points_at_the_later_bit", A, "  - name: WORKAROUND_834220\n",
+         "  - name: WORKAROUND_NEW\n    bit: 3\n    vendor: ARM\n    errata_ids: [\"1\"]\n"
+         "    description: New.\n    kconfig: []\n    affects:\n      - cpu: cortex-a57\n"
+         "        revisions: r0p0\n    status: active\n\n  - name: WORKAROUND_834220\n",
+         ("reg/errata/a.yaml:49:10: error: bit 3 of 'WORKAROUND_NEW' is already given "
           "to 'WORKAROUND_843419' at reg/errata/a.yaml:21:10; run `errata-db next-bit` for a free "
           "bit [duplicate-bit]",)),
+    Case("moved_bit_reports_the_move_alone_not_its_knock_on_errors", A, "    bit: 8\n", "    bit: 3\n",
+         ("reg/errata/a.yaml:35:10: error: 'WORKAROUND_QCOM_FALKOR_E1003' moved from bit 8 to bit 3: "
+          "bits.lock (reg/bits.lock:8:1) locks it at bit 8, and a bit never moves; put it back at "
+          "bit 8 [lock]",), ignore=()),
     Case("duplicate_erratum_id_across_errata", A,
          '["826319", "819472"]', '["826319", "819472", "843419"]',
          ("reg/errata/a.yaml:23:17: error: ARM erratum id '843419' of 'WORKAROUND_843419' is already "

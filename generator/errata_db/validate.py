@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 from .diagnostics import Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import PRIVATE_USE, UPSTREAM, Affects, Erratum, Registry, rev_str, rv
+from .model import PRIVATE_USE, UPSTREAM, Affects, Erratum, LockLine, Registry, rev_str, rv
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -40,8 +40,20 @@ def duplicate_name(reg: Registry) -> Iterator[Finding]:
         yield e.where("name"), f"name '{e.name}' is already used by the erratum at {first.where('name')}"
 
 
+def _moved(reg: Registry) -> dict[tuple[str, str], LockLine]:
+    """(origin, name) -> lock line of every entry the lock holds at another bit than it has now."""
+    locked: dict[tuple[str, str], LockLine] = {}
+    for line in reg.lock:
+        locked.setdefault((line.origin, line.name), line)
+    return {(e.origin, e.name): locked[(e.origin, e.name)] for e in reg.errata
+            if (e.origin, e.name) in locked and locked[(e.origin, e.name)].bit != e.bit}
+
+
 def duplicate_bit(reg: Registry) -> Iterator[Finding]:
+    moved = _moved(reg)
     for e, first in _first_seen(reg.errata, lambda e: e.bit):
+        if (e.origin, e.name) in moved or (first.origin, first.name) in moved:
+            continue  # the move is the cause, reported by the lock rule with the fix (move it back)
         yield (e.where("bit"), f"bit {e.bit} of '{e.name}' is already given to '{first.name}' "
                f"at {first.where('bit')}; run `errata-db next-bit` for a free bit")
 
@@ -342,14 +354,18 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
         by_bit[line.bit] = line
     errata_bits = {e.bit for e in reg.errata}
     present = {o for o, _, exists in reg.lock_files if exists}
+    moved = _moved(reg)
     for e in reg.errata:
+        was = moved.get((e.origin, e.name))
+        if was is not None:
+            # The cause, reported at the entry: what the lock then says about either bit follows from it.
+            yield (e.where("bit"), f"'{e.name}' moved from bit {was.bit} to bit {e.bit}: bits.lock "
+                   f"({was.where()}) locks it at bit {was.bit}, and a bit never moves; put it back at "
+                   f"bit {was.bit}")
+            continue
         line = by_bit.get(e.bit)
         if line is None:
-            moved = next((x for x in reg.lock if x.name == e.name and x.origin == e.origin), None)
-            if moved is not None:
-                yield (e.where("bit"), f"'{e.name}' is locked at bit {moved.bit} ({moved.where()}), "
-                       f"not {e.bit}: a bit never moves; put it back")
-            elif e.origin in present:
+            if e.origin in present:
                 yield (e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: "
                        f"run `{_lock_command(reg, e.origin)}`")
             continue
@@ -376,7 +392,7 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
     if not reg.complete:
         return
     for line in reg.lock:
-        if line.bit not in errata_bits:
+        if line.bit not in errata_bits and (line.origin, line.name) not in moved:
             yield (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
                    "restore the entry, with `status: retired` if it is gone")
 
