@@ -510,3 +510,26 @@ def test_a_moved_bit_is_reported_as_moved_and_putting_it_back_works(checkout):
     back = re.search(r"put it back at bit (\d+)", advice).group(1)
     edit(a, "    bit: 40\n", f"    bit: {back}\n")
     assert cli(checkout, "validate").code == 0
+
+
+def test_a_schema_error_names_the_entry_by_its_name(tmp_path):
+    shutil.copytree(REGISTRY, tmp_path / "errata-db")
+    arm = tmp_path / "errata-db/errata/arm.yaml"
+    text = arm.read_text()
+    start = text.index("  - name: WORKAROUND_843419\n")
+    line = text[:text.index("    bit: 3\n", start)].count("\n") + 1
+    arm.write_text(text[:start] + text[start:].replace("    bit: 3\n", "    bit: three\n", 1))
+    result = cli(tmp_path, "validate")
+    advice = (f"errata-db/errata/arm.yaml:{line}:10: error: 'errata[WORKAROUND_843419].bit': 'three' is not "
+              "of type 'integer' [schema-type]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    # The name leads to the entry without counting entries.
+    name = re.search(r"'errata\[(\w+)\]", advice).group(1)
+    assert arm.read_text().splitlines()[line - 2] == f"  - name: {name}"
+
+
+def test_a_schema_error_in_an_entry_without_a_usable_name_keeps_its_index(checkout):
+    edit(checkout / "errata-db/errata/a.yaml", "  - name: WORKAROUND_843419\n    bit: 3\n",
+         "  - name: [WORKAROUND_843419]\n    bit: 3\n")
+    result = cli(checkout, "validate")
+    assert "error: 'errata.1.name': ['WORKAROUND_843419'] is not of type 'string' [schema-type]" in result.err
