@@ -533,3 +533,14 @@ def test_a_schema_error_in_an_entry_without_a_usable_name_keeps_its_index(checko
          "  - name: [WORKAROUND_843419]\n    bit: 3\n")
     result = cli(checkout, "validate")
     assert "error: 'errata.1.name': ['WORKAROUND_843419'] is not of type 'string' [schema-type]" in result.err
+
+
+def test_a_tab_used_as_indentation_says_to_indent_with_spaces(checkout):
+    a = checkout / "errata-db/errata/a.yaml"
+    edit(a, "    bit: 3\n", "\tbit: 3\n")
+    result = cli(checkout, "validate")
+    advice = ("errata-db/errata/a.yaml:21:1: error: YAML syntax error: found character '\\t' that cannot "
+              "start any token; indent with spaces: YAML does not allow tabs for indentation [yaml-syntax]")
+    assert result.code == 1 and result.err.splitlines() == [advice]
+    edit(a, "\tbit: 3\n", "    bit: 3\n")
+    assert cli(checkout, "validate").code == 0
