@@ -544,3 +544,38 @@ def test_a_tab_used_as_indentation_says_to_indent_with_spaces(checkout):
     assert result.code == 1 and result.err.splitlines() == [advice]
     edit(a, "\tbit: 3\n", "    bit: 3\n")
     assert cli(checkout, "validate").code == 0
+
+
+# --- 6. the system tools the tests use are documented and installed --------------------------
+
+
+def _tools_table() -> list[list[str]]:
+    readme = (REGISTRY.parent / "README.md").read_text()
+    start = readme.index("System tools the tests use")
+    rows = re.findall(r"^\|(.*)\|$", readme[start:readme.index("\n\n", readme.index("|", start))], re.M)
+    return [[cell.strip() for cell in row.split("|")] for row in rows[2:]]
+
+
+def test_readme_names_each_test_file_that_skips_without_a_tool_and_ci_installs_the_packages():
+    table = _tools_table()
+    documented = " ".join(" ".join(row) for row in table)
+    for test in sorted((REGISTRY.parent / "tests").glob("test_*.py")):
+        if test.name == Path(__file__).name:
+            continue  # this test spells the patterns it looks for
+        text = test.read_text()
+        tools = set(re.findall(r'shutil\.which\("([\w.-]+)"\)', text))
+        if "CROSS_COMPILE}gcc" in text:
+            tools.add("aarch64-linux-gnu-gcc")
+        if tools or "TREE_ENV" in text:
+            assert f"`tests/{test.name}`" in documented, f"README does not say that {test.name} needs a tool"
+        for tool in tools:
+            assert f"`{tool}`" in documented, f"README does not name {tool}, which {test.name} uses"
+    packages = {p for row in table for p in re.findall(r"\(`([\w.+-]+)`\)", row[0])}
+    packages |= {p for row in table for p in re.findall(r"`([\w.+-]+)`", row[0])
+                 if p in ("make", "perl", "bc", "flex", "bison", "libssl-dev", "libelf-dev", "git")}
+    assert {"gcc", "gcc-aarch64-linux-gnu", "linux-source-6.12"} <= packages
+    ci = (REGISTRY.parent / ".ci/run").read_text()
+    install = ci[ci.index("apt-get install"):]
+    install = install[:install.index(">/dev/null")]
+    assert ci.index("apt-get install") < ci.index("python3 -m pytest"), "the tools must be there for the fast tier"
+    assert packages <= set(install.replace("\\\n", " ").split()), packages - set(install.split())
