@@ -200,6 +200,28 @@ def test_identity_change_advice_gives_new_ids_their_own_bit(checkout):
     assert cli(checkout, "validate").code == 0
 
 
+def test_removed_entry_advice_restores_it_as_retired(checkout):
+    a = checkout / "errata-db/errata/a.yaml"
+    text = a.read_text()
+    start = text.index("  - name: WORKAROUND_QCOM_FALKOR_E1003\n")
+    end = text.index("  - name: WORKAROUND_834220\n")
+    entry = text[start:end]
+    a.write_text(text[:start] + text[end:])
+    result = cli(checkout, "validate")
+    advice = ("errata-db/bits.lock:8:1: error: bit 8 ('WORKAROUND_QCOM_FALKOR_E1003') is in bits.lock but no "
+              "erratum has it: restore the entry, with `status: retired` if it is gone [lock]")
+    assert result.code == 1 and advice in result.err.splitlines(), result.err
+    retired = entry.replace("    status: active\n", "    status: retired\n    retired:\n      since: v6.20\n"
+                            "      reason: The workaround was removed.\n")
+    a.write_text(a.read_text().replace("  - name: WORKAROUND_834220\n", retired + "  - name: WORKAROUND_834220\n"))
+    result = cli(checkout, "validate")
+    lock_advice = ("errata-db/errata/a.yaml:46:13: error: bit 8 ('WORKAROUND_QCOM_FALKOR_E1003') is retired "
+                   "but bits.lock says active: run `errata-db lock` [lock]")
+    assert result.code == 1 and result.err.splitlines() == [lock_advice]
+    assert follow(checkout, lock_advice).code == 0
+    assert cli(checkout, "validate").code == 0
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
@@ -440,6 +462,19 @@ def test_writing_commands_outside_a_checkout_say_what_they_need_and_write_nothin
     advice = re.search(r"\(that copy is (--registry \S+)\)", result.err).group(1)
     followed = run_cli(*command, *shlex.split(advice), cwd=elsewhere)
     assert followed.code == 0 and followed.err == "", followed.err
+
+
+def test_lock_outside_a_checkout_says_to_pass_the_registry_and_that_works(elsewhere):
+    result = run_cli("lock", cwd=elsewhere)
+    assert (result.code, result.err) == (2, "errata-db: error: no errata-db/ registry in this directory or "
+                                            "its parents, and lock does not work on the copy bundled with "
+                                            "the package: run it in the checkout that holds errata-db/, or "
+                                            "pass --registry DIR\n")
+    checkout = elsewhere.parent / "work"
+    shutil.copytree(FIXTURES / "valid", checkout / "errata-db")
+    add_entry(checkout, bit=FIRST_FREE)
+    followed = run_cli("lock", "--registry", str(checkout / "errata-db"), cwd=elsewhere)
+    assert followed.code == 0 and "WORKAROUND_NEW_ONE" in (checkout / "errata-db/bits.lock").read_text()
 
 
 @pytest.mark.parametrize("command", [["validate"], ["lookup", "--midr", "0x410fd034"],

@@ -54,10 +54,13 @@ def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple
             return parent / "errata-db", os.path.relpath(parent / "errata-db", here), False
     bundled = bundled_registry()
     if not bundled_ok:
+        # The bundled copy is worth naming to the commands that only read it to write elsewhere;
+        # lock would write into the installed package, and stability finds no history there.
+        offer = (f" (that copy is --registry {shlex.quote(str(bundled))})"
+                 if args.command in ("generate", "install") else "")
         raise UsageError(f"no errata-db/ registry in this directory or its parents, and {args.command} "
                          "does not work on the copy bundled with the package: run it in the checkout "
-                         f"that holds errata-db/, or pass --registry DIR (that copy is --registry "
-                         f"{shlex.quote(str(bundled))})")
+                         f"that holds errata-db/, or pass --registry DIR{offer}")
     print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
           f"bundled with the package, {bundled}", file=sys.stderr)
     return bundled, str(bundled), True
