@@ -85,7 +85,7 @@ def test_duplicate_bit_advice_next_bit_answers_and_its_bit_validates(checkout):
     advice = (f"errata-db/errata/a.yaml:{line}:10: error: bit 3 of 'WORKAROUND_NEW_ONE' is already given "
               "to 'WORKAROUND_843419' at errata-db/errata/a.yaml:21:10; run `errata-db next-bit` "
               "for a free bit [duplicate-bit]")
-    assert result.code == 1 and advice in result.err.splitlines()
+    assert result.code == 1 and result.err.splitlines() == [advice]
     free = follow(checkout, advice)
     assert (free.code, free.out) == (0, f"{FIRST_FREE}\n")
     assert free.err == ("errata-db: note: the registry has 1 error(s) (`errata-db validate` lists them); "

@@ -355,6 +355,7 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
     errata_bits = {e.bit for e in reg.errata}
     present = {o for o, _, exists in reg.lock_files if exists}
     moved = _moved(reg)
+    holders = {(e.origin, e.name) for e in reg.errata if (e.origin, e.name) not in moved}
     for e in reg.errata:
         was = moved.get((e.origin, e.name))
         if was is not None:
@@ -369,6 +370,8 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
                 yield (e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: "
                        f"run `{_lock_command(reg, e.origin)}`")
             continue
+        if (line.origin, line.name) in holders and line.name != e.name:
+            continue  # the locked entry still holds its bit: duplicate-bit reports this one
         if line.origin != e.origin:
             yield e.where("bit"), f"bit {e.bit} is locked by '{line.origin}' ({line.where()}), not '{e.origin}'"
         elif line.name == e.name and line.fingerprint != erratum_fingerprint(e):
