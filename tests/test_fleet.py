@@ -188,22 +188,22 @@ def test_no_hosts_at_all_is_a_usage_error():
 
 @pytest.mark.parametrize("text, expected", [
     ("hosts: []\n", "hosts.yaml:1:8: error: 'hosts': [] should be non-empty [schema-minItems]"),
-    ("hosts:\n  - name: a\n    cpus: []\n", "hosts.yaml:3:11: error: 'hosts.0.cpus': [] should be non-empty "
+    ("hosts:\n  - name: a\n    cpus: []\n", "hosts.yaml:3:11: error: 'hosts[a].cpus': [] should be non-empty "
                                             "[schema-minItems]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 0x1ffffffff}]\n",
-     "hosts.yaml:3:19: error: 'hosts.0.cpus.0.midr': 8589934591 is not valid under any of the given schemas "
+     "hosts.yaml:3:19: error: 'hosts[a].cpus.0.midr': 8589934591 is not valid under any of the given schemas "
      "[schema-oneOf]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: '9999999999'}]\n",
      "hosts.yaml:3:19: error: midr '9999999999' does not fit in 32 bits [fleet-value]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1, revidr: x}]\n",
-     "hosts.yaml:3:30: error: 'hosts.0.cpus.0.revidr': 'x' is not valid under any of the given schemas "
+     "hosts.yaml:3:30: error: 'hosts[a].cpus.0.revidr': 'x' is not valid under any of the given schemas "
      "[schema-oneOf]"),
     ("hosts:\n  - name: a\n    cpus: [{mdir: 1}]\n",
      "hosts.yaml:3:13: error: unknown key 'mdir'; did you mean 'midr'? [schema-unknown-key]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1}]\n  - name: a\n    cpus: [{midr: 2}]\n",
      "hosts.yaml:4:11: error: host 'a' is already defined at hosts.yaml:2:11 [fleet-duplicate-host]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1, count: 2000000}]\n",
-     "hosts.yaml:3:29: error: 'hosts.0.cpus.0.count': 2000000 is greater than the maximum of 1048576 "
+     "hosts.yaml:3:29: error: 'hosts[a].cpus.0.count': 2000000 is greater than the maximum of 1048576 "
      "[schema-maximum]"),
     ("hosts: [\n", None),
 ])

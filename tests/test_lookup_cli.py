@@ -40,9 +40,10 @@ def test_lookup_json():
     assert (doc["midr"], doc["revidr"]) == (0x410FD034, 0)
     assert {e["bit"]: e["name"] for e in doc["errata"]} == A53_BITS
     first = doc["errata"][0]
-    assert set(first) == {"name", "bit", "register", "status", "vendor", "errata_ids", "description"}
-    assert (first["register"], first["vendor"], first["errata_ids"], first["status"]) == \
-        (0, "ARM", ["843419"], "active")
+    assert set(first) == {"name", "bit", "register", "register_bit", "status", "vendor", "errata_ids",
+                          "description"}
+    assert (first["register"], first["register_bit"], first["vendor"], first["errata_ids"], first["status"]) == \
+        ("R0", 3, "ARM", ["843419"], "active")
 
 
 def test_lookup_revidr_fix_and_unknown_cpu():
@@ -51,7 +52,10 @@ def test_lookup_revidr_fix_and_unknown_cpu():
     assert [e["name"] for e in json.loads(r.out)["errata"]] == ["WORKAROUND_845719"]
     r = cli("lookup", "--midr", "0x00000000")
     assert r.code == 0
-    assert r.out.splitlines() == ["MIDR 0x00000000 REVIDR 0x00000000: 0 errata", "  (none)"]
+    assert r.out.splitlines() == [
+        "MIDR 0x00000000 REVIDR 0x00000000: not in cpus.yaml",
+        "  warning: MIDR 0x00000000 (implementer 0x00, part 0x000) is not in cpus.yaml: the registry "
+        "knows no errata for it, which does not mean it has none [unknown-cpu]"]
     # Decimal works too.
     assert cli("lookup", "--midr", str(0x410FD034), "--format", "json").out == \
         cli("lookup", "--midr", A53_R0P4, "--format", "json").out

@@ -16,10 +16,10 @@ from typing import Callable
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
 from .load import SourceFile
-from .lookup import lookup_module
-from .model import RESERVED
+from .lookup import cpu_of, cpu_warnings, lookup_module, revision
+from .model import RESERVED, rev_str
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
-                       read_directory, tree_at)
+                       read_directory, taken_bits, tree_at)
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
@@ -52,10 +52,18 @@ def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple
     for parent in (here, *here.parents):
         if (parent / "errata-db" / "registry.yaml").is_file():
             return parent / "errata-db", os.path.relpath(parent / "errata-db", here), False
+    bundled = bundled_registry()
     if not bundled_ok:
-        raise UsageError("no errata-db/ registry in this directory or its parents: run from the "
-                         "checkout that holds it, or pass --registry DIR")
-    return bundled_registry(), str(bundled_registry()), True
+        # The bundled copy is worth naming to the commands that only read it to write elsewhere;
+        # lock would write into the installed package, and stability finds no history there.
+        offer = (f" (that copy is --registry {shlex.quote(str(bundled))})"
+                 if args.command in ("generate", "install") else "")
+        raise UsageError(f"no errata-db/ registry in this directory or its parents, and {args.command} "
+                         "does not work on the copy bundled with the package: run it in the checkout "
+                         f"that holds errata-db/, or pass --registry DIR{offer}")
+    print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
+          f"bundled with the package, {bundled}", file=sys.stderr)
+    return bundled, str(bundled), True
 
 
 def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
@@ -107,8 +115,6 @@ def _out_dir(args: argparse.Namespace, located: tuple[Path, str, bool]) -> str:
     Run from a subdirectory of a checkout, the output still goes where it is committed.
     """
     if args.out is not None:
-        if not args.out:
-            raise UsageError("--out needs a directory")
         return args.out
     path, _, bundled = located
     if args.registry is None and not bundled:
@@ -124,9 +130,13 @@ def _render(reg, targets) -> dict[str, str] | None:
         return None
 
 
-def _registry_options(args: argparse.Namespace) -> list[str]:
-    """The options that name this registry, for a command line to suggest."""
+def _registry_options(args: argparse.Namespace, located: tuple[Path, str, bool]) -> list[str]:
+    """The options that name this registry, for a command line to suggest. The bundled copy is
+    named too: the writing commands do not fall back to it on their own."""
+    path, _, bundled = located
     options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
+    if bundled and not args.overlay:
+        options = [f"--registry {shlex.quote(str(path))}"]
     return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
 
 
@@ -143,8 +153,17 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
     return EXIT_OK
 
 
+def _writes_bundled_ok(args: argparse.Namespace) -> bool:
+    """Whether a command that writes files may work from the bundled registry: only to check
+    (it writes nothing), or as the upstream that overlays extend. Otherwise a run in the wrong
+    directory would quietly write files from a registry nobody edits."""
+    return args.check or bool(args.overlay)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    located = _registry_dir(args)
+    if args.out == "":
+        raise UsageError("--out needs a directory")
+    located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
     out_arg = _out_dir(args, located)
     result = _load_valid(args, located=located)
     if result is None:
@@ -155,7 +174,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(out_arg)
     shown = out_arg.rstrip("/")
     if args.check:
-        fix = " ".join(["errata-db generate", *_registry_options(args), f"--out {shlex.quote(out_arg)}"])
+        fix = " ".join(["errata-db generate", *_registry_options(args, located), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
     try:
         changed = write_all(out, files)
@@ -163,6 +182,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write to {out_arg}: {exc.strerror or exc}") from exc
     for rel in changed:
         print(f"wrote {shown}/{rel}")
+    unchanged = len(files) - len(changed)
+    if unchanged:
+        # Without it a run that changed nothing printed nothing, which reads as "did nothing".
+        print(f"{unchanged} file{'s' if unchanged != 1 else ''} unchanged")
     return EXIT_OK
 
 
@@ -176,8 +199,11 @@ def _int(text: str, what: str, bits: int = 32) -> int:
     return value
 
 
-def _erratum_rows(errata) -> list[dict]:
-    return [{"name": e.name, "bit": e.bit, "register": e.register, "status": e.status,
+def _erratum_rows(errata, reg) -> list[dict]:
+    # `register` is the register's name, as in errata.json and fleet's JSON, with the bit's
+    # place in it beside; the Python module's records keep the index (registers() is a tuple).
+    return [{"name": e.name, "bit": e.bit, "register": reg.registers[e.register],
+             "register_bit": e.bit % reg.register_bits, "status": e.status,
              "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description}
             for e in errata]
 
@@ -192,17 +218,37 @@ def _print_errata(errata, heading: str) -> None:
         print("  (none)")
 
 
+def _print_warnings(warnings: list[tuple[str, str]]) -> None:
+    for kind, message in warnings:
+        print(f"  warning: {message} [{kind}]")
+
+
+def _warning_rows(warnings: list[tuple[str, str]]) -> list[dict]:
+    return [{"kind": kind, "message": message} for kind, message in warnings]
+
+
 def cmd_lookup(args: argparse.Namespace) -> int:
     midr = _int(args.midr, "--midr")
     revidr = _int(args.revidr, "--revidr")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    errata = lookup_module(result.registry).errata_for_cpu(midr, revidr)
+    reg = result.registry
+    errata = lookup_module(reg).errata_for_cpu(midr, revidr)
+    cpu = cpu_of(reg, midr)
+    warnings = cpu_warnings(reg, midr)
     if args.format == "json":
-        print(json.dumps({"midr": midr, "revidr": revidr, "errata": _erratum_rows(errata)}, indent=2))
+        print(json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
+                          "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
+                          "warnings": _warning_rows(warnings)}, indent=2))
+        return EXIT_OK
+    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
+    if cpu is None:
+        # "0 errata" would read as "no errata": the registry simply does not know this CPU.
+        print(heading + "not in cpus.yaml")
     else:
-        _print_errata(errata, f"MIDR {midr:#010x} REVIDR {revidr:#010x}: {len(errata)} errata")
+        _print_errata(errata, heading + f"{len(errata)} errata")
+    _print_warnings(warnings)
     return EXIT_OK
 
 
@@ -221,15 +267,18 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
     regs = mod.registers(bitmap)
     errata = mod.errata_from_registers(*regs)
     names = mod.REGISTERS
+    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(result.registry, midr)]
     if args.format == "json":
         print(json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
                           "bitmap": hex(bitmap),
                           "registers": {n: f"{v:#018x}" for n, v in zip(names, regs)},
-                          "errata": _erratum_rows(errata)}, indent=2))
+                          "errata": _erratum_rows(errata, result.registry),
+                          "warnings": _warning_rows(warnings)}, indent=2))
     else:
         for n, v in zip(names, regs):
             print(f"{n} = {v:#018x}")
         _print_errata(errata, f"{len(errata)} errata for {len(cpus)} CPU(s)")
+        _print_warnings(warnings)
     return EXIT_OK
 
 
@@ -280,11 +329,21 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_next_bit(args: argparse.Namespace) -> int:
-    # Entries added but not yet locked are fine here: their bits count as used.
-    result = _load_valid(args, tolerated=("lock",))
-    if result is None:
-        return EXIT_INVALID
+    # It answers on a registry with errors: the duplicate-bit error sends users here. Only the
+    # ranges must be readable; every bit an entry or a lock line holds, broken or not, is taken.
+    upstream, overlays = _trees(args)
+    result = assemble(upstream, overlays)
     reg = result.registry
+    if reg is None or (args.range is None and len(reg.overlays) != len(overlays)):
+        _print_diags(result)
+        what = "registry.yaml" if reg is None else "each overlay's overlay.yaml"
+        print(f"errata-db: error: next-bit needs the bit ranges of {what}: fix the errors above",
+              file=sys.stderr)
+        return EXIT_INVALID
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and d.rule != "lock"]
+    if errors:
+        print(f"errata-db: note: the registry has {len(errors)} error(s) (`errata-db validate` lists "
+              "them); every bit its entries and locks hold counts as taken", file=sys.stderr)
     overlay = reg.overlays[0] if reg.overlays and args.range is None else None
     name = args.range or (overlay.range if overlay else UPSTREAM)
     rng = next((r for r in reg.ranges if r.name == name), None)
@@ -295,7 +354,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     first, last = rng.first, rng.last
     if overlay is not None and overlay.first is not None:
         first, last = overlay.first, overlay.last
-    used = {e.bit for e in reg.errata} | {line.bit for line in reg.lock}
+    used = taken_bits((upstream, *overlays))
     free = next((b for b in range(first, last + 1) if b not in used), None)
     if free is None:
         print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
@@ -377,7 +436,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     from . import install, kernel_tree
 
     root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
-    result = _load_valid(args)
+    located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
+    result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
     rendered = _render(result.registry, install.kernel_targets(TARGETS))
@@ -386,7 +446,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     files = install.tree_paths(rendered)
     shown = args.kernel_tree.rstrip("/")
     if args.check:
-        fix = " ".join(["errata-db install", *_registry_options(args),
+        fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}"])
         return _check_stale(root, files, "", "installed header(s)", fix)
     existed = {rel for rel in files if (root / rel).exists()}

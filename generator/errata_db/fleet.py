@@ -16,6 +16,7 @@ from pathlib import Path
 from . import schema
 from .diagnostics import Diagnostic, Pos, error, has_errors, note
 from .load import SourceFile, parse, quoted
+from .lookup import implementer_part, unknown_cpu
 from .model import Erratum, Registry, rev_str
 
 SYSFS_CPUS = "sys/devices/system/cpu"
@@ -199,10 +200,6 @@ class Plan:
     warnings: tuple[tuple[str, str], ...]  # (kind, message)
 
 
-def _implementer_part(midr: int) -> tuple[int, int]:
-    return midr >> 24, (midr >> 4) & 0xFFF
-
-
 def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     """Everything each side needs, from the generated lookup module (so it is what KVM does)."""
     where: dict[tuple[int, int], list[str]] = {}
@@ -217,7 +214,7 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     targets = []
     for midr, revidr in sorted(where):
         bits = tuple(e.bit for e in module.errata_for_cpu(midr, revidr))
-        targets.append(Target(midr, revidr, models.get(_implementer_part(midr)),
+        targets.append(Target(midr, revidr, models.get(implementer_part(midr)),
                               tuple(where[(midr, revidr)]), counts[(midr, revidr)], bits))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))
@@ -235,11 +232,7 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
 def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], errata: list[Needed]):
     for t in targets:
         if t.cpu is None:
-            implementer, part = _implementer_part(t.midr)
-            yield ("unknown-cpu",
-                   f"MIDR {t.midr:#010x} (implementer {implementer:#04x}, part {part:#05x}, "
-                   f"on {', '.join(t.hosts)}) is not in cpus.yaml: the registry knows no errata for it, "
-                   "which does not mean it has none")
+            yield "unknown-cpu", unknown_cpu(t.midr, f", on {', '.join(t.hosts)}")
     for n in errata:
         e = by_bit[n.bit]
         if not e.active:

@@ -339,6 +339,8 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
+        if "'\\t'" in problem:
+            problem += "; indent with spaces: YAML does not allow tabs for indentation"
         return None, [error(_mark_pos(path, mark), "yaml-syntax", f"YAML syntax error: {problem}")]
     except (YAMLError, RecursionError, ValueError, TypeError, OverflowError, AssertionError) as exc:
         one_line = " ".join(str(exc).split())
