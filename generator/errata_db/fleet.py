@@ -1,8 +1,10 @@
 """The operator's question: a VM may run on any of these hosts; what does each side need?
 
 The VMM needs the de-duplicated list of (MIDR, REVIDR) pairs to pass to KVM, KVM returns the
-bitmap in R0-R3, and the guest enables the errata behind it. Hosts come from a YAML/JSON file
-or from sysfs trees. Parsing the file and planning are pure; `read_sysfs` reads the disk.
+bitmap in R0-R3, and the guest enables the errata behind it. For the ABI Linux 6.15 shipped, the
+VMM answers the guest's DISCOVER_IMPL_VER and DISCOVER_IMPL_CPUS hypercalls with the list of
+(MIDR, REVIDR, AIDR) target implementations instead. Hosts come from a YAML/JSON file or from
+sysfs trees. Parsing the file and planning are pure; `read_sysfs` reads the disk.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class HostCpu:
     revidr: int
     count: int
     where: Pos
+    aidr: int = 0  # AIDR_EL1: only the target implementation list carries it
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,14 @@ def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
         cpus = []
         for j, c in enumerate(h["cpus"]):
             keys = ["hosts", i, "cpus", j]
-            values = {k: _u32(c.get(k, 0)) for k in ("midr", "revidr")}
+            values = {k: _u32(c.get(k, 0)) for k in ("midr", "revidr", "aidr")}
             bad = [k for k, v in values.items() if v > _U32]
             for k in bad:
                 diags.append(error(doc.pos([*keys, k]), "fleet-value",
                                    f"{k} {quoted(c[k])} does not fit in 32 bits"))
             if not bad:
-                cpus.append(HostCpu(values["midr"], values["revidr"], int(c.get("count", 1)), doc.pos(keys)))
+                cpus.append(HostCpu(values["midr"], values["revidr"], int(c.get("count", 1)), doc.pos(keys),
+                                    values["aidr"]))
         hosts.append(Host(str(h["name"]), tuple(cpus), doc.pos(["hosts", i, "name"])))
     return hosts, diags
 
@@ -141,11 +145,16 @@ def read_sysfs(root: Path, display: str, name: str | None = None) -> tuple[Host 
             diags.append(note(Pos(f"{shown_base}/{cpu_dir.name}"), "fleet-sysfs",
                               f"no {_ID_REGS}/midr_el1 (offline CPU?): skipped"))
             continue
-        values = [_register_value(regs / name, f"{shown}/{name}") for name in ("midr_el1", "revidr_el1")]
+        names = ["midr_el1", "revidr_el1"]
+        # Older kernels do not show AIDR_EL1; it is then 0, as in a hosts file.
+        if (regs / "aidr_el1").exists() or (regs / "aidr_el1").is_symlink():
+            names.append("aidr_el1")
+        values = [_register_value(regs / name, f"{shown}/{name}") for name in names]
         problems = [d for _, d in values if d is not None]
         diags += problems
         if not problems:
-            cpus.append(HostCpu(values[0][0], values[1][0], 1, Pos(f"{shown}/midr_el1")))
+            aidr = values[2][0] if len(values) > 2 else 0
+            cpus.append(HostCpu(values[0][0], values[1][0], 1, Pos(f"{shown}/midr_el1"), aidr))
     if not cpus:
         if not has_errors(diags):
             diags.append(error(Pos(shown_base), "fleet-sysfs",
@@ -178,6 +187,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ImplCpu:
+    """One target implementation: what DISCOVER_IMPL_CPUS(index) returns in R1, R2 and R3."""
+
+    midr: int
+    revidr: int
+    aidr: int
+    label: str
+    hosts: tuple[str, ...]
+
+
+# DISCOVER_IMPL_VER's R1, in SMCCC version format: major 1, minor 0, the only version a guest
+# accepts.
+IMPL_VERSION = (1, 0)
+IMPL_VERSION_R1 = IMPL_VERSION[0] << 16 | IMPL_VERSION[1]
+
+
+@dataclass(frozen=True)
 class Needed:
     bit: int
     register: str
@@ -193,6 +219,7 @@ class Needed:
 class Plan:
     hosts: tuple[Host, ...]
     targets: tuple[Target, ...]
+    impl_cpus: tuple[ImplCpu, ...]  # by MIDR, then REVIDR, then AIDR
     bitmap: int
     registers: tuple[tuple[str, int], ...]
     errata: tuple[Needed, ...]
@@ -219,6 +246,7 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
         bits = tuple(e.bit for e in module.errata_for_cpu(midr, revidr))
         targets.append(Target(midr, revidr, models.get(_implementer_part(midr)),
                               tuple(where[(midr, revidr)]), counts[(midr, revidr)], bits))
+    impl_cpus = tuple(_impl_cpus(hosts, {(t.midr, t.revidr): t.label for t in targets}))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))
     by_bit = {e.bit: e for e in reg.errata}
@@ -228,8 +256,21 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
         errata.append(Needed(e.bit, module.REGISTERS[m.register], e.name, e.vendor,
                              e.errata_ids, e.status, e.enables if e.active else None,
                              tuple(t.label for t in targets if e.bit in t.bits)))
-    return Plan(tuple(hosts), tuple(targets), bitmap, regs, tuple(errata),
+    return Plan(tuple(hosts), tuple(targets), impl_cpus, bitmap, regs, tuple(errata),
                 tuple(_warnings(reg, by_bit, targets, errata)))
+
+
+def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
+    """The distinct (MIDR, REVIDR, AIDR) triples, in numeric order: the same fleet gives the same
+    index to the same CPU, whatever order its hosts come in."""
+    where: dict[tuple[int, int, int], list[str]] = {}
+    for h in hosts:
+        for c in h.cpus:
+            names = where.setdefault((c.midr, c.revidr, c.aidr), [])
+            if h.name not in names:
+                names.append(h.name)
+    for midr, revidr, aidr in sorted(where):
+        yield ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(where[(midr, revidr, aidr)]))
 
 
 def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], errata: list[Needed]):
@@ -275,6 +316,14 @@ def format_text(p: Plan) -> str:
         out.append(f"           needed by: {'; '.join(n.needed_by)}")
     if not p.errata:
         out.append("  (none)")
+    n = len(p.impl_cpus)
+    out += ["", f"VMM, for Linux 6.15+ guests: the target implementations to return ({n})",
+            f"  DISCOVER_IMPL_VER      R1 = {IMPL_VERSION_R1:#010x} (version {IMPL_VERSION[0]}.{IMPL_VERSION[1]})  "
+            f"R2 = {n} (count)"]
+    for i, c in enumerate(p.impl_cpus):
+        call = f"DISCOVER_IMPL_CPUS({i})"
+        out.append(f"  {call:22} R1 = MIDR {c.midr:#010x}  R2 = REVIDR {c.revidr:#010x}  "
+                   f"R3 = AIDR {c.aidr:#010x}  {c.label}")
     if p.warnings:
         out += ["", f"Warnings ({len(p.warnings)})"]
         out += [f"  warning: {message} [{kind}]" for kind, message in p.warnings]
@@ -283,10 +332,14 @@ def format_text(p: Plan) -> str:
 
 def format_json(p: Plan) -> str:
     doc = {
-        "hosts": [{"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "count": c.count}
-                                            for c in h.cpus]} for h in p.hosts],
+        "hosts": [{"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                             "count": c.count} for c in h.cpus]} for h in p.hosts],
         "targets": [{"midr": t.midr, "revidr": t.revidr, "cpu": t.cpu, "revision": t.revision,
                      "count": t.count, "hosts": list(t.hosts), "bits": list(t.bits)} for t in p.targets],
+        "target_impl": {"version": f"{IMPL_VERSION[0]}.{IMPL_VERSION[1]}", "version_r1": IMPL_VERSION_R1,
+                        "count": len(p.impl_cpus),
+                        "cpus": [{"index": i, "midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                  "cpu": c.label, "hosts": list(c.hosts)} for i, c in enumerate(p.impl_cpus)]},
         "bitmap": hex(p.bitmap),
         "registers": {name: f"{value:#018x}" for name, value in p.registers},
         "errata": [{"bit": n.bit, "register": n.register, "name": n.name, "vendor": n.vendor,
