@@ -140,9 +140,10 @@ def test_generate_with_an_empty_out_is_a_usage_error(tmp_path):
 
 
 def test_format_choices_match_the_formatters_of_modules_imported_late():
-    from errata_db import cli, fleet, stability
+    from errata_db import cli, fleet, risk, stability
 
     assert sorted(cli.FLEET_FORMATS) == sorted(fleet.FORMATS)
+    assert sorted(cli.RISK_FORMATS) == sorted(risk.FORMATS)
     assert sorted(cli.STABILITY_FORMATS) == sorted(stability.FORMATS)
 
 
@@ -150,6 +151,6 @@ def test_generate_imports_no_module_of_other_commands():
     # They are imported by their commands: generate, run by every pre-commit hook, does not pay for them.
     code = ("import sys; from errata_db import cli; assert cli.main(['generate', '--check']) == 0; "
             "late = {'errata_db.' + m for m in ('audit', 'fleet', 'gitio', 'install', 'kernel_tree', "
-            "'stability')} | {'subprocess'}; print(sorted(late & set(sys.modules)))")
+            "'risk', 'stability')} | {'subprocess'}; print(sorted(late & set(sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert proc.stdout.strip() == "[]", proc.stderr
