@@ -104,18 +104,23 @@ def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
         if found:
             return [], diags
     hosts: list[Host] = []
+    # A fleet of 10,000 hosts has a handful of distinct CPU entries: each is converted once.
+    converted: dict[tuple, tuple[int, int, int]] = {}
     for i, h in enumerate(doc.root["hosts"]):
         cpus = []
         for j, c in enumerate(h["cpus"]):
-            keys = ["hosts", i, "cpus", j]
-            values = {k: _u32(c.get(k, 0)) for k in ("midr", "revidr", "aidr")}
-            bad = [k for k, v in values.items() if v > _U32]
-            for k in bad:
-                diags.append(error(doc.pos([*keys, k]), "fleet-value",
-                                   f"{k} {quoted(c[k])} does not fit in 32 bits"))
-            if not bad:
-                cpus.append(HostCpu(values["midr"], values["revidr"], int(c.get("count", 1)),
-                                    Located(doc, tuple(keys)), values["aidr"]))
+            raw = (c["midr"], c.get("revidr", 0), c.get("aidr", 0))
+            values = converted.get(raw)
+            if values is None:
+                values = converted[raw] = tuple(_u32(v) for v in raw)
+            if max(values) > _U32:
+                for k, v in zip(("midr", "revidr", "aidr"), values):
+                    if v > _U32:
+                        diags.append(error(doc.pos(["hosts", i, "cpus", j, k]), "fleet-value",
+                                           f"{k} {quoted(c[k])} does not fit in 32 bits"))
+                continue
+            cpus.append(HostCpu(values[0], values[1], c.get("count", 1), Located(doc, ("hosts", i, "cpus", j)),
+                                values[2]))
         hosts.append(Host(str(h["name"]), tuple(cpus), Located(doc, ("hosts", i, "name"))))
     return hosts, diags
 
