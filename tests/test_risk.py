@@ -311,3 +311,14 @@ def test_a_fleet_larger_than_a_registry_file_may_be(tmp_path):
                                          for i in range(5000)))
     doc = as_json("--hosts", str(path))
     assert [len(c["hosts"]) for c in doc["classes"]] == [2500, 2500]
+
+
+def test_sysfs_trees_and_files_make_classes_together(tmp_path):
+    from test_fleet import write_sysfs
+
+    root = write_sysfs(tmp_path / "h", [(KRYO_201, 0), (KRYO_201, 0)])
+    doc = as_json("--sysfs", f"kryo-07={root}", "--hosts", hosts_file(tmp_path, [("a53", [A53_R0P4]),
+                                                                                   ("kryo-08", [KRYO_201])]))
+    assert [(c["name"], c["hosts"]) for c in doc["classes"]] == [("a53", ["a53"]),
+                                                                 ("kryo-08", ["kryo-08", "kryo-07"])]
+    assert doc["unsafe_pairs"] == {"none": 2, "bitmap": 0, "impl-cpus": 1}
