@@ -322,3 +322,37 @@ def test_sysfs_trees_and_files_make_classes_together(tmp_path):
     assert [(c["name"], c["hosts"]) for c in doc["classes"]] == [("a53", ["a53"]),
                                                                  ("kryo-08", ["kryo-08", "kryo-07"])]
     assert doc["unsafe_pairs"] == {"none": 2, "bitmap": 0, "impl-cpus": 1}
+
+
+def test_a_revidr_fix_counts_with_each_target_cpus_own_revidr(tmp_path):
+    """Cortex-A53 r0p4 with REVIDR bit 8 has 843419 fixed; a guest booted there lacks it on an
+    unfixed one, unless the target list shows it the unfixed one."""
+    path = tmp_path / "hosts.yaml"
+    path.write_text(f"hosts:\n  - {{name: fixed, cpus: [{{midr: {A53_R0P4}, revidr: 0x100}}]}}\n"
+                    f"  - {{name: plain, cpus: [{{midr: {A53_R0P4}}}]}}\n")
+    doc = as_json("--hosts", str(path))
+    assert pair(doc, "fixed", "plain")["missing"] == {"none": ["WORKAROUND_843419"], "bitmap": [], "impl-cpus": []}
+    assert pair(doc, "plain", "fixed")["missing"] == {"none": [], "bitmap": [], "impl-cpus": []}
+
+
+def test_the_behaviours_are_ordered_for_any_fleet(registry):
+    """bitmap never misses anything, impl-cpus misses a subset of what none misses, and only
+    errata that have a part-family row."""
+    from hypothesis import given, settings, strategies as st
+
+    models = sorted({c.model for c in registry.cpus} | {KRYO_201 & ~0xF, UNKNOWN})
+    cpu = st.builds(lambda m, v, r: m | v << 20 | r, st.sampled_from(models), st.integers(0, 4), st.integers(0, 4))
+    family = {e.enables for e in registry.errata if any(a.part_mask is not None for a in e.affects)}
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(st.lists(cpu, min_size=1, max_size=3), min_size=1, max_size=6))
+    def check(fleet_cpus):
+        hosts = [fleet.Host(f"h{i}", tuple(fleet.HostCpu(m, 0, 1, None) for m in cpus), None)
+                 for i, cpus in enumerate(fleet_cpus)]
+        result = risk.analyse(registry, hosts)
+        for p in result.pairs:
+            assert not p.missing["bitmap"] and not p.conditional["bitmap"]
+            assert set(p.missing["impl-cpus"]) <= set(p.missing["none"])
+            assert set(p.missing["impl-cpus"]) <= family
+
+    check()

@@ -9,7 +9,8 @@ enable. The behaviours differ only in which CPUs the guest's matching sees:
 - bitmap: every CPU of the fleet, through KVM's bitmap of this registry;
 - impl-cpus: every CPU of the fleet's target list for the matches built on is_midr_in_range(),
   but only the boot host's CPUs for the part-family match is_kryo_midr(), which reads the
-  local CPU (see target-impl.md).
+  local CPU (see target-impl.md). REVIDR fixes count with each target's own REVIDR: the
+  intended behaviour, which one merged version of is_affected_midr_range() got wrong.
 
 So the matching is split by registry row: rows with a part_mask (the kernel's only part-family
 matcher is is_kryo_midr()) read the local CPU, every other row any target CPU. Each half is
