@@ -203,6 +203,10 @@ def _summary_line(r: Risk) -> str:
             "ordered pair(s): the guest boots on a host of the first class and is migrated to one of the second")
 
 
+def _sentence(text: str) -> str:
+    return f"{text[0].upper()}{text[1:]}."
+
+
 def _cells(r: Risk) -> dict[tuple[str, str], Pair]:
     return {(p.source, p.target): p for p in r.pairs}
 
@@ -288,7 +292,7 @@ def format_markdown(r: Risk) -> str:
     cells = _cells(r)
     for abi in ABIS:
         out += ["", f"## `{abi}`: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe", "",
-                f"{ABI_MEANING[abi][0].upper()}{ABI_MEANING[abi][1:]}. Row: booted on; column: migrated to.", "",
+                f"{_sentence(ABI_MEANING[abi])} Row: booted on; column: migrated to.", "",
                 "| from \\ to | " + " | ".join(_md(t.name) for t in r.classes) + " |",
                 "|---|" + "---|" * len(r.classes)]
         for s in r.classes:
@@ -342,7 +346,7 @@ def format_html(r: Risk) -> str:
     cells = _cells(r)
     for abi in ABIS:
         out += [f"<h2>{e(abi)}: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe</h2>",
-                f"<p>{e(ABI_MEANING[abi])}. Row: booted on; column: migrated to.</p>",
+                f"<p>{e(_sentence(ABI_MEANING[abi]))} Row: booted on; column: migrated to.</p>",
                 "<table><tr><th>from \\ to</th>" + "".join(f"<th>{e(t.name)}</th>" for t in r.classes) + "</tr>"]
         for s in r.classes:
             row = [f"<th>{e(s.name)}</th>"]
