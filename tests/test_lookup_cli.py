@@ -61,6 +61,15 @@ def test_lookup_revidr_fix_and_unknown_cpu():
         cli("lookup", "--midr", A53_R0P4, "--format", "json").out
 
 
+def test_lookup_of_a_kryo_part_missing_from_cpus_yaml_lists_its_family_errata():
+    r = cli("lookup", "--midr", "0x510f2010")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    assert lines[0] == "MIDR 0x510f2010 REVIDR 0x00000000: 2 errata, not in cpus.yaml"
+    assert [line.split()[3] for line in lines[1:3]] == ["WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI"]
+    assert "it matches the part family of Kryo" in lines[3]
+
+
 def test_lookup_uses_the_checkout_registry_by_default():
     r = run_cli("lookup", "--midr", A53_R0P4, "--format", "json", cwd=REPO)
     assert r.code == 0
@@ -144,9 +153,10 @@ def test_generate_with_an_empty_out_is_a_usage_error(tmp_path):
 
 
 def test_format_choices_match_the_formatters_of_modules_imported_late():
-    from errata_db import cli, fleet, stability
+    from errata_db import cli, fleet, risk, stability
 
     assert sorted(cli.FLEET_FORMATS) == sorted(fleet.FORMATS)
+    assert sorted(cli.RISK_FORMATS) == sorted(risk.FORMATS)
     assert sorted(cli.STABILITY_FORMATS) == sorted(stability.FORMATS)
 
 
@@ -154,6 +164,6 @@ def test_generate_imports_no_module_of_other_commands():
     # They are imported by their commands: generate, run by every pre-commit hook, does not pay for them.
     code = ("import sys; from errata_db import cli; assert cli.main(['generate', '--check']) == 0; "
             "late = {'errata_db.' + m for m in ('audit', 'fleet', 'gitio', 'install', 'kernel_tree', "
-            "'stability')} | {'subprocess'}; print(sorted(late & set(sys.modules)))")
+            "'risk', 'stability')} | {'subprocess'}; print(sorted(late & set(sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert proc.stdout.strip() == "[]", proc.stderr

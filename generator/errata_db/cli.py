@@ -29,6 +29,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 # The --format choices of commands whose modules are imported only when they run.
 FLEET_FORMATS = ("json", "text")
+RISK_FORMATS = ("html", "json", "markdown", "text")
 STABILITY_FORMATS = ("github", "json", "markdown", "text")
 
 
@@ -243,11 +244,13 @@ def cmd_lookup(args: argparse.Namespace) -> int:
                           "warnings": _warning_rows(warnings)}, indent=2))
         return EXIT_OK
     heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
-    if cpu is None:
+    if cpu is None and not errata:
         # "0 errata" would read as "no errata": the registry simply does not know this CPU.
         print(heading + "not in cpus.yaml")
     else:
-        _print_errata(errata, heading + f"{len(errata)} errata")
+        # A CPU cpus.yaml lacks can still match a part family (the Kryo rows).
+        unknown = ", not in cpus.yaml" if cpu is None else ""
+        _print_errata(errata, heading + f"{len(errata)} errata{unknown}")
     _print_warnings(warnings)
     return EXIT_OK
 
@@ -495,7 +498,8 @@ def _read_input(path: str) -> SourceFile:
     return SourceFile("<stdin>" if path == "-" else path, data)
 
 
-def cmd_fleet(args: argparse.Namespace) -> int:
+def _fleet_hosts(args: argparse.Namespace) -> list | None:
+    """The hosts of --hosts and --sysfs, or None when one is invalid (diagnostics printed)."""
     from . import fleet
 
     if not args.hosts and not args.sysfs:
@@ -518,13 +522,33 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     diags += fleet.duplicate_hosts(hosts)
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
-    if has_errors(diags):
+    return None if has_errors(diags) else hosts
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from . import fleet
+
+    hosts = _fleet_hosts(args)
+    if hosts is None:
         return EXIT_INVALID
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
     plan = fleet.plan(result.registry, lookup_module(result.registry), hosts)
     sys.stdout.write(fleet.FORMATS[args.format](plan))
+    return EXIT_OK
+
+
+def cmd_risk(args: argparse.Namespace) -> int:
+    from . import risk
+
+    hosts = _fleet_hosts(args)
+    if hosts is None:
+        return EXIT_INVALID
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    sys.stdout.write(risk.FORMATS[args.format](risk.analyse(result.registry, hosts)))
     return EXIT_OK
 
 
@@ -596,13 +620,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
+    _host_options(p)
+    p.add_argument("--format", choices=FLEET_FORMATS, default="text")
+    p = add("risk", cmd_risk, "which migrations between these hosts leave a guest without a workaround, "
+            "under each guest behaviour")
+    _host_options(p)
+    p.add_argument("--format", choices=RISK_FORMATS, default="text")
+    return parser
+
+
+def _host_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hosts", metavar="FILE", action="append", default=[],
                    help="YAML or JSON file of hosts and their MIDR/REVIDR values ('-' for stdin; repeatable)")
     p.add_argument("--sysfs", metavar="[NAME=]ROOT", action="append", default=[],
                    help="a host's root directory holding sys/devices/system/cpu, as ROOT or NAME=ROOT "
                    "(default name: ROOT; repeatable)")
-    p.add_argument("--format", choices=FLEET_FORMATS, default="text")
-    return parser
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -38,11 +38,21 @@ def cpu_of(reg: Registry, midr: int) -> Cpu | None:
     return next((c for c in reg.cpus if (c.implementer.code, c.part) == implementer_part(midr)), None)
 
 
-def unknown_cpu(midr: int, where: str = "") -> str:
-    """The words for a MIDR that cpus.yaml lacks: "0 errata" would read as "no errata"."""
+def unknown_cpu(reg: Registry, midr: int, where: str = "") -> str:
+    """The words for a MIDR that cpus.yaml lacks: "0 errata" would read as "no errata", and a
+    part-family entry (the Kryo rows) may still match it."""
     implementer, part = implementer_part(midr)
-    return (f"MIDR {midr:#010x} (implementer {implementer:#04x}, part {part:#05x}{where}) is not in "
-            "cpus.yaml: the registry knows no errata for it, which does not mean it has none")
+    head = f"MIDR {midr:#010x} (implementer {implementer:#04x}, part {part:#05x}{where}) is not in cpus.yaml"
+    families = sorted({a.cpu.name for e in reg.errata for a in e.affects if a.part_mask is not None
+                       and midr & _family_mask(a.mask) == a.cpu.model & _family_mask(a.mask)})
+    if families:
+        return f"{head}: it matches the part family of {', '.join(families)}, and has that family's errata"
+    return f"{head}: the registry knows no errata for it, which does not mean it has none"
+
+
+def _family_mask(part_mask: int) -> int:
+    """The MIDR bits a part-family match compares: implementer, architecture, masked part."""
+    return 0xFF0F0000 | part_mask << 4
 
 
 def cpu_warnings(reg: Registry, midr: int) -> list[tuple[str, str]]:
@@ -53,7 +63,7 @@ def cpu_warnings(reg: Registry, midr: int) -> list[tuple[str, str]]:
     """
     cpu = cpu_of(reg, midr)
     if cpu is None:
-        return [("unknown-cpu", unknown_cpu(midr))]
+        return [("unknown-cpu", unknown_cpu(reg, midr))]
     given = revision(midr)
     if midr & ARCHITECTURE_FIELD != cpu.model & ARCHITECTURE_FIELD:
         return [("unknown-architecture",
