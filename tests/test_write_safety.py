@@ -137,6 +137,21 @@ def test_a_rename_failing_midway_puts_back_the_old_bytes_of_files_no_decoder_acc
     assert len(calls) == 3 and state(old_out) == before
 
 
+def test_a_failed_run_into_a_new_directory_leaves_no_directory(monkeypatch, tmp_path):
+    real, calls = errata_db.write.tempfile.mkstemp, []
+
+    def mkstemp(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(errata_db.write, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+    r = generate(tmp_path / "a" / "b" / "out")
+    assert r.code == 2 and "No space left on device" in r.err
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- symbolic links are refused before anything is read or written ---------------------------
 
 

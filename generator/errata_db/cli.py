@@ -139,6 +139,8 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
         return EXIT_INVALID
     except UnsafePath as exc:
         raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
     for rel, _ in problems:
         print(f"{out / rel}: stale", file=sys.stderr)
     for _, diff in problems:
@@ -274,8 +276,8 @@ def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     bundled = located[2]
-    for root in ([] if bundled else [located[0]]) + [Path(p) for p in args.overlay]:
-        _recover(root, [lock.LOCK_NAME], str(root))
+    for root, shown in ([] if bundled else [located[:2]]) + [(Path(p), p) for p in args.overlay]:
+        _recover(root, [lock.LOCK_NAME], shown)
     upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics

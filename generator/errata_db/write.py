@@ -323,15 +323,22 @@ def write_all(out_dir: Path, files: dict[str, str]) -> tuple[list[str], str | No
     """
     data = {rel: text.encode("utf-8") for rel, text in files.items()}
     check_paths(out_dir, data)
+    created = [p for p in (out_dir, *out_dir.parents) if _lstat(p) is None]
     out_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(out_dir):
-        _recover(out_dir, data)
-        check_paths(out_dir, data)
-        changed = [rel for rel, body in sorted(data.items())
-                   if _read_regular(out_dir / rel, len(body)) != body]
-        if not changed:
-            return [], None
-        _commit(out_dir, {rel: data[rel] for rel in changed})
+        try:
+            _recover(out_dir, data)
+            check_paths(out_dir, data)
+            changed = [rel for rel, body in sorted(data.items())
+                       if _read_regular(out_dir / rel, len(body)) != body]
+            if not changed:
+                return [], None
+            _commit(out_dir, {rel: data[rel] for rel in changed})
+        except BaseException:
+            for path in created:  # deepest first; one that is not empty stays
+                with contextlib.suppress(OSError):
+                    os.rmdir(path)
+            raise
         try:
             _remove(out_dir / TXN)
         except OSError as exc:
