@@ -188,10 +188,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out = Path(out_arg)
     shown = out_arg.rstrip("/")
-    if args.out is None and os.path.islink(out_arg):
-        # The directory named on the command line is the user's choice; a committed link is not.
+    if os.path.islink(shown):
+        # generated/ is committed: a link there would send --check's diff and the writes elsewhere.
         raise UsageError(f"{shown} is a symbolic link: errata-db does not read or write through one; "
-                         "put the directory itself there, or pass --out")
+                         "put the directory itself there, or pass --out with the path it points to")
     if args.check:
         fix = " ".join(["errata-db generate", *_registry_options(args), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
