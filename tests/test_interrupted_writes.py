@@ -72,14 +72,17 @@ def _stepping_os(on_step) -> types.SimpleNamespace:
     return fake
 
 
-def kill_at(step: int, argv: list[str]) -> bool:
+def kill_at(step: int, argv: list[str], fail_at: int = 0) -> bool:
     """Run `errata-db ARGV` in a child process and SIGKILL it just before its step-th change
-    to the disk; False if it finished first (it has fewer steps)."""
+    to the disk; False if it finished first (it has fewer steps). With fail_at, that step
+    fails (EIO) first, as a full or broken disk would make it."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
         code = 70
         try:
             def stop(n, name):
+                if n == fail_at:
+                    raise OSError(5, "Input/output error")
                 if n == step:
                     os.kill(os.getpid(), signal.SIGSTOP)
             errata_db.write.os = _stepping_os(stop)
@@ -96,14 +99,10 @@ def kill_at(step: int, argv: list[str]) -> bool:
     return False
 
 
-@pytest.fixture
-def quick(monkeypatch, tmp_path):
-    """A scratch directory where the writes, and not the rest, take the time of each run.
-
-    Loading and rendering a registry are pure functions of its files: each is done once per
-    content. The directory is on tmpfs when there is one: a kill leaves what the kernel
-    holds, whatever the file system, and slow metadata writes would only stretch the sweep.
-    """
+@pytest.fixture(scope="module")
+def memo():
+    """Loading and rendering a registry are pure functions of its files: each is done once per
+    content, so that the writes, and not the rest, take the time of each run."""
     import errata_db.cli as cli
 
     rendered: dict = {}
@@ -115,18 +114,30 @@ def quick(monkeypatch, tmp_path):
             rendered[key] = real_render(reg, targets)
         return rendered[key]
 
-    # Keyed by every file's bytes: a lock that changed is loaded again.
-    monkeypatch.setattr(cli, "assemble", functools.lru_cache(maxsize=None)(cli.assemble))
-    monkeypatch.setattr(cli, "_render", render)
+    with pytest.MonkeyPatch.context() as mp:
+        # Keyed by every file's bytes: a lock that changed is loaded again.
+        mp.setattr(cli, "assemble", functools.lru_cache(maxsize=None)(cli.assemble))
+        mp.setattr(cli, "_render", render)
+        yield
+
+
+@contextlib.contextmanager
+def scratch_dir():
+    """A directory on tmpfs when there is one: a kill leaves what the kernel holds, whatever
+    the file system, and slow metadata writes would only stretch the sweeps."""
     shm = Path("/dev/shm")
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
-        yield tmp_path
-        return
-    scratch = Path(tempfile.mkdtemp(prefix="errata-db-kill-", dir=shm))
+    path = Path(tempfile.mkdtemp(prefix="errata-db-kill-",
+                                 dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
     try:
-        yield scratch
+        yield path
     finally:
-        shutil.rmtree(scratch)
+        shutil.rmtree(path)
+
+
+@pytest.fixture
+def quick(memo):
+    with scratch_dir() as path:
+        yield path
 
 
 def files_of(root: Path, rels) -> dict[str, bytes | None]:
@@ -141,13 +152,13 @@ def leftovers(root: Path) -> list[str]:
 def assert_consistent_after_kill(root: Path, old: dict, new: dict, step: int) -> bool:
     """Every file old or new; a mixed set only with its journal. Whether the set is mixed."""
     now = files_of(root, old)
+    journal = any((root / TXN / m).exists() for m in ("journal", "undo"))
     for rel, data in now.items():
         # Between its two renames a file is in the transaction directory, never half written.
-        assert data in (old[rel], new[rel]) or (data is None and (root / TXN / "journal").exists()), \
+        assert data in (old[rel], new[rel]) or (data is None and journal), \
             f"step {step}: {rel} holds neither its old nor its new bytes"
     mixed = now != old and now != new
-    if mixed:
-        assert any((root / TXN / m).exists() for m in ("journal", "undo")), f"step {step}: mixed, no journal"
+    assert journal or not mixed, f"step {step}: mixed, and no journal"
     return mixed
 
 
@@ -177,9 +188,8 @@ def sweep(root: Path, reset, argv: list[str], check_argv: list[str] | None, old:
 
 
 def test_generate_killed_at_every_step_leaves_a_set_the_next_run_completes(quick):
-    tmp_path = quick
-    out = tmp_path / "out"
-    scratch = tmp_path / "new"
+    out = quick / "out"
+    scratch = quick / "new"
     assert run_cli("generate", "--registry", str(REGISTRY), "--out", str(scratch)).code == 0
     new = files_of(scratch, OUTPUTS)
 
@@ -198,24 +208,52 @@ def test_generate_killed_at_every_step_leaves_a_set_the_next_run_completes(quick
     assert seen["steps"] >= 20 and seen["mixed"] >= 4 and seen["pending"] >= seen["mixed"], seen
 
 
-def test_a_killed_recovery_is_recovered_too(quick):
-    """The next run, killed in turn at each step while it finishes a half-switched set."""
-    tmp_path = quick
-    out = tmp_path / "out"
-    argv = ["generate", "--registry", str(REGISTRY), "--out", str(out)]
-    assert run_cli(*argv).code == 0
-    new = files_of(out, OUTPUTS)
-    old = {rel: f"old {rel}\n".encode() for rel in OUTPUTS}
-    snapshot = tmp_path / "half"
-    for rel, data in old.items():
-        (out / rel).write_bytes(data)
-    step = 1
-    while not (kill_at(step, argv) and assert_consistent_after_kill(out, old, new, step)):
+def _old_generate_output(out: Path) -> dict[str, bytes]:
+    if out.exists():
         shutil.rmtree(out)
-        for rel, data in old.items():
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            (out / rel).write_bytes(data)
-        step += 1
+    old = {rel: f"old {rel}\n".encode() for rel in OUTPUTS}
+    for rel, data in old.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+    return old
+
+
+@pytest.fixture(scope="module")
+def half_switched(memo):
+    """Kill points of `generate` over an old set: the steps after which the set is mixed."""
+    with scratch_dir() as base:
+        out = base / "out"
+        argv = ["generate", "--registry", str(REGISTRY), "--out", str(out)]
+        assert run_cli(*argv).code == 0
+        new = files_of(out, OUTPUTS)
+        mixed, step = [], 0
+        while True:
+            step += 1
+            old = _old_generate_output(out)
+            if not kill_at(step, argv):
+                break
+            if assert_consistent_after_kill(out, old, new, step):
+                mixed.append(step)
+        assert len(mixed) >= 4
+        yield new, mixed
+
+
+@pytest.mark.parametrize("start", ["first mixed", "last mixed", "undoing a failed run"])
+def test_a_killed_recovery_is_recovered_too(quick, half_switched, start):
+    """The next run is killed in turn at each step while it finishes a half-switched set, or
+    while it finishes undoing a run that failed halfway."""
+    new, mixed = half_switched
+    out, snapshot = quick / "out", quick / "snapshot"
+    argv = ["generate", "--registry", str(REGISTRY), "--out", str(out)]
+    old = _old_generate_output(out)
+    if start == "undoing a failed run":
+        # A rename fails in the middle of the switch, and the run is killed while it undoes it.
+        assert kill_at(mixed[-1] + 2, argv, fail_at=mixed[-1])
+        assert (out / TXN / "undo").exists()
+    else:
+        assert kill_at(mixed[0] if start == "first mixed" else mixed[-1], argv)
+        assert (out / TXN / "journal").exists()
+    assert assert_consistent_after_kill(out, old, new, 0)
     shutil.copytree(out, snapshot, symlinks=True)
     again = 0
     while True:
@@ -232,10 +270,9 @@ def test_a_killed_recovery_is_recovered_too(quick):
 
 def test_install_killed_at_every_step_never_leaves_a_new_guest_header_with_an_old_kvm_header(
         quick, registry):
-    tmp_path = quick
-    tree = tmp_path / "linux"
+    tree = quick / "linux"
     fake_linux.write_tree(tree, registry)
-    pristine = tmp_path / "pristine"
+    pristine = quick / "pristine"
     old = {GUEST: LATIN1, KVM: b"/* by errata-db, do not edit: an old table */\n"}
     for rel, data in old.items():
         (tree / rel).write_bytes(data)
@@ -254,8 +291,7 @@ def test_install_killed_at_every_step_never_leaves_a_new_guest_header_with_an_ol
 
 
 def test_lock_killed_at_every_step_is_completed_by_the_next_lock(quick):
-    tmp_path = quick
-    upstream, acme = tmp_path / "errata-db", tmp_path / "acme"
+    upstream, acme = quick / "errata-db", quick / "acme"
     shutil.copytree(REGISTRY, upstream)
     shutil.copytree(FIXTURES / "overlays" / "acme", acme)
     locks = [upstream / "bits.lock", acme / "bits.lock"]
