@@ -130,27 +130,6 @@ def _registry_options(args: argparse.Namespace) -> list[str]:
     return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
 
 
-def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: str) -> int:
-    """--check: every stale file named on stderr, its diff on stdout, and the command that fixes it."""
-    try:
-        problems = stale(out, files, label)
-    except Interrupted as exc:
-        print(f"errata-db: error: {exc}; run: {fix}", file=sys.stderr)
-        return EXIT_INVALID
-    except UnsafePath as exc:
-        raise UsageError(str(exc)) from exc
-    except OSError as exc:
-        raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
-    for rel, _ in problems:
-        print(f"{out / rel}: stale", file=sys.stderr)
-    for _, diff in problems:
-        sys.stdout.write(diff)
-    if problems:
-        print(f"errata-db: {len(problems)} {what} out of date; run: {fix}", file=sys.stderr)
-        return EXIT_INVALID
-    return EXIT_OK
-
-
 def _cannot_write(shown: str, exc: Exception) -> UsageError:
     """A write to shown was refused (UnsafePath) or failed (OSError)."""
     reason = (exc.strerror or exc) if isinstance(exc, OSError) else exc
@@ -177,6 +156,27 @@ def _recover(root: Path, rels, shown: str) -> None:
         raise _cannot_write(shown, exc) from exc
 
 
+def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: str) -> int:
+    """--check: every stale file named on stderr, its diff on stdout, and the command that fixes it."""
+    try:
+        problems = stale(out, files, label)
+    except Interrupted as exc:
+        print(f"errata-db: error: {exc}; run: {fix}", file=sys.stderr)
+        return EXIT_INVALID
+    except UnsafePath as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
+    for rel, _ in problems:
+        print(f"{out / rel}: stale", file=sys.stderr)
+    for _, diff in problems:
+        sys.stdout.write(diff)
+    if problems:
+        print(f"errata-db: {len(problems)} {what} out of date; run: {fix}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     located = _registry_dir(args)
     out_arg = _out_dir(args, located)
@@ -195,7 +195,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.check:
         fix = " ".join(["errata-db generate", *_registry_options(args), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
-    for rel in _write(out, files, out_arg):
+    changed = _write(out, files, out_arg)
+    for rel in changed:
         print(f"wrote {shown}/{rel}")
     return EXIT_OK
 
