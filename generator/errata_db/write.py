@@ -121,6 +121,8 @@ def _exclusive(root: Path):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UnsafePath("another errata-db run is writing there") from None
+        except OSError:
+            pass  # no flock on this file system (NFS emulates it for writable files only)
         yield
     finally:
         os.close(fd)
