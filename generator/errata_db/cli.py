@@ -23,7 +23,7 @@ from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, 
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
-from .write import stale, write_all
+from .write import Interrupted, UnsafePath, current, recover, stale, write_all
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
@@ -141,9 +141,43 @@ def _registry_options(args: argparse.Namespace, located: tuple[Path, str, bool])
     return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
 
 
+def _cannot_write(shown: str, exc: Exception) -> UsageError:
+    """A write to shown was refused (UnsafePath) or failed (OSError)."""
+    reason = (exc.strerror or exc) if isinstance(exc, OSError) else exc
+    return UsageError(f"cannot write to {shown}: {reason}")
+
+
+def _write(root: Path, files: dict[str, str], shown: str) -> list[str]:
+    """write_all, as usage errors when it is refused or fails; the paths it changed."""
+    try:
+        changed, left = write_all(root, files)
+    except (UnsafePath, OSError) as exc:
+        raise _cannot_write(shown, exc) from exc
+    if left:
+        print(f"errata-db: warning: the files were written, but {left}: the next run removes it",
+              file=sys.stderr)
+    return changed
+
+
+def _recover(root: Path, rels, shown: str) -> None:
+    """Finish what an interrupted run left in root before anything there is read."""
+    try:
+        recover(root, rels)
+    except (UnsafePath, OSError) as exc:
+        raise _cannot_write(shown, exc) from exc
+
+
 def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: str) -> int:
     """--check: every stale file named on stderr, its diff on stdout, and the command that fixes it."""
-    problems = stale(out, files, label)
+    try:
+        problems = stale(out, files, label)
+    except Interrupted as exc:
+        print(f"errata-db: error: {exc}; run: {fix}", file=sys.stderr)
+        return EXIT_INVALID
+    except UnsafePath as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
     for rel, _ in problems:
         print(f"{out / rel}: stale", file=sys.stderr)
     for _, diff in problems:
@@ -174,13 +208,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out = Path(out_arg)
     shown = out_arg.rstrip("/")
+    if os.path.islink(shown):
+        # generated/ is committed: a link there would send --check's diff and the writes elsewhere.
+        raise UsageError(f"{shown} is a symbolic link: errata-db does not read or write through one; "
+                         "put the directory itself there, or pass --out with the path it points to")
     if args.check:
         fix = " ".join(["errata-db generate", *_registry_options(args, located), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
-    try:
-        changed = write_all(out, files)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {out_arg}: {exc.strerror or exc}") from exc
+    changed = _write(out, files, out_arg)
     for rel in changed:
         print(f"wrote {shown}/{rel}")
     unchanged = len(files) - len(changed)
@@ -294,6 +329,8 @@ def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     bundled = located[2]
+    for root, shown in ([] if bundled else [located[:2]]) + [(Path(p), p) for p in args.overlay]:
+        _recover(root, [lock.LOCK_NAME], shown)
     upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
@@ -323,10 +360,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
                          "--registry DIR for an upstream checkout")
     for tree, old, new in changes:
         if old != new:
-            try:
-                write_all(Path(tree.root), {lock.LOCK_NAME: new})
-            except OSError as exc:
-                raise UsageError(f"cannot write {tree.root}/{lock.LOCK_NAME}: {exc.strerror or exc}") from exc
+            _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root)
             print(f"updated {tree.root}/{lock.LOCK_NAME}")
     return EXIT_OK
 
@@ -452,15 +486,17 @@ def cmd_install(args: argparse.Namespace) -> int:
         fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}"])
         return _check_stale(root, files, "", "installed header(s)", fix)
-    existed = {rel for rel in files if (root / rel).exists()}
-    foreign = [rel for rel in sorted(existed) if not install.is_ours(root / rel)]
+    _recover(root, files, shown)
+    try:
+        old = {rel: current(root, rel) for rel in files}
+    except (UnsafePath, OSError) as exc:
+        raise _cannot_write(shown, exc) from exc
+    existed = {rel for rel, data in old.items() if data is not None}
+    foreign = [rel for rel in sorted(existed) if not install.is_ours(old[rel])]
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
-    try:
-        changed = write_all(root, files)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {shown}: {exc.strerror or exc}") from exc
+    changed = _write(root, files, shown)
     for rel in sorted(files):
         state = "unchanged" if rel not in changed else "updated" if rel in existed else "new"
         print(f"{state:9} {shown}/{rel}")
