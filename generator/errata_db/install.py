@@ -5,8 +5,6 @@ The kernel targets are the ones generated under linux/: the same path, relative 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import cpu_errata
 from .diagnostics import Pos, error
 from .kernel_tree import CPU_ERRATA
@@ -32,22 +30,19 @@ def tree_paths(files: dict[str, str]) -> dict[str, str]:
     return {rel.removeprefix(KERNEL_PREFIX): text for rel, text in files.items()}
 
 
-def is_ours(path: Path) -> bool:
-    try:
-        head = path.read_bytes()[:1024]
-    except OSError:
-        return False
-    return BANNER.encode() in head
+def is_ours(data: bytes) -> bool:
+    """Whether a header's first bytes carry the banner errata-db writes."""
+    return BANNER.encode() in data[:1024]
 
 
 TABLE_HEADER = "cpu_errata_table.h"  # next to cpu_errata.c, which includes it
+TABLE_PATH = f"{CPU_ERRATA.rsplit('/', 1)[0]}/{TABLE_HEADER}"
 
 
 def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:
     """The tree's files after `install --kernel-tables`: the generated table, and cpu_errata.c
     including it in place of its own tables. A cpu_errata.c whose tables mean anything else
     than the registry's is left as it is, with the reasons (diagnostics) why."""
-    rel_header = f"{CPU_ERRATA.rsplit('/', 1)[0]}/{TABLE_HEADER}"
     try:
         src = cpu_errata.read_source(source, shown)
         ours = cpu_errata.read_source(header, TABLE_HEADER)
@@ -57,7 +52,7 @@ def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, 
                 table = src.tables[clash[0]]
                 return {}, [error(Pos(shown, table.item.first_line, 1), "kernel-tables",
                                   f"{clash[0]} is defined here and by {TABLE_HEADER}")]
-            return {rel_header: header, CPU_ERRATA: source}, []
+            return {TABLE_PATH: header, CPU_ERRATA: source}, []
         diffs = list(cpu_errata.differences(src.rows(), ours.rows()))
         if diffs:
             return {}, [error(pos, "kernel-tables", reason) for pos, reason in diffs]
@@ -68,4 +63,4 @@ def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, 
     except cpu_errata.NotRecognised as exc:
         return {}, [error(exc.pos, "kernel-tables", f"not a cpu_errata.c this version of errata-db can "
                           f"rewrite: {exc.reason}")]
-    return {rel_header: header, CPU_ERRATA: new}, []
+    return {TABLE_PATH: header, CPU_ERRATA: new}, []

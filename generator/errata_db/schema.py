@@ -251,9 +251,26 @@ def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Di
                     f"unknown key {quoted(key)}{suggestion}")
 
 
-def _where(err: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in err.absolute_path]
-    return ("'" + ".".join(parts) + "': ") if parts else ""
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _where(doc: Document, err: jsonschema.ValidationError) -> str:
+    """The path of the failing node, an item of a section named by its id or name where it
+    has one (`errata[WORKAROUND_843419].bit`): an index means counting entries in the file."""
+    path = list(err.absolute_path)
+    if not path:
+        return ""
+    head = str(path[0])
+    if len(path) > 1 and isinstance(path[1], int):
+        item = doc.node(path[:2])
+        label = next((str(item[k]) for k in ("id", "name") if isinstance(item, dict)
+                      and isinstance(item.get(k), (str, int)) and not isinstance(item.get(k), bool)
+                      and _LABEL.fullmatch(str(item[k]))), None)
+        head += f"[{label}]" if label is not None else f".{path[1]}"
+        path = path[2:]
+    else:
+        path = path[1:]
+    return "'" + ".".join([head, *map(str, path)]) + "': "
 
 
 def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
@@ -273,8 +290,8 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
             continue
         if err.validator == "not":
             # The schemas' only `not`: jsonschema's own text would print the whole subschema.
-            message = f"{_where(err)}'retired' is required exactly when status is 'retired'"
+            message = f"{_where(doc, err)}'retired' is required exactly when status is 'retired'"
         else:
-            message = f"{_where(err)}{err.message}"
+            message = f"{_where(doc, err)}{err.message}"
         diags.append(error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}", message))
     return diags, broken
