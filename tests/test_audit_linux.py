@@ -52,11 +52,15 @@ def test_audit_of_linux_6_12_exits_0_and_prints_the_readme_example(source_tree):
     assert "Traceback" not in result.err
     version = re.search(r"^Linux (\S+) at ", result.out, re.M)
     assert version, result.out
-    if version.group(1) != DOCUMENTED_VERSION:
+    # Debian moves its 6.12 package along the stable series; a newer 6.12.y must still audit
+    # exactly as the README shows (its errata table is the documented one until a stable
+    # release changes it, and then this test is the one that says so).
+    if not version.group(1).startswith("6.12."):
         pytest.skip(f"the tree is Linux {version.group(1)}; the README documents {DOCUMENTED_VERSION}")
     assert result.code == 0, result.out
     command, expected = readme_example()
     assert command == f"errata-db audit --kernel-tree {EXAMPLE_TREE}"
+    expected = expected.replace(f"Linux {DOCUMENTED_VERSION} at ", f"Linux {version.group(1)} at ")
     assert result.out.replace(str(source_tree), EXAMPLE_TREE) == expected
 
 
