@@ -123,8 +123,9 @@ def in_tree(rel: str) -> str:
 
 @contextlib.contextmanager
 def tree_lock(tree: Path):
-    """Serialise runs on one tree: flock() on the tree's directory itself, so no lock file is left."""
-    fd = os.open(tree, os.O_RDONLY | os.O_DIRECTORY)
+    """Serialise runs on one tree: flock() on its top Makefile, so no lock file is left. Not on
+    the directory itself: `install` holds that one while it writes, and would find it taken."""
+    fd = os.open(tree / "Makefile", os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
