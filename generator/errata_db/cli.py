@@ -15,7 +15,7 @@ from typing import Callable
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
-from .load import SourceFile
+from .load import MAX_BYTES, SourceFile, read_source
 from .lookup import lookup_module
 from .model import RESERVED
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
@@ -254,7 +254,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     changes = []
     for tree, origin in zip((upstream, *overlays), owners):
         lock_path = f"{tree.root}/{lock.LOCK_NAME}"
-        old = next((f.data.decode() for f in tree.files if f.path == lock_path), "")
+        old = next((f.data.decode().removeprefix("\ufeff") for f in tree.files if f.path == lock_path), "")
         changes.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
     # Only a lock that makes the registry valid is written: never one that gives a locked bit
     # a new meaning.
@@ -428,11 +428,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _read_input(path: str) -> SourceFile:
+    from .inputs import Refused, TooLarge, read_stream_limited
+
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            try:
+                return SourceFile("<stdin>", read_stream_limited(sys.stdin.buffer, MAX_BYTES))
+            except TooLarge as exc:
+                return SourceFile("<stdin>", b"", str(exc))
+        return read_source(Path(path), path)
+    except Refused as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return SourceFile("<stdin>" if path == "-" else path, data)
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:

@@ -8,6 +8,11 @@ from enum import Enum
 from typing import Iterable
 
 
+# After this many diagnostics of one rule in one entry (or one lock file), one line counts the
+# rest: a hostile file of a few kilobytes must not print a million lines.
+MAX_REPEATS = 10
+
+
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"

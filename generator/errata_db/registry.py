@@ -51,7 +51,9 @@ def read_directory(path: Path, display: str, *, overlay: bool = False) -> Regist
     if not path.is_dir():
         what = "not a directory" if path.exists() else "no such directory"
         raise EnvironmentProblem(f"{display}: {what}")
-    if not (path / marker).is_file():
+    # Whatever stands at the marker's path is read (and refused, with what it is, if it is
+    # not a regular file); only a missing marker means this is not a registry.
+    if not (path / marker).exists() and not (path / marker).is_symlink():
         what = "an overlay" if overlay else "a registry"
         raise EnvironmentProblem(f"{display}: not {what} directory (it has no {marker})")
     files, diags = read_dir_files(path, display)
@@ -128,10 +130,9 @@ def _lock_of(parsed: _Parsed, origin: str, diags: list[Diagnostic]) -> tuple[lis
     path = f"{parsed.origin_files.root}/{lock.LOCK_NAME}"
     if parsed.lock_text is None:
         return [], (origin, path, False)
-    try:
-        text = parsed.lock_text.data.decode("utf-8")
-    except UnicodeDecodeError:
-        diags.append(error(Pos(path, 1, 1), "lock-syntax", "bits.lock is not valid UTF-8"))
+    text, problems = lock.text_of(parsed.lock_text)
+    if text is None:
+        diags += problems
         return [], (origin, path, True)
     lines, lock_diags = lock.parse(path, text, origin)
     diags += lock_diags
