@@ -79,3 +79,58 @@ def test_lock_after_a_byte_order_mark_appends_no_line_twice(tmp_path):
     lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
     assert run_cli("lock", "--registry", str(root)).code == 0
     assert run_cli("validate", "--registry", str(root)).code == 0
+
+
+# --- ranges of one entry ---------------------------------------------------------------------------
+
+
+def overlapping_entry(count: int) -> str:
+    """One erratum with count ranges on one CPU, each overlapping all the others, and
+    every range listed twice."""
+    ranges = "".join(f"      - cpu: cortex-a53\n        revisions: r0p0..r{i % 16}p{i % 15}\n"
+                     for i in range(count))
+    return ("errata:\n  - name: WORKAROUND_OVERLAP\n    bit: 100\n    vendor: ARM\n"
+            '    errata_ids: ["1"]\n    description: Overlaps.\n    kconfig: []\n'
+            f"    affects:\n{ranges}    status: active\n")
+
+
+def test_thousands_of_overlapping_ranges_are_checked_like_sorting_with_bounded_output(tmp_path):
+    root = registry(tmp_path)
+    (root / "errata" / "zz.yaml").write_text(overlapping_entry(5000))
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 3
+    for rule, what in (("overlapping-ranges", "overlapping ranges"), ("duplicate-range", "ranges listed twice")):
+        lines = rule_lines(result.err, rule)
+        assert len(lines) == MAX_REPEATS + 1, (rule, len(lines))
+        assert f" more {what} in 'WORKAROUND_OVERLAP' from here on, not listed one by one [{rule}]" in lines[-1]
+
+
+def test_a_lock_of_repeated_lines_is_checked_quickly_with_bounded_output(tmp_path):
+    root = registry(tmp_path)
+    lock = root / "bits.lock"
+    lines = lock.read_text().splitlines(keepends=True)
+    junk = "".join(f"{250 + i % 5} active {i:016x} GONE_{i % 7}\n" for i in range(20_000))
+    lock.write_text("".join(lines) + junk)
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 3
+    lock_lines = rule_lines(result.err, "lock")
+    for what in ("bits locked twice", "names locked twice", "bits no erratum has"):
+        summary = [x for x in lock_lines if f" more {what} in {root}/bits.lock from here on" in x]
+        assert len(summary) == 1, what
+    assert len(lock_lines) == 3 * (MAX_REPEATS + 1)
+
+
+def test_a_long_list_of_mappings_is_checked_by_hashing_with_bounded_output(tmp_path):
+    """uniqueItems compared every two items it could not sort: minutes for 8,000 mappings."""
+    root = registry(tmp_path)
+    text = (root / "registry.yaml").read_text()
+    items = ", ".join(f"{{a: {i}}}" for i in range(8000))
+    (root / "registry.yaml").write_text(text.replace("registers: [R0, R1, R2, R3]", f"registers: [{items}]"))
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 5
+    assert len(rule_lines(result.err, "schema-type")) == MAX_REPEATS + 1
+    assert "7990 more schema-type errors in 'bit_space.registers' from here on" in result.err
+    assert max(len(line) for line in result.err.splitlines()) < 300

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .diagnostics import Diagnostic, error
+from .diagnostics import MAX_REPEATS, Diagnostic, error
 from .load import Document, quoted
 from .resources import schema_dir
 
@@ -51,8 +52,25 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     # JSON Schema counts 3.0 as an integer; the registry wants integer literals, and the model
     # would carry a float (or worse, its text) into bit, part_mask and mask arithmetic.
     strict = jsonschema.validators.extend(cls, type_checker=cls.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)))
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)),
+        validators={"uniqueItems": _unique_items(cls.VALIDATORS["uniqueItems"])})
     return strict(schema)
+
+
+def _unique_items(compare_all: Callable) -> Callable:
+    """jsonschema's uniqueItems compares every two items when they cannot be sorted (mappings):
+    hash them instead, and keep its way only for values JSON does not have."""
+    import jsonschema
+
+    def unique_items(validator, unique, instance, schema):
+        if not unique or not validator.is_type(instance, "array"):
+            return
+        verdict = _unique(instance)
+        if verdict is None:
+            yield from compare_all(validator, unique, instance, schema)
+        elif not verdict:
+            yield jsonschema.ValidationError(f"{reprlib.repr(instance)} has non-unique elements")
+    return unique_items
 
 
 # --- the fast path: is a document valid? -------------------------------------------------------
@@ -103,11 +121,30 @@ def _equal(a: Any, b: Any) -> bool | None:
     return None
 
 
+def _json_key(v: Any) -> Any:
+    """A hashable key, the same for values JSON calls equal (true is not 1, 1 is 1.0); None for
+    values JSON does not have."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if _number(v):
+        return ("number", v)
+    if isinstance(v, str):
+        return ("string", v)
+    if v is None:
+        return ("null",)
+    if isinstance(v, list):
+        keys = tuple(_json_key(x) for x in v)
+        return None if None in keys else ("array", keys)
+    if isinstance(v, dict):
+        pairs = frozenset((_json_key(k), _json_key(x)) for k, x in v.items())
+        return None if any(None in pair for pair in pairs) else ("object", pairs)
+    return None
+
+
 def _unique(v: list) -> bool | None:
-    if all(type(x) is str for x in v):
-        return len(set(v)) == len(v)  # strings equal only strings: no pairs to compare
-    pairs = [_equal(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v))]
-    return None if None in pairs else not any(pairs)
+    """Hashing, not comparing every two: a list of 10,000 mappings took minutes."""
+    keys = [_json_key(x) for x in v]
+    return None if None in keys else len(set(keys)) == len(keys)
 
 
 def _verdict(results: Iterable[bool | None]) -> bool | None:
@@ -266,15 +303,33 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
     broken: set[tuple] = set()
     if fast_check(kind)(doc.root) is True:
         return diags, broken
+    # After MAX_REPEATS of one rule in one entry, one line counts the rest: a list of ten
+    # thousand wrong items is one mistake, not ten thousand lines.
+    counts: dict[tuple, list] = {}
     for err in _validator(kind).iter_errors(doc.root):
-        broken.add(tuple(err.absolute_path)[:2])
+        entry = tuple(err.absolute_path)[:2]
+        broken.add(entry)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            diags.extend(_unknown_keys(doc, err))
-            continue
-        if err.validator == "not":
+            found: Iterable[Diagnostic] = _unknown_keys(doc, err)
+        elif err.validator == "not":
             # The schemas' only `not`: jsonschema's own text would print the whole subschema.
-            message = f"{_where(err)}'retired' is required exactly when status is 'retired'"
+            found = [error(doc.pos(list(err.absolute_path)), "schema-not",
+                           f"{_where(err)}'retired' is required exactly when status is 'retired'")]
         else:
-            message = f"{_where(err)}{err.message}"
-        diags.append(error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}", message))
+            # jsonschema's messages quote the whole value: shorten a long one to its start.
+            text = err.message.replace(repr(err.instance), reprlib.repr(err.instance))
+            found = [error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}",
+                           f"{_where(err)}{text}")]
+        for d in found:
+            seen = counts.setdefault((entry, d.rule), [0, None])
+            seen[0] += 1
+            if seen[0] <= MAX_REPEATS:
+                diags.append(d)
+            elif seen[1] is None:
+                seen[1] = d.pos
+    for (entry, rule), (n, first_left_out) in counts.items():
+        if n > MAX_REPEATS:
+            where = ".".join(str(k) for k in entry) or "the file"
+            diags.append(error(first_left_out, rule, f"{n - MAX_REPEATS} more {rule} errors in '{where}' "
+                               "from here on, not listed one by one"))
     return diags, broken
