@@ -201,6 +201,7 @@ class Overlay:
     last: int | None
     root: str
     where: Where | Located = _where(Pos(""))
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,13 +257,12 @@ class Registry:
 
 
 def parse_revision(text: str) -> Revision | None:
-    m = _REVISION.fullmatch(text.strip())
+    m = _REVISION.fullmatch(text)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 @lru_cache(maxsize=4096)  # a registry spells the same few hundred ranges thousands of times
 def parse_revisions(text: str) -> tuple[Revision, Revision] | None:
-    text = text.strip()
     if text == "all":
         return ALL_REVISIONS
     low_text, sep, high_text = text.partition("..")

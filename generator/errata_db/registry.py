@@ -122,7 +122,7 @@ def _overlay_of(parsed: _Parsed) -> Overlay | None:
     doc = entry[0]
     r = doc.root
     return Overlay(str(r["owner"]), str(r["range"]), r.get("first"), r.get("last"),
-                   parsed.origin_files.root, Located(doc, ()))
+                   parsed.origin_files.root, Located(doc, ()), r.get("description"))
 
 
 def _lock_of(parsed: _Parsed, origin: str, diags: list[Diagnostic]) -> tuple[list[LockLine], tuple]:

@@ -53,8 +53,38 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     # would carry a float (or worse, its text) into bit, part_mask and mask arithmetic.
     strict = jsonschema.validators.extend(cls, type_checker=cls.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)),
-        validators={"uniqueItems": _unique_items(cls.VALIDATORS["uniqueItems"])})
+        validators={"uniqueItems": _unique_items(cls.VALIDATORS["uniqueItems"]), "pattern": _pattern})
     return strict(schema)
+
+
+@lru_cache(maxsize=None)
+def ecma_pattern(pattern: str) -> re.Pattern:
+    """A schema's pattern as JSON Schema means it: an ECMA-262 regular expression, whose `$`
+    matches only at the very end. Python's `$` also matches before a final newline, so
+    "acme\\n" passed ^[a-z]+$ and went on into the generated Python module."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "$":
+            c = r"\Z"
+        out.append(c)
+        i += 1
+    return re.compile("".join(out))
+
+
+def _pattern(validator, pattern, instance, schema):
+    import jsonschema
+
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def _unique_items(compare_all: Callable) -> Callable:
@@ -213,7 +243,7 @@ def _keyword(kw: str, arg: Any, schema: dict) -> Check:
     if kw == "minLength":
         return lambda v: not isinstance(v, str) or len(v) >= arg
     if kw == "pattern":
-        search = re.compile(arg).search
+        search = ecma_pattern(arg).search
         return lambda v: not isinstance(v, str) or search(v) is not None
     if kw == "minimum":
         return lambda v: not _number(v) or v >= arg

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator
 from .diagnostics import MAX_REPEATS, Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import PRIVATE_USE, UPSTREAM, Affects, Erratum, LockLine, Registry, rev_str, rv
+from .model import PRIVATE_USE, UPSTREAM, Affects, Erratum, Located, LockLine, Registry, rev_str, rv
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -306,6 +306,12 @@ def _texts(reg: Registry):
         yield i.where, "name", "implementer name", i.name
     for r in reg.ranges:
         yield r.where, "", "range description", r.description
+    if isinstance(reg.where, Located):
+        yield Located(reg.where.doc, (), ("hypercall",)), "description", "hypercall description", \
+            reg.hypercall_description
+    for o in reg.overlays:
+        if o.description is not None:
+            yield o.where, "description", "overlay description", o.description
     for n in reg.not_covered:
         yield n.where, "", "not_covered reason", n.reason
 
