@@ -14,7 +14,7 @@ from typing import Callable
 # stability, gitio, install, audit, kernel_tree and fleet are imported by the commands that use
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
-from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
+from .diagnostics import FORMATTERS, Severity, escape, has_errors, render as render_diags
 from .load import MAX_BYTES, SourceFile, read_source
 from .lookup import lookup_module
 from .model import RESERVED
@@ -66,7 +66,7 @@ def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
         upstream = read_directory(path, display)
         overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
     except EnvironmentProblem as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(*exc.args) from exc
     return upstream, overlays
 
 
@@ -421,9 +421,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)
-        print(f"Linux {tree.version} at {tree.display}: {len(reg.errata)} errata, {len(reg.cpus)} CPUs, "
-              f"{len(tree.table)} silicon-errata.rst rows checked: {counts['error']} mismatch(es), "
-              f"{counts['warning']} warning(s), {counts['note']} note(s)")
+        print(escape(f"Linux {tree.version} at {tree.display}: {len(reg.errata)} errata, {len(reg.cpus)} CPUs, "
+                     f"{len(tree.table)} silicon-errata.rst rows checked: {counts['error']} mismatch(es), "
+                     f"{counts['warning']} warning(s), {counts['note']} note(s)"))
     return EXIT_INVALID if has_errors(diags) else EXIT_OK
 
 
@@ -548,7 +548,9 @@ def _run(args: argparse.Namespace) -> int:
             if sys.stdout is not None:
                 sys.stdout.flush()
     except UsageError as exc:
-        print(f"errata-db: error: {exc}", file=sys.stderr)
+        # One line per problem, each escaped: a path or ref from outside cannot start a line.
+        for problem in exc.args:
+            print(f"errata-db: error: {escape(str(problem))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -57,9 +57,18 @@ def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
 
 
+def escape(text: str) -> str:
+    """Text for a terminal or a log, one line: control and other unprintable characters as
+    Python escapes. A name from a file must not move the cursor, colour the screen, or start
+    a line that reads as a diagnostic of its own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def _text(diags: list[Diagnostic]) -> str:
     return "".join(
-        f"{d.pos}: {d.severity.value}: {d.message} [{d.rule}]\n" for d in diags
+        escape(f"{d.pos}: {d.severity.value}: {d.message} [{d.rule}]") + "\n" for d in diags
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .diagnostics import Diagnostic, Pos, error, has_errors, note
+from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note
 from .inputs import Refused, read_limited
 from .load import SourceFile, parse, quoted
 from .model import Erratum, Registry, rev_str
@@ -279,7 +279,8 @@ def format_text(p: Plan) -> str:
     if p.warnings:
         out += ["", f"Warnings ({len(p.warnings)})"]
         out += [f"  warning: {message} [{kind}]" for kind, message in p.warnings]
-    return "\n".join(out) + "\n"
+    # Host names come from files and command lines: each line stays one line, and inert.
+    return "\n".join(escape(line) for line in out) + "\n"
 
 
 def format_json(p: Plan) -> str:

@@ -58,7 +58,7 @@ def read_directory(path: Path, display: str, *, overlay: bool = False) -> Regist
         raise EnvironmentProblem(f"{display}: not {what} directory (it has no {marker})")
     files, diags = read_dir_files(path, display)
     if diags:
-        raise EnvironmentProblem("\n".join(f"{d.pos}: {d.message}" for d in diags))
+        raise EnvironmentProblem(*(f"{d.pos}: {d.message}" for d in diags))
     errata = path / "errata"
     nested = sorted(p for p in (errata.iterdir() if errata.is_dir() else ())
                     if p.is_dir() and not p.name.startswith(".") and any(p.iterdir()))
