@@ -313,6 +313,8 @@ def cmd_stability(args: argparse.Namespace) -> int:
     owners = [UPSTREAM, *(o.owner for o in new.registry.overlays)] if new.registry else []
     try:
         root = gitio.repo_root(Path.cwd())
+        if args.against == "":
+            raise UsageError("--against needs a git ref; leave it out for the merge-base with the main branch")
         ref = args.against or gitio.default_base(root)
         commit = gitio.resolve(root, ref)
         for tree in trees:

@@ -29,14 +29,17 @@ def repo_root(cwd: Path) -> Path:
         raise GitProblem(f"{cwd}: not inside a git repository ({exc})") from exc
 
 
+def _shallow_hint(root: Path) -> str:
+    shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    return (" This is a shallow clone, so older commits may be missing: run "
+            "`git fetch --unshallow` (or check out with fetch-depth: 0 in CI)." if shallow else "")
+
+
 def resolve(root: Path, ref: str) -> str:
     try:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
     except GitProblem:
-        shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
-        hint = (" This is a shallow clone, so older commits may be missing: run "
-                "`git fetch --unshallow` (or check out with fetch-depth: 0 in CI)." if shallow else "")
-        raise GitProblem(f"unknown git ref '{ref}'.{hint}") from None
+        raise GitProblem(f"unknown git ref '{ref}'.{_shallow_hint(root)}") from None
 
 
 def default_base(root: Path) -> str:
@@ -47,7 +50,11 @@ def default_base(root: Path) -> str:
             _git(root, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}")
         except GitProblem:
             continue
-        return _git(root, "merge-base", "HEAD", branch).strip()
+        try:
+            return _git(root, "merge-base", "HEAD", branch).strip()
+        except GitProblem as exc:
+            # A shallow CI checkout of a branch holds no commit in common with main's tip.
+            raise GitProblem(f"no merge-base of HEAD and {branch} ({exc}).{_shallow_hint(root)}") from None
     raise GitProblem(f"no main branch found (tried {', '.join(branches)}): pass --against REF")
 
 
