@@ -9,6 +9,7 @@ measures both; the fast tier checks one sparse file and one FIFO of each input i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import pytest
 from conftest import FIXTURES, REGISTRY, run_cli
 from fake_linux import RST, write_tree
 from test_fleet import A53_R0P4, write_sysfs
+from test_stability import git
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 
@@ -246,3 +249,41 @@ def test_a_fifo_or_sparse_kernel_tree_file_is_refused_in_process(tmp_path, regis
     tree = tree_case(tmp_path, registry, rel, kind)
     result = run_cli("audit", "--registry", str(REGISTRY), "--kernel-tree", str(tree))
     assert result.code == 2 and tree_expected(tree, rel, kind) in result.err.splitlines(), result.err
+
+
+# --- a registry file at a git ref ---------------------------------------------------------------
+
+
+def commit_zero_blob(repo: Path, rel: str, size: int) -> None:
+    """Commit a file of size zero bytes without git reading it: its loose object written by
+    hand (git itself would take a minute to hash and compress 2 GB)."""
+    header = f"blob {size}\0".encode()
+    digest, packer = hashlib.sha1(header), zlib.compressobj(1)
+    chunk = bytes(16 << 20)
+    tmp = repo / ".git" / "objects" / "zero.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(packer.compress(header))
+        for _ in range(size // len(chunk)):
+            digest.update(chunk)
+            fh.write(packer.compress(chunk))
+        fh.write(packer.flush())
+    sha = digest.hexdigest()
+    (repo / ".git" / "objects" / sha[:2]).mkdir(exist_ok=True)
+    tmp.rename(repo / ".git" / "objects" / sha[:2] / sha[2:])
+    git(repo, "update-index", "--add", "--cacheinfo", f"100644,{sha},{rel}")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a 2 GB file")
+
+
+@pytest.mark.slow
+def test_a_2_gb_registry_file_at_the_ref_is_reported_unread(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(REGISTRY, repo / "errata-db")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "registry")
+    commit_zero_blob(repo, "errata-db/errata/zz.yaml", SPARSE_SIZE)
+    outcome = run_out_of_process(["stability", "--against", "HEAD"], repo)
+    check_cost(outcome)
+    assert outcome.code == 2
+    assert (f"HEAD:errata-db/errata/zz.yaml:1:1: error: file is {SPARSE_SIZE} bytes, more than the "
+            "1048576 byte limit [file-too-large]") in outcome.err.splitlines(), outcome.err

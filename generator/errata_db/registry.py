@@ -223,7 +223,7 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
     """
     from . import gitio  # only stability reads history: other commands need no git
 
-    names = gitio.names_at(root, commit)
+    names = gitio.sizes_at(root, commit)
     marker = _marker(tree.overlay)
     found = []
     for name in names:
@@ -236,7 +236,7 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
             if lock_name in names:
                 found.append(directory or ".")
             continue
-        doc, _ = parse(SourceFile(name, gitio.blob(root, commit, name)))
+        doc, _ = parse(gitio.sources_at(root, commit, {name: name}, names)[0])
         if doc is not None and str(doc.root.get("owner")) == owner:
             found.append(directory or ".")
     if len(found) > 1:
