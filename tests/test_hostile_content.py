@@ -132,5 +132,18 @@ def test_a_long_list_of_mappings_is_checked_by_hashing_with_bounded_output(tmp_p
     assert result.code == 1
     assert seconds < 5
     assert len(rule_lines(result.err, "schema-type")) == MAX_REPEATS + 1
-    assert "7990 more schema-type errors in 'bit_space.registers' from here on" in result.err
+    assert "7990 more schema-type problem(s) in 'bit_space.registers' from here on" in result.err
     assert max(len(line) for line in result.err.splitlines()) < 300
+
+
+def test_thousands_of_ranges_on_unknown_cpus_are_summed_up_per_entry(tmp_path):
+    root = registry(tmp_path)
+    entry = overlapping_entry(3000).replace("cpu: cortex-a53", "cpu: cortex-a99")
+    (root / "errata" / "zz.yaml").write_text(entry.replace("revisions: r0p0..", "revisions: x0p0.."))
+    result, seconds = validate(root)
+    assert result.code == 1 and seconds < 3
+    for rule in ("unknown-cpu", "revision-syntax"):
+        lines = rule_lines(result.err, rule)
+        assert len(lines) == MAX_REPEATS + 1, rule
+        assert lines[-1].endswith(f"{3000 - MAX_REPEATS} more {rule} problem(s) in 'WORKAROUND_OVERLAP' "
+                                  f"from here on, not listed one by one [{rule}]")

@@ -53,6 +53,24 @@ def note(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.NOTE, rule, message)
 
 
+def capped(diags: Iterable[Diagnostic], where: str) -> list[Diagnostic]:
+    """The diagnostics of one entry, with at most MAX_REPEATS of each rule and then one that
+    counts the rest of that rule, placed at the first one left out."""
+    out: list[Diagnostic] = []
+    left_out: dict[str, list] = {}
+    counts: dict[str, int] = {}
+    for d in diags:
+        counts[d.rule] = counts.get(d.rule, 0) + 1
+        if counts[d.rule] <= MAX_REPEATS:
+            out.append(d)
+        else:
+            left_out.setdefault(d.rule, [d, 0])[1] += 1
+    for rule, (first, n) in left_out.items():
+        out.append(Diagnostic(first.pos, first.severity, rule,
+                              f"{n} more {rule} problem(s) in {where} from here on, not listed one by one"))
+    return out
+
+
 def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator
 
-from .diagnostics import Diagnostic, Pos, error
+from .diagnostics import Diagnostic, Pos, capped, error
 from .load import Document, quoted
 
 MIDR_ARCHITECTURE = 0xF
@@ -361,11 +361,12 @@ def build_errata(doc: Any, valid: set[int], origin: str,
     for i in sorted(valid):
         e = doc.root["errata"][i]
         keys = ["errata", i]
-        affects = []
+        affects, problems = [], []
         for j, item in enumerate(e["affects"]):
             for result in _build_affects(doc, [*keys, "affects", j], item, cpus):
-                (affects if isinstance(result, Affects) else diags).append(result)
+                (affects if isinstance(result, Affects) else problems).append(result)
         if len(affects) != len(e["affects"]):
+            diags += capped(problems, quoted(e["name"]))
             continue
         retired = e.get("retired") or {}
         out.append(Erratum(

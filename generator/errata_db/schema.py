@@ -8,7 +8,7 @@ import reprlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .diagnostics import MAX_REPEATS, Diagnostic, error
+from .diagnostics import Diagnostic, capped, error
 from .load import Document, quoted
 from .resources import schema_dir
 
@@ -333,9 +333,9 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
     broken: set[tuple] = set()
     if fast_check(kind)(doc.root) is True:
         return diags, broken
-    # After MAX_REPEATS of one rule in one entry, one line counts the rest: a list of ten
-    # thousand wrong items is one mistake, not ten thousand lines.
-    counts: dict[tuple, list] = {}
+    # Past ten of one rule in one entry, one line counts the rest: a list of ten thousand
+    # wrong items is one mistake, not ten thousand lines.
+    entries: dict[tuple, list[Diagnostic]] = {}
     for err in _validator(kind).iter_errors(doc.root):
         entry = tuple(err.absolute_path)[:2]
         broken.add(entry)
@@ -350,16 +350,7 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
             text = err.message.replace(repr(err.instance), reprlib.repr(err.instance))
             found = [error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}",
                            f"{_where(err)}{text}")]
-        for d in found:
-            seen = counts.setdefault((entry, d.rule), [0, None])
-            seen[0] += 1
-            if seen[0] <= MAX_REPEATS:
-                diags.append(d)
-            elif seen[1] is None:
-                seen[1] = d.pos
-    for (entry, rule), (n, first_left_out) in counts.items():
-        if n > MAX_REPEATS:
-            where = ".".join(str(k) for k in entry) or "the file"
-            diags.append(error(first_left_out, rule, f"{n - MAX_REPEATS} more {rule} errors in '{where}' "
-                               "from here on, not listed one by one"))
+        entries.setdefault(entry, []).extend(found)
+    for entry, found in entries.items():
+        diags += capped(found, "'" + ".".join(str(k) for k in entry) + "'" if entry else "the file")
     return diags, broken
