@@ -147,3 +147,22 @@ def test_thousands_of_ranges_on_unknown_cpus_are_summed_up_per_entry(tmp_path):
         assert len(lines) == MAX_REPEATS + 1, rule
         assert lines[-1].endswith(f"{3000 - MAX_REPEATS} more {rule} problem(s) in 'WORKAROUND_OVERLAP' "
                                   f"from here on, not listed one by one [{rule}]")
+
+
+# --- a kernel tree's errata table ---------------------------------------------------------------
+
+
+def test_thousands_of_table_rows_against_one_entry_are_checked_quickly_with_bounded_output(tmp_path, registry):
+    from fake_linux import write_tree
+
+    e = next(x for x in registry.errata if x.active and x.errata_ids and x.kconfig)
+    rows = [("ARM", "Cortex-A53", f"#{e.errata_ids[0]}", f"WRONG_OPTION_{i}") for i in range(3000)]
+    tree = write_tree(tmp_path / "linux", registry, extra_rows=rows)
+    start = time.perf_counter()
+    result = run_cli("audit", "--registry", str(REGISTRY), "--kernel-tree", str(tree))
+    assert time.perf_counter() - start < 5
+    assert result.code == 1
+    lines = [x for x in rule_lines(result.out, "audit-kconfig") if "WRONG_OPTION_" in x or " more " in x]
+    assert len(lines) == MAX_REPEATS + 1, result.out[-2000:]
+    assert lines[-1].endswith(f"{3000 - MAX_REPEATS} more audit-kconfig problem(s) in '{e.name}' from here on, "
+                              "not listed one by one [audit-kconfig]")
