@@ -6,7 +6,7 @@ prints Markdown tables of:
 
 1. whole processes on the bundled registry: `validate`, `generate` (into an empty directory),
    `generate --check` and `stability --against HEAD`, with a bare `python3 -c pass` for the
-   interpreter's own start-up;
+   interpreter's own start-up, and `risk` on a JSON file of 10,000 hosts of 20 kinds;
 2. the same on synthetic registries (bench/make_registry.py) that fill 64, 128 and 256 bits
    with 1, 10 and 50 CPU ranges per erratum, with 0 and 4 overlays; the in-process cost of
    loading (read, parse, schema, model, rules) and of rendering and comparing every target,
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import json
 import os
 import shutil
 import statistics
@@ -54,6 +55,7 @@ GRID = [(bits, ranges, overlays) for overlays in (0, 4) for bits in (64, 128, 25
 QUICK_GRID = [(64, 1, 4)]
 CPU_COUNTS = (1, 64, 1024)
 COMMANDS = ("validate", "generate", "generate --check", "stability")
+FLEET_HOSTS, FLEET_KINDS = 10_000, 20
 
 
 def _env() -> dict[str, str]:
@@ -114,6 +116,26 @@ def _commands(registry: Path, overlays: list[Path], out: Path, repo: Path, runs:
             "generate --check": _wall(tool + ["generate", "--check", "--out", str(out), *where], repo, runs),
             "stability": _wall(tool + ["stability", "--against", "HEAD", *where], repo, runs),
         }
+    finally:
+        shutil.rmtree(scratch)
+
+
+def _fleet(path: Path, registry: Path) -> None:
+    """FLEET_HOSTS hosts of FLEET_KINDS kinds, as JSON: the bundled registry's first CPUs at
+    r0p0, every fourth kind a big.LITTLE host with the next one too; deterministic."""
+    models = [c.model for c in load_registry(registry).registry.cpus]
+    kinds = [[models[k]] + ([models[k + 1]] if k % 4 == 3 else []) for k in range(FLEET_KINDS)]
+    hosts = [{"name": f"host-{i:05d}", "cpus": [{"midr": f"{m:#x}", "count": 64} for m in kinds[i % FLEET_KINDS]]}
+             for i in range(FLEET_HOSTS)]
+    path.write_text(json.dumps({"hosts": hosts}))
+
+
+def _risk(runs: int) -> float:
+    """Whole-process median of `risk` on the benchmark fleet."""
+    scratch = Path(tempfile.mkdtemp(prefix="errata-bench-fleet-"))
+    try:
+        _fleet(scratch / "hosts.json", REPO / "errata-db")
+        return _wall([sys.executable, "-m", "errata_db", "risk", "--hosts", str(scratch / "hosts.json")], REPO, runs)
     finally:
         shutil.rmtree(scratch)
 
@@ -266,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| `python3 -c pass` (interpreter start) | {_ms(startup)} |")
     for name in COMMANDS:
         print(f"| `errata-db {name}` | {_ms(bundled[name])} |")
+    print(f"| `errata-db risk`, {FLEET_HOSTS:,} hosts of {FLEET_KINDS} kinds (JSON) | {_ms(_risk(runs))} |")
 
     rows = [((bits, ranges, overlays), _synthetic(bits, ranges, overlays, runs))
             for bits, ranges, overlays in grid]

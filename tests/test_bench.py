@@ -35,5 +35,6 @@ def test_quick_run_prints_the_tables():
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    for heading in ("| `errata-db generate --check` |", "| 64 | 1 | 4 | 64 |", "| errata_for_cpu |"):
+    for heading in ("| `errata-db generate --check` |", "| `errata-db risk`, 10,000 hosts of 20 kinds (JSON) |",
+                    "| 64 | 1 | 4 | 64 |", "| errata_for_cpu |"):
         assert heading in proc.stdout

@@ -188,22 +188,22 @@ def test_no_hosts_at_all_is_a_usage_error():
 
 @pytest.mark.parametrize("text, expected", [
     ("hosts: []\n", "hosts.yaml:1:8: error: 'hosts': [] should be non-empty [schema-minItems]"),
-    ("hosts:\n  - name: a\n    cpus: []\n", "hosts.yaml:3:11: error: 'hosts.0.cpus': [] should be non-empty "
+    ("hosts:\n  - name: a\n    cpus: []\n", "hosts.yaml:3:11: error: 'hosts[a].cpus': [] should be non-empty "
                                             "[schema-minItems]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 0x1ffffffff}]\n",
-     "hosts.yaml:3:19: error: 'hosts.0.cpus.0.midr': 8589934591 is not valid under any of the given schemas "
+     "hosts.yaml:3:19: error: 'hosts[a].cpus.0.midr': 8589934591 is not valid under any of the given schemas "
      "[schema-oneOf]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: '9999999999'}]\n",
      "hosts.yaml:3:19: error: midr '9999999999' does not fit in 32 bits [fleet-value]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1, revidr: x}]\n",
-     "hosts.yaml:3:30: error: 'hosts.0.cpus.0.revidr': 'x' is not valid under any of the given schemas "
+     "hosts.yaml:3:30: error: 'hosts[a].cpus.0.revidr': 'x' is not valid under any of the given schemas "
      "[schema-oneOf]"),
     ("hosts:\n  - name: a\n    cpus: [{mdir: 1}]\n",
      "hosts.yaml:3:13: error: unknown key 'mdir'; did you mean 'midr'? [schema-unknown-key]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1}]\n  - name: a\n    cpus: [{midr: 2}]\n",
      "hosts.yaml:4:11: error: host 'a' is already defined at hosts.yaml:2:11 [fleet-duplicate-host]"),
     ("hosts:\n  - name: a\n    cpus: [{midr: 1, count: 2000000}]\n",
-     "hosts.yaml:3:29: error: 'hosts.0.cpus.0.count': 2000000 is greater than the maximum of 1048576 "
+     "hosts.yaml:3:29: error: 'hosts[a].cpus.0.count': 2000000 is greater than the maximum of 1048576 "
      "[schema-maximum]"),
     ("hosts: [\n", None),
 ])
@@ -321,3 +321,58 @@ def test_register_values_are_plain_hex_of_at_most_64_bits(tmp_path, content):
     result = run_fleet("--sysfs", str(root))
     assert result.code == 1
     assert "is not a register value like 0x00000000410fd034 [fleet-sysfs]" in result.err
+
+
+# --- the target implementation list (Linux 6.15+ guests) ----------------------------------------
+
+
+def test_the_target_implementation_list_is_the_distinct_cpus_in_numeric_order():
+    doc = as_json("--hosts", str(SAMPLE))
+    impl = doc["target_impl"]
+    assert (impl["version"], impl["version_r1"], impl["count"]) == ("1.0", 0x00010000, 4)
+    assert [(c["index"], c["midr"], c["revidr"], c["aidr"]) for c in impl["cpus"]] == [
+        (0, 0x412FD050, 0, 0), (1, N1_R3P1, 0, 0), (2, 0x414FD0B0, 0, 0), (3, 0xC00FAC30, 0, 0)]
+    assert impl["cpus"][1]["hosts"] == ["altra-01", "altra-02"]
+    text = run_fleet("--hosts", str(SAMPLE)).out
+    assert "  DISCOVER_IMPL_VER      R1 = 0x00010000 (version 1.0)  R2 = 4 (count)\n" in text
+    assert ("  DISCOVER_IMPL_CPUS(3)  R1 = MIDR 0xc00fac30  R2 = REVIDR 0x00000000  R3 = AIDR 0x00000000  "
+            "AmpereOne r0p0\n") in text
+
+
+def test_the_order_of_the_hosts_does_not_change_the_indexes(tmp_path):
+    hosts = [f"  - name: h{i}\n    cpus: [{{midr: {midr}, aidr: {aidr}}}]\n"
+             for i, (midr, aidr) in enumerate([(N1_R3P1, 2), (A53_R0P4, 0), (N1_R3P1, 1)])]
+    forward, backward = tmp_path / "f.yaml", tmp_path / "b.yaml"
+    forward.write_text("hosts:\n" + "".join(hosts))
+    backward.write_text("hosts:\n" + "".join(reversed(hosts)))
+    cpus = [[(c["midr"], c["aidr"]) for c in as_json("--hosts", str(f))["target_impl"]["cpus"]]
+            for f in (forward, backward)]
+    assert cpus[0] == cpus[1] == [(A53_R0P4, 0), (N1_R3P1, 1), (N1_R3P1, 2)]
+
+
+def test_aidr_makes_a_target_implementation_but_not_a_kvm_target(tmp_path):
+    hosts = tmp_path / "hosts.json"
+    hosts.write_text(json.dumps({"hosts": [
+        {"name": "a", "cpus": [{"midr": f"{N1_R3P1:#x}", "aidr": "0x5"}]},
+        {"name": "b", "cpus": [{"midr": f"{N1_R3P1:#x}"}]}]}))
+    doc = as_json("--hosts", str(hosts))
+    assert [(t["midr"], t["hosts"]) for t in doc["targets"]] == [(N1_R3P1, ["a", "b"])]
+    assert [(c["aidr"], c["hosts"]) for c in doc["target_impl"]["cpus"]] == [(0, ["b"]), (5, ["a"])]
+    assert [c["aidr"] for h in doc["hosts"] for c in h["cpus"]] == [5, 0]
+
+
+def test_aidr_comes_from_sysfs_where_the_kernel_shows_it(tmp_path):
+    with_aidr = write_sysfs(tmp_path / "new", [(N1_R3P1, 0)])
+    (with_aidr / "sys/devices/system/cpu/cpu0/regs/identification/aidr_el1").write_text("0x0000000000000007\n")
+    without = write_sysfs(tmp_path / "old", [(N1_R3P1, 0)])
+    doc = as_json("--sysfs", f"new={with_aidr}", "--sysfs", f"old={without}")
+    assert [(c["aidr"], c["hosts"]) for c in doc["target_impl"]["cpus"]] == [(0, ["old"]), (7, ["new"])]
+
+
+def test_garbage_in_aidr_el1_is_an_error_at_that_file(tmp_path):
+    root = write_sysfs(tmp_path / "h", [(N1_R3P1, 0)])
+    aidr = root / "sys/devices/system/cpu/cpu0/regs/identification/aidr_el1"
+    aidr.write_text("seven\n")
+    result = run_fleet("--sysfs", str(root))
+    assert result.code == 1
+    assert result.err == f"{aidr}:1:1: error: 'seven' is not a register value like 0x00000000410fd034 [fleet-sysfs]\n"

@@ -82,7 +82,7 @@ def test_install_from_an_invalid_registry_writes_nothing(tree, tmp_path, registr
     path.write_text(path.read_text().replace("bit: 3\n", "bit: 4\n", 1))
     result = install(tree, registry=str(registry_copy))
     assert result.code == 1
-    assert "duplicate-bit" in result.err
+    assert "moved from bit 3 to bit 4" in result.err
     assert not (tree / GUEST).exists() and not (tree / KVM).exists()
 
 

@@ -40,9 +40,10 @@ def test_lookup_json():
     assert (doc["midr"], doc["revidr"]) == (0x410FD034, 0)
     assert {e["bit"]: e["name"] for e in doc["errata"]} == A53_BITS
     first = doc["errata"][0]
-    assert set(first) == {"name", "bit", "register", "status", "vendor", "errata_ids", "description"}
-    assert (first["register"], first["vendor"], first["errata_ids"], first["status"]) == \
-        (0, "ARM", ["843419"], "active")
+    assert set(first) == {"name", "bit", "register", "register_bit", "status", "vendor", "errata_ids",
+                          "description"}
+    assert (first["register"], first["register_bit"], first["vendor"], first["errata_ids"], first["status"]) == \
+        ("R0", 3, "ARM", ["843419"], "active")
 
 
 def test_lookup_revidr_fix_and_unknown_cpu():
@@ -51,10 +52,22 @@ def test_lookup_revidr_fix_and_unknown_cpu():
     assert [e["name"] for e in json.loads(r.out)["errata"]] == ["WORKAROUND_845719"]
     r = cli("lookup", "--midr", "0x00000000")
     assert r.code == 0
-    assert r.out.splitlines() == ["MIDR 0x00000000 REVIDR 0x00000000: 0 errata", "  (none)"]
+    assert r.out.splitlines() == [
+        "MIDR 0x00000000 REVIDR 0x00000000: not in cpus.yaml",
+        "  warning: MIDR 0x00000000 (implementer 0x00, part 0x000) is not in cpus.yaml: the registry "
+        "knows no errata for it, which does not mean it has none [unknown-cpu]"]
     # Decimal works too.
     assert cli("lookup", "--midr", str(0x410FD034), "--format", "json").out == \
         cli("lookup", "--midr", A53_R0P4, "--format", "json").out
+
+
+def test_lookup_of_a_kryo_part_missing_from_cpus_yaml_lists_its_family_errata():
+    r = cli("lookup", "--midr", "0x510f2010")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    assert lines[0] == "MIDR 0x510f2010 REVIDR 0x00000000: 2 errata, not in cpus.yaml"
+    assert [line.split()[3] for line in lines[1:3]] == ["WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI"]
+    assert "it matches the part family of Kryo" in lines[3]
 
 
 def test_lookup_uses_the_checkout_registry_by_default():
@@ -140,9 +153,10 @@ def test_generate_with_an_empty_out_is_a_usage_error(tmp_path):
 
 
 def test_format_choices_match_the_formatters_of_modules_imported_late():
-    from errata_db import cli, fleet, stability
+    from errata_db import cli, fleet, risk, stability
 
     assert sorted(cli.FLEET_FORMATS) == sorted(fleet.FORMATS)
+    assert sorted(cli.RISK_FORMATS) == sorted(risk.FORMATS)
     assert sorted(cli.STABILITY_FORMATS) == sorted(stability.FORMATS)
 
 
@@ -150,6 +164,6 @@ def test_generate_imports_no_module_of_other_commands():
     # They are imported by their commands: generate, run by every pre-commit hook, does not pay for them.
     code = ("import sys; from errata_db import cli; assert cli.main(['generate', '--check']) == 0; "
             "late = {'errata_db.' + m for m in ('audit', 'fleet', 'gitio', 'install', 'kernel_tree', "
-            "'stability')} | {'subprocess'}; print(sorted(late & set(sys.modules)))")
+            "'risk', 'stability')} | {'subprocess'}; print(sorted(late & set(sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert proc.stdout.strip() == "[]", proc.stderr

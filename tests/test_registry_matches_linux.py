@@ -103,3 +103,13 @@ def test_exactly_the_matchers_with_extra_kernel_conditions_carry_a_condition(reg
     expected = {entry["capability"] for entry in reference if entry["matches"] in conditional}
     assert len(expected) == 3
     assert {e.name for e in registry.errata if e.condition} == expected
+
+
+def test_the_generated_module_decides_every_cpu_as_linux_6_12_does(registry, reference):
+    from kernel_matching import differences
+
+    from errata_db.lookup import lookup_module
+
+    module = lookup_module(registry)
+    enables = {e.name: e.enables for e in registry.errata}
+    assert differences(reference, module, enables, {c.model for c in registry.cpus}) == []

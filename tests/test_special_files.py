@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, REGISTRY, run_cli
+from errata_db.fleet import MAX_BYTES as HOSTS_MAX
 from fake_linux import RST, write_tree
 from test_fleet import A53_R0P4, write_sysfs
 from test_stability import git
@@ -132,7 +133,7 @@ def test_a_fifo_or_sparse_registry_file_is_refused_in_process(tmp_path, rel, kin
 
 def hosts_expected(kind: str) -> tuple[int, str]:
     if kind == "sparse":
-        return 1, f"hosts.yaml:1:1: error: file is {SPARSE_SIZE} bytes, more than the 1048576 byte limit"
+        return 1, f"hosts.yaml:1:1: error: file is {SPARSE_SIZE} bytes, more than the {HOSTS_MAX} byte limit"
     return 2, f"errata-db: error: cannot read hosts.yaml: {KIND_TEXT[kind]}"
 
 
@@ -160,7 +161,7 @@ def test_endless_stdin_for_hosts_is_read_no_further_than_the_limit(tmp_path):
                                  stdin_path="/dev/zero")
     check_cost(outcome)
     assert outcome.code == 1
-    assert ("<stdin>:1:1: error: file is larger than the 1048576 byte limit [file-too-large]"
+    assert (f"<stdin>:1:1: error: file is larger than the {HOSTS_MAX} byte limit [file-too-large]"
             in outcome.err.splitlines()), outcome.err
 
 

@@ -7,6 +7,7 @@ Slow (it builds a wheel and installs its dependencies): run with `pytest -m slow
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -73,9 +74,16 @@ def test_installed_validate_runs_from_an_empty_directory(installed, empty_dir: P
     assert list(empty_dir.iterdir()) == []
 
 
-def test_installed_generate_writes_files(installed, empty_dir: Path) -> None:
+def test_installed_generate_writes_files_from_the_registry_it_is_given(installed, empty_dir: Path) -> None:
     _, bindir = installed
-    proc = _run([bindir / "errata-db", "generate", "--out", "out"], cwd=empty_dir, env=_clean_env())
+    # Outside a checkout, generate does not write from the bundled copy on its own: it says how.
+    refused = subprocess.run([bindir / "errata-db", "generate", "--out", "out"], cwd=empty_dir,
+                             env=_clean_env(), capture_output=True, text=True, timeout=600)
+    assert refused.returncode == 2 and list(empty_dir.iterdir()) == []
+    advice = re.search(r"\(that copy is --registry (\S+)\)", refused.stderr)
+    assert advice is not None and advice.group(1).endswith("errata_db/_data/errata-db"), refused.stderr
+    proc = _run([bindir / "errata-db", "generate", "--registry", advice.group(1), "--out", "out"],
+                cwd=empty_dir, env=_clean_env())
     written = [p for p in (empty_dir / "out").rglob("*") if p.is_file()]
     assert written, proc.stdout
     assert any(p.suffix == ".h" for p in written)

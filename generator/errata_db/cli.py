@@ -15,20 +15,22 @@ from typing import Callable
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, escape, has_errors, render as render_diags
-from .load import MAX_BYTES, SourceFile, read_source
-from .lookup import lookup_module
-from .model import RESERVED
+from .inputs import Refused, TooLarge, read_stream_limited
+from .load import SourceFile, read_source
+from .lookup import cpu_of, cpu_warnings, lookup_module, revision
+from .model import RESERVED, rev_str
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
-                       read_directory, tree_at)
+                       read_directory, taken_bits, tree_at)
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
-from .write import stale, write_all
+from .write import Interrupted, UnsafePath, current, recover, stale, write_all
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 # The --format choices of commands whose modules are imported only when they run.
 FLEET_FORMATS = ("json", "text")
+RISK_FORMATS = ("html", "json", "markdown", "text")
 STABILITY_FORMATS = ("github", "json", "markdown", "text")
 
 
@@ -52,10 +54,18 @@ def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple
     for parent in (here, *here.parents):
         if (parent / "errata-db" / "registry.yaml").is_file():
             return parent / "errata-db", os.path.relpath(parent / "errata-db", here), False
+    bundled = bundled_registry()
     if not bundled_ok:
-        raise UsageError("no errata-db/ registry in this directory or its parents: run from the "
-                         "checkout that holds it, or pass --registry DIR")
-    return bundled_registry(), str(bundled_registry()), True
+        # The bundled copy is worth naming to the commands that only read it to write elsewhere;
+        # lock would write into the installed package, and stability finds no history there.
+        offer = (f" (that copy is --registry {shlex.quote(str(bundled))})"
+                 if args.command in ("generate", "install") else "")
+        raise UsageError(f"no errata-db/ registry in this directory or its parents, and {args.command} "
+                         "does not work on the copy bundled with the package: run it in the checkout "
+                         f"that holds errata-db/, or pass --registry DIR{offer}")
+    print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
+          f"bundled with the package, {bundled}", file=sys.stderr)
+    return bundled, str(bundled), True
 
 
 def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
@@ -107,8 +117,6 @@ def _out_dir(args: argparse.Namespace, located: tuple[Path, str, bool]) -> str:
     Run from a subdirectory of a checkout, the output still goes where it is committed.
     """
     if args.out is not None:
-        if not args.out:
-            raise UsageError("--out needs a directory")
         return args.out
     path, _, bundled = located
     if args.registry is None and not bundled:
@@ -124,15 +132,53 @@ def _render(reg, targets) -> dict[str, str] | None:
         return None
 
 
-def _registry_options(args: argparse.Namespace) -> list[str]:
-    """The options that name this registry, for a command line to suggest."""
+def _registry_options(args: argparse.Namespace, located: tuple[Path, str, bool]) -> list[str]:
+    """The options that name this registry, for a command line to suggest. The bundled copy is
+    named too: the writing commands do not fall back to it on their own."""
+    path, _, bundled = located
     options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
+    if bundled and not args.overlay:
+        options = [f"--registry {shlex.quote(str(path))}"]
     return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
+
+
+def _cannot_write(shown: str, exc: Exception) -> UsageError:
+    """A write to shown was refused (UnsafePath) or failed (OSError)."""
+    reason = (exc.strerror or exc) if isinstance(exc, OSError) else exc
+    return UsageError(f"cannot write to {shown}: {reason}")
+
+
+def _write(root: Path, files: dict[str, str], shown: str) -> list[str]:
+    """write_all, as usage errors when it is refused or fails; the paths it changed."""
+    try:
+        changed, left = write_all(root, files)
+    except (UnsafePath, OSError) as exc:
+        raise _cannot_write(shown, exc) from exc
+    if left:
+        print(f"errata-db: warning: the files were written, but {left}: the next run removes it",
+              file=sys.stderr)
+    return changed
+
+
+def _recover(root: Path, rels, shown: str) -> None:
+    """Finish what an interrupted run left in root before anything there is read."""
+    try:
+        recover(root, rels)
+    except (UnsafePath, OSError) as exc:
+        raise _cannot_write(shown, exc) from exc
 
 
 def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: str) -> int:
     """--check: every stale file named on stderr, its diff on stdout, and the command that fixes it."""
-    problems = stale(out, files, label)
+    try:
+        problems = stale(out, files, label)
+    except Interrupted as exc:
+        print(f"errata-db: error: {exc}; run: {fix}", file=sys.stderr)
+        return EXIT_INVALID
+    except UnsafePath as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
     for rel, _ in problems:
         print(f"{out / rel}: stale", file=sys.stderr)
     for _, diff in problems:
@@ -143,8 +189,17 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
     return EXIT_OK
 
 
+def _writes_bundled_ok(args: argparse.Namespace) -> bool:
+    """Whether a command that writes files may work from the bundled registry: only to check
+    (it writes nothing), or as the upstream that overlays extend. Otherwise a run in the wrong
+    directory would quietly write files from a registry nobody edits."""
+    return args.check or bool(args.overlay)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    located = _registry_dir(args)
+    if args.out == "":
+        raise UsageError("--out needs a directory")
+    located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
     out_arg = _out_dir(args, located)
     result = _load_valid(args, located=located)
     if result is None:
@@ -154,15 +209,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     out = Path(out_arg)
     shown = out_arg.rstrip("/")
+    if os.path.islink(shown):
+        # generated/ is committed: a link there would send --check's diff and the writes elsewhere.
+        raise UsageError(f"{shown} is a symbolic link: errata-db does not read or write through one; "
+                         "put the directory itself there, or pass --out with the path it points to")
     if args.check:
-        fix = " ".join(["errata-db generate", *_registry_options(args), f"--out {shlex.quote(out_arg)}"])
+        fix = " ".join(["errata-db generate", *_registry_options(args, located), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
-    try:
-        changed = write_all(out, files)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {out_arg}: {exc.strerror or exc}") from exc
+    changed = _write(out, files, out_arg)
     for rel in changed:
         print(f"wrote {shown}/{rel}")
+    unchanged = len(files) - len(changed)
+    if unchanged:
+        # Without it a run that changed nothing printed nothing, which reads as "did nothing".
+        print(f"{unchanged} file{'s' if unchanged != 1 else ''} unchanged")
     return EXIT_OK
 
 
@@ -176,8 +236,11 @@ def _int(text: str, what: str, bits: int = 32) -> int:
     return value
 
 
-def _erratum_rows(errata) -> list[dict]:
-    return [{"name": e.name, "bit": e.bit, "register": e.register, "status": e.status,
+def _erratum_rows(errata, reg) -> list[dict]:
+    # `register` is the register's name, as in errata.json and fleet's JSON, with the bit's
+    # place in it beside; the Python module's records keep the index (registers() is a tuple).
+    return [{"name": e.name, "bit": e.bit, "register": reg.registers[e.register],
+             "register_bit": e.bit % reg.register_bits, "status": e.status,
              "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description}
             for e in errata]
 
@@ -192,17 +255,39 @@ def _print_errata(errata, heading: str) -> None:
         print("  (none)")
 
 
+def _print_warnings(warnings: list[tuple[str, str]]) -> None:
+    for kind, message in warnings:
+        print(f"  warning: {message} [{kind}]")
+
+
+def _warning_rows(warnings: list[tuple[str, str]]) -> list[dict]:
+    return [{"kind": kind, "message": message} for kind, message in warnings]
+
+
 def cmd_lookup(args: argparse.Namespace) -> int:
     midr = _int(args.midr, "--midr")
     revidr = _int(args.revidr, "--revidr")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    errata = lookup_module(result.registry).errata_for_cpu(midr, revidr)
+    reg = result.registry
+    errata = lookup_module(reg).errata_for_cpu(midr, revidr)
+    cpu = cpu_of(reg, midr)
+    warnings = cpu_warnings(reg, midr)
     if args.format == "json":
-        print(json.dumps({"midr": midr, "revidr": revidr, "errata": _erratum_rows(errata)}, indent=2))
+        print(json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
+                          "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
+                          "warnings": _warning_rows(warnings)}, indent=2))
+        return EXIT_OK
+    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
+    if cpu is None and not errata:
+        # "0 errata" would read as "no errata": the registry simply does not know this CPU.
+        print(heading + "not in cpus.yaml")
     else:
-        _print_errata(errata, f"MIDR {midr:#010x} REVIDR {revidr:#010x}: {len(errata)} errata")
+        # A CPU cpus.yaml lacks can still match a part family (the Kryo rows).
+        unknown = ", not in cpus.yaml" if cpu is None else ""
+        _print_errata(errata, heading + f"{len(errata)} errata{unknown}")
+    _print_warnings(warnings)
     return EXIT_OK
 
 
@@ -221,15 +306,18 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
     regs = mod.registers(bitmap)
     errata = mod.errata_from_registers(*regs)
     names = mod.REGISTERS
+    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(result.registry, midr)]
     if args.format == "json":
         print(json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
                           "bitmap": hex(bitmap),
                           "registers": {n: f"{v:#018x}" for n, v in zip(names, regs)},
-                          "errata": _erratum_rows(errata)}, indent=2))
+                          "errata": _erratum_rows(errata, result.registry),
+                          "warnings": _warning_rows(warnings)}, indent=2))
     else:
         for n, v in zip(names, regs):
             print(f"{n} = {v:#018x}")
         _print_errata(errata, f"{len(errata)} errata for {len(cpus)} CPU(s)")
+        _print_warnings(warnings)
     return EXIT_OK
 
 
@@ -242,6 +330,8 @@ def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     bundled = located[2]
+    for root, shown in ([] if bundled else [located[:2]]) + [(Path(p), p) for p in args.overlay]:
+        _recover(root, [lock.LOCK_NAME], shown)
     upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
@@ -271,20 +361,27 @@ def cmd_lock(args: argparse.Namespace) -> int:
                          "--registry DIR for an upstream checkout")
     for tree, old, new in changes:
         if old != new:
-            try:
-                write_all(Path(tree.root), {lock.LOCK_NAME: new})
-            except OSError as exc:
-                raise UsageError(f"cannot write {tree.root}/{lock.LOCK_NAME}: {exc.strerror or exc}") from exc
+            _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root)
             print(f"updated {tree.root}/{lock.LOCK_NAME}")
     return EXIT_OK
 
 
 def cmd_next_bit(args: argparse.Namespace) -> int:
-    # Entries added but not yet locked are fine here: their bits count as used.
-    result = _load_valid(args, tolerated=("lock",))
-    if result is None:
-        return EXIT_INVALID
+    # It answers on a registry with errors: the duplicate-bit error sends users here. Only the
+    # ranges must be readable; every bit an entry or a lock line holds, broken or not, is taken.
+    upstream, overlays = _trees(args)
+    result = assemble(upstream, overlays)
     reg = result.registry
+    if reg is None or (args.range is None and len(reg.overlays) != len(overlays)):
+        _print_diags(result)
+        what = "registry.yaml" if reg is None else "each overlay's overlay.yaml"
+        print(f"errata-db: error: next-bit needs the bit ranges of {what}: fix the errors above",
+              file=sys.stderr)
+        return EXIT_INVALID
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and d.rule != "lock"]
+    if errors:
+        print(f"errata-db: note: the registry has {len(errors)} error(s) (`errata-db validate` lists "
+              "them); every bit its entries and locks hold counts as taken", file=sys.stderr)
     overlay = reg.overlays[0] if reg.overlays and args.range is None else None
     name = args.range or (overlay.range if overlay else UPSTREAM)
     rng = next((r for r in reg.ranges if r.name == name), None)
@@ -295,7 +392,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     first, last = rng.first, rng.last
     if overlay is not None and overlay.first is not None:
         first, last = overlay.first, overlay.last
-    used = {e.bit for e in reg.errata} | {line.bit for line in reg.lock}
+    used = taken_bits((upstream, *overlays))
     free = next((b for b in range(first, last + 1) if b not in used), None)
     if free is None:
         print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
@@ -379,7 +476,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     from . import install, kernel_tree
 
     root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
-    result = _load_valid(args)
+    located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
+    result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
     rendered = _render(result.registry, install.kernel_targets(TARGETS))
@@ -388,18 +486,20 @@ def cmd_install(args: argparse.Namespace) -> int:
     files = install.tree_paths(rendered)
     shown = args.kernel_tree.rstrip("/")
     if args.check:
-        fix = " ".join(["errata-db install", *_registry_options(args),
+        fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}"])
         return _check_stale(root, files, "", "installed header(s)", fix)
-    existed = {rel for rel in files if (root / rel).exists()}
-    foreign = [rel for rel in sorted(existed) if not install.is_ours(root / rel)]
+    _recover(root, files, shown)
+    try:
+        old = {rel: current(root, rel) for rel in files}
+    except (UnsafePath, OSError) as exc:
+        raise _cannot_write(shown, exc) from exc
+    existed = {rel for rel, data in old.items() if data is not None}
+    foreign = [rel for rel in sorted(existed) if not install.is_ours(old[rel])]
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
-    try:
-        changed = write_all(root, files)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {shown}: {exc.strerror or exc}") from exc
+    changed = _write(root, files, shown)
     for rel in sorted(files):
         state = "unchanged" if rel not in changed else "updated" if rel in existed else "new"
         print(f"{state:9} {shown}/{rel}")
@@ -429,23 +529,23 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_INVALID if has_errors(diags) else EXIT_OK
 
 
-def _read_input(path: str) -> SourceFile:
-    from .inputs import Refused, TooLarge, read_stream_limited
-
+def _read_input(path: str, limit: int) -> SourceFile:
+    """A file, or stdin for '-', read no further than the limit."""
     try:
         if path == "-":
             try:
-                return SourceFile("<stdin>", read_stream_limited(sys.stdin.buffer, MAX_BYTES))
+                return SourceFile("<stdin>", read_stream_limited(sys.stdin.buffer, limit))
             except TooLarge as exc:
                 return SourceFile("<stdin>", b"", str(exc))
-        return read_source(Path(path), path)
+        return read_source(Path(path), path, limit)
     except Refused as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def cmd_fleet(args: argparse.Namespace) -> int:
+def _fleet_hosts(args: argparse.Namespace) -> list | None:
+    """The hosts of --hosts and --sysfs, or None when one is invalid (diagnostics printed)."""
     from . import fleet
 
     if not args.hosts and not args.sysfs:
@@ -453,7 +553,7 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     hosts: list[fleet.Host] = []
     diags = []
     for path in args.hosts:
-        found, problems = fleet.parse_hosts(_read_input(path))
+        found, problems = fleet.parse_hosts(_read_input(path, fleet.MAX_BYTES))
         hosts += found
         diags += problems
     for arg in args.sysfs:
@@ -468,7 +568,14 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     diags += fleet.duplicate_hosts(hosts)
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
-    if has_errors(diags):
+    return None if has_errors(diags) else hosts
+
+
+def cmd_fleet(args: argparse.Namespace) -> int:
+    from . import fleet
+
+    hosts = _fleet_hosts(args)
+    if hosts is None:
         return EXIT_INVALID
     result = _load_valid(args)
     if result is None:
@@ -478,7 +585,31 @@ def cmd_fleet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_risk(args: argparse.Namespace) -> int:
+    from . import risk
+
+    hosts = _fleet_hosts(args)
+    if hosts is None:
+        return EXIT_INVALID
+    result = _load_valid(args)
+    if result is None:
+        return EXIT_INVALID
+    sys.stdout.write(risk.FORMATS[args.format](risk.analyse(result.registry, hosts)))
+    return EXIT_OK
+
+
 # --- argument parsing ----------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .scaffold import CannotInit, create, skeleton
+    try:
+        create(Path(args.dir), skeleton())
+    except CannotInit as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"created an empty registry in {args.dir}: registry.yaml, cpus.yaml, errata/upstream.yaml, "
+          f"bits.lock, schema/")
+    return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -499,6 +630,10 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
         return p
 
+    p = sub.add_parser("init", help="create a new, empty registry in DIR",
+                       description="create a new, empty registry in DIR")
+    p.set_defaults(fn=cmd_init)
+    p.add_argument("dir", metavar="DIR", help="a new or empty directory")
     p = add("validate", cmd_validate, "check the registry: schema, semantic rules and the lock")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("generate", cmd_generate, "render the headers, Python module, docs and JSON")
@@ -531,13 +666,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
+    _host_options(p)
+    p.add_argument("--format", choices=FLEET_FORMATS, default="text")
+    p = add("risk", cmd_risk, "which migrations between these hosts leave a guest without a workaround, "
+            "under each guest behaviour")
+    _host_options(p)
+    p.add_argument("--format", choices=RISK_FORMATS, default="text")
+    return parser
+
+
+def _host_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hosts", metavar="FILE", action="append", default=[],
                    help="YAML or JSON file of hosts and their MIDR/REVIDR values ('-' for stdin; repeatable)")
     p.add_argument("--sysfs", metavar="[NAME=]ROOT", action="append", default=[],
                    help="a host's root directory holding sys/devices/system/cpu, as ROOT or NAME=ROOT "
                    "(default name: ROOT; repeatable)")
-    p.add_argument("--format", choices=FLEET_FORMATS, default="text")
-    return parser
 
 
 def _run(args: argparse.Namespace) -> int:

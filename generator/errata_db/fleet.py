@@ -1,8 +1,10 @@
 """The operator's question: a VM may run on any of these hosts; what does each side need?
 
 The VMM needs the de-duplicated list of (MIDR, REVIDR) pairs to pass to KVM, KVM returns the
-bitmap in R0-R3, and the guest enables the errata behind it. Hosts come from a YAML/JSON file
-or from sysfs trees. Parsing the file and planning are pure; `read_sysfs` reads the disk.
+bitmap in R0-R3, and the guest enables the errata behind it. For the ABI Linux 6.15 shipped, the
+VMM answers the guest's DISCOVER_IMPL_VER and DISCOVER_IMPL_CPUS hypercalls with the list of
+(MIDR, REVIDR, AIDR) target implementations instead. Hosts come from a YAML/JSON file or from
+sysfs trees. Parsing the file and planning are pure; `read_sysfs` reads the disk.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 from . import schema
 from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note
 from .inputs import Refused, read_limited
-from .load import SourceFile, parse, quoted
-from .model import Erratum, Registry, rev_str
+from .load import Document, SourceFile, parse, quoted
+from .lookup import implementer_part, unknown_cpu
+from .model import Erratum, Located, Registry, Where, rev_str
 
 SYSFS_CPUS = "sys/devices/system/cpu"
 _ID_REGS = "regs/identification"
@@ -26,6 +29,14 @@ _CPU_DIR = re.compile(r"cpu[0-9]+")
 _U32 = 0xFFFFFFFF
 # sysfs shows an attribute in one page at most (and gives that page as every file's size).
 REGISTER_FILE_MAX = 4096
+# A fleet's file may list tens of thousands of hosts, some 20 YAML nodes each; a registry
+# file's limits would stop at 2,500.
+MAX_BYTES = 16 << 20
+MAX_NODES = 1_000_000
+# What YAML reads as JSON reads it: printable characters (YAML refuses the others), no line
+# break but LF and CR (YAML folds NEL, LS and PS inside a string), no escape (YAML refuses a
+# lone surrogate).
+_PLAIN_JSON = re.compile(r"[\t\n\r\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
 class SysfsProblem(Exception):
@@ -37,14 +48,15 @@ class HostCpu:
     midr: int
     revidr: int
     count: int
-    where: Pos
+    where: Where | Located  # found only when a message needs it: a fleet may have 10,000 hosts
+    aidr: int = 0  # AIDR_EL1: only the target implementation list carries it
 
 
 @dataclass(frozen=True)
 class Host:
     name: str
     cpus: tuple[HostCpu, ...]
-    where: Pos
+    where: Where | Located
 
 
 def _u32(value) -> int:
@@ -55,38 +67,76 @@ def _u32(value) -> int:
     return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 10)
 
 
+def _json_document(src: SourceFile) -> Document | None:
+    """A schema-valid fleet in JSON, read by the json module: 10,000 hosts take 40 ms, against
+    0.8 s for the YAML parser. None for anything else, and for any JSON that YAML could read
+    otherwise: those take the YAML parser, which also words every problem."""
+    if len(src.data) > MAX_BYTES or not src.data.lstrip()[:1] == b"{":
+        return None
+    try:
+        text = src.data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not _PLAIN_JSON.fullmatch(text):
+        return None
+
+    def unique(pairs: list) -> dict:
+        keys = dict(pairs)
+        if len(keys) != len(pairs):
+            raise ValueError("duplicate key")
+        return keys
+
+    def no_constant(name: str):
+        raise ValueError(name)
+
+    try:
+        root = json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
+    except (ValueError, RecursionError):
+        return None
+    doc = Document(src.path, root, text, True, MAX_NODES)
+    return doc if not schema.check(doc, "fleet")[0] else None
+
+
 def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
-    doc, diags = parse(src)
+    doc, diags = _json_document(src), []
     if doc is None:
-        return [], diags
-    found, _ = schema.check(doc, "fleet")
-    diags += found
-    if found:
-        return [], diags
+        doc, diags = parse(src, MAX_BYTES, MAX_NODES)
+        if doc is None:
+            return [], diags
+        found, _ = schema.check(doc, "fleet")
+        diags += found
+        if found:
+            return [], diags
     hosts: list[Host] = []
+    # A fleet of 10,000 hosts has a handful of distinct CPU entries: each is converted once.
+    converted: dict[tuple, tuple[int, int, int]] = {}
     for i, h in enumerate(doc.root["hosts"]):
         cpus = []
         for j, c in enumerate(h["cpus"]):
-            keys = ["hosts", i, "cpus", j]
-            values = {k: _u32(c.get(k, 0)) for k in ("midr", "revidr")}
-            bad = [k for k, v in values.items() if v > _U32]
-            for k in bad:
-                diags.append(error(doc.pos([*keys, k]), "fleet-value",
-                                   f"{k} {quoted(c[k])} does not fit in 32 bits"))
-            if not bad:
-                cpus.append(HostCpu(values["midr"], values["revidr"], int(c.get("count", 1)), doc.pos(keys)))
-        hosts.append(Host(str(h["name"]), tuple(cpus), doc.pos(["hosts", i, "name"])))
+            raw = (c["midr"], c.get("revidr", 0), c.get("aidr", 0))
+            values = converted.get(raw)
+            if values is None:
+                values = converted[raw] = tuple(_u32(v) for v in raw)
+            if max(values) > _U32:
+                for k, v in zip(("midr", "revidr", "aidr"), values):
+                    if v > _U32:
+                        diags.append(error(doc.pos(["hosts", i, "cpus", j, k]), "fleet-value",
+                                           f"{k} {quoted(c[k])} does not fit in 32 bits"))
+                continue
+            cpus.append(HostCpu(values[0], values[1], c.get("count", 1), Located(doc, ("hosts", i, "cpus", j)),
+                                values[2]))
+        hosts.append(Host(str(h["name"]), tuple(cpus), Located(doc, ("hosts", i, "name"))))
     return hosts, diags
 
 
 def duplicate_hosts(hosts: list[Host]) -> list[Diagnostic]:
     """Host names label the plan's output, across every file and sysfs tree: one name, one host."""
-    seen: dict[str, Pos] = {}
+    seen: dict[str, Where | Located] = {}
     diags = []
     for h in hosts:
         if h.name in seen:
-            diags.append(error(h.where, "fleet-duplicate-host",
-                               f"host {quoted(h.name)} is already defined at {seen[h.name]}"))
+            diags.append(error(h.where(), "fleet-duplicate-host",
+                               f"host {quoted(h.name)} is already defined at {seen[h.name]()}"))
         seen.setdefault(h.name, h.where)
     return diags
 
@@ -142,17 +192,22 @@ def read_sysfs(root: Path, display: str, name: str | None = None) -> tuple[Host 
             diags.append(note(Pos(f"{shown_base}/{cpu_dir.name}"), "fleet-sysfs",
                               f"no {_ID_REGS}/midr_el1 (offline CPU?): skipped"))
             continue
-        values = [_register_value(regs / name, f"{shown}/{name}") for name in ("midr_el1", "revidr_el1")]
+        names = ["midr_el1", "revidr_el1"]
+        # Older kernels do not show AIDR_EL1; it is then 0, as in a hosts file.
+        if (regs / "aidr_el1").exists() or (regs / "aidr_el1").is_symlink():
+            names.append("aidr_el1")
+        values = [_register_value(regs / name, f"{shown}/{name}") for name in names]
         problems = [d for _, d in values if d is not None]
         diags += problems
         if not problems:
-            cpus.append(HostCpu(values[0][0], values[1][0], 1, Pos(f"{shown}/midr_el1")))
+            aidr = values[2][0] if len(values) > 2 else 0
+            cpus.append(HostCpu(values[0][0], values[1][0], 1, Where(Pos(f"{shown}/midr_el1")), aidr))
     if not cpus:
         if not has_errors(diags):
             diags.append(error(Pos(shown_base), "fleet-sysfs",
                                f"no CPU here has {_ID_REGS}/midr_el1: not a sysfs tree of an arm64 host"))
         return None, diags
-    return Host(name or display, tuple(cpus), Pos(shown_base)), diags
+    return Host(name or display, tuple(cpus), Where(Pos(shown_base))), diags
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -179,6 +234,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ImplCpu:
+    """One target implementation: what DISCOVER_IMPL_CPUS(index) returns in R1, R2 and R3."""
+
+    midr: int
+    revidr: int
+    aidr: int
+    label: str
+    hosts: tuple[str, ...]
+
+
+# DISCOVER_IMPL_VER's R1, in SMCCC version format: major 1, minor 0, the only version a guest
+# accepts.
+IMPL_VERSION = (1, 0)
+IMPL_VERSION_R1 = IMPL_VERSION[0] << 16 | IMPL_VERSION[1]
+
+
+@dataclass(frozen=True)
 class Needed:
     bit: int
     register: str
@@ -194,14 +266,29 @@ class Needed:
 class Plan:
     hosts: tuple[Host, ...]
     targets: tuple[Target, ...]
+    impl_cpus: tuple[ImplCpu, ...]  # by MIDR, then REVIDR, then AIDR
     bitmap: int
     registers: tuple[tuple[str, int], ...]
     errata: tuple[Needed, ...]
     warnings: tuple[tuple[str, str], ...]  # (kind, message)
 
 
-def _implementer_part(midr: int) -> tuple[int, int]:
-    return midr >> 24, (midr >> 4) & 0xFFF
+def cpu_names(reg: Registry) -> dict[tuple[int, int], str]:
+    """{(implementer, part): the registry's name of that CPU}."""
+    return {(c.implementer.code, c.part): c.name for c in reg.cpus}
+
+
+def cpu_label(names: dict[tuple[int, int], str], midr: int) -> str:
+    """How a CPU is shown: "Neoverse-N1 r3p1", or "unknown CPU r0p0" when cpus.yaml lacks it."""
+    return f"{names.get(implementer_part(midr)) or 'unknown CPU'} {rev_str(((midr >> 20) & 0xF, midr & 0xF))}"
+
+
+def not_covered_warning(reg: Registry) -> str | None:
+    if not reg.not_covered:
+        return None
+    caps = ", ".join(n.cpucap for n in reg.not_covered)
+    return (f"the guest decides {caps} itself, from feature registers and firmware on the CPU it runs "
+            "on; no bit carries them, so after a migration they are not re-evaluated")
 
 
 def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
@@ -214,12 +301,13 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
             if h.name not in where.setdefault(key, []):
                 where[key].append(h.name)
             counts[key] = counts.get(key, 0) + c.count
-    models = {(c.implementer.code, c.part): c.name for c in reg.cpus}
+    models = cpu_names(reg)
     targets = []
     for midr, revidr in sorted(where):
         bits = tuple(e.bit for e in module.errata_for_cpu(midr, revidr))
-        targets.append(Target(midr, revidr, models.get(_implementer_part(midr)),
+        targets.append(Target(midr, revidr, models.get(implementer_part(midr)),
                               tuple(where[(midr, revidr)]), counts[(midr, revidr)], bits))
+    impl_cpus = tuple(_impl_cpus(hosts, {(t.midr, t.revidr): t.label for t in targets}))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))
     by_bit = {e.bit: e for e in reg.errata}
@@ -229,18 +317,27 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
         errata.append(Needed(e.bit, module.REGISTERS[m.register], e.name, e.vendor,
                              e.errata_ids, e.status, e.enables if e.active else None,
                              tuple(t.label for t in targets if e.bit in t.bits)))
-    return Plan(tuple(hosts), tuple(targets), bitmap, regs, tuple(errata),
+    return Plan(tuple(hosts), tuple(targets), impl_cpus, bitmap, regs, tuple(errata),
                 tuple(_warnings(reg, by_bit, targets, errata)))
+
+
+def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
+    """The distinct (MIDR, REVIDR, AIDR) triples, in numeric order: the same fleet gives the same
+    index to the same CPU, whatever order its hosts come in."""
+    where: dict[tuple[int, int, int], list[str]] = {}
+    for h in hosts:
+        for c in h.cpus:
+            names = where.setdefault((c.midr, c.revidr, c.aidr), [])
+            if h.name not in names:
+                names.append(h.name)
+    for midr, revidr, aidr in sorted(where):
+        yield ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(where[(midr, revidr, aidr)]))
 
 
 def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], errata: list[Needed]):
     for t in targets:
         if t.cpu is None:
-            implementer, part = _implementer_part(t.midr)
-            yield ("unknown-cpu",
-                   f"MIDR {t.midr:#010x} (implementer {implementer:#04x}, part {part:#05x}, "
-                   f"on {', '.join(t.hosts)}) is not in cpus.yaml: the registry knows no errata for it, "
-                   "which does not mean it has none")
+            yield "unknown-cpu", unknown_cpu(reg, t.midr, f", on {', '.join(t.hosts)}")
     for n in errata:
         e = by_bit[n.bit]
         if not e.active:
@@ -249,10 +346,9 @@ def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], 
         if e.condition:
             yield ("condition", f"bit {n.bit} ({n.name}): KVM sets it from the MIDR alone; the guest "
                    f"enables it only if {e.condition}")
-    if reg.not_covered:
-        caps = ", ".join(n.cpucap for n in reg.not_covered)
-        yield ("not-covered", f"the guest decides {caps} itself, from feature registers and firmware on "
-               "the CPU it runs on; no bit carries them, so after a migration they are not re-evaluated")
+    not_covered = not_covered_warning(reg)
+    if not_covered:
+        yield ("not-covered", not_covered)
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -276,6 +372,14 @@ def format_text(p: Plan) -> str:
         out.append(f"           needed by: {'; '.join(n.needed_by)}")
     if not p.errata:
         out.append("  (none)")
+    n = len(p.impl_cpus)
+    out += ["", f"VMM, for Linux 6.15+ guests: the target implementations to return ({n})",
+            f"  DISCOVER_IMPL_VER      R1 = {IMPL_VERSION_R1:#010x} (version {IMPL_VERSION[0]}.{IMPL_VERSION[1]})  "
+            f"R2 = {n} (count)"]
+    for i, c in enumerate(p.impl_cpus):
+        call = f"DISCOVER_IMPL_CPUS({i})"
+        out.append(f"  {call:22} R1 = MIDR {c.midr:#010x}  R2 = REVIDR {c.revidr:#010x}  "
+                   f"R3 = AIDR {c.aidr:#010x}  {c.label}")
     if p.warnings:
         out += ["", f"Warnings ({len(p.warnings)})"]
         out += [f"  warning: {message} [{kind}]" for kind, message in p.warnings]
@@ -285,10 +389,14 @@ def format_text(p: Plan) -> str:
 
 def format_json(p: Plan) -> str:
     doc = {
-        "hosts": [{"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "count": c.count}
-                                            for c in h.cpus]} for h in p.hosts],
+        "hosts": [{"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                             "count": c.count} for c in h.cpus]} for h in p.hosts],
         "targets": [{"midr": t.midr, "revidr": t.revidr, "cpu": t.cpu, "revision": t.revision,
                      "count": t.count, "hosts": list(t.hosts), "bits": list(t.bits)} for t in p.targets],
+        "target_impl": {"version": f"{IMPL_VERSION[0]}.{IMPL_VERSION[1]}", "version_r1": IMPL_VERSION_R1,
+                        "count": len(p.impl_cpus),
+                        "cpus": [{"index": i, "midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                  "cpu": c.label, "hosts": list(c.hosts)} for i, c in enumerate(p.impl_cpus)]},
         "bitmap": hex(p.bitmap),
         "registers": {name: f"{value:#018x}" for name, value in p.registers},
         "errata": [{"bit": n.bit, "register": n.register, "name": n.name, "vendor": n.vendor,

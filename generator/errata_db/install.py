@@ -5,8 +5,6 @@ The kernel targets are the ones generated under linux/: the same path, relative 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .render import Target
 
 KERNEL_PREFIX = "linux/"
@@ -23,9 +21,6 @@ def tree_paths(files: dict[str, str]) -> dict[str, str]:
     return {rel.removeprefix(KERNEL_PREFIX): text for rel, text in files.items()}
 
 
-def is_ours(path: Path) -> bool:
-    try:
-        head = path.read_bytes()[:1024]
-    except OSError:
-        return False
-    return BANNER.encode() in head
+def is_ours(data: bytes) -> bool:
+    """Whether a header's first bytes carry the banner errata-db writes."""
+    return BANNER.encode() in data[:1024]

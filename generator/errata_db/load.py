@@ -71,13 +71,14 @@ class Document:
     root: Any
     text: str = field(default="", compare=False, repr=False)
     fast: bool = field(default=False, compare=False, repr=False)  # parsed by libyaml
+    max_events: int = field(default=MAX_EVENTS, compare=False, repr=False)
 
     @cached_property
     def places(self) -> dict[tuple, Place]:
         """Where each node is, found by parsing the text again when a message first asks.
         Most runs print no message, and recording the places of the 75,000 nodes of a full
         registry on every parse was a quarter of the parsing."""
-        return _load(self.path, self.text, self.fast, track=True)[1]
+        return _load(self.path, self.text, self.fast, track=True, max_events=self.max_events)[1]
 
     def node(self, keys: PathKey) -> Any:
         node = self.root
@@ -131,9 +132,10 @@ class _Composer:
     duplicate keys are collected, all of them.
     """
 
-    def __init__(self, path: str, track: bool) -> None:
+    def __init__(self, path: str, track: bool, max_events: int = MAX_EVENTS) -> None:
         self.path = path
         self.track = track
+        self.max_events = max_events
         self.diagnostics: list[Diagnostic] = []
         self.places: dict[tuple, Place] = {}
         # Each open collection: [container, its path, the pending mapping key and its mark,
@@ -205,11 +207,12 @@ class _Composer:
         # files have neither character, and their events need not be looked at for them.
         may_tag, may_escape = "!" in text, "\\" in text
         count = documents = 0
+        max_events = self.max_events
         while True:
             event = next_event()
             kind = type(event)
-            if count > MAX_EVENTS:
-                self.refuse(None, "yaml-too-complex", f"file has more than {MAX_EVENTS} YAML nodes")
+            if count > max_events:
+                self.refuse(None, "yaml-too-complex", f"file has more than {max_events} YAML nodes")
             count += 1
             if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None:
@@ -291,10 +294,10 @@ def _next_event(text: str, fast: bool) -> Callable[[], Any]:
     return lambda: next(events, None)
 
 
-def _load(path: str, text: str, fast: bool,
-          track: bool = True) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
+def _load(path: str, text: str, fast: bool, track: bool = True,
+          max_events: int = MAX_EVENTS) -> tuple[Any, dict[tuple, Place], list[Diagnostic]]:
     """The file's value, the places of its nodes if track (else {}), and its diagnostics."""
-    composer = _Composer(path, track)
+    composer = _Composer(path, track, max_events)
     try:
         composer.run(_next_event(text, fast), text)
     except _Refused:
@@ -309,12 +312,14 @@ _UNKNOWN = object()
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
-def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse one file; never raises for any input."""
+def parse(src: SourceFile, max_bytes: int = MAX_BYTES,
+          max_events: int = MAX_EVENTS) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse one file; never raises for any input. The limits suit a registry file; a file
+    that lists a fleet's hosts may be larger."""
     path, data = src.path, src.data
-    if src.oversize or len(data) > MAX_BYTES:
+    if src.oversize or len(data) > max_bytes:
         return None, [error(Pos(path, 1, 1), "file-too-large",
-                            f"file {src.oversize or TooLarge(len(data), MAX_BYTES)}")]
+                            f"file {src.oversize or TooLarge(len(data), max_bytes)}")]
     raw = data.decode("latin-1")
     if b"\0" in data:
         return None, [error(text_pos(path, raw, data.index(b"\0")), "file-binary",
@@ -328,10 +333,10 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
     try:
         fast = True
         try:
-            root, _, diags = _load(path, text, fast, track=False)
+            root, _, diags = _load(path, text, fast, track=False, max_events=max_events)
         except Exception:  # noqa: BLE001 - libyaml's messages differ: ruamel's own say what went wrong
             fast = False
-            root, _, diags = _load(path, text, fast, track=False)
+            root, _, diags = _load(path, text, fast, track=False, max_events=max_events)
         if root is _REFUSED:
             return None, diags
     except ReaderError as exc:
@@ -343,6 +348,8 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
+        if "'\\t'" in problem:
+            problem += "; indent with spaces: YAML does not allow tabs for indentation"
         return None, [error(_mark_pos(path, mark), "yaml-syntax", f"YAML syntax error: {problem}")]
     except (YAMLError, RecursionError, ValueError, TypeError, OverflowError, AssertionError) as exc:
         one_line = " ".join(str(exc).split())
@@ -355,7 +362,7 @@ def parse(src: SourceFile) -> tuple[Document | None, list[Diagnostic]]:
         kind = "a list" if isinstance(root, list) else f"a {type(root).__name__} scalar"
         return None, diags + [error(Pos(path, 1, 1), "file-top-level",
                                     f"top level is {kind}: expected a YAML mapping")]
-    return Document(path, root, text, fast), diags
+    return Document(path, root, text, fast, max_events), diags
 
 
 def is_registry_file(rel: str) -> bool:
@@ -394,10 +401,10 @@ def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Dia
     return files, diags
 
 
-def read_source(path: Path, shown: str) -> SourceFile:
+def read_source(path: Path, shown: str, limit: int = MAX_BYTES) -> SourceFile:
     """A registry-format file (YAML, JSON or the lock) from disk, read no further than the
     limit. Raises Refused for what is not a regular file, or OSError."""
     try:
-        return SourceFile(shown, read_limited(path, MAX_BYTES))
+        return SourceFile(shown, read_limited(path, limit))
     except TooLarge as exc:
         return SourceFile(shown, b"", str(exc))

@@ -20,6 +20,7 @@ HEADER = """\
 # changes a line's bit, fingerprint or name. See README.md, "Stability rules".
 # bit status fingerprint name
 """
+_LEADING_BIT = re.compile(r"[ \t]*([0-9]{1,6})(?![0-9A-Za-z_])")
 _LINE = re.compile(r"([0-9]{1,6})[ \t]+(active|retired)[ \t]+([0-9a-f]{16})[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -75,6 +76,17 @@ def parse(path: str, text: str, origin: str) -> tuple[list[LockLine], list[Diagn
                            f"{malformed - MAX_REPEATS} more malformed lock line(s) from here on, "
                            "not listed one by one"))
     return lines, diags
+
+
+def recorded_bits(text: str) -> set[int]:
+    """The bit of every line that is not a comment, well formed or not: a damaged line still
+    records that its bit was given, and `next-bit` must never hand that bit out again."""
+    bits = set()
+    for raw in text.splitlines():
+        m = _LEADING_BIT.match(raw)
+        if m is not None:
+            bits.add(int(m.group(1)))
+    return bits
 
 
 def format_line(bit: int, status: str, fp: str, name: str) -> str:

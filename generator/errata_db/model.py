@@ -329,9 +329,12 @@ def _build_affects(doc: Any, keys: list, item: Any,
     cpu = cpus.get(str(item["cpu"]))
     ok = True
     if cpu is None:
-        known = ", ".join(sorted(cpus)) or "none"
+        import difflib  # only for an unknown CPU: not worth its import on every run
+
+        close = difflib.get_close_matches(str(item["cpu"]), sorted(cpus), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(cpus)) or 'none'})"
         yield error(doc.pos([*keys, "cpu"]), "unknown-cpu",
-                    f"unknown CPU {quoted(item['cpu'])}: not defined in cpus.yaml (known: {known})")
+                    f"unknown CPU {quoted(item['cpu'])}: not defined in cpus.yaml{hint}")
         ok = False
     bounds = parse_revisions(str(item["revisions"]))
     if bounds is None:

@@ -6,6 +6,7 @@ everything after works on in-memory files so that any source goes through the sa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,6 +207,50 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
         where=Located(head[0], ()))
     diags += validate.check(registry)
     return LoadResult(registry, tuple(sorted(set(diags))))
+
+
+# A `bit:` line of an errata file, read from its text only when the file does not parse.
+_BIT_LINE = re.compile(r"^[ \t-]*bit[ \t]*:[ \t]*(0[xX][0-9a-fA-F]+|[0-9]+)[ \t]*(?:#.*)?$", re.M)
+
+
+def _raw_bit(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip(), 0)
+    except ValueError:
+        return None
+
+
+def taken_bits(trees: tuple[RegistryFiles, ...]) -> set[int]:
+    """Every bit an errata file or a lock of these directories gives, however broken they are.
+
+    `next-bit` is what the duplicate-bit error sends the user to, so it runs on a registry
+    with errors, and must never offer a bit some entry holds: an entry the schema refused or
+    whose CPU is unknown holds its bit all the same, and so does an entry of a file that YAML
+    cannot read, whose `bit:` lines are then read from its text.
+    """
+    bits: set[int] = set()
+    for tree in trees:
+        for src in tree.files:
+            rel = tree.rel(src)
+            if rel == lock.LOCK_NAME:
+                bits |= lock.recorded_bits(src.data.decode("utf-8", "replace"))
+                continue
+            if _kind(rel, tree.overlay) != "errata":
+                continue
+            doc, _ = parse(src)
+            if doc is None:
+                bits |= {int(m.group(1), 0) for m in _BIT_LINE.finditer(src.data.decode("utf-8", "replace"))}
+                continue
+            items = doc.root.get("errata")
+            for item in items if isinstance(items, list) else ():
+                bit = _raw_bit(item.get("bit")) if isinstance(item, dict) else None
+                if bit is not None:
+                    bits.add(bit)
+    return bits
 
 
 def load_registry(path: Path, overlays: tuple[Path, ...] = (), display: str | None = None) -> LoadResult:

@@ -318,9 +318,28 @@ def _unknown_keys(doc: Document, err: jsonschema.ValidationError) -> Iterator[Di
                     f"unknown key {quoted(key)}{suggestion}")
 
 
-def _where(err: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in err.absolute_path]
-    return ("'" + ".".join(parts) + "': ") if parts else ""
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _where(doc: Document, err: jsonschema.ValidationError) -> str:
+    path = list(err.absolute_path)
+    return f"'{_path_text(doc, path)}': " if path else ""
+
+
+def _path_text(doc: Document, path: list) -> str:
+    """The path of a node, an item of a section named by its id or name where it has one
+    (`errata[WORKAROUND_843419].bit`): an index means counting entries in the file."""
+    head = str(path[0])
+    if len(path) > 1 and isinstance(path[1], int):
+        item = doc.node(path[:2])
+        label = next((str(item[k]) for k in ("id", "name") if isinstance(item, dict)
+                      and isinstance(item.get(k), (str, int)) and not isinstance(item.get(k), bool)
+                      and _LABEL.fullmatch(str(item[k]))), None)
+        head += f"[{label}]" if label is not None else f".{path[1]}"
+        path = path[2:]
+    else:
+        path = path[1:]
+    return ".".join([head, *map(str, path)])
 
 
 def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
@@ -344,13 +363,13 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
         elif err.validator == "not":
             # The schemas' only `not`: jsonschema's own text would print the whole subschema.
             found = [error(doc.pos(list(err.absolute_path)), "schema-not",
-                           f"{_where(err)}'retired' is required exactly when status is 'retired'")]
+                           f"{_where(doc, err)}'retired' is required exactly when status is 'retired'")]
         else:
             # jsonschema's messages quote the whole value: shorten a long one to its start.
             text = err.message.replace(repr(err.instance), reprlib.repr(err.instance))
             found = [error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}",
-                           f"{_where(err)}{text}")]
+                           f"{_where(doc, err)}{text}")]
         entries.setdefault(entry, []).extend(found)
     for entry, found in entries.items():
-        diags += capped(found, "'" + ".".join(str(k) for k in entry) + "'" if entry else "the file")
+        diags += capped(found, f"'{_path_text(doc, list(entry))}'" if entry else "the file")
     return diags, broken

@@ -40,8 +40,20 @@ def duplicate_name(reg: Registry) -> Iterator[Finding]:
         yield e.where("name"), f"name '{e.name}' is already used by the erratum at {first.where('name')}"
 
 
+def _moved(reg: Registry) -> dict[tuple[str, str], LockLine]:
+    """(origin, name) -> lock line of every entry the lock holds at another bit than it has now."""
+    locked: dict[tuple[str, str], LockLine] = {}
+    for line in reg.lock:
+        locked.setdefault((line.origin, line.name), line)
+    return {(e.origin, e.name): locked[(e.origin, e.name)] for e in reg.errata
+            if (e.origin, e.name) in locked and locked[(e.origin, e.name)].bit != e.bit}
+
+
 def duplicate_bit(reg: Registry) -> Iterator[Finding]:
+    moved = _moved(reg)
     for e, first in _first_seen(reg.errata, lambda e: e.bit):
+        if (e.origin, e.name) in moved or (first.origin, first.name) in moved:
+            continue  # the move is the cause, reported by the lock rule with the fix (move it back)
         yield (e.where("bit"), f"bit {e.bit} of '{e.name}' is already given to '{first.name}' "
                f"at {first.where('bit')}; run `errata-db next-bit` for a free bit")
 
@@ -283,6 +295,22 @@ def c_identifiers(reg: Registry) -> Iterator[Finding]:
                 yield item.where(f), f"{f} '{value}' is not a C identifier"
 
 
+CPUCAP_PREFIX = "ARM64_"
+
+
+def arm64_prefix(reg: Registry) -> Iterator[Finding]:
+    """Names and cpucaps are written without ARM64_: the generated code adds it, and a name
+    locked as ARM64_ARM64_... could never be fixed."""
+    named = [(e.where, "name", "name", e.name) for e in reg.errata]
+    named += [(e.where, "cpucap", "cpucap", e.cpucap) for e in reg.errata if e.cpucap]
+    named += [(n.where, "cpucap", "not_covered cpucap", n.cpucap) for n in reg.not_covered]
+    for where, field, what, value in named:
+        if value.startswith(CPUCAP_PREFIX) and len(value) > len(CPUCAP_PREFIX):
+            yield (where(field), f"{what} {quoted(value)} starts with {CPUCAP_PREFIX}, which the generated "
+                   f"code adds (it would read {CPUCAP_PREFIX}{value}): write `{field}: "
+                   f"{value[len(CPUCAP_PREFIX):]}`")
+
+
 _UNSAFE = re.compile(r"[^\x20-\x7e]|\*/|/\*|\\")
 
 
@@ -394,21 +422,25 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
     for lines in locks.values():
         yield from _capped(lines[0].where().path, "bits locked twice", _twice(lines, by_bit))
     errata_bits = {e.bit for e in reg.errata}
-    locked_names: dict[tuple[str, str], LockLine] = {}
-    for line in reg.lock:
-        locked_names.setdefault((line.origin, line.name), line)
     present = {o for o, _, exists in reg.lock_files if exists}
+    moved = _moved(reg)
+    holders = {(e.origin, e.name) for e in reg.errata if (e.origin, e.name) not in moved}
     for e in reg.errata:
+        was = moved.get((e.origin, e.name))
+        if was is not None:
+            # The cause, reported at the entry: what the lock then says about either bit follows from it.
+            yield (e.where("bit"), f"'{e.name}' moved from bit {was.bit} to bit {e.bit}: bits.lock "
+                   f"({was.where()}) locks it at bit {was.bit}, and a bit never moves; put it back at "
+                   f"bit {was.bit}")
+            continue
         line = by_bit.get(e.bit)
         if line is None:
-            moved = locked_names.get((e.origin, e.name))
-            if moved is not None:
-                yield (e.where("bit"), f"'{e.name}' is locked at bit {moved.bit} ({moved.where()}), "
-                       f"not {e.bit}: a bit never moves; put it back")
-            elif e.origin in present:
+            if e.origin in present:
                 yield (e.where("bit"), f"bit {e.bit} ('{e.name}') is not in bits.lock: "
                        f"run `{_lock_command(reg, e.origin)}`")
             continue
+        if (line.origin, line.name) in holders and line.name != e.name:
+            continue  # the locked entry still holds its bit: duplicate-bit reports this one
         if line.origin != e.origin:
             yield e.where("bit"), f"bit {e.bit} is locked by '{line.origin}' ({line.where()}), not '{e.origin}'"
         elif line.name == e.name and line.fingerprint != erratum_fingerprint(e):
@@ -424,7 +456,8 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
         elif line.status == "retired" and e.active:
             yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired in bits.lock and cannot become active again"
         elif line.status == "active" and not e.active:
-            yield e.where("status"), f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: run `errata-db lock`"
+            yield e.where("status"), (f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: "
+                                      f"run `{_lock_command(reg, e.origin)}`")
     for lines in locks.values():
         yield from _capped(lines[0].where().path, "names locked twice", (
             (line.where(), f"'{line.name}' is locked at bit {first.bit} ({first.where()}) and again "
@@ -436,7 +469,7 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
         yield from _capped(lines[0].where().path, "bits no erratum has", (
             (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
              "restore the entry, with `status: retired` if it is gone")
-            for line in lines if line.bit not in errata_bits))
+            for line in lines if line.bit not in errata_bits and (line.origin, line.name) not in moved))
 
 
 def not_covered(reg: Registry) -> Iterator[Finding]:
@@ -471,6 +504,7 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "range-errata-ids": (range_errata_ids, Severity.ERROR),
     "revidr-fix": (revidr_fixes, Severity.ERROR),
     "c-identifier": (c_identifiers, Severity.ERROR),
+    "arm64-prefix": (arm64_prefix, Severity.ERROR),
     "unsafe-text": (safe_text, Severity.ERROR),
     "duplicate-cpu": (duplicate_cpus, Severity.ERROR),
     "unused-cpu": (unused_cpus, Severity.WARNING),
