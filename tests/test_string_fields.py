@@ -75,14 +75,14 @@ def test_a_string_field_with_a_trailing_newline_or_control_character_is_refused(
     assert f"{rel}:" in result.err, result.err
 
 
-FLEET_FIELDS = ("midr", "revidr")
+FLEET_FIELDS = ("midr", "revidr", "aidr")
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
 @pytest.mark.parametrize("field", FLEET_FIELDS)
 def test_a_register_string_in_a_fleet_file_with_a_trailing_newline_or_control_character_is_refused(
         tmp_path, field, suffix):
-    cpu = {"midr": "0x410fd034", "revidr": "0x0"}
+    cpu = {"midr": "0x410fd034", "revidr": "0x0", "aidr": "0x0"}
     cpu[field] += SUFFIXES[suffix]
     (tmp_path / "hosts.json").write_text(json.dumps({"hosts": [{"name": "a", "cpus": [cpu]}]}))
     result = run_cli("fleet", "--registry", str(REGISTRY), "--hosts", "hosts.json", cwd=tmp_path)
