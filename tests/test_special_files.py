@@ -134,7 +134,8 @@ def test_a_fifo_or_sparse_registry_file_is_refused_in_process(tmp_path, rel, kin
 def hosts_expected(kind: str) -> tuple[int, str]:
     if kind == "sparse":
         return 1, f"hosts.yaml:1:1: error: file is {SPARSE_SIZE} bytes, more than the {HOSTS_MAX} byte limit"
-    return 2, f"errata-db: error: cannot read hosts.yaml: {KIND_TEXT[kind]}"
+    hint = "; to read a pipe, pass --hosts - and pipe it in" if kind == "fifo" else ""
+    return 2, f"errata-db: error: cannot read hosts.yaml: {KIND_TEXT[kind]}{hint}\n"
 
 
 @pytest.mark.slow

@@ -539,7 +539,9 @@ def _read_input(path: str, limit: int) -> SourceFile:
                 return SourceFile("<stdin>", b"", str(exc))
         return read_source(Path(path), path, limit)
     except Refused as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
+        # A FIFO may have no writer, and then waits forever; a pipe that has one is stdin's job.
+        hint = "; to read a pipe, pass --hosts - and pipe it in" if exc.fifo else ""
+        raise UsageError(f"cannot read {path}: {exc}{hint}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 

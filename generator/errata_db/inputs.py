@@ -26,6 +26,8 @@ _CHUNK = 1 << 20
 class Refused(Exception):
     """Something the tool does not read stands at the path; str() says what."""
 
+    fifo = False
+
 
 class TooLarge(Refused):
     def __init__(self, size: int | None, limit: int) -> None:
@@ -40,7 +42,9 @@ def _kind(mode: int) -> str:
 
 def _check(st: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise Refused(f"is {_kind(st.st_mode)}, not a regular file")
+        refused = Refused(f"is {_kind(st.st_mode)}, not a regular file")
+        refused.fifo = stat.S_ISFIFO(st.st_mode)
+        raise refused
     # Files of /sys and /proc give a page or 0 as their size, whatever they hold: the size
     # only refuses early, and the read below never goes past the limit either way.
     if st.st_size > limit:
