@@ -480,22 +480,28 @@ def cmd_install(args: argparse.Namespace) -> int:
     result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
-    rendered = _render(result.registry, install.kernel_targets(TARGETS))
-    if rendered is None:
-        return EXIT_INVALID
-    files = install.tree_paths(rendered)
     shown = args.kernel_tree.rstrip("/")
+    if args.kernel_tables:
+        files = _kernel_table_files(root, result.registry, shown, args.check)
+        what, extra = "kernel table file(s)", ["--kernel-tables"]
+    else:
+        rendered = _render(result.registry, install.kernel_targets(TARGETS))
+        files = None if rendered is None else install.tree_paths(rendered)
+        what, extra = "installed header(s)", []
+    if files is None:
+        return EXIT_INVALID
     if args.check:
         fix = " ".join(["errata-db install", *_registry_options(args, located),
-                        f"--kernel-tree {shlex.quote(args.kernel_tree)}"])
-        return _check_stale(root, files, "", "installed header(s)", fix)
+                        f"--kernel-tree {shlex.quote(args.kernel_tree)}", *extra])
+        return _check_stale(root, files, "", what, fix)
     _recover(root, files, shown)
     try:
         old = {rel: current(root, rel) for rel in files}
     except (UnsafePath, OSError) as exc:
         raise _cannot_write(shown, exc) from exc
     existed = {rel for rel, data in old.items() if data is not None}
-    foreign = [rel for rel in sorted(existed) if not install.is_ours(old[rel])]
+    foreign = [rel for rel in sorted(existed)
+               if rel != install.CPU_ERRATA and not install.is_ours(old[rel])]
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
@@ -505,6 +511,34 @@ def cmd_install(args: argparse.Namespace) -> int:
         print(f"{state:9} {shown}/{rel}")
     print(f"{len(changed)} of {len(files)} file(s) changed")
     return EXIT_OK
+
+
+def _kernel_table_files(root: Path, reg, shown: str, check: bool) -> dict[str, str] | None:
+    """install --kernel-tables: the generated errata table, and cpu_errata.c including it in
+    place of its own tables; None, with the reasons printed, when cpu_errata.c is refused."""
+    from . import install
+    from .targets.kernel_tables import TARGET
+
+    rendered = _render(reg, {TARGET.name: TARGET})
+    if rendered is None:
+        return None
+    rels = (install.CPU_ERRATA, install.TABLE_PATH)
+    if not check:
+        _recover(root, rels, shown)
+    try:
+        data = current(root, install.CPU_ERRATA)
+    except (UnsafePath, OSError) as exc:
+        raise UsageError(f"cannot read {shown}/{install.CPU_ERRATA}: {getattr(exc, 'strerror', None) or exc}") from exc
+    if data is None:
+        raise UsageError(f"{shown} has no {install.CPU_ERRATA}")
+    files, diags = install.kernel_table_files(data.decode("utf-8", errors="replace"),
+                                              f"{shown}/{install.CPU_ERRATA}", rendered[TARGET.path])
+    if diags:
+        sys.stderr.write(render_diags(diags, "text"))
+        print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that mean "
+              "the same (make the registry say what the tree says first)", file=sys.stderr)
+        return None
+    return files
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -664,6 +698,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write nothing; exit 1 and show a diff if the tree's headers are stale or missing")
     p.add_argument("--force", action="store_true",
                    help="overwrite headers there that errata-db did not write")
+    p.add_argument("--kernel-tables", action="store_true",
+                   help="instead: write the generated errata table and make cpu_errata.c use it")
     p = add("audit", cmd_audit, "cross-check the registry against a Linux tree")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")

@@ -5,6 +5,9 @@ The kernel targets are the ones generated under linux/: the same path, relative 
 
 from __future__ import annotations
 
+from . import cpu_errata
+from .diagnostics import Pos, error
+from .kernel_tree import CPU_ERRATA
 from .render import Target
 
 KERNEL_PREFIX = "linux/"
@@ -12,8 +15,14 @@ KERNEL_PREFIX = "linux/"
 BANNER = "by errata-db, do not edit"
 
 
+# The kernel's own errata tables replace part of cpu_errata.c: a patch of its own, written only
+# by `install --kernel-tables`.
+KERNEL_TABLES = "kernel-tables"
+
+
 def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
-    return {name: t for name, t in targets.items() if t.path.startswith(KERNEL_PREFIX)}
+    return {name: t for name, t in targets.items()
+            if t.path.startswith(KERNEL_PREFIX) and name != KERNEL_TABLES}
 
 
 def tree_paths(files: dict[str, str]) -> dict[str, str]:
@@ -24,3 +33,34 @@ def tree_paths(files: dict[str, str]) -> dict[str, str]:
 def is_ours(data: bytes) -> bool:
     """Whether a header's first bytes carry the banner errata-db writes."""
     return BANNER.encode() in data[:1024]
+
+
+TABLE_HEADER = "cpu_errata_table.h"  # next to cpu_errata.c, which includes it
+TABLE_PATH = f"{CPU_ERRATA.rsplit('/', 1)[0]}/{TABLE_HEADER}"
+
+
+def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:
+    """The tree's files after `install --kernel-tables`: the generated table, and cpu_errata.c
+    including it in place of its own tables. A cpu_errata.c whose tables mean anything else
+    than the registry's is left as it is, with the reasons (diagnostics) why."""
+    try:
+        src = cpu_errata.read_source(source, shown)
+        ours = cpu_errata.read_source(header, TABLE_HEADER)
+        if cpu_errata.is_converted(src, TABLE_HEADER):
+            clash = sorted(src.tables.keys() & ours.tables.keys())
+            if clash:
+                table = src.tables[clash[0]]
+                return {}, [error(Pos(shown, table.item.first_line, 1), "kernel-tables",
+                                  f"{clash[0]} is defined here and by {TABLE_HEADER}")]
+            return {TABLE_PATH: header, CPU_ERRATA: source}, []
+        diffs = list(cpu_errata.differences(src.rows(), ours.rows()))
+        if diffs:
+            return {}, [error(pos, "kernel-tables", reason) for pos, reason in diffs]
+        new = cpu_errata.convert(src, ours, TABLE_HEADER)
+        result = cpu_errata.read_source(new, shown)
+        if not cpu_errata.is_converted(result, TABLE_HEADER) or result.tables.keys() & ours.tables.keys():
+            raise cpu_errata.NotRecognised(Pos(shown, 1, 1), "its tables could not all be taken out")
+    except cpu_errata.NotRecognised as exc:
+        return {}, [error(exc.pos, "kernel-tables", f"not a cpu_errata.c this version of errata-db can "
+                          f"rewrite: {exc.reason}")]
+    return {TABLE_PATH: header, CPU_ERRATA: new}, []

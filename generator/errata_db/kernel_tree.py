@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cpu_errata
 from .diagnostics import Pos
 from .inputs import Refused, read_limited
 
@@ -130,10 +131,6 @@ def parse_defines(text: str, path: str) -> dict[str, Define]:
     return out
 
 
-def parse_errata_configs(text: str) -> frozenset[str]:
-    return frozenset(re.findall(r"\bCONFIG_([A-Za-z0-9_]+)", text))
-
-
 _HEADER = ("Implementor", "Component", "Erratum ID", "Kconfig")
 
 
@@ -217,5 +214,5 @@ def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree
         defines=parse_defines(_read(root / CPUTYPE), f"{shown}/{CPUTYPE}"),
         table=parse_errata_table(_read(root / table_rel), f"{shown}/{table_rel}"),
         table_path=f"{shown}/{table_rel}",
-        errata_configs=parse_errata_configs(_read(root / CPU_ERRATA)),
+        errata_configs=cpu_errata.tested_configs(_read(root / CPU_ERRATA)),
     )

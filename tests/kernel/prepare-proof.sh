@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# prepare-proof.sh DEST [TARBALL]
+#
+# Prepare what tests/test_kernel_tables_linux.py builds with (ERRATA_DB_LINUX_PROOF=DEST):
+#
+#   DEST/pristine   Linux 6.12 as extracted, never written to
+#   DEST/src        a hard-link copy of it, where the test installs the kernel tables (writes
+#                   are renames, so the pristine files are never changed) and puts them back
+#   DEST/o-NAME     one out-of-tree build directory per configuration, prepared from DEST/src:
+#                   defconfig; errata-on (every erratum option of arch/arm64/Kconfig, and the
+#                   CoreSight TRBE driver the TRBE errata depend on); errata-off (none of them,
+#                   nor ARCH_MXC, which selects two)
+#
+# Idempotent: each step runs only if its result is missing; DEST/src gets its pristine
+# cpu_errata.c back. make's output goes to DEST/prepare-proof.log; its tail is printed on
+# failure. Environment: ARCH (arm64), CROSS_COMPILE (aarch64-linux-gnu-), JOBS (nproc).
+set -eu
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 DEST [TARBALL]" >&2
+	exit 2
+fi
+DEST=$1
+TARBALL=${2:-/usr/src/linux-source-6.12.tar.xz}
+ARCH=${ARCH:-arm64}
+CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+KERNEL=arch/arm64/kernel
+
+now() { date +%s; }
+T0=$(now)
+step() { echo "prepare-proof: $*"; }
+
+if ! command -v "${CROSS_COMPILE}gcc" >/dev/null 2>&1; then
+	echo "prepare-proof: ${CROSS_COMPILE}gcc not found (apt-get install gcc-aarch64-linux-gnu)" >&2
+	exit 1
+fi
+mkdir -p "$DEST"
+DEST=$(cd "$DEST" && pwd)
+LOG=$DEST/prepare-proof.log
+
+if [ ! -f "$DEST/pristine/Makefile" ]; then
+	if [ ! -f "$TARBALL" ]; then
+		echo "prepare-proof: $TARBALL not found (apt-get install linux-source-6.12)" >&2
+		exit 1
+	fi
+	rm -rf "$DEST/pristine" "$DEST/src"
+	TMP=$(mktemp -d "$DEST/extract.XXXXXX")
+	trap 'rm -rf "$TMP"' EXIT
+	step "extracting $TARBALL"
+	tar -xf "$TARBALL" -C "$TMP" --strip-components=1
+	mv "$TMP" "$DEST/pristine"
+	trap - EXIT
+fi
+if [ ! -f "$DEST/src/Makefile" ]; then
+	rm -rf "$DEST/src"
+	cp -al "$DEST/pristine" "$DEST/src.tmp"
+	mv "$DEST/src.tmp" "$DEST/src"
+fi
+# A test that stopped half way may have left the kernel tables installed.
+rm -f "$DEST/src/$KERNEL/cpu_errata_table.h"
+if ! cmp -s "$DEST/pristine/$KERNEL/cpu_errata.c" "$DEST/src/$KERNEL/cpu_errata.c"; then
+	rm -f "$DEST/src/$KERNEL/cpu_errata.c"
+	ln "$DEST/pristine/$KERNEL/cpu_errata.c" "$DEST/src/$KERNEL/cpu_errata.c"
+fi
+
+run_make() {
+	out=$1
+	shift
+	echo "=== make O=$out $* ($(date)) ===" >>"$LOG"
+	if ! make -C "$DEST/src" O="$out" -j"$JOBS" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+		"$@" >>"$LOG" 2>&1; then
+		echo "prepare-proof: make O=$out $* failed; last lines of $LOG:" >&2
+		tail -n 40 "$LOG" >&2
+		exit 1
+	fi
+}
+
+OPTIONS=$(sed -n -E 's/^config ((ARM64_ERRATUM|CAVIUM|QCOM|HISILICON|FUJITSU|NVIDIA|AMPERE|ROCKCHIP|ARM64_WORKAROUND)_[A-Za-z0-9_]+)$/\1/p' \
+	"$DEST/pristine/arch/arm64/Kconfig")
+
+for NAME in defconfig errata-on errata-off; do
+	OUT=$DEST/o-$NAME
+	if [ -f "$OUT/.proof-ready" ]; then
+		step "$OUT is prepared"
+		continue
+	fi
+	T=$(now)
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	run_make "$OUT" defconfig
+	case $NAME in
+	errata-on)
+		for o in $OPTIONS CORESIGHT CORESIGHT_SOURCE_ETM4X CORESIGHT_TRBE; do
+			"$DEST/src/scripts/config" --file "$OUT/.config" --enable "$o"
+		done
+		run_make "$OUT" olddefconfig ;;
+	errata-off)
+		for o in $OPTIONS ARCH_MXC; do
+			"$DEST/src/scripts/config" --file "$OUT/.config" --disable "$o"
+		done
+		run_make "$OUT" olddefconfig ;;
+	esac
+	run_make "$OUT" prepare
+	echo "$OPTIONS" >"$OUT/.proof-options"
+	touch "$OUT/.proof-ready"
+	step "$OUT prepared in $(( $(now) - T ))s"
+done
+
+step "ready: $DEST (total $(( $(now) - T0 ))s)"
+echo "prepare-proof: export ERRATA_DB_LINUX_PROOF=$DEST"
