@@ -300,7 +300,7 @@ def test_a_fifo_in_place_of_a_register_is_an_error_not_a_hang(tmp_path):
     os.mkfifo(revidr)
     result = run_fleet("--sysfs", str(root))
     assert result.code == 1
-    assert result.err == f"{revidr}: error: cannot read: not a regular file [fleet-sysfs]\n"
+    assert result.err == f"{revidr}: error: cannot read: is a FIFO (named pipe), not a regular file [fleet-sysfs]\n"
 
 
 def test_a_dangling_midr_el1_link_is_an_error_not_an_offline_cpu(tmp_path):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .diagnostics import Diagnostic, Pos, Severity, error, note, warning
+from .diagnostics import Diagnostic, Pos, Severity, capped, error, note, warning
 from .kernel_tree import CPU_ERRATA, KernelTree, TableRow
 from .model import Cpu, Erratum, Registry
 
@@ -83,15 +83,22 @@ def kconfig(ctx: Context) -> Iterator[Diagnostic]:
     entry does not have, or its table names an option of the entry that it defines nowhere."""
     arch = ctx.tree.path("arch/arm64/Kconfig")
     listed = {row.kconfig: row for row in reversed(ctx.tree.table)}
+    # The rows of each id, so that an entry looks at the rows of its ids, not at every row.
+    rows_of: dict[str, list[TableRow]] = {}
+    for row in ctx.tree.table:
+        for i in dict.fromkeys(row.ids):
+            rows_of.setdefault(i, []).append(row)
     for e in ctx.reg.errata:
         if _absent(ctx, e):
             continue
         ids = _real_ids(e.errata_ids)
-        for row in ctx.tree.table:
-            if row.kconfig != NONE and row.kconfig not in e.kconfig and ids & set(row.ids) and e.active:
-                yield error(e.where("kconfig"), "audit-kconfig",
-                            f"{row.pos} lists erratum {', '.join(sorted(ids & set(row.ids)))} of '{e.name}' "
-                            f"(bit {e.bit}) under {row.kconfig}, which the entry's kconfig lacks")
+        rows = dict.fromkeys(row for i in sorted(ids) for row in rows_of.get(i, ()))
+        yield from capped([
+            error(e.where("kconfig"), "audit-kconfig",
+                  f"{row.pos} lists erratum {', '.join(sorted(ids & set(row.ids)))} of '{e.name}' "
+                  f"(bit {e.bit}) under {row.kconfig}, which the entry's kconfig lacks")
+            for row in sorted(rows, key=lambda r: r.pos)
+            if row.kconfig != NONE and row.kconfig not in e.kconfig and e.active], f"'{e.name}'")
         for k in e.kconfig:
             pos = ctx.tree.kconfig.get(k)
             if pos is None and k in listed and e.active:

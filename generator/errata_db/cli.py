@@ -14,8 +14,9 @@ from typing import Callable
 # stability, gitio, install, audit, kernel_tree and fleet are imported by the commands that use
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
-from .diagnostics import FORMATTERS, Severity, has_errors, render as render_diags
-from .load import SourceFile
+from .diagnostics import FORMATTERS, Severity, escape, has_errors, render as render_diags
+from .inputs import Refused, TooLarge, read_stream_limited
+from .load import SourceFile, read_source
 from .lookup import cpu_of, cpu_warnings, lookup_module, revision
 from .model import RESERVED, rev_str
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
@@ -75,7 +76,7 @@ def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
         upstream = read_directory(path, display)
         overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
     except EnvironmentProblem as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(*exc.args) from exc
     return upstream, overlays
 
 
@@ -343,7 +344,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     changes = []
     for tree, origin in zip((upstream, *overlays), owners):
         lock_path = f"{tree.root}/{lock.LOCK_NAME}"
-        old = next((f.data.decode() for f in tree.files if f.path == lock_path), "")
+        old = next((f.data.decode().removeprefix("\ufeff") for f in tree.files if f.path == lock_path), "")
         changes.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
     # Only a lock that makes the registry valid is written: never one that gives a locked bit
     # a new meaning.
@@ -409,6 +410,8 @@ def cmd_stability(args: argparse.Namespace) -> int:
     owners = [UPSTREAM, *(o.owner for o in new.registry.overlays)] if new.registry else []
     try:
         root = gitio.repo_root(Path.cwd())
+        if args.against == "":
+            raise UsageError("--against needs a git ref; leave it out for the merge-base with the main branch")
         ref = args.against or gitio.default_base(root)
         commit = gitio.resolve(root, ref)
         for tree in trees:
@@ -554,18 +557,27 @@ def cmd_audit(args: argparse.Namespace) -> int:
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)
-        print(f"Linux {tree.version} at {tree.display}: {len(reg.errata)} errata, {len(reg.cpus)} CPUs, "
-              f"{len(tree.table)} silicon-errata.rst rows checked: {counts['error']} mismatch(es), "
-              f"{counts['warning']} warning(s), {counts['note']} note(s)")
+        print(escape(f"Linux {tree.version} at {tree.display}: {len(reg.errata)} errata, {len(reg.cpus)} CPUs, "
+                     f"{len(tree.table)} silicon-errata.rst rows checked: {counts['error']} mismatch(es), "
+                     f"{counts['warning']} warning(s), {counts['note']} note(s)"))
     return EXIT_INVALID if has_errors(diags) else EXIT_OK
 
 
-def _read_input(path: str) -> SourceFile:
+def _read_input(path: str, limit: int) -> SourceFile:
+    """A file, or stdin for '-', read no further than the limit."""
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            try:
+                return SourceFile("<stdin>", read_stream_limited(sys.stdin.buffer, limit))
+            except TooLarge as exc:
+                return SourceFile("<stdin>", b"", str(exc))
+        return read_source(Path(path), path, limit)
+    except Refused as exc:
+        # A FIFO may have no writer, and then waits forever; a pipe that has one is stdin's job.
+        hint = "; to read a pipe, pass --hosts - and pipe it in" if exc.fifo else ""
+        raise UsageError(f"cannot read {path}: {exc}{hint}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return SourceFile("<stdin>" if path == "-" else path, data)
 
 
 def _fleet_hosts(args: argparse.Namespace) -> list | None:
@@ -577,7 +589,7 @@ def _fleet_hosts(args: argparse.Namespace) -> list | None:
     hosts: list[fleet.Host] = []
     diags = []
     for path in args.hosts:
-        found, problems = fleet.parse_hosts(_read_input(path))
+        found, problems = fleet.parse_hosts(_read_input(path, fleet.MAX_BYTES))
         hosts += found
         diags += problems
     for arg in args.sysfs:
@@ -719,7 +731,9 @@ def _run(args: argparse.Namespace) -> int:
             if sys.stdout is not None:
                 sys.stdout.flush()
     except UsageError as exc:
-        print(f"errata-db: error: {exc}", file=sys.stderr)
+        # One line per problem, each escaped: a path or ref from outside cannot start a line.
+        for problem in exc.args:
+            print(f"errata-db: error: {escape(str(problem))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,11 @@ from enum import Enum
 from typing import Iterable
 
 
+# After this many diagnostics of one rule in one entry (or one lock file), one line counts the
+# rest: a hostile file of a few kilobytes must not print a million lines.
+MAX_REPEATS = 10
+
+
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -48,13 +53,40 @@ def note(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.NOTE, rule, message)
 
 
+def capped(diags: Iterable[Diagnostic], where: str) -> list[Diagnostic]:
+    """The diagnostics of one entry, with at most MAX_REPEATS of each rule and then one that
+    counts the rest of that rule, placed at the first one left out."""
+    out: list[Diagnostic] = []
+    left_out: dict[str, list] = {}
+    counts: dict[str, int] = {}
+    for d in diags:
+        counts[d.rule] = counts.get(d.rule, 0) + 1
+        if counts[d.rule] <= MAX_REPEATS:
+            out.append(d)
+        else:
+            left_out.setdefault(d.rule, [d, 0])[1] += 1
+    for rule, (first, n) in left_out.items():
+        out.append(Diagnostic(first.pos, first.severity, rule,
+                              f"{n} more {rule} problem(s) in {where} from here on, not listed one by one"))
+    return out
+
+
 def has_errors(diags: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diags)
 
 
+def escape(text: str) -> str:
+    """Text for a terminal or a log, one line: control and other unprintable characters as
+    Python escapes. A name from a file must not move the cursor, colour the screen, or start
+    a line that reads as a diagnostic of its own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def _text(diags: list[Diagnostic]) -> str:
     return "".join(
-        f"{d.pos}: {d.severity.value}: {d.message} [{d.rule}]\n" for d in diags
+        escape(f"{d.pos}: {d.severity.value}: {d.message} [{d.rule}]") + "\n" for d in diags
     )
 
 

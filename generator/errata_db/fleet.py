@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .diagnostics import Diagnostic, Pos, error, has_errors, note
+from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note
+from .inputs import Refused, read_limited
 from .load import Document, SourceFile, parse, quoted
 from .lookup import implementer_part, unknown_cpu
 from .model import Erratum, Located, Registry, Where, rev_str
@@ -26,6 +27,8 @@ _ID_REGS = "regs/identification"
 _REGISTER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
 _CPU_DIR = re.compile(r"cpu[0-9]+")
 _U32 = 0xFFFFFFFF
+# sysfs shows an attribute in one page at most (and gives that page as every file's size).
+REGISTER_FILE_MAX = 4096
 # A fleet's file may list tens of thousands of hosts, some 20 YAML nodes each; a registry
 # file's limits would stop at 2,500.
 MAX_BYTES = 16 << 20
@@ -140,13 +143,11 @@ def duplicate_hosts(hosts: list[Host]) -> list[Diagnostic]:
 
 def _register_value(path: Path, shown: str) -> tuple[int | None, Diagnostic | None]:
     """A sysfs identification register: "0x00000000410fd034\\n", 64 bits of which the top half is RES0."""
-    if path.exists() and not path.is_file():
-        # A FIFO would block the read forever, a directory fail it.
-        return None, error(Pos(shown), "fleet-sysfs", "cannot read: not a regular file")
     try:
-        text = path.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not ASCII text"
+        text = read_limited(path, REGISTER_FILE_MAX).decode("ascii")
+    except (Refused, OSError, UnicodeDecodeError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror
+                  else str(exc) if isinstance(exc, Refused) else "not ASCII text")
         return None, error(Pos(shown), "fleet-sysfs", f"cannot read: {reason}")
     value_text = text.strip()
     if not _REGISTER.fullmatch(value_text):
@@ -382,7 +383,8 @@ def format_text(p: Plan) -> str:
     if p.warnings:
         out += ["", f"Warnings ({len(p.warnings)})"]
         out += [f"  warning: {message} [{kind}]" for kind, message in p.warnings]
-    return "\n".join(out) + "\n"
+    # Host names come from files and command lines: each line stays one line, and inert.
+    return "\n".join(escape(line) for line in out) + "\n"
 
 
 def format_json(p: Plan) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .load import SourceFile, is_registry_file
+from .load import MAX_BYTES, SourceFile, TooLarge, is_registry_file
 
 
 class GitProblem(Exception):
@@ -29,14 +29,17 @@ def repo_root(cwd: Path) -> Path:
         raise GitProblem(f"{cwd}: not inside a git repository ({exc})") from exc
 
 
+def _shallow_hint(root: Path) -> str:
+    shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    return (" This is a shallow clone, so older commits may be missing: run "
+            "`git fetch --unshallow` (or check out with fetch-depth: 0 in CI)." if shallow else "")
+
+
 def resolve(root: Path, ref: str) -> str:
     try:
         return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
     except GitProblem:
-        shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
-        hint = (" This is a shallow clone, so older commits may be missing: run "
-                "`git fetch --unshallow` (or check out with fetch-depth: 0 in CI)." if shallow else "")
-        raise GitProblem(f"unknown git ref '{ref}'.{hint}") from None
+        raise GitProblem(f"unknown git ref '{ref}'.{_shallow_hint(root)}") from None
 
 
 def default_base(root: Path) -> str:
@@ -47,7 +50,11 @@ def default_base(root: Path) -> str:
             _git(root, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}")
         except GitProblem:
             continue
-        return _git(root, "merge-base", "HEAD", branch).strip()
+        try:
+            return _git(root, "merge-base", "HEAD", branch).strip()
+        except GitProblem as exc:
+            # A shallow CI checkout of a branch holds no commit in common with main's tip.
+            raise GitProblem(f"no merge-base of HEAD and {branch} ({exc}).{_shallow_hint(root)}") from None
     raise GitProblem(f"no main branch found (tried {', '.join(branches)}): pass --against REF")
 
 
@@ -91,11 +98,28 @@ def blobs(root: Path, commit: str, names: list[str]) -> list[bytes]:
     return out
 
 
-def names_at(root: Path, commit: str, rel: str = ".") -> list[str]:
-    """Every file path under rel at commit, relative to the repository root."""
+def sizes_at(root: Path, commit: str, rel: str = ".") -> dict[str, int]:
+    """Every file path under rel at commit, relative to the repository root, with its size,
+    in name order."""
     # -z: names exactly as stored, without the quoting git applies to unusual characters.
-    out = _git(root, "ls-tree", "-r", "-z", "--name-only", commit, "--", rel)
-    return sorted(n for n in out.split("\0") if n)
+    out = _git(root, "ls-tree", "-r", "-z", "-l", commit, "--", rel)
+    sizes = {}
+    for entry in out.split("\0"):
+        meta, tab, name = entry.partition("\t")
+        if tab:
+            size = meta.split()[-1]
+            sizes[name] = int(size) if size.isdigit() else 0  # "-" for a submodule
+    return dict(sorted(sizes.items()))
+
+
+def sources_at(root: Path, commit: str, wanted: dict[str, str], sizes: dict[str, int]) -> tuple[SourceFile, ...]:
+    """The files {name: shown} at commit; one larger than a registry file may be is reported
+    as such, unread, as it would be on disk (git keeps a sparse 2 GB file in kilobytes)."""
+    small = [name for name in wanted if sizes[name] <= MAX_BYTES]
+    data = dict(zip(small, blobs(root, commit, small)))
+    return tuple(SourceFile(shown, data[name]) if name in data
+                 else SourceFile(shown, b"", str(TooLarge(sizes[name], MAX_BYTES)))
+                 for name, shown in wanted.items())
 
 
 def relative(root: Path, path: Path) -> str:
@@ -105,12 +129,12 @@ def relative(root: Path, path: Path) -> str:
 def files_at(root: Path, commit: str, rel: str, label: str) -> tuple[SourceFile, ...]:
     """The registry files of the directory rel as they were at commit (none if it did not exist)."""
     wanted = {}
-    for name in names_at(root, commit, rel):
+    sizes = sizes_at(root, commit, rel)
+    for name in sizes:
         sub = name[len(rel) + 1:] if rel != "." else name
         if is_registry_file(sub):
             wanted[name] = f"{label}/{sub}"
-    return tuple(SourceFile(shown, data)
-                 for shown, data in zip(wanted.values(), blobs(root, commit, list(wanted))))
+    return sources_at(root, commit, wanted, sizes)
 
 
 def same_repository(root: Path, path: Path) -> bool:

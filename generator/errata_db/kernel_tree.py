@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import cpu_errata
 from .diagnostics import Pos
+from .inputs import Refused, read_limited
 
 CPUCAPS = "arch/arm64/tools/cpucaps"
 KCONFIG = "arch/arm64/Kconfig"
@@ -21,6 +22,10 @@ CPUTYPE = "arch/arm64/include/asm/cputype.h"
 CPU_ERRATA = "arch/arm64/kernel/cpu_errata.c"
 # The table moved with the arm64 documentation in Linux 6.5; older trees have the first path.
 SILICON_ERRATA = ("Documentation/arch/arm64/silicon-errata.rst", "Documentation/arm64/silicon-errata.rst")
+
+# No file audit reads comes near this (arch/arm64/Kconfig, the largest, is some 90 KB); a
+# sparse or endless file at one of their paths is refused before it costs memory.
+TREE_FILE_MAX = 4 << 20
 
 # What makes a directory an arm64 Linux tree for each command, checked in this order so the
 # first missing piece is the reason given.
@@ -79,7 +84,9 @@ def check_tree(root: Path, markers: tuple[str, ...]) -> None:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_limited(path, TREE_FILE_MAX).decode("utf-8", errors="replace")
+    except Refused as exc:
+        raise NotALinuxTree(f"cannot read {path}: it {exc}") from exc
     except OSError as exc:
         raise NotALinuxTree(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -193,7 +200,7 @@ def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree
     arch/arm64/Kconfig only when that file lacks them."""
     check_tree(root, AUDIT_MARKERS)
     shown = display.rstrip("/")
-    table_rel = next((p for p in SILICON_ERRATA if (root / p).is_file()), None)
+    table_rel = next((p for p in SILICON_ERRATA if (root / p).exists()), None)
     if table_rel is None:
         raise NotALinuxTree(f"{root} has no {SILICON_ERRATA[0]} (nor the pre-6.5 {SILICON_ERRATA[1]})")
     kconfig = parse_kconfig(_read(root / KCONFIG), f"{shown}/{KCONFIG}")

@@ -35,6 +35,7 @@ except ImportError:
     _CParser = None
 
 from .diagnostics import Diagnostic, Pos, error
+from .inputs import Refused, TooLarge, read_limited
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 32
@@ -53,6 +54,9 @@ class SourceFile:
 
     path: str
     data: bytes
+    # Why the file was not read, when it holds more than the tool reads ("is N bytes, more
+    # than..."): it is then reported, as a file of the registry, not skipped as unreadable.
+    oversize: str = ""
 
 
 # (key line, key column, value line, value column), 0-based, of the node at a path of keys.
@@ -106,7 +110,7 @@ def quoted(value: Any) -> str:
     return f"'{text}'" if text.isprintable() and "'" not in text else ascii(text)
 
 
-def _text_pos(path: str, text: str, index: int) -> Pos:
+def text_pos(path: str, text: str, index: int) -> Pos:
     """Line and column of text[index]; for raw bytes, pass them decoded as latin-1 (1:1)."""
     line = text.count("\n", 0, index) + 1
     col = index - (text.rfind("\n", 0, index) + 1) + 1
@@ -313,17 +317,17 @@ def parse(src: SourceFile, max_bytes: int = MAX_BYTES,
     """Parse one file; never raises for any input. The limits suit a registry file; a file
     that lists a fleet's hosts may be larger."""
     path, data = src.path, src.data
-    if len(data) > max_bytes:
+    if src.oversize or len(data) > max_bytes:
         return None, [error(Pos(path, 1, 1), "file-too-large",
-                            f"file is {len(data)} bytes, more than the {max_bytes} byte limit")]
+                            f"file {src.oversize or TooLarge(len(data), max_bytes)}")]
     raw = data.decode("latin-1")
     if b"\0" in data:
-        return None, [error(_text_pos(path, raw, data.index(b"\0")), "file-binary",
+        return None, [error(text_pos(path, raw, data.index(b"\0")), "file-binary",
                             "file contains NUL bytes: not a YAML text file")]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [error(_text_pos(path, raw, exc.start), "file-encoding",
+        return None, [error(text_pos(path, raw, exc.start), "file-encoding",
                             f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
     text = text.removeprefix("\ufeff")
     try:
@@ -339,7 +343,7 @@ def parse(src: SourceFile, max_bytes: int = MAX_BYTES,
         # Control characters YAML forbids; the reader names the offset, not the line.
         what = (f"character #x{exc.character:04x}" if isinstance(exc.character, int)
                 else "character")
-        return None, [error(_text_pos(path, text, exc.position), "yaml-syntax",
+        return None, [error(text_pos(path, text, exc.position), "yaml-syntax",
                             f"YAML syntax error: unacceptable {what}: {exc.reason}")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -388,12 +392,19 @@ def read_dir_files(root: Path, display: str) -> tuple[list[SourceFile], list[Dia
             # git records the link, not the file: history would compare a path with a file.
             diags.append(error(Pos(rel), "file-unreadable", "is a symbolic link: put the file itself here"))
             continue
-        if path.exists() and not path.is_file():
-            # A directory, FIFO or device (a link to /dev/zero, say) would fail, block or never end.
-            diags.append(error(Pos(rel), "file-unreadable", "cannot read file: not a regular file"))
-            continue
         try:
-            files.append(SourceFile(rel, path.read_bytes()))
+            files.append(read_source(path, rel))
+        except Refused as exc:
+            diags.append(error(Pos(rel), "file-unreadable", f"cannot read file: {exc}"))
         except OSError as exc:
             diags.append(error(Pos(rel), "file-unreadable", f"cannot read file: {exc.strerror}"))
     return files, diags
+
+
+def read_source(path: Path, shown: str, limit: int = MAX_BYTES) -> SourceFile:
+    """A registry-format file (YAML, JSON or the lock) from disk, read no further than the
+    limit. Raises Refused for what is not a regular file, or OSError."""
+    try:
+        return SourceFile(shown, read_limited(path, limit))
+    except TooLarge as exc:
+        return SourceFile(shown, b"", str(exc))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .diagnostics import Diagnostic, Pos, error
+from .diagnostics import MAX_REPEATS, Diagnostic, Pos, error
+from .load import MAX_BYTES, SourceFile, TooLarge, text_pos
 from .model import Erratum, LockLine, Where
 
 LOCK_NAME = "bits.lock"
@@ -32,20 +33,48 @@ def erratum_fingerprint(e: Erratum) -> str:
     return fingerprint(e.name, e.vendor, e.errata_ids)
 
 
+def text_of(src: SourceFile) -> tuple[str | None, list[Diagnostic]]:
+    """The lock's text, under the limits of the YAML files: size, NUL bytes, UTF-8, and a
+    byte order mark dropped."""
+    path, data = src.path, src.data
+    if src.oversize or len(data) > MAX_BYTES:
+        return None, [error(Pos(path, 1, 1), "file-too-large",
+                            f"file {src.oversize or TooLarge(len(data), MAX_BYTES)}")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [error(text_pos(path, data.decode("latin-1"), exc.start), "lock-syntax",
+                            "bits.lock is not valid UTF-8")]
+    if "\0" in text:
+        return None, [error(text_pos(path, text, text.index("\0")), "file-binary",
+                            "file contains NUL bytes: not a text file")]
+    return text.removeprefix("\ufeff"), []
+
+
 def parse(path: str, text: str, origin: str) -> tuple[list[LockLine], list[Diagnostic]]:
     lines, diags = [], []
+    malformed = 0
     for n, raw in enumerate(text.splitlines(), start=1):
         body = raw.strip()
         if not body or body.startswith("#"):
             continue
         m = _LINE.fullmatch(body)
         if m is None:
-            diags.append(error(Pos(path, n, 1), "lock-syntax",
-                               "malformed lock line: expected '<bit> <active|retired> "
-                               "<16 hex digits> <name>'"))
+            # A file of junk lines must not make a message per line.
+            malformed += 1
+            if malformed <= MAX_REPEATS:
+                diags.append(error(Pos(path, n, 1), "lock-syntax",
+                                   "malformed lock line: expected '<bit> <active|retired> "
+                                   "<16 hex digits> <name>'"))
+            elif malformed == MAX_REPEATS + 1:
+                first_unlisted = n
             continue
         lines.append(LockLine(int(m.group(1)), m.group(2), m.group(3), m.group(4), origin,
                               Where(Pos(path, n, 1))))
+    if malformed > MAX_REPEATS:
+        diags.append(error(Pos(path, first_unlisted, 1), "lock-syntax",
+                           f"{malformed - MAX_REPEATS} more malformed lock line(s) from here on, "
+                           "not listed one by one"))
     return lines, diags
 
 

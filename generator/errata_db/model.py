@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator
 
-from .diagnostics import Diagnostic, Pos, error
+from .diagnostics import Diagnostic, Pos, capped, error
 from .load import Document, quoted
 
 MIDR_ARCHITECTURE = 0xF
@@ -225,6 +225,7 @@ class Overlay:
     last: int | None
     root: str
     where: Where | Located = _where(Pos(""))
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,13 +285,12 @@ class Registry:
 
 
 def parse_revision(text: str) -> Revision | None:
-    m = _REVISION.fullmatch(text.strip())
+    m = _REVISION.fullmatch(text)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 @lru_cache(maxsize=4096)  # a registry spells the same few hundred ranges thousands of times
 def parse_revisions(text: str) -> tuple[Revision, Revision] | None:
-    text = text.strip()
     if text == "all":
         return ALL_REVISIONS
     low_text, sep, high_text = text.partition("..")
@@ -408,11 +408,12 @@ def build_errata(doc: Any, valid: set[int], origin: str,
     for i in sorted(valid):
         e = doc.root["errata"][i]
         keys = ["errata", i]
-        affects = []
+        affects, problems = [], []
         for j, item in enumerate(e["affects"]):
             for result in _build_affects(doc, [*keys, "affects", j], item, cpus):
-                (affects if isinstance(result, Affects) else diags).append(result)
+                (affects if isinstance(result, Affects) else problems).append(result)
         if len(affects) != len(e["affects"]):
+            diags += capped(problems, quoted(e["name"]))
             continue
         retired = e.get("retired") or {}
         out.append(Erratum(

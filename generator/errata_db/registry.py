@@ -52,12 +52,14 @@ def read_directory(path: Path, display: str, *, overlay: bool = False) -> Regist
     if not path.is_dir():
         what = "not a directory" if path.exists() else "no such directory"
         raise EnvironmentProblem(f"{display}: {what}")
-    if not (path / marker).is_file():
+    # Whatever stands at the marker's path is read (and refused, with what it is, if it is
+    # not a regular file); only a missing marker means this is not a registry.
+    if not (path / marker).exists() and not (path / marker).is_symlink():
         what = "an overlay" if overlay else "a registry"
         raise EnvironmentProblem(f"{display}: not {what} directory (it has no {marker})")
     files, diags = read_dir_files(path, display)
     if diags:
-        raise EnvironmentProblem("\n".join(f"{d.pos}: {d.message}" for d in diags))
+        raise EnvironmentProblem(*(f"{d.pos}: {d.message}" for d in diags))
     errata = path / "errata"
     nested = sorted(p for p in (errata.iterdir() if errata.is_dir() else ())
                     if p.is_dir() and not p.name.startswith(".") and any(p.iterdir()))
@@ -121,7 +123,7 @@ def _overlay_of(parsed: _Parsed) -> Overlay | None:
     doc = entry[0]
     r = doc.root
     return Overlay(str(r["owner"]), str(r["range"]), r.get("first"), r.get("last"),
-                   parsed.origin_files.root, Located(doc, ()))
+                   parsed.origin_files.root, Located(doc, ()), r.get("description"))
 
 
 def _lock_of(parsed: _Parsed, origin: str, diags: list[Diagnostic]) -> tuple[list[LockLine], tuple]:
@@ -129,10 +131,9 @@ def _lock_of(parsed: _Parsed, origin: str, diags: list[Diagnostic]) -> tuple[lis
     path = f"{parsed.origin_files.root}/{lock.LOCK_NAME}"
     if parsed.lock_text is None:
         return [], (origin, path, False)
-    try:
-        text = parsed.lock_text.data.decode("utf-8")
-    except UnicodeDecodeError:
-        diags.append(error(Pos(path, 1, 1), "lock-syntax", "bits.lock is not valid UTF-8"))
+    text, problems = lock.text_of(parsed.lock_text)
+    if text is None:
+        diags += problems
         return [], (origin, path, True)
     lines, lock_diags = lock.parse(path, text, origin)
     diags += lock_diags
@@ -267,7 +268,7 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
     """
     from . import gitio  # only stability reads history: other commands need no git
 
-    names = gitio.names_at(root, commit)
+    names = gitio.sizes_at(root, commit)
     marker = _marker(tree.overlay)
     found = []
     for name in names:
@@ -280,7 +281,7 @@ def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str |
             if lock_name in names:
                 found.append(directory or ".")
             continue
-        doc, _ = parse(SourceFile(name, gitio.blob(root, commit, name)))
+        doc, _ = parse(gitio.sources_at(root, commit, {name: name}, names)[0])
         if doc is not None and str(doc.root.get("owner")) == owner:
             found.append(directory or ".")
     if len(found) > 1:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, capped, error
 from .load import Document, quoted
 from .resources import schema_dir
 
@@ -51,8 +52,55 @@ def _validator(kind: str) -> jsonschema.protocols.Validator:
     # JSON Schema counts 3.0 as an integer; the registry wants integer literals, and the model
     # would carry a float (or worse, its text) into bit, part_mask and mask arithmetic.
     strict = jsonschema.validators.extend(cls, type_checker=cls.TYPE_CHECKER.redefine(
-        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)))
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool)),
+        validators={"uniqueItems": _unique_items(cls.VALIDATORS["uniqueItems"]), "pattern": _pattern})
     return strict(schema)
+
+
+@lru_cache(maxsize=None)
+def ecma_pattern(pattern: str) -> re.Pattern:
+    """A schema's pattern as JSON Schema means it: an ECMA-262 regular expression, whose `$`
+    matches only at the very end. Python's `$` also matches before a final newline, so
+    "acme\\n" passed ^[a-z]+$ and went on into the generated Python module."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "$":
+            c = r"\Z"
+        out.append(c)
+        i += 1
+    return re.compile("".join(out))
+
+
+def _pattern(validator, pattern, instance, schema):
+    import jsonschema
+
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _unique_items(compare_all: Callable) -> Callable:
+    """jsonschema's uniqueItems compares every two items when they cannot be sorted (mappings):
+    hash them instead, and keep its way only for values JSON does not have."""
+    import jsonschema
+
+    def unique_items(validator, unique, instance, schema):
+        if not unique or not validator.is_type(instance, "array"):
+            return
+        verdict = _unique(instance)
+        if verdict is None:
+            yield from compare_all(validator, unique, instance, schema)
+        elif not verdict:
+            yield jsonschema.ValidationError(f"{reprlib.repr(instance)} has non-unique elements")
+    return unique_items
 
 
 # --- the fast path: is a document valid? -------------------------------------------------------
@@ -103,11 +151,30 @@ def _equal(a: Any, b: Any) -> bool | None:
     return None
 
 
+def _json_key(v: Any) -> Any:
+    """A hashable key, the same for values JSON calls equal (true is not 1, 1 is 1.0); None for
+    values JSON does not have."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if _number(v):
+        return ("number", v)
+    if isinstance(v, str):
+        return ("string", v)
+    if v is None:
+        return ("null",)
+    if isinstance(v, list):
+        keys = tuple(_json_key(x) for x in v)
+        return None if None in keys else ("array", keys)
+    if isinstance(v, dict):
+        pairs = frozenset((_json_key(k), _json_key(x)) for k, x in v.items())
+        return None if any(None in pair for pair in pairs) else ("object", pairs)
+    return None
+
+
 def _unique(v: list) -> bool | None:
-    if all(type(x) is str for x in v):
-        return len(set(v)) == len(v)  # strings equal only strings: no pairs to compare
-    pairs = [_equal(v[i], v[j]) for i in range(len(v)) for j in range(i + 1, len(v))]
-    return None if None in pairs else not any(pairs)
+    """Hashing, not comparing every two: a list of 10,000 mappings took minutes."""
+    keys = [_json_key(x) for x in v]
+    return None if None in keys else len(set(keys)) == len(keys)
 
 
 def _verdict(results: Iterable[bool | None]) -> bool | None:
@@ -176,7 +243,7 @@ def _keyword(kw: str, arg: Any, schema: dict) -> Check:
     if kw == "minLength":
         return lambda v: not isinstance(v, str) or len(v) >= arg
     if kw == "pattern":
-        search = re.compile(arg).search
+        search = ecma_pattern(arg).search
         return lambda v: not isinstance(v, str) or search(v) is not None
     if kw == "minimum":
         return lambda v: not _number(v) or v >= arg
@@ -255,11 +322,13 @@ _LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def _where(doc: Document, err: jsonschema.ValidationError) -> str:
-    """The path of the failing node, an item of a section named by its id or name where it
-    has one (`errata[WORKAROUND_843419].bit`): an index means counting entries in the file."""
     path = list(err.absolute_path)
-    if not path:
-        return ""
+    return f"'{_path_text(doc, path)}': " if path else ""
+
+
+def _path_text(doc: Document, path: list) -> str:
+    """The path of a node, an item of a section named by its id or name where it has one
+    (`errata[WORKAROUND_843419].bit`): an index means counting entries in the file."""
     head = str(path[0])
     if len(path) > 1 and isinstance(path[1], int):
         item = doc.node(path[:2])
@@ -270,7 +339,7 @@ def _where(doc: Document, err: jsonschema.ValidationError) -> str:
         path = path[2:]
     else:
         path = path[1:]
-    return "'" + ".".join([head, *map(str, path)]) + "': "
+    return ".".join([head, *map(str, path)])
 
 
 def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
@@ -283,15 +352,24 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
     broken: set[tuple] = set()
     if fast_check(kind)(doc.root) is True:
         return diags, broken
+    # Past ten of one rule in one entry, one line counts the rest: a list of ten thousand
+    # wrong items is one mistake, not ten thousand lines.
+    entries: dict[tuple, list[Diagnostic]] = {}
     for err in _validator(kind).iter_errors(doc.root):
-        broken.add(tuple(err.absolute_path)[:2])
+        entry = tuple(err.absolute_path)[:2]
+        broken.add(entry)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            diags.extend(_unknown_keys(doc, err))
-            continue
-        if err.validator == "not":
+            found: Iterable[Diagnostic] = _unknown_keys(doc, err)
+        elif err.validator == "not":
             # The schemas' only `not`: jsonschema's own text would print the whole subschema.
-            message = f"{_where(doc, err)}'retired' is required exactly when status is 'retired'"
+            found = [error(doc.pos(list(err.absolute_path)), "schema-not",
+                           f"{_where(doc, err)}'retired' is required exactly when status is 'retired'")]
         else:
-            message = f"{_where(doc, err)}{err.message}"
-        diags.append(error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}", message))
+            # jsonschema's messages quote the whole value: shorten a long one to its start.
+            text = err.message.replace(repr(err.instance), reprlib.repr(err.instance))
+            found = [error(doc.pos(list(err.absolute_path)), f"schema-{err.validator}",
+                           f"{_where(doc, err)}{text}")]
+        entries.setdefault(entry, []).extend(found)
+    for entry, found in entries.items():
+        diags += capped(found, f"'{_path_text(doc, list(entry))}'" if entry else "the file")
     return diags, broken

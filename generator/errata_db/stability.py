@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
 
-from .diagnostics import Pos, github_escape
+from .diagnostics import Pos, escape, github_escape
 from .model import RESERVED, Affects, Erratum, Registry, rev_str
 from .validate import allowed_bits, in_allowed_bits
 
@@ -251,7 +251,7 @@ def _text(changes: list[Change], base: str) -> str:
         fix = f"; fix: {c.fix}" if c.fix and c.level is not Level.SAFE else ""
         lines.append(f"{c.where()}: {c.level.value}: {c.message}{then}{fix} [{c.rule}]")
     lines.append(_summary(changes, base))
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape(line) for line in lines) + "\n"
 
 
 def _json(changes: list[Change], base: str) -> str:
@@ -290,7 +290,7 @@ def _markdown(changes: list[Change], base: str) -> str:
         out.append("")
     if not changes:
         out.append("No bit moved, vanished, changed meaning or was reused.")
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(escape(line) for line in out).rstrip() + "\n"
 
 
 FORMATS = {"text": _text, "json": _json, "github": _github, "markdown": _markdown}

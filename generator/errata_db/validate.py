@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
-from .diagnostics import Diagnostic, Pos, Severity
+from .diagnostics import MAX_REPEATS, Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import (KRYO_PART_MASK, PRIVATE_USE, UPSTREAM, Affects, Erratum, LockLine, Registry,
+from .model import (KRYO_PART_MASK, PRIVATE_USE, UPSTREAM, Affects, Erratum, Located, LockLine, Registry,
                     kernel_table_rows, rev_str, row_name, rv)
 
 Finding = tuple[Pos, str]
@@ -166,60 +166,115 @@ def field_widths(reg: Registry) -> Iterator[Finding]:
 
 def revision_order(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        for a in e.affects:
-            if rv(a.low) > rv(a.high):
-                yield (a.where("revisions"), f"lower bound {rev_str(a.low)} is above upper bound "
-                       f"{rev_str(a.high)} in '{e.name}'")
+        yield from _capped(f"'{e.name}'", "ranges with bounds out of order", (
+            (a.where("revisions"), f"lower bound {rev_str(a.low)} is above upper bound "
+             f"{rev_str(a.high)} in '{e.name}'")
+            for a in e.affects if rv(a.low) > rv(a.high)))
 
 
-def _overlaps(a: Affects, b: Affects) -> bool:
-    return (a.cpu.id == b.cpu.id and a.part_mask == b.part_mask
-            and a.rv_min <= b.rv_max and b.rv_min <= a.rv_max)
+def _capped(where: str, what: str, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """The first MAX_REPEATS findings of one rule in one entry (or lock), then one that counts
+    the rest: an entry of a thousand bad ranges must not print a thousand lines."""
+    rest, first_left_out = 0, None
+    for n, (pos, message) in enumerate(findings):
+        if n < MAX_REPEATS:
+            yield pos, message
+        else:
+            rest += 1
+            first_left_out = first_left_out or pos
+    if rest:
+        yield first_left_out, f"{rest} more {what} in {where} from here on, not listed one by one"
 
 
 def duplicate_range(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
         key = lambda a: (a.cpu.id, a.low, a.high, a.part_mask)  # noqa: E731
-        for a, first in _first_seen(e.affects, key):
-            yield (a.where(), f"'{e.name}' lists {a.cpu.id} {a.revisions} twice "
-                   f"(first at {first.where()})")
+        yield from _capped(f"'{e.name}'", "ranges listed twice", (
+            (a.where(), f"'{e.name}' lists {a.cpu.id} {a.revisions} twice (first at {first.where()})")
+            for a, first in _first_seen(e.affects, key)))
+
+
+def _every(_a: Affects) -> bool:
+    return True
+
+
+def _overlapping(ranges: list[tuple[int, Affects]], reaches: Callable[[Affects], bool] = _every,
+                 checked: Callable[[Affects], bool] = _every) -> Iterator[tuple[int, Affects, int, Affects]]:
+    """Some overlapping pairs of (file order, range) among ranges of one CPU and part mask:
+    every checked range that overlaps an earlier-starting range that reaches is in a pair.
+    Ranges with the same bounds never pair (that is duplicate-range's business).
+
+    A sweep in order of the lower bound keeps the range reaching furthest so far: a range
+    overlaps an earlier-starting one exactly when it starts before that reach ends. Sorting,
+    not comparing every two: a thousand ranges on one CPU make a thousand checks, not half a
+    million pairs.
+    """
+    ordered = sorted(ranges, key=lambda r: (r[1].rv_min, r[1].rv_max, r[0]))
+    reach: tuple[int, Affects] | None = None
+    group_start = 0
+    for i, (n, a) in enumerate(ordered):
+        if i and (a.rv_min, a.rv_max) != (ordered[i - 1][1].rv_min, ordered[i - 1][1].rv_max):
+            # The previous bounds are now all earlier-starting, distinct from these.
+            for m, b in ordered[group_start:i]:
+                if reaches(b) and (reach is None or b.rv_max > reach[1].rv_max):
+                    reach = (m, b)
+            group_start = i
+        if reach is not None and reach[1].rv_max >= a.rv_min and checked(a):
+            yield n, a, reach[0], reach[1]
+
+
+def _without_ids(a: Affects) -> bool:
+    return not a.errata_ids
 
 
 def overlapping_ranges(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        # Only ranges of the same CPU and part mask can overlap: comparing each range with
-        # those alone keeps the rule linear in the ranges of an entry on different CPUs.
-        earlier: dict[tuple[str, int | None], list[Affects]] = {}
-        for a in e.affects:
-            same_cpu = earlier.setdefault((a.cpu.id, a.part_mask), [])
-            for b in same_cpu:
-                if (a.low, a.high) == (b.low, b.high) or not _overlaps(a, b):
-                    continue
-                if not a.errata_ids or not b.errata_ids or set(a.errata_ids) & set(b.errata_ids):
-                    yield (a.where(), f"{a.cpu.id} {a.revisions} overlaps {b.revisions} (at {b.where()}) "
-                           f"in '{e.name}': merge them, or give each the errata_ids it comes from")
-            same_cpu.append(a)
+        # Two ranges conflict when they overlap and errata_ids do not tell them apart: one of
+        # them has none, or they share one. So: all ranges of a CPU and mask, checked against
+        # the ranges without ids, and the ranges carrying each id, checked among themselves.
+        groups: dict[tuple, list[tuple[int, Affects]]] = {}
+        for n, a in enumerate(e.affects):
+            groups.setdefault((a.cpu.id, a.part_mask, None), []).append((n, a))
+            for eid in dict.fromkeys(a.errata_ids):
+                groups.setdefault((a.cpu.id, a.part_mask, eid), []).append((n, a))
+        pairs: set[tuple[int, int]] = set()
+        found: list[tuple[int, Affects, Affects]] = []
+        for (_, _, eid), ranges in groups.items():
+            sweeps = [_overlapping(ranges)] if eid is not None else [
+                _overlapping(ranges, reaches=_without_ids), _overlapping(ranges, checked=_without_ids)]
+            for n, a, m, b in (pair for sweep in sweeps for pair in sweep):
+                later, earlier = ((n, a), (m, b)) if n > m else ((m, b), (n, a))
+                if (later[0], earlier[0]) not in pairs:
+                    pairs.add((later[0], earlier[0]))
+                    found.append((later[0], later[1], earlier[1]))
+        yield from _capped(f"'{e.name}'", "overlapping ranges", (
+            (a.where(), f"{a.cpu.id} {a.revisions} overlaps {b.revisions} (at {b.where()}) "
+             f"in '{e.name}': merge them, or give each the errata_ids it comes from")
+            for _, a, b in sorted(found, key=lambda f: f[0])))
 
 
 def range_errata_ids(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        for a in e.affects:
-            for eid in a.errata_ids:
-                if eid not in e.errata_ids:
-                    yield a.where("errata_ids"), f"erratum id '{eid}' is not one of '{e.name}' errata_ids"
+        yield from _capped(f"'{e.name}'", "unknown range errata_ids", (
+            (a.where("errata_ids"), f"erratum id '{eid}' is not one of '{e.name}' errata_ids")
+            for a in e.affects for eid in a.errata_ids if eid not in e.errata_ids))
+
+
+def _revidr_fixes(e: Erratum) -> Iterator[Finding]:
+    for a in e.affects:
+        for f in a.revidr_fixes:
+            if f.mask == 0:
+                yield f.where("mask"), "REVIDR fix mask is 0: it would never apply"
+            elif f.mask > 0xFFFFFFFF:
+                yield f.where("mask"), f"REVIDR fix mask {f.mask:#x} is wider than 32 bits"
+            if not a.rv_min <= f.rv <= a.rv_max:
+                yield (f.where("revision"), f"REVIDR fix on {rev_str(f.revision)}, which "
+                       f"'{e.name}' does not affect on {a.cpu.id} ({a.revisions})")
 
 
 def revidr_fixes(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        for a in e.affects:
-            for f in a.revidr_fixes:
-                if f.mask == 0:
-                    yield f.where("mask"), "REVIDR fix mask is 0: it would never apply"
-                elif f.mask > 0xFFFFFFFF:
-                    yield f.where("mask"), f"REVIDR fix mask {f.mask:#x} is wider than 32 bits"
-                if not a.rv_min <= f.rv <= a.rv_max:
-                    yield (f.where("revision"), f"REVIDR fix on {rev_str(f.revision)}, which "
-                           f"'{e.name}' does not affect on {a.cpu.id} ({a.revisions})")
+        yield from _capped(f"'{e.name}'", "REVIDR fix problems", _revidr_fixes(e))
 
 
 def c_identifiers(reg: Registry) -> Iterator[Finding]:
@@ -280,6 +335,12 @@ def _texts(reg: Registry):
         yield i.where, "name", "implementer name", i.name
     for r in reg.ranges:
         yield r.where, "", "range description", r.description
+    if isinstance(reg.where, Located):
+        yield Located(reg.where.doc, (), ("hypercall",)), "description", "hypercall description", \
+            reg.hypercall_description
+    for o in reg.overlays:
+        if o.description is not None:
+            yield o.where, "description", "overlay description", o.description
     for n in reg.not_covered:
         yield n.where, "", "not_covered reason", n.reason
         if n.desc is not None:
@@ -346,15 +407,23 @@ def _lock_command(reg: Registry, origin: str) -> str:
     return f"errata-db lock{overlays}"
 
 
+def _twice(lines: list[LockLine], by_bit: dict[int, LockLine]) -> Iterator[Finding]:
+    for line in lines:
+        if line.bit in by_bit:
+            yield line.where(), f"bit {line.bit} appears twice in the lock (first at {by_bit[line.bit].where()})"
+        by_bit[line.bit] = line
+
+
 def lock_agrees(reg: Registry) -> Iterator[Finding]:
     for origin, path, exists in reg.lock_files:
         if not exists:
             yield Pos(path), f"{path} is missing: run `{_lock_command(reg, origin)}` to create it"
     by_bit = {}
+    locks: dict[str, list[LockLine]] = {}
     for line in reg.lock:
-        if line.bit in by_bit:
-            yield line.where(), f"bit {line.bit} appears twice in the lock (first at {by_bit[line.bit].where()})"
-        by_bit[line.bit] = line
+        locks.setdefault(line.origin, []).append(line)
+    for lines in locks.values():
+        yield from _capped(lines[0].where().path, "bits locked twice", _twice(lines, by_bit))
     errata_bits = {e.bit for e in reg.errata}
     present = {o for o, _, exists in reg.lock_files if exists}
     moved = _moved(reg)
@@ -392,15 +461,18 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
         elif line.status == "active" and not e.active:
             yield e.where("status"), (f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: "
                                       f"run `{_lock_command(reg, e.origin)}`")
-    for line, first in _first_seen(reg.lock, lambda x: (x.origin, x.name)):
-        yield (line.where(), f"'{line.name}' is locked at bit {first.bit} ({first.where()}) and again "
-               f"at bit {line.bit}: a bit never moves, and a name keeps one bit")
+    for lines in locks.values():
+        yield from _capped(lines[0].where().path, "names locked twice", (
+            (line.where(), f"'{line.name}' is locked at bit {first.bit} ({first.where()}) and again "
+             f"at bit {line.bit}: a bit never moves, and a name keeps one bit")
+            for line, first in _first_seen(lines, lambda x: x.name)))
     if not reg.complete:
         return
-    for line in reg.lock:
-        if line.bit not in errata_bits and (line.origin, line.name) not in moved:
-            yield (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
-                   "restore the entry, with `status: retired` if it is gone")
+    for lines in locks.values():
+        yield from _capped(lines[0].where().path, "bits no erratum has", (
+            (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
+             "restore the entry, with `status: retired` if it is gone")
+            for line in lines if line.bit not in errata_bits and (line.origin, line.name) not in moved))
 
 
 def not_covered(reg: Registry) -> Iterator[Finding]:

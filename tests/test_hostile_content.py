@@ -1,0 +1,168 @@
+"""Small hostile files cost little: the lock has the YAML files' limits, checks scale like
+sorting, and one rule repeated in one entry (or one lock) prints a bounded number of lines."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REGISTRY, run_cli
+from errata_db.diagnostics import MAX_REPEATS
+
+
+def registry(tmp_path: Path) -> Path:
+    root = tmp_path / "reg"
+    shutil.copytree(REGISTRY, root)
+    return root
+
+
+def validate(root: Path):
+    start = time.perf_counter()
+    result = run_cli("validate", "--registry", str(root))
+    return result, time.perf_counter() - start
+
+
+def rule_lines(err: str, rule: str) -> list[str]:
+    return [line for line in err.splitlines() if line.endswith(f"[{rule}]")]
+
+
+# --- bits.lock ------------------------------------------------------------------------------------
+
+
+def test_a_megabyte_of_junk_lock_lines_is_checked_quickly_and_summed_up(tmp_path):
+    root = registry(tmp_path)
+    lock = root / "bits.lock"
+    before = lock.read_text().count("\n")
+    lock.write_text(lock.read_text() + "x\n" * 500_000)
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 3
+    lines = rule_lines(result.err, "lock-syntax")
+    assert len(lines) == MAX_REPEATS + 1
+    assert lines[-1] == (f"{root}/bits.lock:{before + MAX_REPEATS + 1}:1: error: "
+                         f"{500_000 - MAX_REPEATS} more malformed lock line(s) from here on, not listed "
+                         "one by one [lock-syntax]")
+
+
+def test_a_lock_larger_than_the_limit_is_refused_unread(tmp_path):
+    root = registry(tmp_path)
+    (root / "bits.lock").write_bytes((root / "bits.lock").read_bytes() + b"#" * (1 << 20))
+    result, _ = validate(root)
+    assert result.code == 1
+    assert rule_lines(result.err, "file-too-large")[0].startswith(f"{root}/bits.lock:1:1: error: file is ")
+
+
+def test_a_lock_with_nul_bytes_is_binary(tmp_path):
+    root = registry(tmp_path)
+    (root / "bits.lock").write_bytes(b"# header\n3 active\0 x\n")
+    result, _ = validate(root)
+    assert result.code == 1
+    assert (f"{root}/bits.lock:2:9: error: file contains NUL bytes: not a text file [file-binary]"
+            in result.err.splitlines())
+
+
+def test_a_lock_with_a_byte_order_mark_reads_as_without(tmp_path):
+    root = registry(tmp_path)
+    lock = root / "bits.lock"
+    lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes().split(b"\n", 4)[4])  # first line: a lock line
+    assert lock.read_bytes()[3:4].isdigit()
+    result, _ = validate(root)
+    assert result.code == 0, result.err
+
+
+def test_lock_after_a_byte_order_mark_appends_no_line_twice(tmp_path):
+    root = registry(tmp_path)
+    lock = root / "bits.lock"
+    lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
+    assert run_cli("lock", "--registry", str(root)).code == 0
+    assert run_cli("validate", "--registry", str(root)).code == 0
+
+
+# --- ranges of one entry ---------------------------------------------------------------------------
+
+
+def overlapping_entry(count: int) -> str:
+    """One erratum with count ranges on one CPU, each overlapping all the others, and
+    every range listed twice."""
+    ranges = "".join(f"      - cpu: cortex-a53\n        revisions: r0p0..r{i % 16}p{i % 15}\n"
+                     for i in range(count))
+    return ("errata:\n  - name: WORKAROUND_OVERLAP\n    bit: 100\n    vendor: ARM\n"
+            '    errata_ids: ["1"]\n    description: Overlaps.\n    kconfig: []\n'
+            f"    affects:\n{ranges}    status: active\n")
+
+
+def test_thousands_of_overlapping_ranges_are_checked_like_sorting_with_bounded_output(tmp_path):
+    root = registry(tmp_path)
+    (root / "errata" / "zz.yaml").write_text(overlapping_entry(5000))
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 3
+    for rule, what in (("overlapping-ranges", "overlapping ranges"), ("duplicate-range", "ranges listed twice")):
+        lines = rule_lines(result.err, rule)
+        assert len(lines) == MAX_REPEATS + 1, (rule, len(lines))
+        assert f" more {what} in 'WORKAROUND_OVERLAP' from here on, not listed one by one [{rule}]" in lines[-1]
+
+
+def test_a_lock_of_repeated_lines_is_checked_quickly_with_bounded_output(tmp_path):
+    root = registry(tmp_path)
+    lock = root / "bits.lock"
+    lines = lock.read_text().splitlines(keepends=True)
+    junk = "".join(f"{250 + i % 5} active {i:016x} GONE_{i % 7}\n" for i in range(20_000))
+    lock.write_text("".join(lines) + junk)
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 3
+    lock_lines = rule_lines(result.err, "lock")
+    for what in ("bits locked twice", "names locked twice", "bits no erratum has"):
+        summary = [x for x in lock_lines if f" more {what} in {root}/bits.lock from here on" in x]
+        assert len(summary) == 1, what
+    assert len(lock_lines) == 3 * (MAX_REPEATS + 1)
+
+
+def test_a_long_list_of_mappings_is_checked_by_hashing_with_bounded_output(tmp_path):
+    """uniqueItems compared every two items it could not sort: minutes for 8,000 mappings."""
+    root = registry(tmp_path)
+    text = (root / "registry.yaml").read_text()
+    items = ", ".join(f"{{a: {i}}}" for i in range(8000))
+    (root / "registry.yaml").write_text(text.replace("registers: [R0, R1, R2, R3]", f"registers: [{items}]"))
+    result, seconds = validate(root)
+    assert result.code == 1
+    assert seconds < 5
+    assert len(rule_lines(result.err, "schema-type")) == MAX_REPEATS + 1
+    assert "7990 more schema-type problem(s) in 'bit_space.registers' from here on" in result.err
+    assert max(len(line) for line in result.err.splitlines()) < 300
+
+
+def test_thousands_of_ranges_on_unknown_cpus_are_summed_up_per_entry(tmp_path):
+    root = registry(tmp_path)
+    entry = overlapping_entry(3000).replace("cpu: cortex-a53", "cpu: cortex-a99")
+    (root / "errata" / "zz.yaml").write_text(entry.replace("revisions: r0p0..", "revisions: x0p0.."))
+    result, seconds = validate(root)
+    assert result.code == 1 and seconds < 3
+    for rule in ("unknown-cpu", "revision-syntax"):
+        lines = rule_lines(result.err, rule)
+        assert len(lines) == MAX_REPEATS + 1, rule
+        assert lines[-1].endswith(f"{3000 - MAX_REPEATS} more {rule} problem(s) in 'WORKAROUND_OVERLAP' "
+                                  f"from here on, not listed one by one [{rule}]")
+
+
+# --- a kernel tree's errata table ---------------------------------------------------------------
+
+
+def test_thousands_of_table_rows_against_one_entry_are_checked_quickly_with_bounded_output(tmp_path, registry):
+    from fake_linux import write_tree
+
+    e = next(x for x in registry.errata if x.active and x.errata_ids and x.kconfig)
+    rows = [("ARM", "Cortex-A53", f"#{e.errata_ids[0]}", f"WRONG_OPTION_{i}") for i in range(3000)]
+    tree = write_tree(tmp_path / "linux", registry, extra_rows=rows)
+    start = time.perf_counter()
+    result = run_cli("audit", "--registry", str(REGISTRY), "--kernel-tree", str(tree))
+    assert time.perf_counter() - start < 5
+    assert result.code == 1
+    lines = [x for x in rule_lines(result.out, "audit-kconfig") if "WRONG_OPTION_" in x or " more " in x]
+    assert len(lines) == MAX_REPEATS + 1, result.out[-2000:]
+    assert lines[-1].endswith(f"{3000 - MAX_REPEATS} more audit-kconfig problem(s) in '{e.name}' from here on, "
+                              "not listed one by one [audit-kconfig]")
