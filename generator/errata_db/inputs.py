@@ -12,9 +12,11 @@ import os
 import stat
 from pathlib import Path
 
-# The kinds of file that are not regular files, as a message names them.
+# What stands at a path, as a message names it.
 _KINDS = (
+    (stat.S_ISREG, "a regular file"),
     (stat.S_ISDIR, "a directory"),
+    (stat.S_ISLNK, "a symbolic link"),
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
@@ -36,13 +38,13 @@ class TooLarge(Refused):
                          else f"is larger than the {limit} byte limit")
 
 
-def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+def kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
 def _check(st: os.stat_result, limit: int) -> None:
     if not stat.S_ISREG(st.st_mode):
-        refused = Refused(f"is {_kind(st.st_mode)}, not a regular file")
+        refused = Refused(f"is {kind(st.st_mode)}, not a regular file")
         refused.fifo = stat.S_ISFIFO(st.st_mode)
         raise refused
     # Files of /sys and /proc give a page or 0 as their size, whatever they hold: the size
@@ -57,12 +59,23 @@ def read_limited(path: Path | str, limit: int) -> bytes:
     Raises Refused (TooLarge for size) before anything is read, or OSError.
     """
     _check(os.stat(path), limit)
-    # O_NONBLOCK: should a FIFO have taken the file's place since the stat, opening it
+    data = read_at_most(path, limit)
+    if len(data) > limit:
+        raise TooLarge(None, limit)
+    return data
+
+
+def read_at_most(path: Path | str, limit: int, *, follow_links: bool = True) -> bytes:
+    """At most limit + 1 bytes of the regular file at path: one byte more than the limit says
+    the file is larger, without reading the rest. Raises Refused for anything but a regular
+    file, and OSError (ELOOP for a link, when not following links)."""
+    # O_NONBLOCK: should a FIFO have taken the file's place since a caller looked, opening it
     # returns at once instead of waiting for a writer; fstat then refuses it.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
+    flags = (os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+             | (0 if follow_links else os.O_NOFOLLOW))
+    fd = os.open(path, flags)
     try:
-        _check(os.fstat(fd), limit)
+        _check(os.fstat(fd), float("inf"))
         chunks, left = [], limit + 1
         while left > 0:
             chunk = os.read(fd, min(left, _CHUNK))
@@ -72,10 +85,7 @@ def read_limited(path: Path | str, limit: int) -> bytes:
             left -= len(chunk)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
-        raise TooLarge(None, limit)
-    return data
+    return b"".join(chunks)
 
 
 def read_stream_limited(stream, limit: int) -> bytes:

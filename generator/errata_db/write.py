@@ -29,16 +29,14 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .inputs import Refused, kind, read_at_most
+
 TXN = ".errata-db-txn"
 JOURNAL, UNDO, STAGING = "journal", "undo", "journal.tmp"
 # The tool's own outputs are tens of KB; an output bigger than this is stale whatever it holds,
 # and reading it whole would only cost memory.
 READ_LIMIT = 16 << 20
 _JOURNAL_LIMIT = 1 << 16
-_KINDS = ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"),
-          (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISSOCK, "a socket"))
 
 
 class UnsafePath(Exception):
@@ -47,10 +45,6 @@ class UnsafePath(Exception):
 
 class Interrupted(Exception):
     """An interrupted run left its transaction: the files may be half switched."""
-
-
-def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
 def _lstat(path: Path) -> os.stat_result | None:
@@ -75,35 +69,24 @@ def check_paths(root: Path, rels) -> None:
                 raise UnsafePath(f"{name} is a symbolic link: errata-db does not read or write "
                                  f"through one; put the {'file' if last else 'directory'} itself there")
             if last and not stat.S_ISREG(st.st_mode):
-                raise UnsafePath(f"{name} is {_kind(st.st_mode)}, not a regular file")
+                raise UnsafePath(f"{name} is {kind(st.st_mode)}, not a regular file")
             if not last and not stat.S_ISDIR(st.st_mode):
-                raise UnsafePath(f"{name} is {_kind(st.st_mode)}, not a directory")
+                raise UnsafePath(f"{name} is {kind(st.st_mode)}, not a directory")
 
 
 def _read_regular(path: Path, limit: int) -> bytes | None:
-    """At most limit + 1 bytes of a regular file (None if missing), never blocking on a FIFO."""
+    """At most limit + 1 bytes of a regular file (None if missing), never through a link and
+    never blocking on a FIFO."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        return read_at_most(path, limit, follow_links=False)
     except FileNotFoundError:
         return None
+    except Refused as exc:
+        raise UnsafePath(f"{path} {exc}") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # it became a link after check_paths looked
             raise UnsafePath(f"{path} is a symbolic link: errata-db does not read through one") from None
         raise
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise UnsafePath(f"{path} is {_kind(mode)}, not a regular file")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def current(root: Path, rel: str) -> bytes | None:
@@ -189,7 +172,7 @@ def _entries(txn: Path, root: Path, journal: dict):
 def _regular(path: Path) -> bool:
     st = _lstat(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise UnsafePath(f"{path} is {_kind(st.st_mode)}, not a file errata-db staged")
+        raise UnsafePath(f"{path} is {kind(st.st_mode)}, not a file errata-db staged")
     return st is not None
 
 
@@ -262,7 +245,7 @@ def _recover(root: Path, allowed) -> None:
     if st is None:
         return
     if not stat.S_ISDIR(st.st_mode):
-        raise UnsafePath(f"{txn} is {_kind(st.st_mode)}: errata-db keeps the files of an unfinished "
+        raise UnsafePath(f"{txn} is {kind(st.st_mode)}: errata-db keeps the files of an unfinished "
                          "write there; move it away")
     found = _journal(root, txn, allowed)
     if found is not None:
