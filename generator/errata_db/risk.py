@@ -27,9 +27,9 @@ import types
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from .diagnostics import escape
 from .fleet import Host, cpu_label, cpu_names, not_covered_warning
-from .lookup import implementer_part, unknown_cpu
-from .lookup import lookup_module
+from .lookup import implementer_part, lookup_module, unknown_cpu
 from .model import Registry
 
 ABIS = ("none", "bitmap", "impl-cpus")
@@ -189,14 +189,9 @@ def _warnings(reg: Registry, groups: tuple[HostClass, ...]):
 # --- output ----------------------------------------------------------------------------------
 
 
-def _shown(name: str) -> str:
-    """A host name for a terminal: control characters (an escape sequence, a line break) escaped."""
-    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
-
-
 def _some(names: tuple[str, ...], limit: int = 3) -> str:
     more = f" +{len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(_shown(n) for n in names[:limit]) + more
+    return ", ".join(escape(n) for n in names[:limit]) + more
 
 
 def _summary_line(r: Risk) -> str:
@@ -214,9 +209,9 @@ def _cells(r: Risk) -> dict[tuple[str, str], Pair]:
 
 def format_text(r: Risk) -> str:
     out = [_summary_line(r), "", "Classes"]
-    width = max(len(_shown(g.name)) for g in r.classes)
+    width = max(len(escape(g.name)) for g in r.classes)
     for g in r.classes:
-        out.append(f"  {_shown(g.name):{width}}  {len(g.hosts)} host(s): {_some(g.hosts)}")
+        out.append(f"  {escape(g.name):{width}}  {len(g.hosts)} host(s): {_some(g.hosts)}")
         out += [f"  {'':{width}}  MIDR {m:#010x}  REVIDR {rv:#010x}  AIDR {a:#010x}  {label}"
                 for (m, rv, a), label in zip(g.cpus, g.labels)]
     cells = _cells(r)
@@ -225,15 +220,15 @@ def format_text(r: Risk) -> str:
     width = max(width, len(heading))
     for abi in ABIS:
         out += ["", f"{abi}: {ABI_MEANING[abi]}",
-                f"  {heading:{width}}  " + "  ".join(_shown(g.name) for g in r.classes).rstrip()]
+                f"  {heading:{width}}  " + "  ".join(escape(g.name) for g in r.classes).rstrip()]
         for s in r.classes:
-            row = [("-" if s is t else str(len(cells[s.name, t.name].missing[abi]))).ljust(len(_shown(t.name)))
+            row = [("-" if s is t else str(len(cells[s.name, t.name].missing[abi]))).ljust(len(escape(t.name)))
                    for t in r.classes]
-            out.append(f"  {_shown(s.name):{width}}  " + "  ".join(row).rstrip())
+            out.append(f"  {escape(s.name):{width}}  " + "  ".join(row).rstrip())
     unsafe = [p for p in r.pairs if any(p.missing.values())]
     out += ["", f"Unsafe pairs ({len(unsafe)})"]
     for p in unsafe:
-        out.append(f"  {_shown(p.source)} -> {_shown(p.target)}")
+        out.append(f"  {escape(p.source)} -> {escape(p.target)}")
         out += [f"    {abi:10} {', '.join(p.missing[abi])}" for abi in ABIS if p.missing[abi]]
     if not unsafe:
         out.append("  (none)")
@@ -247,7 +242,7 @@ def format_text(r: Risk) -> str:
                 continue
             out.append(f"    the guest enables it only if {c.condition}")
             for abi in ABIS:
-                after = [f"{_shown(p.source)} -> {_shown(p.target)}" for p in r.pairs if c.cpucap in p.conditional[abi]]
+                after = [f"{escape(p.source)} -> {escape(p.target)}" for p in r.pairs if c.cpucap in p.conditional[abi]]
                 if after:
                     out.append(f"    {abi:10} missing after {', '.join(after)}")
     out += ["", "Summary: unsafe pairs by guest behaviour"]
@@ -256,7 +251,7 @@ def format_text(r: Risk) -> str:
         out.append(f"  {abi:10} {r.unsafe(abi)} of {len(r.pairs)}" + (f"  {culprits}" if culprits else ""))
     if r.warnings:
         out += ["", f"Warnings ({len(r.warnings)})"]
-        out += [f"  warning: {_shown(message)} [{kind}]" for kind, message in r.warnings]
+        out += [f"  warning: {escape(message)} [{kind}]" for kind, message in r.warnings]
     return "\n".join(out) + "\n"
 
 
@@ -281,7 +276,7 @@ def format_json(r: Risk) -> str:
 
 def _md(text: str) -> str:
     """A Markdown table cell: no line break, no column separator, no HTML."""
-    return html.escape(_shown(text)).replace("|", "\\|")
+    return html.escape(escape(text)).replace("|", "\\|")
 
 
 def format_markdown(r: Risk) -> str:
