@@ -96,3 +96,13 @@ def test_init_leaves_no_temporary_directory_beside_the_registry(tmp_path: Path):
     run_cli("init", str(tmp_path / "r"))
     run_cli("init", str(tmp_path / "r"))
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_init_removes_what_a_killed_init_left_beside_the_registry(tmp_path: Path):
+    stray = tmp_path / ".r.init-k1ll3d"
+    (stray / "errata").mkdir(parents=True)
+    (stray / "registry.yaml").write_text("format: 1\n")
+    other = tmp_path / ".s.init-notours"
+    other.mkdir()
+    assert run_cli("init", str(tmp_path / "r")).code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.init-notours", "r"]

@@ -15,6 +15,10 @@ from pathlib import Path
 from .resources import schema_dir, templates_dir
 
 
+# The directory a run stages the registry in, beside the one it creates.
+_STAGING_PREFIX = ".{}.init-"
+
+
 class CannotInit(Exception):
     """DIR cannot become a new registry: an environment error (exit 2)."""
 
@@ -35,8 +39,8 @@ def create(dest: Path, files: dict[str, bytes]) -> None:
     """Make dest hold exactly these files, or leave it as it was.
 
     Everything is written into a directory beside dest that is then renamed onto it, so an
-    interrupted run leaves either no registry or a whole one (and a stray `.DEST.init-*`
-    directory at worst), never half of one. rename(2) replaces an empty directory.
+    interrupted run leaves either no registry or a whole one, never half of one; rename(2)
+    replaces an empty directory. What a killed run left beside dest is removed by the next.
     """
     if dest.is_symlink():
         raise CannotInit(f"{dest} is a symbolic link: give the directory itself")
@@ -48,7 +52,11 @@ def create(dest: Path, files: dict[str, bytes]) -> None:
     parent = dest.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=parent))
+        prefix = _STAGING_PREFIX.format(dest.name)
+        for stray in parent.iterdir():
+            if stray.name.startswith(prefix) and stray.is_dir() and not stray.is_symlink():
+                shutil.rmtree(stray)
+        tmp = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX.format(dest.name), dir=parent))
     except OSError as exc:
         raise CannotInit(f"cannot write in {parent}: {exc.strerror or exc}") from exc
     try:
