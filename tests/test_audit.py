@@ -197,7 +197,7 @@ def test_audit_speaks_the_formats_of_validate(tree, fmt):
         assert [(r["rule"], r["severity"]) for r in rows] == [("audit-cpucap", "error")]
         assert rows[0]["pos"]["path"] == "errata-db/errata/arm.yaml"
     else:
-        assert result.out.startswith("::error file=errata-db/errata/arm.yaml,line=184,col=11,title=audit-cpucap::")
+        assert result.out.startswith("::error file=errata-db/errata/arm.yaml,line=237,col=11,title=audit-cpucap::")
 
 
 @pytest.mark.parametrize("breakage, reason", [

@@ -98,7 +98,7 @@ CASES = [
     Case("keys_with_line_breaks_are_escaped_in_messages", A, "    bit: 8\n",
          '    bit: 8\n    "a\\nb": 1\n    "a\\nb": 2\n',
          (r"reg/errata/a.yaml:36:5: error: unknown key 'a\nb'; known keys: affects, bit, condition, "
-          "cpucap, description, errata_ids, kconfig, name, note, retired, shares_ids_with, status, vendor "
+          "cpucap, description, errata_ids, kconfig, kernel, name, note, retired, shares_ids_with, status, vendor "
           "[schema-unknown-key]",
           r"reg/errata/a.yaml:37:5: error: duplicate key 'a\nb' (first defined at line 36) [duplicate-key]")),
     Case("schema_type_error_points_at_the_value", A, "    bit: 3\n", '    bit: "x"\n',
@@ -334,6 +334,43 @@ CASES = [
           "reg/registry.yaml:34:13 [not-covered]",
           "reg/registry.yaml:43:13: error: cpucap 'spectre_v4' is not an upper-case C identifier like "
           "the kernel's cpucaps (A-Z, 0-9, _) [not-covered]"), ignore=()),
+    Case("kernel_table_fields_that_the_kernel_cannot_build", A,
+         '        errata_ids: ["819472"]\n    status: active\n',
+         '        errata_ids: ["819472"]\n        guard: [ARM64_ERRATUM_843419]\n    kernel:\n'
+         '      table: range\n      desc: Say "hi"\n'
+         '      guard: [ARM64_WORKAROUND_CLEAN_CACHE, ARM64_ERRATUM_1]\n      after: SPECTRE_V9\n'
+         '    status: active\n',
+         ("reg/errata/a.yaml:18:16: error: a range guard needs a list, but 'WORKAROUND_CLEAN_CACHE' has "
+          "kernel table 'range' [kernel-table]",
+          "reg/errata/a.yaml:18:16: error: guard 'ARM64_ERRATUM_843419' is not one of "
+          "'WORKAROUND_CLEAN_CACHE' kconfig options (ARM64_ERRATUM_826319, ARM64_ERRATUM_819472) "
+          "[kernel-table]",
+          "reg/errata/a.yaml:20:14: error: kernel table 'range' holds one range; 'WORKAROUND_CLEAN_CACHE' "
+          "has 2 [kernel-table]",
+          "reg/errata/a.yaml:21:13: error: desc would end the C string: it holds '\"' [kernel-table]",
+          "reg/errata/a.yaml:22:14: error: guard 'ARM64_ERRATUM_1' is neither one of "
+          "'WORKAROUND_CLEAN_CACHE' kconfig options nor ARM64_WORKAROUND_CLEAN_CACHE, the option they "
+          "select [kernel-table]",
+          "reg/errata/a.yaml:23:14: error: 'WORKAROUND_CLEAN_CACHE' comes after 'SPECTRE_V9', which is "
+          "never placed: no active entry or not_covered cpucap has that name [kernel-table]")),
+    Case("kernel_table_list_shapes", A,
+         "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n    affects:\n      - cpu: falkor-v1\n"
+         "        revisions: r0p0\n      - cpu: kryo\n        part_mask: 0xf00\n        revisions: all\n",
+         "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n    kernel:\n      list: workaround_843419_list\n"
+         "    affects:\n      - cpu: falkor-v1\n        revisions: r0p0\n      - cpu: kryo\n"
+         "        part_mask: 0xf00\n        revisions: r0p0\n",
+         ("reg/errata/a.yaml:41:13: error: list 'workaround_843419_list' is also the list of "
+          "'WORKAROUND_843419' (reg/errata/a.yaml:20:5), with other ranges or guards [kernel-table]",
+          "reg/errata/a.yaml:46:20: error: the kernel matches a part family only with mask 0xf00 and "
+          "all revisions (is_kryo_midr) [kernel-table]")),
+    Case("kernel_table_own_entry_and_part_family_need_entries", A,
+         "        part_mask: 0xf00\n        revisions: all\n    status: active\n",
+         "        part_mask: 0xf00\n        revisions: all\n        own_entry: true\n    kernel:\n"
+         "      table: list\n      list: falkor\n      exported: true\n    status: active\n",
+         ("reg/errata/a.yaml:46:20: error: own_entry needs kernel table 'entries', not 'list' "
+          "[kernel-table]",
+          "reg/errata/a.yaml:44:20: error: a part family is matched by is_kryo_midr in an entries table: "
+          "set kernel table 'entries' for 'WORKAROUND_QCOM_FALKOR_E1003' [kernel-table]")),
     # --- warnings --------------------------------------------------------------------------
     Case("unused_cpu_is_only_a_warning", CPUS, "    macro: MIDR_QCOM_FALKOR_V1\n",
          "    macro: MIDR_QCOM_FALKOR_V1\n  - id: cortex-a72\n    implementer: arm\n"

@@ -443,6 +443,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
+    if args.kernel_tables:
+        return _install_kernel_tables(args, root, result.registry)
     rendered = _render(result.registry, install.kernel_targets(TARGETS))
     if rendered is None:
         return EXIT_INVALID
@@ -457,6 +459,45 @@ def cmd_install(args: argparse.Namespace) -> int:
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
+    try:
+        changed = write_all(root, files)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {shown}: {exc.strerror or exc}") from exc
+    for rel in sorted(files):
+        state = "unchanged" if rel not in changed else "updated" if rel in existed else "new"
+        print(f"{state:9} {shown}/{rel}")
+    print(f"{len(changed)} of {len(files)} file(s) changed")
+    return EXIT_OK
+
+
+def _install_kernel_tables(args: argparse.Namespace, root: Path, reg) -> int:
+    """install --kernel-tables: the generated errata table, and cpu_errata.c including it."""
+    from . import install
+    from .targets.kernel_tables import TARGET
+
+    shown = args.kernel_tree.rstrip("/")
+    rendered = _render(reg, {TARGET.name: TARGET})
+    if rendered is None:
+        return EXIT_INVALID
+    try:
+        text = (root / install.CPU_ERRATA).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {shown}/{install.CPU_ERRATA}: {getattr(exc, 'strerror', None) or exc}") from exc
+    files, diags = install.kernel_table_files(text, f"{shown}/{install.CPU_ERRATA}", rendered[TARGET.path])
+    if diags:
+        sys.stderr.write(render_diags(diags, "text"))
+        print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that mean "
+              "the same (make the registry say what the tree says first)", file=sys.stderr)
+        return EXIT_INVALID
+    if args.check:
+        fix = " ".join(["errata-db install", *_registry_options(args),
+                        f"--kernel-tree {shlex.quote(args.kernel_tree)}", "--kernel-tables"])
+        return _check_stale(root, files, "", "kernel table file(s)", fix)
+    header = next(rel for rel in files if rel != install.CPU_ERRATA)
+    if (root / header).exists() and not install.is_ours(root / header) and not args.force:
+        raise UsageError(f"{shown}/{header} exists and was not written by errata-db: refusing to "
+                         "overwrite it (move it away, or pass --force)")
+    existed = {rel for rel in files if (root / rel).exists()}
     try:
         changed = write_all(root, files)
     except OSError as exc:
@@ -616,6 +657,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write nothing; exit 1 and show a diff if the tree's headers are stale or missing")
     p.add_argument("--force", action="store_true",
                    help="overwrite headers there that errata-db did not write")
+    p.add_argument("--kernel-tables", action="store_true",
+                   help="instead: write the generated errata table and make cpu_errata.c use it")
     p = add("audit", cmd_audit, "cross-check the registry against a Linux tree")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")

@@ -14,8 +14,14 @@ KERNEL_PREFIX = "linux/"
 BANNER = "by errata-db, do not edit"
 
 
+# The kernel's own errata tables replace part of cpu_errata.c: a patch of its own, written only
+# by `install --kernel-tables`.
+KERNEL_TABLES = "kernel-tables"
+
+
 def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
-    return {name: t for name, t in targets.items() if t.path.startswith(KERNEL_PREFIX)}
+    return {name: t for name, t in targets.items()
+            if t.path.startswith(KERNEL_PREFIX) and name != KERNEL_TABLES}
 
 
 def tree_paths(files: dict[str, str]) -> dict[str, str]:
@@ -29,3 +35,37 @@ def is_ours(path: Path) -> bool:
     except OSError:
         return False
     return BANNER.encode() in head
+
+
+CPU_ERRATA = "arch/arm64/kernel/cpu_errata.c"
+TABLE_HEADER = "cpu_errata_table.h"  # next to cpu_errata.c, which includes it
+
+
+def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:
+    """The tree's files after `install --kernel-tables`: the generated table, and cpu_errata.c
+    including it in place of its own tables. A cpu_errata.c whose tables mean anything else
+    than the registry's is left as it is, with the reasons (diagnostics) why.
+
+    Imported by that command only: nothing else reads cpu_errata.c's tables."""
+    from . import cpu_errata
+    from .diagnostics import error
+
+    rel_header = f"{CPU_ERRATA.rsplit('/', 1)[0]}/{TABLE_HEADER}"
+    try:
+        src = cpu_errata.read_source(source, shown)
+        ours = cpu_errata.read_source(header, TABLE_HEADER)
+        if cpu_errata.is_converted(src, TABLE_HEADER):
+            clash = sorted(src.tables.keys() & ours.tables.keys())
+            if clash:
+                table = src.tables[clash[0]]
+                return {}, [error(cpu_errata.Pos(shown, table.item.first_line, 1), "kernel-tables",
+                                  f"{clash[0]} is defined here and by {TABLE_HEADER}")]
+            return {rel_header: header, CPU_ERRATA: source}, []
+        diffs = list(cpu_errata.differences(src.rows(), ours.rows()))
+        if diffs:
+            return {}, [error(pos, "kernel-tables", reason) for pos, reason in diffs]
+        new = cpu_errata.convert(src, ours, TABLE_HEADER)
+    except cpu_errata.NotRecognised as exc:
+        return {}, [error(exc.pos, "kernel-tables", f"not a cpu_errata.c this version of errata-db can "
+                          f"rewrite: {exc.reason}")]
+    return {rel_header: header, CPU_ERRATA: new}, []

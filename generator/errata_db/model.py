@@ -129,6 +129,8 @@ class Affects:
     revidr_fixes: tuple[RevidrFix, ...]
     errata_ids: tuple[str, ...]
     where: Where | Located = _where(Pos(""))
+    guard: tuple[str, ...] = ()  # Kconfig options around the range in the kernel's table
+    own_entry: bool = False  # an entry of its own in a kernel entries table
 
     @property
     def rv_min(self) -> int:
@@ -156,6 +158,26 @@ class Affects:
         return f"{rev_str(self.low)}..{rev_str(self.high)}"
 
 
+TABLES = ("list", "range", "entries", "none")
+LOCAL_CPU_ERRATUM = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
+
+
+@dataclass(frozen=True)
+class KernelRow:
+    """How an entry's row of the kernel's arm64_errata[] is written, where the registry says.
+    The defaults, which a new entry gets, are decided where the table is rendered."""
+
+    desc: str | None = None
+    table: str = "list"  # one of TABLES; without one, "entries" for ranges a list cannot hold
+    list: str | None = None
+    exported: bool = False
+    matcher: str | None = None
+    cpu_enable: str | None = None
+    type: str | None = None
+    guard: tuple[str, ...] | None = None
+    after: str | None = None
+
+
 @dataclass(frozen=True)
 class Erratum:
     name: str
@@ -174,6 +196,7 @@ class Erratum:
     where: Where | Located = _where(Pos(""))
     cpucap: str = ""
     condition: str | None = None  # what the kernel checks on top of the MIDR match
+    kernel: KernelRow = KernelRow()
 
     @property
     def enables(self) -> str:
@@ -221,6 +244,10 @@ class NotCovered:
     matcher: str
     reason: str
     where: Where | Located = _where(Pos(""))
+    desc: str | None = None  # of its row of the kernel's arm64_errata[]
+    cpu_enable: str | None = None
+    guard: tuple[str, ...] = ()
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -290,10 +317,26 @@ def build_ranges(doc: Any) -> tuple[BitRange, ...]:
     return tuple(out)
 
 
+def _strings(node: Any, key: str) -> tuple[str, ...]:
+    return tuple(str(x) for x in node.get(key) or ())
+
+
 def build_not_covered(doc: Any) -> tuple[NotCovered, ...]:
     return tuple(NotCovered(str(n["cpucap"]), str(n["matcher"]), str(n["reason"]),
-                            Located(doc, ("not_covered", i)))
+                            Located(doc, ("not_covered", i)), _opt(n, "desc"), _opt(n, "cpu_enable"),
+                            _strings(n, "guard"), _opt(n, "after"))
                  for i, n in enumerate(doc.root.get("not_covered") or []))
+
+
+def _kernel_row(node: Any, affects: list[Affects]) -> KernelRow:
+    node = node or {}
+    table = _opt(node, "table") or (
+        "entries" if any(a.part_mask is not None or a.revidr_fixes for a in affects) else "list")
+    guard = _strings(node, "guard")
+    return KernelRow(desc=_opt(node, "desc"), table=table, list=_opt(node, "list"),
+                     exported=bool(node.get("exported")), matcher=_opt(node, "matcher"),
+                     cpu_enable=_opt(node, "cpu_enable"), type=_opt(node, "type"),
+                     guard=guard or None, after=_opt(node, "after"))
 
 
 def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implementer]:
@@ -355,7 +398,7 @@ def _build_affects(doc: Any, keys: list, item: Any,
     if ok:
         yield Affects(cpu, bounds[0], bounds[1], _opt(item, "part_mask"), tuple(fixes),
                       tuple(str(x) for x in item.get("errata_ids") or ()),
-                      Located(doc, tuple(keys)))
+                      Located(doc, tuple(keys)), _strings(item, "guard"), bool(item.get("own_entry")))
 
 
 def build_errata(doc: Any, valid: set[int], origin: str,
@@ -379,5 +422,37 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
             cpucap=_opt(e, "cpucap") or "", condition=_opt(e, "condition"),
-            origin=origin, where=Located(doc, tuple(keys), ("retired",))))
+            origin=origin, where=Located(doc, tuple(keys), ("retired", "kernel")),
+            kernel=_kernel_row(e.get("kernel"), affects)))
     return out, diags
+
+
+KernelTableRow = Erratum | NotCovered
+
+
+def row_name(row: KernelTableRow) -> str:
+    """How `after:` names a row of the kernel's arm64_errata[]."""
+    return row.name if isinstance(row, Erratum) else row.cpucap
+
+
+def row_after(row: KernelTableRow) -> str | None:
+    return row.kernel.after if isinstance(row, Erratum) else row.after
+
+
+def kernel_table_rows(reg: Registry) -> tuple[list[KernelTableRow], list[KernelTableRow]]:
+    """The rows of the kernel's arm64_errata[] in order: active entries by bit, then the
+    not_covered cpucaps, each row with `after:` moved behind the row it names. Also the rows
+    that could not be placed (an unknown row, or a cycle), which validate reports."""
+    rows: list[KernelTableRow] = [e for e in reg.errata if e.active] + list(reg.not_covered)
+    placed = [r for r in rows if row_after(r) is None]
+    waiting = [r for r in rows if row_after(r) is not None]
+    while waiting:
+        names = {row_name(r): i for i, r in enumerate(placed)}
+        ready = [r for r in waiting if row_after(r) in names]
+        if not ready:
+            break
+        for r in reversed(ready):  # rows after the same row keep their own order
+            placed.insert(names[row_after(r)] + 1, r)
+            names = {row_name(p): i for i, p in enumerate(placed)}
+        waiting = [r for r in waiting if all(r is not x for x in ready)]
+    return placed, waiting

@@ -13,7 +13,8 @@ from typing import Callable, Iterator
 from .diagnostics import Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import PRIVATE_USE, UPSTREAM, Affects, Erratum, LockLine, Registry, rev_str, rv
+from .model import (PRIVATE_USE, UPSTREAM, Affects, Erratum, LockLine, Registry, kernel_table_rows,
+                    rev_str, row_name, rv)
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -268,7 +269,7 @@ def _texts(reg: Registry):
         for eid in e.errata_ids:
             yield e.where, "errata_ids", "erratum id", eid
         for name, value in (("note", e.note), ("condition", e.condition), ("since", e.retired_since),
-                            ("reason", e.retired_reason)):
+                            ("reason", e.retired_reason), ("desc", e.kernel.desc)):
             if value is not None:
                 yield e.where, name, name, value
     for c in reg.cpus:
@@ -281,6 +282,8 @@ def _texts(reg: Registry):
         yield r.where, "", "range description", r.description
     for n in reg.not_covered:
         yield n.where, "", "not_covered reason", n.reason
+        if n.desc is not None:
+            yield n.where, "desc", "kernel desc", n.desc
 
 
 def safe_text(reg: Registry) -> Iterator[Finding]:
@@ -417,6 +420,72 @@ def not_covered(reg: Registry) -> Iterator[Finding]:
                    f"('{e.name}', {e.where()}) enables it")
 
 
+# is_kryo_midr compares the implementer, the architecture and these part number bits only.
+KRYO_PART_MASK = 0xF00
+
+
+def _kernel_affects(e: Erratum) -> Iterator[Finding]:
+    table = e.kernel.table
+    for a in e.affects:
+        if a.guard and table in ("range", "none"):
+            yield a.where("guard"), f"a range guard needs a list, but '{e.name}' has kernel table '{table}'"
+        for option in a.guard:
+            if option not in e.kconfig:
+                yield (a.where("guard"), f"guard '{option}' is not one of '{e.name}' kconfig options "
+                       f"({', '.join(e.kconfig) or 'none'})")
+        if a.own_entry and table != "entries":
+            yield a.where("own_entry"), f"own_entry needs kernel table 'entries', not '{table}'"
+        if a.part_mask is not None and table != "entries":
+            yield (a.where("part_mask"), f"a part family is matched by is_kryo_midr in an entries table: "
+                   f"set kernel table 'entries' for '{e.name}'")
+        elif a.part_mask is not None and a.part_mask <= 0xFFF and (
+                a.part_mask != KRYO_PART_MASK or not a.all_revisions):
+            yield (a.where("part_mask"), f"the kernel matches a part family only with mask "
+                   f"{KRYO_PART_MASK:#x} and all revisions (is_kryo_midr)")
+        if a.revidr_fixes and table == "list":
+            yield (a.where("revidr_fixes"), f"a range list has no REVIDR fixes: set kernel table "
+                   f"'range' or 'entries' for '{e.name}'")
+
+
+def kernel_table(reg: Registry) -> Iterator[Finding]:
+    """What `install --kernel-tables` writes must be a table the kernel builds and means."""
+    lists: dict[str, Erratum] = {}
+    for e in reg.errata:
+        k = e.kernel
+        if k.table == "range" and len(e.affects) != 1:
+            yield e.where("table"), f"kernel table 'range' holds one range; '{e.name}' has {len(e.affects)}"
+        if k.table == "none" and k.matcher is None:
+            yield e.where("table"), "kernel table 'none' needs the matcher that knows the CPUs"
+        if k.exported and k.table not in ("list", "entries"):
+            yield e.where("exported"), f"only a list is exported, and kernel table '{k.table}' has none"
+        own = f"ARM64_{e.enables}"
+        for option in k.guard or ():
+            if option not in e.kconfig and option != own:
+                yield (e.where("guard"), f"guard '{option}' is neither one of '{e.name}' kconfig options "
+                       f"nor {own}, the option they select")
+        if e.kernel.desc is not None and '"' in e.kernel.desc:
+            yield e.where("desc"), "desc would end the C string: it holds '\"'"
+        yield from _kernel_affects(e)
+        if e.active and k.table in ("list", "entries"):
+            name = k.list or f"{e.name.lower()}_list"
+            first = lists.setdefault(name, e)
+            # Default names clash only when the entries' names do, which duplicate-name reports.
+            if first is not e and k.list is not None and (first.kernel.table, first.affects, first.kernel.guard or first.kconfig) != (
+                    k.table, e.affects, k.guard or e.kconfig):
+                yield (e.where("list"), f"list '{name}' is also the list of '{first.name}' "
+                       f"({first.where('list')}), with other ranges or guards")
+    for n in reg.not_covered:
+        if n.desc is not None and '"' in n.desc:
+            yield n.where("desc"), "desc would end the C string: it holds '\"'"
+    _, unplaced = kernel_table_rows(reg)
+    names = {row_name(r) for r in (*(e for e in reg.errata if e.active), *reg.not_covered)}
+    for row in unplaced:
+        after = row.kernel.after if isinstance(row, Erratum) else row.after
+        why = ("no active entry or not_covered cpucap has that name" if after not in names
+               else "the rows' after: form a cycle")
+        yield row.where("after"), f"'{row_name(row)}' comes after '{after}', which is never placed: {why}"
+
+
 RULES: dict[str, tuple[Check, Severity]] = {
     "duplicate-name": (duplicate_name, Severity.ERROR),
     "duplicate-bit": (duplicate_bit, Severity.ERROR),
@@ -439,6 +508,7 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "overlay": (overlay_rules, Severity.ERROR),
     "lock": (lock_agrees, Severity.ERROR),
     "not-covered": (not_covered, Severity.ERROR),
+    "kernel-table": (kernel_table, Severity.ERROR),
 }
 
 
