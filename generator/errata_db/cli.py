@@ -444,7 +444,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     if result is None:
         return EXIT_INVALID
     if args.kernel_tables:
-        return _install_kernel_tables(args, root, result.registry)
+        return _install_kernel_tables(args, root, result.registry, located)
     rendered = _render(result.registry, install.kernel_targets(TARGETS))
     if rendered is None:
         return EXIT_INVALID
@@ -470,7 +470,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _install_kernel_tables(args: argparse.Namespace, root: Path, reg) -> int:
+def _install_kernel_tables(args: argparse.Namespace, root: Path, reg, located: tuple[Path, str, bool]) -> int:
     """install --kernel-tables: the generated errata table, and cpu_errata.c including it."""
     from . import install
     from .targets.kernel_tables import TARGET
@@ -490,7 +490,7 @@ def _install_kernel_tables(args: argparse.Namespace, root: Path, reg) -> int:
               "the same (make the registry say what the tree says first)", file=sys.stderr)
         return EXIT_INVALID
     if args.check:
-        fix = " ".join(["errata-db install", *_registry_options(args),
+        fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}", "--kernel-tables"])
         return _check_stale(root, files, "", "kernel table file(s)", fix)
     header = next(rel for rel in files if rel != install.CPU_ERRATA)
