@@ -593,6 +593,58 @@ def cmd_risk(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """import --kernel-tree: the registry brought up to the tree's arm64_errata[], all files
+    written at once after the result validates, or none."""
+    from . import cpu_errata, importer
+
+    located = _registry_dir(args, bundled_ok=args.dry_run)
+    upstream, overlays = _trees(args, located=located)
+    result = assemble(upstream, overlays)
+    if result.registry is None or has_errors(result.diagnostics):
+        _print_diags(result)
+        print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        facts = importer.read_facts(Path(args.kernel_tree), args.kernel_tree)
+        the_plan = importer.plan(result.registry, facts)
+    except importer.CannotImport as exc:
+        raise UsageError(str(exc)) from exc
+    except cpu_errata.NotRecognised as exc:
+        print(f"{exc.pos}: error: {exc.reason} [import]", file=sys.stderr)
+        print(f"errata-db: {upstream.root} was left as it is: import reads only what it understands",
+              file=sys.stderr)
+        return EXIT_INVALID
+    files = {upstream.rel(f): f.data.decode("utf-8") for f in upstream.files}
+    changed = importer.apply(files, upstream.root, result.registry, the_plan, facts)
+    staged = _staged(upstream, {**files, **changed})
+    trial = assemble(staged, overlays)
+    if trial.registry is not None:
+        new_lock = importer.lock_text(files.get(lock.LOCK_NAME, ""), trial.registry)
+        if new_lock != files.get(lock.LOCK_NAME, ""):
+            changed[lock.LOCK_NAME] = new_lock
+        trial = assemble(_staged(upstream, {**files, **changed}), overlays)
+    if trial.registry is None or has_errors(trial.diagnostics):
+        _print_diags(trial)
+        print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
+              "was left as it is", file=sys.stderr)
+        return EXIT_INVALID
+    if changed and not args.dry_run:
+        try:
+            write_all(located[0], changed)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {upstream.root}: {exc.strerror or exc}") from exc
+    sys.stdout.write(importer.report(the_plan, facts, bool(changed) and not args.dry_run))
+    for rel in sorted(changed):
+        print(f"{'would update' if args.dry_run else 'updated'} {upstream.root}/{rel}")
+    return EXIT_OK
+
+
+def _staged(tree: RegistryFiles, texts: dict[str, str]) -> RegistryFiles:
+    return RegistryFiles(tree.root, tuple(SourceFile(f"{tree.root}/{rel}", text.encode("utf-8"))
+                                          for rel, text in sorted(texts.items())), tree.overlay, tree.problems)
+
+
 # --- argument parsing ----------------------------------------------------------------------
 
 
@@ -662,6 +714,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("audit", cmd_audit, "cross-check the registry against a Linux tree")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+    p = add("import", cmd_import, "bring the registry up to a Linux tree's arm64 errata table")
+    p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
+    p.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
     _host_options(p)
     p.add_argument("--format", choices=FLEET_FORMATS, default="text")
