@@ -543,9 +543,11 @@ def _cpu_id(cpu: TreeCpu) -> str:
 
 
 def _cpu_name(cpu: TreeCpu) -> str:
-    words = _cpu_id(cpu).split("-")
-    shown = [w.capitalize() if w.isalpha() else w.upper() for w in words]
-    return "-".join(shown[:2]) + "".join(f" {w}" for w in shown[2:])
+    """Cortex-A53, Neoverse-N1, Kryo 2XX Silver: as the kernel's documentation writes them."""
+    shown = [w.capitalize() if w.isalpha() else w.upper() for w in _cpu_id(cpu).split("-")]
+    if len(shown) > 1 and re.fullmatch(r"[A-Z]+[0-9][0-9A-Z]*", shown[1]):
+        shown[:2] = [f"{shown[0]}-{shown[1]}"]
+    return " ".join(shown)
 
 
 def _imp_id(macro: str) -> str:
