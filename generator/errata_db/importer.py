@@ -143,8 +143,26 @@ def read_facts(root: Path, display: str) -> Facts:
                                                                f"{shown}/{kernel_tree.CPUTYPE}"))
     path = f"{shown}/{kernel_tree.CPU_ERRATA}"
     src = cpu_errata.read_source(_read(root, kernel_tree.CPU_ERRATA), path)
+    guards = {o for row in src.rows() for o in _all_options(row)}
+    missing = guards - options.keys()
+    if missing:
+        try:
+            options = {**kernel_tree.kconfig_options_elsewhere(root, shown, missing), **options}
+        except kernel_tree.NotALinuxTree as exc:
+            raise CannotImport(str(exc)) from exc
     rows = tuple(_rows(src, models, rst, cpucaps, options))
     return Facts(kernel_tree.parse_version(_read(root, "Makefile")), shown, rows, options, _vendors(rst))
+
+
+def _all_options(row: cpu_errata.Row) -> set[str]:
+    """Every Kconfig option that guards a row, its match list or its ranges."""
+    found = {o for g in row.guard for o in g}
+    for value in (row.get("midr_range_list"), row.get("match_list")):
+        if isinstance(value, cpu_errata.RangeList):
+            found |= {o for r in value.ranges for g in r.guard for o in g}
+        elif value:
+            found |= {o for sub in value for o in _all_options(sub)}
+    return found
 
 
 def _vendors(rst) -> dict[tuple[str, ...], str]:

@@ -247,7 +247,7 @@ def parse_kconfig_options(text: str) -> dict[str, KconfigOption]:
     return {k: KconfigOption(prompt, tuple(selects)) for k, (prompt, selects) in found.items()}
 
 
-_MIDR_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+MIDR_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
 
 
 def midr_models(defines: dict[str, Define]) -> dict[str, tuple[str, int, str, int]]:
@@ -262,9 +262,19 @@ def midr_models(defines: dict[str, Define]) -> dict[str, tuple[str, int, str, in
 
     out = {}
     for name, d in defines.items():
-        m = _MIDR_MODEL.fullmatch(d.value)
+        m = MIDR_MODEL.fullmatch(d.value)
         if name.startswith("MIDR_") and m:
             imp, part = value(m.group(1)), value(m.group(2))
             if imp is not None and part is not None:
                 out[name] = (m.group(1), imp, m.group(2), part)
+    return out
+
+
+def kconfig_options_elsewhere(root: Path, display: str, wanted: set[str]) -> dict[str, KconfigOption]:
+    """The prompts and selects of wanted symbols defined outside arch/arm64/Kconfig."""
+    out: dict[str, KconfigOption] = {}
+    prefix = f"{display.rstrip('/')}/"
+    for symbol, pos in sorted(_find_kconfig(root, display, wanted).items()):
+        options = parse_kconfig_options(_read(root / pos.path[len(prefix):]))
+        out[symbol] = options[symbol]
     return out
