@@ -634,9 +634,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             write_all(located[0], changed)
         except OSError as exc:
             raise UsageError(f"cannot write to {upstream.root}: {exc.strerror or exc}") from exc
-    sys.stdout.write(importer.report(the_plan, facts, bool(changed) and not args.dry_run))
+    sys.stdout.write(importer.report(the_plan, facts, bool(changed) and not args.dry_run,
+                                     {i.code for i in result.registry.implementers}))
     for rel in sorted(changed):
-        print(f"{'would update' if args.dry_run else 'updated'} {upstream.root}/{rel}")
+        state = "updated" if rel in files else "new"
+        print(f"{'would be ' + state if args.dry_run else state:16} {upstream.root}/{rel}")
     return EXIT_OK
 
 

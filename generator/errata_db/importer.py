@@ -116,6 +116,7 @@ class Facts:
     rows: tuple[TreeRow | TreeNotCovered, ...]  # in the table's order
     options: dict[str, kernel_tree.KconfigOption]  # arch/arm64/Kconfig's
     vendors: dict[tuple[str, ...], str]  # errata ids -> silicon-errata.rst's implementor
+    makers: dict[int, str] = field(default_factory=dict)  # implementer code -> its name there
 
 
 def _read(root: Path, rel: str) -> str:
@@ -151,7 +152,13 @@ def read_facts(root: Path, display: str) -> Facts:
         except kernel_tree.NotALinuxTree as exc:
             raise CannotImport(str(exc)) from exc
     rows = tuple(_rows(src, models, rst, cpucaps, options))
-    return Facts(kernel_tree.parse_version(_read(root, "Makefile")), shown, rows, options, _vendors(rst))
+    makers: dict[int, str] = {}
+    for row in rows:
+        for r in getattr(row, "ranges", ()):
+            for t in rst:
+                if _cpu_keys(r.cpu) & _component_keys(t.component):
+                    makers.setdefault(r.cpu.implementer, VENDOR_NAMES.get(t.implementor, t.implementor))
+    return Facts(kernel_tree.parse_version(_read(root, "Makefile")), shown, rows, options, _vendors(rst), makers)
 
 
 def _all_options(row: cpu_errata.Row) -> set[str]:
@@ -667,7 +674,7 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
                 imp["id"] = _imp_id(cpu.imp_macro)
                 imp["code"] = HexInt(cpu.implementer, width=2)
                 vendor = cpu.imp_macro.rsplit("_", 1)[-1]
-                imp["name"] = vendor if len(vendor) <= 4 else vendor.capitalize()
+                imp["name"] = facts.makers.get(cpu.implementer) or (vendor if len(vendor) <= 4 else vendor.capitalize())
                 imp["macro"] = cpu.imp_macro
                 _append(cpus_doc["implementers"], imp, False)
                 imp_ids[cpu.implementer] = imp["id"]
@@ -768,18 +775,22 @@ def _some(items: list[str], n: int = 3) -> str:
     return ", ".join(items[:n]) + (f" +{len(items) - n} more" if len(items) > n else "")
 
 
-def report(the_plan: Plan, facts: Facts, written: bool) -> str:
-    """What changed, grouped: added, widened, narrowed, unchanged (a count), not in this tree."""
+def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) -> str:
+    """What changed, grouped: added, widened, narrowed, unchanged (a count), not in this tree.
+    known_imps: the implementer codes the registry had."""
     lines = []
     for n in the_plan.added:
         cap = f", cpucap {n.cpucap}" if n.cpucap else ""
         lines.append(f"added     {n.name} (bit {n.bit}{cap}): {n.vendor} {_some(list(n.ids))}; "
                      f"{len(n.ranges)} range(s) on {_some([_cpu_id(r.cpu) for r in n.ranges], 4)}")
-    for cpu in the_plan.new_cpus:
-        lines.append(f"added     CPU {_cpu_id(cpu)} ({cpu.macro}: implementer {cpu.implementer:#04x}, "
-                     f"part {cpu.part:#05x})")
-    for row, _ in the_plan.new_not_covered:
-        lines.append(f"added     not_covered {row.cpucap} (decided by {row.matcher}())")
+    if the_plan.new_cpus:
+        imps = sorted({_imp_id(c.imp_macro) for c in the_plan.new_cpus if c.implementer not in known_imps})
+        of = f" ({len(imps)} new implementer(s): {', '.join(imps)})" if imps else ""
+        lines.append(f"added     {len(the_plan.new_cpus)} CPU(s){of}: "
+                     f"{', '.join(_cpu_id(c) for c in the_plan.new_cpus)}")
+    if the_plan.new_not_covered:
+        lines.append(f"added     {len(the_plan.new_not_covered)} not_covered row(s), decided by their own "
+                     f"matchers: {', '.join(row.cpucap for row, _ in the_plan.new_not_covered)}")
     for c in the_plan.changed:
         if c.gained:
             lines.append(f"widened   {c.erratum.name} (bit {c.erratum.bit}): now {'; '.join(c.gained)}")
