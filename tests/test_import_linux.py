@@ -23,8 +23,12 @@ import pytest
 from conftest import REGISTRY
 from kernel_matching import differences
 
+from errata_db import cpu_errata
 from errata_db.lookup import lookup_module
 from errata_db.registry import load_registry
+from errata_db.render import render
+from errata_db.resources import templates_dir
+from errata_db.targets.kernel_tables import TARGET
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +70,11 @@ def test_linux_6_1_then_6_12_imported_decide_every_cpu_as_each_kernel_does(tmp_p
     assert "Linux 6.1." in done.stdout and "registry updated" in done.stdout
     assert _run(repo, "validate").returncode == 0
     assert _differences(repo / "errata-db", facts61) == []
+    # The kernel table generated from what was imported is 6.1's arm64_errata[], row for row.
+    table = render(load_registry(repo / "errata-db").registry, {TARGET.name: TARGET}, templates_dir())
+    theirs = cpu_errata.read_source((tree61 / "arch/arm64/kernel/cpu_errata.c").read_text(), "6.1").rows()
+    ours = cpu_errata.read_source(table[TARGET.path], "generated").rows()
+    assert list(cpu_errata.differences(theirs, ours)) == []
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "Linux 6.1")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -210,11 +210,11 @@ def _fixes(value: Any, pos: Pos) -> tuple:
     return tuple((_rev(rv, pos), mask) for rv, mask in value)
 
 
-def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=(), own=False) -> TreeRange:
+def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> TreeRange:
     macro, low, high = r
     if mask is not None:
         low, high = 0, cpu_errata.ALL
-    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, own, (), pos)
+    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False, (), pos)
 
 
 def _row_ranges(row: cpu_errata.Row, src, models) -> tuple[str, list[TreeRange], str | None]:
@@ -227,14 +227,12 @@ def _row_ranges(row: cpu_errata.Row, src, models) -> tuple[str, list[TreeRange],
             if sub.get("matches") == "is_kryo_midr":
                 ranges = [_range((r.cpu.macro, 0, 0), models, guard, sub.pos, mask=KRYO_PART_MASK)
                           for r in ranges]
-            ranges = [TreeRange(r.cpu, r.low, r.high, r.part_mask, r.fixes, r.guard or guard, False, (), r.pos)
-                      for r in ranges]
+            ranges = [replace(r, guard=r.guard or guard) for r in ranges]
             # The generator puts consecutive plain ranges of one guard into one list: a range
             # that is a sub-entry of its own after such a range says so.
             if (len(ranges) == 1 and not ranges[0].fixes and ranges[0].part_mask is None and out
                     and out[-1].guard == ranges[0].guard and not out[-1].fixes and out[-1].part_mask is None):
-                ranges = [TreeRange(*[getattr(ranges[0], f) for f in ("cpu", "low", "high", "part_mask",
-                                                                      "fixes", "guard")], True, (), ranges[0].pos)]
+                ranges = [replace(ranges[0], own_entry=True)]
             out += ranges
         return "entries", out, None
     lst = row.get("midr_range_list")
@@ -313,8 +311,7 @@ def _with_ids(r: TreeRange, row_guard: tuple[str, ...], rst) -> TreeRange:
         ids = [i for i in (_option_id(o) for o in options) if i]
     if not ids and any(t.ids == ("N/A",) for t in mine or rows):
         ids = ["N/A"]
-    return TreeRange(r.cpu, r.low, r.high, r.part_mask, r.fixes, r.guard, r.own_entry,
-                     tuple(dict.fromkeys(ids)), r.pos)
+    return replace(r, ids=tuple(dict.fromkeys(ids)))
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -355,7 +352,8 @@ class Plan:
     shares: tuple[tuple[str, str], ...] = ()  # (entry, entry it now shares an erratum id with)
 
 
-def _entry_key(cpu_codes: dict[str, tuple[int, int]], e: Erratum) -> list[tuple]:
+def _entry_key(e: Erratum) -> list[tuple]:
+    """An entry's ranges as TreeRange.key spells them."""
     return [(a.cpu.implementer.code, a.cpu.part, a.low, a.high, a.part_mask,
              tuple((f.revision, f.mask) for f in a.revidr_fixes)) for a in e.affects]
 
@@ -394,24 +392,25 @@ def _description(kconfig: tuple[str, ...], row: TreeRow, facts: Facts) -> str:
     return _text("; ".join(prompts) if prompts else row.desc) or row.cpucap
 
 
-def _kernel_fields(row: TreeRow, name: str, kconfig: tuple[str, ...], ids: tuple[str, ...],
-                   vendor: str, whole: bool) -> dict:
+def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[str, ...],
+                   ids: tuple[str, ...], vendor: str, whole: bool) -> dict:
     """The `kernel:` block of a new entry, holding only what differs from the defaults the
-    kernel table target gives."""
+    kernel table target gives. An entry that takes only some of a row's ranges (a new erratum
+    id of a known cpucap) becomes a row of its own, matched and enabled as the row is."""
     out: dict[str, Any] = {}
     title = f"{vendor} {'errata' if len(ids) > 1 else 'erratum'} {', '.join(ids)}"
     if whole and row.desc != title:
         out["desc"] = _text(row.desc)
-    table = row.table if whole else ("entries" if row.table == "entries" else "list")
-    default_table = "entries" if any(r.part_mask is not None or r.fixes for r in row.ranges) else "list"
+    table = row.table if whole or row.table in ("entries", "none") else "list"
+    default_table = "entries" if any(r.part_mask is not None or r.fixes for r in ranges) else "list"
     if table != default_table:
         out["table"] = table
     if whole and row.exported_list:
         out["list"] = row.exported_list
         out["exported"] = True
-    if whole and row.matcher != DEFAULT_MATCHER.get(table):
+    if row.matcher != DEFAULT_MATCHER.get(table):
         out["matcher"] = row.matcher
-    if whole and row.cpu_enable:
+    if row.cpu_enable:
         out["cpu_enable"] = row.cpu_enable
     if row.type != LOCAL_CPU_ERRATUM:
         out["type"] = row.type
@@ -437,7 +436,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
     added: list[NewEntry] = []
     changed: list[NewAffects] = []
     unchanged: list[str] = []
-    seen: set[str] = set()
+    absent: list[str] = []
     new_nc: list[tuple[TreeNotCovered, str | None]] = []
     new_cpus: dict[tuple[int, int], TreeCpu] = {}
     previous: str | None = None  # the row before, in the registry's terms
@@ -458,11 +457,11 @@ def plan(reg: Registry, facts: Facts) -> Plan:
         ids = tuple(dict.fromkeys(i for r in ranges for i in r.ids)) or ("N/A",)
         kconfig = _kconfig(ranges, row.guard, facts)
         vendor = _vendor(ids, kconfig, facts)
-        kernel = _kernel_fields(row, name, kconfig, ids, vendor, whole)
+        kernel = _kernel_fields(row, ranges, kconfig, ids, vendor, whole)
         if after is not None:
             kernel["after"] = after
         condition = (f"{row.matcher}() in the kernel agrees, beyond the MIDR match"
-                     if whole and row.matcher not in DEFAULT_MATCHER.values() else None)
+                     if row.matcher not in DEFAULT_MATCHER.values() else None)
         return NewEntry(name, next_bit(row.pos), vendor, ids, _description(kconfig, row, facts), kconfig,
                         ranges, cpucap, condition, kernel, row)
 
@@ -483,12 +482,11 @@ def plan(reg: Registry, facts: Facts) -> Plan:
             used_names.add(entry.name)
             previous = last_erratum = highest = entry.name
             continue
-        seen.add(row.cpucap)
         main = next((e for e in entries if e.name == row.cpucap), entries[0])
         mine: dict[str, list[TreeRange]] = {e.name: [] for e in entries}
         orphans: dict[tuple[str, ...], list[TreeRange]] = {}
         for r in row.ranges:
-            owner = next((e for e in entries if r.key in _entry_key({}, e)), None)
+            owner = next((e for e in entries if r.key in _entry_key(e)), None)
             owner = owner or next((e for e in entries if set(r.ids) & set(e.errata_ids)), None)
             if owner is None and r.ids and all(i not in e.errata_ids for e in entries for i in r.ids) \
                     and not set(r.ids) <= {"N/A"}:
@@ -496,12 +494,13 @@ def plan(reg: Registry, facts: Facts) -> Plan:
                 continue
             mine[(owner or main).name].append(r)
         for e in entries:
-            old, new = _entry_key({}, e), [r.key for r in mine[e.name]]
+            old, new = _entry_key(e), [r.key for r in mine[e.name]]
             if Counter(old) == Counter(new):
                 unchanged.append(e.name)
                 continue
             if not new:
-                continue  # every range of this entry is another cpucap entry's now: not a removal
+                absent.append(e.name)  # an older tree, not a removal
+                continue
             gained = tuple(_describe(r, names) for r in mine[e.name] if r.key not in old)
             lost_keys = [k for k in old if k not in new]
             lost = tuple(f"{a.cpu.name} {a.revisions}" for a, k in zip(e.affects, old) if k in lost_keys)
@@ -515,9 +514,9 @@ def plan(reg: Registry, facts: Facts) -> Plan:
             used_names.add(name)
             after = highest = name
         previous = last_erratum = after
-    upstream_caps = {e.enables for e in upstream}
-    absent = tuple(sorted(upstream_caps - seen - {r.cpucap for r in facts.rows}))
-    return Plan(tuple(added), tuple(changed), tuple(unchanged), absent, tuple(new_cpus.values()),
+    in_tree = {r.cpucap for r in facts.rows}
+    absent += [e.name for e in upstream if e.enables not in in_tree]
+    return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)), tuple(new_cpus.values()),
                 tuple(new_nc), _shared(upstream, added))
 
 
