@@ -568,7 +568,8 @@ def _cpu_id(cpu: TreeCpu) -> str:
 
 def _cpu_name(cpu: TreeCpu) -> str:
     """Cortex-A53, Neoverse-N1, Kryo 2XX Silver: as the kernel's documentation writes them."""
-    shown = [w.capitalize() if w.isalpha() else w.upper() for w in _cpu_id(cpu).split("-")]
+    shown = [w.upper() if re.fullmatch(r"[a-z]{0,2}[0-9]+[a-z]*|[0-9]xx", w) else w.capitalize()
+             for w in _cpu_id(cpu).split("-")]
     if len(shown) > 1 and re.fullmatch(r"[A-Z]+[0-9][0-9A-Z]*", shown[1]):
         shown[:2] = [f"{shown[0]}-{shown[1]}"]
     return " ".join(shown)
