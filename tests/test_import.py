@@ -177,6 +177,18 @@ def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_e
     assert "not in this tree (kept as they are): WORKAROUND_3117295" in older
 
 
+def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same(tmp_path, bundled):
+    plain = write_tree(tmp_path / "plain", bundled)
+    converted = write_tree(tmp_path / "converted", bundled)
+    kernel = converted / "arch/arm64/kernel"
+    (kernel / "cpu_errata_table.h").write_text(_table(bundled))
+    (kernel / "cpu_errata.c").write_text(MATCHER_WITH_RANGE + '#include "cpu_errata_table.h"\n')
+    for tree in (plain, converted):
+        assert main(["init", str(tmp_path / f"reg-{tree.name}")]) == 0
+        assert main(["import", "--registry", str(tmp_path / f"reg-{tree.name}"), "--kernel-tree", str(tree)]) == 0
+    assert _files(tmp_path / "reg-plain") == _files(tmp_path / "reg-converted")
+
+
 def test_a_directory_that_is_not_a_kernel_tree_is_a_usage_error(tmp_path, capsys):
     reg_dir = tmp_path / "reg"
     main(["init", str(reg_dir)])

@@ -31,6 +31,7 @@ from . import cpu_errata, kernel_tree, lock
 from .diagnostics import Pos
 from .model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
 
+TABLE_HEADER = "cpu_errata_table.h"  # what install --kernel-tables puts beside cpu_errata.c
 IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_tree.CPU_ERRATA)
 KRYO_PART_MASK = 0xF00
 # The matcher each way of writing a row's ranges defaults to (targets/kernel_tables.py).
@@ -143,7 +144,12 @@ def read_facts(root: Path, display: str) -> Facts:
     models = kernel_tree.midr_models(kernel_tree.parse_defines(_read(root, kernel_tree.CPUTYPE),
                                                                f"{shown}/{kernel_tree.CPUTYPE}"))
     path = f"{shown}/{kernel_tree.CPU_ERRATA}"
-    src = cpu_errata.read_source(_read(root, kernel_tree.CPU_ERRATA), path)
+    code = cpu_errata.read_source(_read(root, kernel_tree.CPU_ERRATA), path)
+    src = code
+    if cpu_errata.is_converted(code, TABLE_HEADER):
+        # install --kernel-tables made cpu_errata.c include the table errata-db generated.
+        header = f"{Path(kernel_tree.CPU_ERRATA).parent.as_posix()}/{TABLE_HEADER}"
+        src = cpu_errata.read_source(_read(root, header), f"{shown}/{header}")
     guards = {o for row in src.rows() for o in _all_options(row)}
     missing = guards - options.keys()
     if missing:
@@ -151,7 +157,7 @@ def read_facts(root: Path, display: str) -> Facts:
             options = {**kernel_tree.kconfig_options_elsewhere(root, shown, missing), **options}
         except kernel_tree.NotALinuxTree as exc:
             raise CannotImport(str(exc)) from exc
-    rows = tuple(_rows(src, models, rst, cpucaps, options))
+    rows = tuple(_rows(src, code, models, rst, cpucaps, options))
     makers: dict[int, str] = {}
     for row in rows:
         for r in getattr(row, "ranges", ()):
@@ -217,13 +223,14 @@ def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> T
     return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False, (), pos)
 
 
-def _row_ranges(row: cpu_errata.Row, src, models) -> tuple[str, list[TreeRange], str | None]:
-    """(how the row holds its ranges, the ranges, the name of an exported list)."""
+def _row_ranges(row: cpu_errata.Row, src, code, models) -> tuple[str, list[TreeRange], str | None]:
+    """(how the row holds its ranges, the ranges, the name of an exported list). src holds the
+    table, code the matcher functions (both are cpu_errata.c unless it includes the table)."""
     if row.get("match_list") is not None:
         out: list[TreeRange] = []
         for sub in row.get("match_list"):
             guard = _guard(sub.guard, src, sub.pos)
-            _, ranges, _ = _row_ranges(sub, src, models)
+            _, ranges, _ = _row_ranges(sub, src, code, models)
             if sub.get("matches") == "is_kryo_midr":
                 ranges = [_range((r.cpu.macro, 0, 0), models, guard, sub.pos, mask=KRYO_PART_MASK)
                           for r in ranges]
@@ -241,7 +248,7 @@ def _row_ranges(row: cpu_errata.Row, src, models) -> tuple[str, list[TreeRange],
     if row.get("midr_range") is not None:
         return "range", [_range(row.get("midr_range"), models, (), row.pos,
                                 fixes=_fixes(row.get("fixed_revs"), row.pos))], None
-    inside = cpu_errata.function_ranges(src, str(row.get("matches")))
+    inside = cpu_errata.function_ranges(code, str(row.get("matches")))
     return "none", [_range(g.range, models, (), g.pos) for g in inside], None
 
 
@@ -253,7 +260,7 @@ def _selecting(guard: tuple[str, ...], options: dict[str, kernel_tree.KconfigOpt
     return tuple(k for k, o in options.items() if set(o.selects) & set(guard) and _option_id(k)) or guard
 
 
-def _rows(src: cpu_errata.Source, models, rst, cpucaps, options):
+def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps, options):
     for row in src.rows():
         cap = row.get("capability")
         if not isinstance(cap, str) or not cap.startswith("ARM64_"):
@@ -261,7 +268,7 @@ def _rows(src: cpu_errata.Source, models, rst, cpucaps, options):
         if cpucaps is not None and cap[len("ARM64_"):] not in cpucaps:
             raise cpu_errata.NotRecognised(row.pos, f"{cap} is not in arch/arm64/tools/cpucaps")
         guard = _guard(row.guard, src, row.pos)
-        table, ranges, exported = _row_ranges(row, src, models)
+        table, ranges, exported = _row_ranges(row, src, code, models)
         matcher = str(row.get("matches"))
         if not ranges:
             yield TreeNotCovered(cap[len("ARM64_"):], matcher, str(row.get("desc") or ""),
