@@ -52,7 +52,8 @@ def write_tree(root: Path, reg) -> Path:
                      | {g for n in reg.not_covered for g in n.guard})
     files = {
         "Makefile": "VERSION = 6\nPATCHLEVEL = 99\nSUBLEVEL = 0\nEXTRAVERSION =\n",
-        "arch/arm64/Kconfig": "".join(f'config {k}\n\tbool "{k.replace("_", " ").lower()}"\n\n' for k in options),
+        "arch/arm64/Kconfig": "".join(f'config {k}\n\tbool "{k.replace("_", " ").lower()}"\n\n'
+                                      for k in options),
         "arch/arm64/include/asm/cputype.h": cputype(reg),
         "arch/arm64/kernel/cpu_errata.c": MATCHER_WITH_RANGE + _table(reg),
         RST: "Silicon Errata\n==============\n\n" + grid_table(_rst_rows(reg)),
@@ -156,7 +157,8 @@ def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_e
     assert _git(repo, "status", "--porcelain") == ""
     assert main(["import", "--kernel-tree", str(new_tree)]) == 0
     out = capsys.readouterr().out
-    assert dry.replace("dry run: nothing written", "registry updated").replace("would be updated", "updated         ") == out
+    as_written = dry.replace("dry run: nothing written", "registry updated")
+    assert as_written.replace("would be updated", "updated         ") == out
     assert ("added     WORKAROUND_3117295 (bit 33, cpucap WORKAROUND_SPECULATIVE_UNPRIV_LOAD): ARM 3117295; "
             "1 range(s) on cortex-a510") in out
     assert "widened   WORKAROUND_SPECULATIVE_SSBS (bit 30): now Azure Cobalt 100 all" in out
@@ -184,8 +186,9 @@ def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same
     (kernel / "cpu_errata_table.h").write_text(_table(bundled))
     (kernel / "cpu_errata.c").write_text(MATCHER_WITH_RANGE + '#include "cpu_errata_table.h"\n')
     for tree in (plain, converted):
-        assert main(["init", str(tmp_path / f"reg-{tree.name}")]) == 0
-        assert main(["import", "--registry", str(tmp_path / f"reg-{tree.name}"), "--kernel-tree", str(tree)]) == 0
+        reg_dir = tmp_path / f"reg-{tree.name}"
+        assert main(["init", str(reg_dir)]) == 0
+        assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 0
     assert _files(tmp_path / "reg-plain") == _files(tmp_path / "reg-converted")
 
 
@@ -200,7 +203,8 @@ def test_a_directory_that_is_not_a_kernel_tree_is_a_usage_error(tmp_path, capsys
 def test_a_table_construct_the_reader_does_not_know_is_named_with_file_and_line(tmp_path, bundled, capsys):
     tree = write_tree(tmp_path / "linux", bundled)
     c_file = tree / "arch/arm64/kernel/cpu_errata.c"
-    text = c_file.read_text().replace("\tERRATA_MIDR_RANGE(MIDR_CORTEX_A57", "\tERRATA_MIDR_SOMETHING(MIDR_CORTEX_A57", 1)
+    text = c_file.read_text().replace("\tERRATA_MIDR_RANGE(MIDR_CORTEX_A57",
+                                      "\tERRATA_MIDR_SOMETHING(MIDR_CORTEX_A57", 1)
     c_file.write_text(text)
     line = next(n for n, t in enumerate(text.splitlines(), 1) if "ERRATA_MIDR_SOMETHING" in t)
     reg_dir = tmp_path / "reg"

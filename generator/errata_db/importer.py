@@ -164,7 +164,8 @@ def read_facts(root: Path, display: str) -> Facts:
             for t in rst:
                 if _cpu_keys(r.cpu) & _component_keys(t.component):
                     makers.setdefault(r.cpu.implementer, VENDOR_NAMES.get(t.implementor, t.implementor))
-    return Facts(kernel_tree.parse_version(_read(root, "Makefile")), shown, rows, options, _vendors(rst), makers)
+    return Facts(kernel_tree.parse_version(_read(root, "Makefile")), shown, rows, options, _vendors(rst),
+                 makers)
 
 
 def _all_options(row: cpu_errata.Row) -> set[str]:
@@ -203,7 +204,8 @@ def _cpu(macro: Any, models: dict, pos: Pos) -> TreeCpu:
 
 def _rev(value: Any, pos: Pos) -> tuple[int, int]:
     if not isinstance(value, int):
-        raise cpu_errata.NotRecognised(pos, f"'{value}' is not a variant and revision this reader can compute")
+        raise cpu_errata.NotRecognised(pos, f"'{value}' is not a variant and revision this reader can "
+                                       "compute")
     return (value >> 20 & 0xF, value & 0xF)
 
 
@@ -220,7 +222,8 @@ def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> T
     macro, low, high = r
     if mask is not None:
         low, high = 0, cpu_errata.ALL
-    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False, (), pos)
+    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False,
+                     (), pos)
 
 
 def _row_ranges(row: cpu_errata.Row, src, code, models) -> tuple[str, list[TreeRange], str | None]:
@@ -244,7 +247,8 @@ def _row_ranges(row: cpu_errata.Row, src, code, models) -> tuple[str, list[TreeR
         return "entries", out, None
     lst = row.get("midr_range_list")
     if lst is not None:
-        return "list", [_range(g.range, models, _guard(g.guard, src, g.pos), g.pos) for g in lst.ranges], lst.exported
+        ranges = [_range(g.range, models, _guard(g.guard, src, g.pos), g.pos) for g in lst.ranges]
+        return "list", ranges, lst.exported
     if row.get("midr_range") is not None:
         return "range", [_range(row.get("midr_range"), models, (), row.pos,
                                 fixes=_fixes(row.get("fixed_revs"), row.pos))], None
@@ -264,7 +268,8 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
     for row in src.rows():
         cap = row.get("capability")
         if not isinstance(cap, str) or not cap.startswith("ARM64_"):
-            raise cpu_errata.NotRecognised(row.pos, f"a row whose capability is '{cap}', not an ARM64_ cpucap")
+            raise cpu_errata.NotRecognised(row.pos, f"a row whose capability is '{cap}', not an ARM64_ "
+                                           "cpucap")
         if cpucaps is not None and cap[len("ARM64_"):] not in cpucaps:
             raise cpu_errata.NotRecognised(row.pos, f"{cap} is not in arch/arm64/tools/cpucaps")
         guard = _guard(row.guard, src, row.pos)
@@ -276,7 +281,8 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
             continue
         ranges = [_with_ids(r, _selecting(guard, options), rst) for r in ranges]
         yield TreeRow(cap[len("ARM64_"):], str(row.get("desc") or ""), tuple(ranges), table, matcher,
-                      str(row.get("type") or LOCAL_CPU_ERRATUM), row.get("cpu_enable"), guard, exported, row.pos)
+                      str(row.get("type") or LOCAL_CPU_ERRATUM), row.get("cpu_enable"), guard, exported,
+                      row.pos)
 
 
 # --- erratum ids, from silicon-errata.rst --------------------------------------------------------
@@ -523,14 +529,16 @@ def plan(reg: Registry, facts: Facts) -> Plan:
         previous = last_erratum = after
     in_tree = {r.cpucap for r in facts.rows}
     absent += [e.name for e in upstream if e.enables not in in_tree]
-    return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)), tuple(new_cpus.values()),
+    return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)),
+                tuple(new_cpus.values()),
                 tuple(new_nc), _shared(upstream, added))
 
 
 def _shared(upstream: list[Erratum], added: list[NewEntry]) -> tuple[tuple[str, str], ...]:
     """Two cpucaps that work around one erratum id name each other (shares_ids_with): each new
     entry with each entry that lists one of its ids."""
-    ids = [(e.name, e.vendor, set(e.errata_ids)) for e in upstream] + [(n.name, n.vendor, set(n.ids)) for n in added]
+    ids = ([(e.name, e.vendor, set(e.errata_ids)) for e in upstream]
+           + [(n.name, n.vendor, set(n.ids)) for n in added])
     out = []
     for n in added:
         for name, vendor, theirs in ids:
@@ -681,7 +689,8 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
                 imp["id"] = _imp_id(cpu.imp_macro)
                 imp["code"] = HexInt(cpu.implementer, width=2)
                 vendor = cpu.imp_macro.rsplit("_", 1)[-1]
-                imp["name"] = facts.makers.get(cpu.implementer) or (vendor if len(vendor) <= 4 else vendor.capitalize())
+                imp["name"] = facts.makers.get(cpu.implementer) or (
+                    vendor if len(vendor) <= 4 else vendor.capitalize())
                 imp["macro"] = cpu.imp_macro
                 _append(cpus_doc["implementers"], imp, False)
                 imp_ids[cpu.implementer] = imp["id"]
@@ -807,7 +816,8 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     lines.append(f"unchanged {len(the_plan.unchanged)} entr{'y' if len(the_plan.unchanged) == 1 else 'ies'}")
     if the_plan.not_in_tree:
         lines.append(f"not in this tree (kept as they are): {', '.join(the_plan.not_in_tree)}")
-    changes = len(the_plan.added) + len(the_plan.changed) + len(the_plan.new_cpus) + len(the_plan.new_not_covered)
+    changes = (len(the_plan.added) + len(the_plan.changed) + len(the_plan.new_cpus)
+               + len(the_plan.new_not_covered))
     verdict = ("nothing to change" if not changes else
                "registry updated" if written else "dry run: nothing written")
     lines.append(f"Linux {facts.version} at {facts.display}: {verdict}")
