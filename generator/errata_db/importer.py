@@ -342,7 +342,6 @@ class NewEntry:
     cpucap: str  # "" when the name is the cpucap
     condition: str | None
     kernel: dict
-    row: TreeRow
 
 
 @dataclass(frozen=True)
@@ -476,7 +475,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
         condition = (f"{row.matcher}() in the kernel agrees, beyond the MIDR match"
                      if row.matcher not in DEFAULT_MATCHER.values() else None)
         return NewEntry(name, next_bit(row.pos), vendor, ids, _description(kconfig, row, facts), kconfig,
-                        ranges, cpucap, condition, kernel, row)
+                        ranges, cpucap, condition, kernel)
 
     for row in facts.rows:
         if isinstance(row, TreeNotCovered):
