@@ -4,7 +4,6 @@ as that registry does, and generate the same table."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,56 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REGISTRY
-from fake_linux import RST, cputype, grid_table
+from generated_tree import MATCHER_WITH_RANGE, older, table, write_tree
 
 from errata_db import cpu_errata
 from errata_db.cli import main
 from errata_db.lookup import lookup_module
 from errata_db.registry import load_registry
-from errata_db.render import render
-from errata_db.resources import templates_dir
-from errata_db.targets.kernel_tables import TARGET
-
-# A matcher that keeps its range in its body, as Linux's has_neoverse_n1_erratum_1542419 does.
-MATCHER_WITH_RANGE = """
-static bool has_neoverse_n1_erratum_1542419(const struct arm64_cpu_capabilities *entry, int scope)
-{
-	const struct midr_range range = MIDR_ALL_VERSIONS(MIDR_NEOVERSE_N1);
-
-	return is_midr_in_range(read_cpuid_id(), &range);
-}
-"""
-
-
-def _table(reg) -> str:
-    return render(reg, {TARGET.name: TARGET}, templates_dir())[TARGET.path]
-
-
-def _rst_rows(reg) -> list[tuple[str, str, str, str]]:
-    rows = []
-    for e in reg.errata:
-        for a in e.affects:
-            ids = a.errata_ids or e.errata_ids
-            option = a.guard[0] if a.guard else e.kconfig[0]
-            rows.append((e.vendor, a.cpu.name, ",".join(i if i == "N/A" else f"#{i}" for i in ids), option))
-    return list(dict.fromkeys(rows))
-
-
-def write_tree(root: Path, reg) -> Path:
-    options = sorted({k for e in reg.errata for k in (*e.kconfig, *(e.kernel.guard or ()))}
-                     | {g for n in reg.not_covered for g in n.guard})
-    files = {
-        "Makefile": "VERSION = 6\nPATCHLEVEL = 99\nSUBLEVEL = 0\nEXTRAVERSION =\n",
-        "arch/arm64/Kconfig": "".join(f'config {k}\n\tbool "{k.replace("_", " ").lower()}"\n\n'
-                                      for k in options),
-        "arch/arm64/include/asm/cputype.h": cputype(reg),
-        "arch/arm64/kernel/cpu_errata.c": MATCHER_WITH_RANGE + _table(reg),
-        RST: "Silicon Errata\n==============\n\n" + grid_table(_rst_rows(reg)),
-    }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +40,7 @@ def _files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_import_into_an_empty_registry_decides_every_cpu_as_the_tree_and_generates_its_table(
+def test_import_into_an_empty_registry_decides_every_cpu_as_the_tree_and_generates_itstable(
         tmp_path, bundled, capsys):
     tree = write_tree(tmp_path / "linux", bundled)
     reg_dir = tmp_path / "reg"
@@ -103,7 +58,7 @@ def test_import_into_an_empty_registry_decides_every_cpu_as_the_tree_and_generat
         e.name for e in sorted(bundled.errata, key=lambda e: e.bit)]
     assert _decisions(imported) == _decisions(bundled)
     theirs = cpu_errata.read_source((tree / "arch/arm64/kernel/cpu_errata.c").read_text(), "tree").rows()
-    ours = cpu_errata.read_source(_table(imported), "generated").rows()
+    ours = cpu_errata.read_source(table(imported), "generated").rows()
     assert list(cpu_errata.differences(theirs, ours)) == []
     assert main(["validate", "--registry", str(reg_dir)]) == 0
 
@@ -120,27 +75,13 @@ def test_importing_the_tree_a_registry_describes_changes_nothing(tmp_path, bundl
     assert _files(reg_dir) == before
 
 
-def _older(reg):
-    """The registry as an older kernel had it: SSBS without Azure Cobalt 100, and the
-    speculative unprivileged load cpucap with erratum 2966298 alone."""
-    errata = []
-    for e in reg.errata:
-        if e.name == "WORKAROUND_SPECULATIVE_SSBS":
-            e = dataclasses.replace(e, affects=tuple(a for a in e.affects if a.cpu.id != "azure-cobalt-100"))
-        if e.name == "WORKAROUND_SPECULATIVE_UNPRIV_LOAD":
-            e = dataclasses.replace(e, errata_ids=("2966298",), kconfig=("ARM64_ERRATUM_2966298",),
-                                    affects=tuple(a for a in e.affects if a.cpu.id == "cortex-a520"))
-        errata.append(e)
-    return dataclasses.replace(reg, errata=tuple(errata))
-
-
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_entry(
         tmp_path, bundled, capsys, monkeypatch):
-    old_tree = write_tree(tmp_path / "old", _older(bundled))
+    old_tree = write_tree(tmp_path / "old", older(bundled))
     new_tree = write_tree(tmp_path / "new", bundled)
     repo = tmp_path / "repo"
     assert main(["init", str(repo / "errata-db")]) == 0
@@ -174,16 +115,16 @@ def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_e
     assert main(["import", "--kernel-tree", str(new_tree)]) == 0
     assert capsys.readouterr().out.endswith("nothing to change\n")
     assert main(["import", "--kernel-tree", str(old_tree)]) == 0
-    older = capsys.readouterr().out
-    assert "narrowed  WORKAROUND_SPECULATIVE_SSBS (bit 30): no longer Azure Cobalt 100 all" in older
-    assert "not in this tree (kept as they are): WORKAROUND_3117295" in older
+    backwards = capsys.readouterr().out
+    assert "narrowed  WORKAROUND_SPECULATIVE_SSBS (bit 30): no longer Azure Cobalt 100 all" in backwards
+    assert "not in this tree (kept as they are): WORKAROUND_3117295" in backwards
 
 
 def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same(tmp_path, bundled):
     plain = write_tree(tmp_path / "plain", bundled)
     converted = write_tree(tmp_path / "converted", bundled)
     kernel = converted / "arch/arm64/kernel"
-    (kernel / "cpu_errata_table.h").write_text(_table(bundled))
+    (kernel / "cpu_errata_table.h").write_text(table(bundled))
     (kernel / "cpu_errata.c").write_text(MATCHER_WITH_RANGE + '#include "cpu_errata_table.h"\n')
     for tree in (plain, converted):
         reg_dir = tmp_path / f"reg-{tree.name}"
