@@ -589,8 +589,42 @@ def cmd_risk(args: argparse.Namespace) -> int:
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    sys.stdout.write(risk.FORMATS[args.format](risk.analyse(result.registry, hosts)))
+    if args.guest_kernel_tree is None:
+        analysis = risk.analyse(result.registry, hosts)
+    else:
+        guest = _guest(args.guest_kernel_tree)
+        if guest is None:
+            return EXIT_INVALID
+        analysis = risk.analyse_guest(result.registry, hosts, guest)
+    sys.stdout.write(risk.FORMATS[args.format](analysis))
     return EXIT_OK
+
+
+def _guest(tree: str):
+    """risk --guest-kernel-tree: the guest kernel's own errata table, imported into an empty
+    registry in memory, and whether it matches over a target list."""
+    from . import cpu_errata, importer, kernel_tree, risk
+
+    root = Path(tree)
+    try:
+        facts = importer.read_facts(root, tree)
+        no_target_impl = kernel_tree.target_impl_missing(root)
+        cpucaps = (kernel_tree.parse_cpucaps((root / kernel_tree.CPUCAPS).read_text(encoding="utf-8"), "")
+                   if (root / kernel_tree.CPUCAPS).is_file() else {})
+        own, diags = importer.into_empty(facts)
+    except importer.CannotImport as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, UnicodeDecodeError, kernel_tree.NotALinuxTree) as exc:
+        raise UsageError(f"cannot read {tree}: {getattr(exc, 'strerror', None) or exc}") from exc
+    except cpu_errata.NotRecognised as exc:
+        print(f"{exc.pos}: error: {exc.reason} [guest-kernel-tree]", file=sys.stderr)
+        return None
+    if own is None or has_errors(diags):
+        sys.stderr.write(render_diags(diags, "text"))
+        print(f"errata-db: error: the errata table of {tree} cannot be read as a registry", file=sys.stderr)
+        return None
+    known = frozenset(cpucaps) | {e.enables for e in own.errata} | {n.cpucap for n in own.not_covered}
+    return risk.Guest(f"Linux {facts.version} at {facts.display}", own, known, no_target_impl)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -725,6 +759,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("risk", cmd_risk, "which migrations between these hosts leave a guest without a workaround, "
             "under each guest behaviour")
     _host_options(p)
+    p.add_argument("--guest-kernel-tree", metavar="DIR",
+                   help="answer for this guest kernel, from its Linux source tree: its own ranges, and its "
+                   "cpucaps under the bitmap")
     p.add_argument("--format", choices=RISK_FORMATS, default="text")
     return parser
 

@@ -29,6 +29,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import cpu_errata, kernel_tree, lock
 from .diagnostics import Pos
+from .load import SourceFile
 from .model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
 
 TABLE_HEADER = "cpu_errata_table.h"  # what install --kernel-tables puts beside cpu_errata.c
@@ -821,3 +822,26 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
                "registry updated" if written else "dry run: nothing written")
     lines.append(f"Linux {facts.version} at {facts.display}: {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def into_empty(facts: Facts) -> tuple[Registry | None, tuple]:
+    """The tree imported into a new, empty registry held in memory: that kernel's own errata
+    table as a registry (`risk --guest-kernel-tree`). Also the diagnostics if it is invalid."""
+    from .registry import RegistryFiles, assemble
+    from .scaffold import skeleton
+
+    root = "<guest>"
+
+    def staged(texts: dict[str, str]) -> RegistryFiles:
+        return RegistryFiles(root, tuple(SourceFile(f"{root}/{rel}", text.encode("utf-8"))
+                                         for rel, text in sorted(texts.items())))
+
+    files = {rel: data.decode("utf-8") for rel, data in skeleton().items() if not rel.startswith("schema/")}
+    empty = assemble(staged(files)).registry
+    the_plan = plan(empty, facts)
+    files.update(apply(files, root, empty, the_plan, facts))
+    trial = assemble(staged(files))
+    if trial.registry is not None:
+        files[lock.LOCK_NAME] = lock_text(files[lock.LOCK_NAME], trial.registry)
+        trial = assemble(staged(files))
+    return trial.registry, trial.diagnostics

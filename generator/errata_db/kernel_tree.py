@@ -278,3 +278,19 @@ def kconfig_options_elsewhere(root: Path, display: str, wanted: set[str]) -> dic
         options = parse_kconfig_options(_read(root / pos.path[len(prefix):]))
         out[symbol] = options[symbol]
     return out
+
+
+KVM_GUEST = "drivers/firmware/smccc/kvm_guest.c"
+# What a tree has when its guest matches errata over the VMM's target implementation CPUs
+# (Linux 6.15 and later; see reference/target-impl.md).
+TARGET_IMPL = ((CPU_ERRATA, "cpu_errata_set_target_impl"), (KVM_GUEST, "kvm_arm_target_impl_cpu_init"))
+
+
+def target_impl_missing(root: Path) -> str | None:
+    """None when the tree's guest matches over a target list; else what it lacks."""
+    for rel, function in TARGET_IMPL:
+        path = root / rel
+        text = _read(path) if path.is_file() else ""
+        if not re.search(rf"^\w[^;]*\b{function}\s*\(", text, re.M):
+            return f"{rel} has no {function}()"
+    return None
