@@ -75,6 +75,8 @@ def test_linux_6_1_then_6_12_imported_decide_every_cpu_as_each_kernel_does(tmp_p
     theirs = cpu_errata.read_source((tree61 / "arch/arm64/kernel/cpu_errata.c").read_text(), "6.1").rows()
     ours = cpu_errata.read_source(table[TARGET.path], "generated").rows()
     assert list(cpu_errata.differences(theirs, ours)) == []
+    audit = _run(repo, "audit", "--kernel-tree", str(tree61))
+    assert audit.returncode == 0 and "0 mismatch(es), 0 warning(s)" in audit.stdout, audit.stdout
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "Linux 6.1")
