@@ -34,7 +34,7 @@ from .model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
 
 TABLE_HEADER = "cpu_errata_table.h"  # what install --kernel-tables puts beside cpu_errata.c
 IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_tree.CPU_ERRATA)
-KRYO_PART_MASK = 0xF00
+KRYO_PART_MASK = 0xF00  # the part number bits is_kryo_midr() compares
 # The matcher each way of writing a row's ranges defaults to (targets/kernel_tables.py).
 DEFAULT_MATCHER = {"range": "is_affected_midr_range", "list": "is_affected_midr_range_list",
                    "entries": "cpucap_multi_entry_cap_matches"}
@@ -648,8 +648,7 @@ def _entry_map(n: NewEntry, cpu_ids) -> CommentedMap:
 
 
 def _append(seq: CommentedSeq, item: Any, blank: bool) -> None:
-    if isinstance(seq, CommentedSeq):
-        seq.fa.set_block_style()
+    seq.fa.set_block_style()  # an empty list is written `[]`
     seq.append(item)
     if blank and len(seq) > 1:
         seq.yaml_set_comment_before_after_key(len(seq) - 1, before="\n", indent=2)
@@ -713,9 +712,7 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         e = change.erratum
         rel, index = _place(e, root)
         node = doc(rel)["errata"][index]
-        old = {(a.cpu.implementer.code, a.cpu.part, a.low, a.high, a.part_mask,
-                tuple((f.revision, f.mask) for f in a.revidr_fixes)): node["affects"][i]
-               for i, a in enumerate(e.affects)}
+        old = dict(zip(_entry_key(e), node["affects"]))
         affects = CommentedSeq()
         for r in change.ranges:
             affects.append(old.get(r.key) or _affects_item(r, cpu_ids[r.cpu.implementer, r.cpu.part],
