@@ -111,3 +111,14 @@ def test_an_unreadable_guest_file_is_a_usage_error(tmp_path, bundled, capsys):
                  "--guest-kernel-tree", str(tree)])
     assert code == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_markdown_and_html_name_the_guest_and_what_it_learned(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "old", older(bundled))
+    markdown = risk(tmp_path, tree, capsys, "markdown")
+    assert f"Guest kernel: Linux 6.99.0 at {tmp_path / 'old'}" in markdown
+    assert "| a55 | cobalt | `WORKAROUND_SPECULATIVE_SSBS` |" in markdown
+    page = risk(tmp_path, tree, capsys, "html")
+    assert "<h2>Learned from the bitmap</h2>" in page
+    assert "<li>a55 &rarr; cobalt: WORKAROUND_SPECULATIVE_SSBS</li>" in page
+    assert "<script" not in page and "http" not in page.split("<body>")[1]
