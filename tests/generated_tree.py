@@ -55,8 +55,9 @@ def write_tree(root: Path, reg) -> Path:
 
 
 def older(reg):
-    """The registry as an older kernel had it: SSBS without Azure Cobalt 100, and the
-    speculative unprivileged load cpucap with erratum 2966298 alone."""
+    """The registry as an older kernel had it: SSBS without Azure Cobalt 100, the speculative
+    unprivileged load cpucap with erratum 2966298 alone, and 2658417's row with the enable
+    function Linux 6.1 had."""
     errata = []
     for e in reg.errata:
         if e.name == "WORKAROUND_SPECULATIVE_SSBS":
@@ -64,5 +65,8 @@ def older(reg):
         if e.name == "WORKAROUND_SPECULATIVE_UNPRIV_LOAD":
             e = dataclasses.replace(e, errata_ids=("2966298",), kconfig=("ARM64_ERRATUM_2966298",),
                                     affects=tuple(a for a in e.affects if a.cpu.id == "cortex-a520"))
+        if e.name == "WORKAROUND_2658417":
+            e = dataclasses.replace(e, kernel=dataclasses.replace(
+                e.kernel, cpu_enable="cpu_clear_bf16_from_user_emulation"))
         errata.append(e)
     return dataclasses.replace(reg, errata=tuple(errata))

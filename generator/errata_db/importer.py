@@ -355,6 +355,16 @@ class NewAffects:
 
 
 @dataclass(frozen=True)
+class NewRow:
+    """An entry whose row of arm64_errata[] the tree writes otherwise: the `kernel:` fields to
+    set, or to drop (None) where the tree's row is the default."""
+
+    erratum: Erratum
+    fields: tuple[tuple[str, Any], ...]
+    shown: tuple[str, ...]  # each change as "cpu_enable cpu_clear_bf16_from_user_emulation -> none"
+
+
+@dataclass(frozen=True)
 class Plan:
     added: tuple[NewEntry, ...]
     changed: tuple[NewAffects, ...]
@@ -363,6 +373,7 @@ class Plan:
     new_cpus: tuple[TreeCpu, ...]
     new_not_covered: tuple[tuple[TreeNotCovered, str | None], ...]  # with the row it follows
     shares: tuple[tuple[str, str], ...] = ()  # (entry, entry it now shares an erratum id with)
+    rows: tuple[NewRow, ...] = ()
 
 
 def _entry_key(e: Erratum) -> list[tuple]:
@@ -450,6 +461,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
     changed: list[NewAffects] = []
     unchanged: list[str] = []
     absent: list[str] = []
+    rows: list[NewRow] = []
     new_nc: list[tuple[TreeNotCovered, str | None]] = []
     new_cpus: dict[tuple[int, int], TreeCpu] = {}
     previous: str | None = None  # the row before, in the registry's terms
@@ -506,10 +518,15 @@ def plan(reg: Registry, facts: Facts) -> Plan:
                 orphans.setdefault(r.ids, []).append(r)
                 continue
             mine[(owner or main).name].append(r)
+        sole = len(entries) == 1 and not orphans
+        row_change = _row_change(main, row) if sole else None
+        if row_change is not None:
+            rows.append(row_change)
         for e in entries:
             old, new = _entry_key(e), [r.key for r in mine[e.name]]
             if Counter(old) == Counter(new):
-                unchanged.append(e.name)
+                if row_change is None or e is not main:
+                    unchanged.append(e.name)
                 continue
             if not new:
                 absent.append(e.name)  # an older tree, not a removal
@@ -517,7 +534,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
             gained = tuple(_describe(r, names) for r in mine[e.name] if r.key not in old)
             lost_keys = [k for k in old if k not in new]
             lost = tuple(f"{a.cpu.name} {a.revisions}" for a, k in zip(e.affects, old) if k in lost_keys)
-            table = "list" if e.kernel.table == "range" and len(mine[e.name]) > 1 else None
+            table = "list" if e.kernel.table == "range" and len(mine[e.name]) > 1 and not sole else None
             changed.append(NewAffects(e, tuple(mine[e.name]), gained, lost, table))
         after = main.name
         for ids, ranges in orphans.items():
@@ -530,8 +547,36 @@ def plan(reg: Registry, facts: Facts) -> Plan:
     in_tree = {r.cpucap for r in facts.rows}
     absent += [e.name for e in upstream if e.enables not in in_tree]
     return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)),
-                tuple(new_cpus.values()),
-                tuple(new_nc), _shared(upstream, added))
+                tuple(new_cpus.values()), tuple(new_nc), _shared(upstream, added), tuple(rows))
+
+
+def _row_change(e: Erratum, row: TreeRow) -> NewRow | None:
+    """How the tree writes the row of a cpucap that one entry holds, where the entry's
+    `kernel:` fields say otherwise."""
+    k = e.kernel
+    ranges_default = "entries" if any(r.part_mask is not None or r.fixes for r in row.ranges) else "list"
+    table = (k.table, row.table, None if row.table == ranges_default else row.table)
+    desc = (k.desc or e.title, row.desc, None if row.desc == e.title else _text(row.desc))
+    explicit = None if row.matcher == DEFAULT_MATCHER.get(row.table) else row.matcher
+    matcher = (k.matcher, explicit, explicit)
+    kind = (k.type or LOCAL_CPU_ERRATUM, row.type, None if row.type == LOCAL_CPU_ERRATUM else row.type)
+    guard = (tuple(k.guard or e.kconfig), row.guard,
+             None if set(row.guard) == set(e.kconfig) or not row.guard else list(row.guard))
+    fields, shown = [], []
+    for name, (now, tree, value) in {"table": table, "desc": desc, "matcher": matcher, "type": kind,
+                                     "cpu_enable": (k.cpu_enable, row.cpu_enable, row.cpu_enable),
+                                     "guard": guard}.items():
+        same = set(now) == set(tree) if name == "guard" else now == tree
+        if not same:
+            fields.append((name, value))
+            shown.append(f"{name} {_field(now)} -> {_field(tree)}")
+    return NewRow(e, tuple(fields), tuple(shown)) if fields else None
+
+
+def _field(value: Any) -> str:
+    if not value:
+        return "none"
+    return ", ".join(value) if isinstance(value, tuple) else str(value)
 
 
 def _shared(upstream: list[Erratum], added: list[NewEntry]) -> tuple[tuple[str, str], ...]:
@@ -719,11 +764,19 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
                                                           _range_ids(r, e.errata_ids)))
         node["affects"] = affects
         if change.table:
-            kernel = node.get("kernel")
-            if kernel is None:
-                node.insert(list(node).index("affects") + 1, "kernel", CommentedMap())
-                kernel = node["kernel"]
-            kernel["table"] = change.table
+            _kernel_node(node)["table"] = change.table
+
+    for new_row in the_plan.rows:
+        rel, index = _place(new_row.erratum, root)
+        node = doc(rel)["errata"][index]
+        kernel = _kernel_node(node)
+        for name, value in new_row.fields:
+            if value is None:
+                kernel.pop(name, None)
+            else:
+                kernel[name] = _flow(value) if isinstance(value, list) else value
+        if not kernel:
+            del node["kernel"]
 
     new_nodes = {}
     for n in the_plan.added:
@@ -771,6 +824,13 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
     return out
 
 
+def _kernel_node(node: CommentedMap) -> CommentedMap:
+    """An entry's `kernel:` block, made after its `affects` if it has none."""
+    if node.get("kernel") is None:
+        node.insert(list(node).index("affects") + 1, "kernel", CommentedMap())
+    return node["kernel"]
+
+
 def _place(e: Erratum, root: str) -> tuple[str, int]:
     """The errata file (relative to the registry) and the index of an entry in it."""
     return e.where.doc.path[len(root) + 1:], e.where.keys[1]
@@ -810,11 +870,14 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     for c in the_plan.changed:
         if c.lost:
             lines.append(f"narrowed  {c.erratum.name} (bit {c.erratum.bit}): no longer {'; '.join(c.lost)}")
+    for r in the_plan.rows:
+        lines.append(f"kernel    {r.erratum.name} (bit {r.erratum.bit}): its row as the tree writes it: "
+                     f"{'; '.join(r.shown)}")
     lines.append(f"unchanged {len(the_plan.unchanged)} entr{'y' if len(the_plan.unchanged) == 1 else 'ies'}")
     if the_plan.not_in_tree:
         lines.append(f"not in this tree (kept as they are): {', '.join(the_plan.not_in_tree)}")
     changes = (len(the_plan.added) + len(the_plan.changed) + len(the_plan.new_cpus)
-               + len(the_plan.new_not_covered))
+               + len(the_plan.new_not_covered) + len(the_plan.rows))
     verdict = ("nothing to change" if not changes else
                "registry updated" if written else "dry run: nothing written")
     lines.append(f"Linux {facts.version} at {facts.display}: {verdict}")
