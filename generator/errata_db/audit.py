@@ -7,12 +7,11 @@ merely older than the registry (it does not know an erratum yet: a note) from a 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .diagnostics import Diagnostic, Pos, Severity, capped, error, note, warning
-from .kernel_tree import CPU_ERRATA, KernelTree, TableRow
+from .kernel_tree import CPU_ERRATA, KernelTree, MIDR_MODEL, TableRow, midr_models
 from .model import Cpu, Erratum, Registry
 
 # How silicon-errata.rst writes "no erratum id" or "no Kconfig option".
@@ -125,9 +124,6 @@ def _value(tree: KernelTree, name: str) -> int | None:
         return None
 
 
-_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
-
-
 def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]:
     """(registry position, problem, whether the macro is merely missing) for each way the
     tree's macros disagree with a CPU."""
@@ -136,7 +132,7 @@ def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]
     if d is None:
         yield cpu.where("macro"), f"{cpu.macro} ({cpu.name}) is not defined in {file}", True
         return
-    m = _MODEL.fullmatch(d.value)
+    m = MIDR_MODEL.fullmatch(d.value)
     if m is None:
         yield (cpu.where("macro"), f"{cpu.macro} is defined at {d.pos} as '{d.value}', not as "
                "MIDR_CPU_MODEL(...)", False)
@@ -157,13 +153,9 @@ def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]
 
 def _models(tree: KernelTree) -> dict[tuple[int, int], str]:
     """(implementer, part) -> the tree's MIDR_* macro for it."""
-    out = {}
-    for name, d in sorted(tree.defines.items()):
-        m = _MODEL.fullmatch(d.value)
-        if name.startswith("MIDR_") and m:
-            imp, part = _value(tree, m.group(1)), _value(tree, m.group(2))
-            if imp is not None and part is not None:
-                out.setdefault((imp, part), name)
+    out: dict[tuple[int, int], str] = {}
+    for name, (_, imp, _, part) in sorted(midr_models(tree.defines).items()):
+        out.setdefault((imp, part), name)
     return out
 
 

@@ -630,8 +630,96 @@ def cmd_risk(args: argparse.Namespace) -> int:
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    sys.stdout.write(risk.FORMATS[args.format](risk.analyse(result.registry, hosts)))
+    if args.guest_kernel_tree is None:
+        analysis = risk.analyse(result.registry, hosts)
+    else:
+        guest = _guest(args.guest_kernel_tree)
+        if guest is None:
+            return EXIT_INVALID
+        analysis = risk.analyse_guest(result.registry, hosts, guest)
+    sys.stdout.write(risk.FORMATS[args.format](analysis))
     return EXIT_OK
+
+
+def _guest(tree: str):
+    """risk --guest-kernel-tree: the guest kernel's own errata table, imported into an empty
+    registry in memory, and whether it matches over a target list."""
+    from . import cpu_errata, importer, kernel_tree, risk
+
+    root = Path(tree)
+    try:
+        facts = importer.read_facts(root, tree)
+        no_target_impl = kernel_tree.target_impl_missing(root)
+        cpucaps = (kernel_tree.parse_cpucaps((root / kernel_tree.CPUCAPS).read_text(encoding="utf-8"), "")
+                   if (root / kernel_tree.CPUCAPS).is_file() else {})
+        own, diags = importer.into_empty(facts)
+    except importer.CannotImport as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, UnicodeDecodeError, kernel_tree.NotALinuxTree) as exc:
+        raise UsageError(f"cannot read {tree}: {getattr(exc, 'strerror', None) or exc}") from exc
+    except cpu_errata.NotRecognised as exc:
+        print(f"{exc.pos}: error: {exc.reason} [guest-kernel-tree]", file=sys.stderr)
+        return None
+    if own is None or has_errors(diags):
+        sys.stderr.write(render_diags(diags, "text"))
+        print(f"errata-db: error: the errata table of {tree} cannot be read as a registry", file=sys.stderr)
+        return None
+    known = frozenset(cpucaps) | {e.enables for e in own.errata} | {n.cpucap for n in own.not_covered}
+    return risk.Guest(f"Linux {facts.version} at {facts.display}", own, known, no_target_impl)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """import --kernel-tree: the registry brought up to the tree's arm64_errata[], all files
+    written at once after the result validates, or none."""
+    from . import cpu_errata, importer
+
+    located = _registry_dir(args, bundled_ok=args.dry_run)
+    upstream, overlays = _trees(args, located=located)
+    result = assemble(upstream, overlays)
+    if result.registry is None or has_errors(result.diagnostics):
+        _print_diags(result)
+        print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        facts = importer.read_facts(Path(args.kernel_tree), args.kernel_tree)
+        the_plan = importer.plan(result.registry, facts)
+    except importer.CannotImport as exc:
+        raise UsageError(str(exc)) from exc
+    except cpu_errata.NotRecognised as exc:
+        print(f"{exc.pos}: error: {exc.reason} [import]", file=sys.stderr)
+        print(f"errata-db: {upstream.root} was left as it is: import reads only what it understands",
+              file=sys.stderr)
+        return EXIT_INVALID
+    files = {upstream.rel(f): f.data.decode("utf-8") for f in upstream.files}
+    changed = importer.apply(files, upstream.root, result.registry, the_plan, facts)
+    staged = _staged(upstream, {**files, **changed})
+    trial = assemble(staged, overlays)
+    if trial.registry is not None:
+        new_lock = importer.lock_text(files.get(lock.LOCK_NAME, ""), trial.registry)
+        if new_lock != files.get(lock.LOCK_NAME, ""):
+            changed[lock.LOCK_NAME] = new_lock
+        trial = assemble(_staged(upstream, {**files, **changed}), overlays)
+    if trial.registry is None or has_errors(trial.diagnostics):
+        _print_diags(trial)
+        print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
+              "was left as it is", file=sys.stderr)
+        return EXIT_INVALID
+    if changed and not args.dry_run:
+        try:
+            write_all(located[0], changed)
+        except OSError as exc:
+            raise UsageError(f"cannot write to {upstream.root}: {exc.strerror or exc}") from exc
+    sys.stdout.write(importer.report(the_plan, facts, bool(changed) and not args.dry_run,
+                                     {i.code for i in result.registry.implementers}))
+    for rel in sorted(changed):
+        state = "updated" if rel in files else "new"
+        print(f"{'would be ' + state if args.dry_run else state:16} {upstream.root}/{rel}")
+    return EXIT_OK
+
+
+def _staged(tree: RegistryFiles, texts: dict[str, str]) -> RegistryFiles:
+    return RegistryFiles(tree.root, tuple(SourceFile(f"{tree.root}/{rel}", text.encode("utf-8"))
+                                          for rel, text in sorted(texts.items())), tree.overlay, tree.problems)
 
 
 # --- argument parsing ----------------------------------------------------------------------
@@ -703,12 +791,18 @@ def _parser() -> argparse.ArgumentParser:
     p = add("audit", cmd_audit, "cross-check the registry against a Linux tree")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+    p = add("import", cmd_import, "bring the registry up to a Linux tree's arm64 errata table")
+    p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
+    p.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
     _host_options(p)
     p.add_argument("--format", choices=FLEET_FORMATS, default="text")
     p = add("risk", cmd_risk, "which migrations between these hosts leave a guest without a workaround, "
             "under each guest behaviour")
     _host_options(p)
+    p.add_argument("--guest-kernel-tree", metavar="DIR",
+                   help="answer for this guest kernel, from its Linux source tree: its own ranges, and its "
+                   "cpucaps under the bitmap")
     p.add_argument("--format", choices=RISK_FORMATS, default="text")
     return parser
 

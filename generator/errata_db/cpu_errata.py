@@ -632,3 +632,22 @@ def tested_configs(text: str) -> frozenset[str]:
 
 def is_converted(src: Source, include: str) -> bool:
     return ERRATA_TABLE not in src.tables and any(name == include for name, _ in src.includes)
+
+
+def function_ranges(src: Source, function: str) -> tuple[GuardedRange, ...]:
+    """The MIDR ranges a matcher function of the file declares in its own body
+    (`const struct midr_range range = MIDR_ALL_VERSIONS(...);`): the ranges of a row whose
+    matcher keeps them out of the table."""
+    for item in src.items:
+        code = item.tokens
+        names = [i for i, t in enumerate(code) if t.kind == "ident" and t.text == function]
+        if not names or code[-1].text != "}" or code[names[0] + 1].text != "(":
+            continue
+        out = []
+        for i in range(len(code) - 3):
+            if [t.text for t in code[i:i + 2]] == ["struct", "midr_range"] and code[i + 3].text == "=":
+                end = next(j for j in range(i + 4, len(code)) if code[j].text == ";")
+                out.append(GuardedRange((), midr_range(tuple(code[i + 4:end]), src.path),
+                                        Pos(src.path, code[i].line, 1)))
+        return tuple(out)
+    return ()

@@ -216,3 +216,85 @@ def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree
         table_path=f"{shown}/{table_rel}",
         errata_configs=cpu_errata.tested_configs(_read(root / CPU_ERRATA)),
     )
+
+
+_PROMPT = re.compile(r'^\s*(?:bool|tristate)\s+"((?:[^"\\]|\\.)*)"')
+_SELECT = re.compile(r"^\s*select\s+([A-Za-z0-9_]+)")
+
+
+@dataclass(frozen=True)
+class KconfigOption:
+    prompt: str | None
+    selects: tuple[str, ...]
+
+
+def parse_kconfig_options(text: str) -> dict[str, KconfigOption]:
+    """Each symbol's prompt (`bool "Cortex-A57: 832075: possible deadlock ..."`, the kernel's
+    one-line description of an erratum option) and the symbols it selects (an erratum option
+    selects the hidden ARM64_WORKAROUND_* option a table row is guarded by)."""
+    found: dict[str, tuple[str | None, list[str]]] = {}
+    symbol = None
+    for line in text.splitlines():
+        m = _CONFIG.match(line)
+        if m:
+            symbol = m.group(1)
+            found.setdefault(symbol, (None, []))
+            continue
+        if symbol is None:
+            continue
+        p = _PROMPT.match(line)
+        if p and found[symbol][0] is None:
+            found[symbol] = (p.group(1), found[symbol][1])
+        s = _SELECT.match(line)
+        if s:
+            found[symbol][1].append(s.group(1))
+    return {k: KconfigOption(prompt, tuple(selects)) for k, (prompt, selects) in found.items()}
+
+
+MIDR_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
+
+
+def midr_models(defines: dict[str, Define]) -> dict[str, tuple[str, int, str, int]]:
+    """MIDR_* macro -> (implementer macro, implementer code, part macro, part number), for
+    every model cputype.h builds with MIDR_CPU_MODEL from numeric macros."""
+    def value(name: str) -> int | None:
+        d = defines.get(name)
+        try:
+            return int(d.value.rstrip("uUlL"), 0) if d else None
+        except ValueError:
+            return None
+
+    out = {}
+    for name, d in defines.items():
+        m = MIDR_MODEL.fullmatch(d.value)
+        if name.startswith("MIDR_") and m:
+            imp, part = value(m.group(1)), value(m.group(2))
+            if imp is not None and part is not None:
+                out[name] = (m.group(1), imp, m.group(2), part)
+    return out
+
+
+def kconfig_options_elsewhere(root: Path, display: str, wanted: set[str]) -> dict[str, KconfigOption]:
+    """The prompts and selects of wanted symbols defined outside arch/arm64/Kconfig."""
+    out: dict[str, KconfigOption] = {}
+    prefix = f"{display.rstrip('/')}/"
+    for symbol, pos in sorted(_find_kconfig(root, display, wanted).items()):
+        options = parse_kconfig_options(_read(root / pos.path[len(prefix):]))
+        out[symbol] = options[symbol]
+    return out
+
+
+KVM_GUEST = "drivers/firmware/smccc/kvm_guest.c"
+# What a tree has when its guest matches errata over the VMM's target implementation CPUs
+# (Linux 6.15 and later; see reference/target-impl.md).
+TARGET_IMPL = ((CPU_ERRATA, "cpu_errata_set_target_impl"), (KVM_GUEST, "kvm_arm_target_impl_cpu_init"))
+
+
+def target_impl_missing(root: Path) -> str | None:
+    """None when the tree's guest matches over a target list; else what it lacks."""
+    for rel, function in TARGET_IMPL:
+        path = root / rel
+        text = _read(path) if path.is_file() else ""
+        if not re.search(rf"^\w[^;]*\b{function}\s*\(", text, re.M):
+            return f"{rel} has no {function}()"
+    return None

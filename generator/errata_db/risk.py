@@ -65,6 +65,20 @@ class Pair:
     target: str  # the class it is migrated to
     missing: dict[str, tuple[str, ...]]  # by behaviour: cpucaps without ARM64_, in bit order
     conditional: dict[str, tuple[str, ...]]  # the same for errata whose matcher adds a condition
+    # With a guest kernel: what it enables under `bitmap` only because the host's bitmap says so
+    # (it has the code, not the range), and what it cannot enable at all (no such cpucap).
+    learned: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guest:
+    """One actual guest kernel (risk --guest-kernel-tree): its own errata table, imported."""
+
+    name: str  # "Linux 6.1.192 at DIR"
+    registry: Registry
+    cpucaps: frozenset[str]  # every cpucap (without ARM64_) its kernel has the code for
+    no_target_impl: str | None  # why its matching ignores a target list, or None if it uses one
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,7 @@ class Risk:
     conditionals: tuple[Conditional, ...]
     warnings: tuple[tuple[str, str], ...]  # (kind, message)
     host_count: int
+    guest: Guest | None = None
 
     def unsafe(self, abi: str) -> int:
         return sum(1 for p in self.pairs if p.missing[abi])
@@ -165,6 +180,54 @@ def analyse(reg: Registry, hosts: list[Host]) -> Risk:
     return Risk(groups, tuple(pairs), tuple(conditionals), tuple(_warnings(reg, groups)), len(hosts))
 
 
+def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
+    """The same pairs for one actual guest kernel. What a class's CPUs need is the registry's
+    answer; what the guest enables comes from its own kernel's ranges under `none` and
+    `impl-cpus` (the latter only if the kernel uses a target list), and under `bitmap` from the
+    registry's bitmap for the fleet, for every cpucap the guest kernel has, on top of its own
+    matching."""
+    groups = classes(reg, hosts)
+    host_any, host_local = matchers(reg)
+    guest_any, guest_local = matchers(guest.registry)
+    order = {e.enables: e.bit for e in reg.errata}
+
+    def caps(r: Registry, module, cpus: tuple[Cpu, ...], condition: bool | None = None) -> set[str]:
+        bitmap = module.bitmap_for_cpus([(midr, revidr) for midr, revidr, _ in cpus])
+        return {e.enables for e in r.errata if e.active and bitmap >> e.bit & 1
+                and (condition is None or bool(e.condition) == condition)}
+
+    def ordered(names: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(names, key=lambda n: (order.get(n, len(order)), n)))
+
+    fleet = tuple(c for g in groups for c in g.cpus)
+    need = [caps(reg, host_any, g.cpus, False) | caps(reg, host_local, g.cpus, False) for g in groups]
+    need_conditional = [caps(reg, host_any, g.cpus, True) | caps(reg, host_local, g.cpus, True)
+                        for g in groups]
+    own = [caps(guest.registry, guest_any, g.cpus) | caps(guest.registry, guest_local, g.cpus) for g in groups]
+    over_fleet = caps(guest.registry, guest_any, fleet)
+    bitmap = (caps(reg, host_any, fleet) | caps(reg, host_local, fleet)) & guest.cpucaps
+    never = {e.enables for e in reg.errata if e.condition and e.enables in EL1_NEVER}
+    pairs = []
+    for i, source in enumerate(groups):
+        enabled = {"none": own[i],
+                   "bitmap": own[i] | bitmap,
+                   "impl-cpus": own[i] if guest.no_target_impl else
+                   over_fleet | caps(guest.registry, guest_local, source.cpus)}
+        for j, target in enumerate(groups):
+            if i == j:
+                continue
+            pairs.append(Pair(source.name, target.name,
+                              {abi: ordered(need[j] - enabled[abi]) for abi in ABIS},
+                              {abi: ordered(need_conditional[j] - never - enabled[abi]) for abi in ABIS},
+                              learned=ordered((need[j] & bitmap) - own[j] - own[i]),
+                              unknown=ordered(need[j] - guest.cpucaps)))
+    conditionals = tuple(
+        Conditional(e.enables, e.condition, EL1_NEVER.get(e.enables) if e.enables in never else None,
+                    tuple(g.name for g, n in zip(groups, need_conditional) if e.enables in n))
+        for e in reg.errata if e.active and e.condition and any(e.enables in n for n in need_conditional))
+    return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, groups)), len(hosts), guest)
+
+
 def _mask(bits: Iterable[int]) -> int:
     mask = 0
     for b in bits:
@@ -203,12 +266,46 @@ def _sentence(text: str) -> str:
     return f"{text[0].upper()}{text[1:]}."
 
 
+GUEST_MEANING = {
+    "none": "the guest matches only the CPUs of the host it booted on, with its own kernel's ranges",
+    "bitmap": "the RFC's hypercall added to this guest: it enables every bit of this registry's bitmap "
+              "for the fleet whose cpucap its kernel has, and matches its own ranges as well",
+    "impl-cpus": "the guest matches its own kernel's ranges against every CPU of the fleet's target list; "
+                 "the Kryo part-family match counts only for the CPU it booted on",
+}
+
+
+def _meaning(r: Risk, abi: str) -> str:
+    if r.guest is None:
+        return ABI_MEANING[abi]
+    if abi == "impl-cpus" and r.guest.no_target_impl:
+        return f"equals none: this kernel predates the target implementation list ({r.guest.no_target_impl})"
+    return GUEST_MEANING[abi]
+
+
+def _guest_lines(r: Risk) -> list[str]:
+    if r.guest is None:
+        return []
+    return [f"Guest kernel: {r.guest.name}: the errata each class needs are the registry's; what the "
+            "guest enables is decided by that kernel"]
+
+
+def _missing(p: Pair, abi: str) -> list[str]:
+    """A pair's missing errata, those the guest kernel has no cpucap for said so under bitmap."""
+    return [f"{cap} (unknown to this guest)" if abi == "bitmap" and cap in p.unknown else cap
+            for cap in p.missing[abi]]
+
+
+def _learned(r: Risk) -> list[Pair]:
+    return [p for p in r.pairs if p.learned]
+
+
 def _cells(r: Risk) -> dict[tuple[str, str], Pair]:
     return {(p.source, p.target): p for p in r.pairs}
 
 
 def format_text(r: Risk) -> str:
-    out = [_summary_line(r), "", "Classes"]
+    out = [_summary_line(r), *_guest_lines(r), "", "Classes"]
     width = max(len(escape(g.name)) for g in r.classes)
     for g in r.classes:
         out.append(f"  {escape(g.name):{width}}  {len(g.hosts)} host(s): {_some(g.hosts)}")
@@ -219,7 +316,7 @@ def format_text(r: Risk) -> str:
     heading = "from \\ to"
     width = max(width, len(heading))
     for abi in ABIS:
-        out += ["", f"{abi}: {ABI_MEANING[abi]}",
+        out += ["", f"{abi}: {_meaning(r, abi)}",
                 f"  {heading:{width}}  " + "  ".join(escape(g.name) for g in r.classes).rstrip()]
         for s in r.classes:
             row = [("-" if s is t else str(len(cells[s.name, t.name].missing[abi]))).ljust(len(escape(t.name)))
@@ -229,9 +326,15 @@ def format_text(r: Risk) -> str:
     out += ["", f"Unsafe pairs ({len(unsafe)})"]
     for p in unsafe:
         out.append(f"  {escape(p.source)} -> {escape(p.target)}")
-        out += [f"    {abi:10} {', '.join(p.missing[abi])}" for abi in ABIS if p.missing[abi]]
+        out += [f"    {abi:10} {', '.join(_missing(p, abi))}" for abi in ABIS if p.missing[abi]]
     if not unsafe:
         out.append("  (none)")
+    if r.guest is not None:
+        out += ["", "Learned from the bitmap: the host says the new CPUs need a workaround this guest has "
+                "the code for but not their range"]
+        out += [f"  {escape(p.source)} -> {escape(p.target)}: {', '.join(p.learned)}" for p in _learned(r)]
+        if not _learned(r):
+            out.append("  (none)")
     if r.conditionals:
         out += ["", "Errata whose kernel matcher adds a condition (not counted as unsafe)"]
         for c in r.conditionals:
@@ -267,7 +370,13 @@ def _doc(r: Risk) -> dict:
         "conditions": [{"cpucap": c.cpucap, "condition": c.condition, "el1_never": c.el1_never,
                         "needed_by": list(c.needed_by)} for c in r.conditionals],
         "warnings": [{"kind": kind, "message": message} for kind, message in r.warnings],
-    }
+    } | ({} if r.guest is None else {
+        "guest": {"kernel": r.guest.name, "impl_cpus": r.guest.no_target_impl is None,
+                  "impl_cpus_missing": r.guest.no_target_impl},
+        "learned": [{"from": p.source, "to": p.target, "cpucaps": list(p.learned)} for p in _learned(r)],
+        "unknown_to_guest": [{"from": p.source, "to": p.target, "cpucaps": list(p.unknown)}
+                             for p in r.pairs if p.unknown],
+    })
 
 
 def format_json(r: Risk) -> str:
@@ -280,7 +389,8 @@ def _md(text: str) -> str:
 
 
 def format_markdown(r: Risk) -> str:
-    out = ["# Migration risk", "", _summary_line(r) + ".", "", "| class | hosts | CPUs |", "|---|---|---|"]
+    out = ["# Migration risk", "", _summary_line(r) + ".", *(f"\n{_md(line)}." for line in _guest_lines(r)),
+           "", "| class | hosts | CPUs |", "|---|---|---|"]
     for g in r.classes:
         cpus = "<br>".join(f"MIDR `{m:#010x}` REVIDR `{rv:#010x}` AIDR `{a:#010x}` {label}"
                            for (m, rv, a), label in zip(g.cpus, g.labels))
@@ -288,7 +398,7 @@ def format_markdown(r: Risk) -> str:
     cells = _cells(r)
     for abi in ABIS:
         out += ["", f"## `{abi}`: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe", "",
-                f"{_sentence(ABI_MEANING[abi])} Row: booted on; column: migrated to.", "",
+                f"{_sentence(_meaning(r, abi))} Row: booted on; column: migrated to.", "",
                 "| from \\ to | " + " | ".join(_md(t.name) for t in r.classes) + " |",
                 "|---|" + "---|" * len(r.classes)]
         for s in r.classes:
@@ -298,8 +408,15 @@ def format_markdown(r: Risk) -> str:
                     row.append("-")
                     continue
                 missing = cells[s.name, t.name].missing[abi]
-                row.append(f"**{len(missing)}**: " + ", ".join(f"`{m}`" for m in missing) if missing else "0")
+                shown = _missing(cells[s.name, t.name], abi)
+                row.append(f"**{len(missing)}**: " + ", ".join(f"`{m}`" for m in shown) if missing else "0")
             out.append(f"| {_md(s.name)} | " + " | ".join(row) + " |")
+    if _learned(r):
+        out += ["", "## Learned from the bitmap", "",
+                "The host says the new CPUs need a workaround this guest has the code for but not their range.",
+                "", "| from | to | cpucaps |", "|---|---|---|"]
+        out += [f"| {_md(p.source)} | {_md(p.target)} | " + ", ".join(f"`{c}`" for c in p.learned) + " |"
+                for p in _learned(r)]
     if r.conditionals:
         out += ["", "## Errata whose kernel matcher adds a condition", "",
                 "Not counted as unsafe above.", "", "| cpucap | needed on | condition |", "|---|---|---|"]
@@ -333,6 +450,7 @@ def format_html(r: Risk) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            "<title>Migration risk</title>", f"<style>{_HTML_STYLE}</style>", "</head>", "<body>",
            "<h1>Migration risk</h1>", f"<p>{e(_summary_line(r))}.</p>",
+           *(f"<p>{e(line)}.</p>" for line in _guest_lines(r)),
            "<table><tr><th>class</th><th>hosts</th><th>CPUs</th></tr>"]
     for g in r.classes:
         cpus = "<br>".join(e(f"MIDR {m:#010x} REVIDR {rv:#010x} AIDR {a:#010x} {label}")
@@ -342,7 +460,7 @@ def format_html(r: Risk) -> str:
     cells = _cells(r)
     for abi in ABIS:
         out += [f"<h2>{e(abi)}: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe</h2>",
-                f"<p>{e(_sentence(ABI_MEANING[abi]))} Row: booted on; column: migrated to.</p>",
+                f"<p>{e(_sentence(_meaning(r, abi)))} Row: booted on; column: migrated to.</p>",
                 "<table><tr><th>from \\ to</th>" + "".join(f"<th>{e(t.name)}</th>" for t in r.classes) + "</tr>"]
         for s in r.classes:
             row = [f"<th>{e(s.name)}</th>"]
@@ -351,11 +469,17 @@ def format_html(r: Risk) -> str:
                     row.append('<td class="self"></td>')
                     continue
                 missing = cells[s.name, t.name].missing[abi]
-                items = "".join(f"<li>{e(m)}</li>" for m in missing)
+                items = "".join(f"<li>{e(m)}</li>" for m in _missing(cells[s.name, t.name], abi))
                 row.append(f'<td class="n{min(len(missing), 3)}"><span class="count">{len(missing)}</span>'
                            + (f"<ul>{items}</ul>" if items else "") + "</td>")
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table>")
+    if _learned(r):
+        out += ["<h2>Learned from the bitmap</h2>",
+                "<p>The host says the new CPUs need a workaround this guest has the code for but not their "
+                "range.</p>", "<ul>"]
+        out += [f"<li>{e(p.source)} &rarr; {e(p.target)}: {e(', '.join(p.learned))}</li>" for p in _learned(r)]
+        out.append("</ul>")
     if r.conditionals:
         out += ["<h2>Errata whose kernel matcher adds a condition</h2>", "<p>Not counted as unsafe above.</p>",
                 "<table><tr><th>cpucap</th><th>needed on</th><th>condition</th></tr>"]

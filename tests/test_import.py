@@ -1,0 +1,177 @@
+"""errata-db import --kernel-tree on small trees made from a registry: the tree's cpu_errata.c is
+the kernel table errata-db generates from it, so what import reads back must decide every CPU
+as that registry does, and generate the same table."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REGISTRY
+from generated_tree import MATCHER_WITH_RANGE, older, table, write_tree
+
+from errata_db import cpu_errata
+from errata_db.cli import main
+from errata_db.lookup import lookup_module
+from errata_db.registry import load_registry
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_registry(REGISTRY).registry
+
+
+def _probe(reg) -> list[tuple[int, int]]:
+    masks = {f.mask for e in reg.errata for a in e.affects for f in a.revidr_fixes}
+    return [(c.model | v << 20 | r, revidr) for c in reg.cpus for v in range(16) for r in range(16)
+            for revidr in (0, *masks)] + [(0x510F2FF0, 0), (0x510F2110, 0)]
+
+
+def _decisions(reg) -> dict:
+    module = lookup_module(reg)
+    enables = {e.name: e.enables for e in reg.errata}
+    return {cpu: sorted({enables[e.name] for e in module.errata_for_cpu(*cpu)}) for cpu in _probe(reg)}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_import_into_an_empty_registry_decides_every_cpu_as_the_tree_and_generates_itstable(
+        tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    reg_dir = tmp_path / "reg"
+    assert main(["init", str(reg_dir)]) == 0
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 0
+    out = capsys.readouterr().out
+    assert "added     WORKAROUND_CLEAN_CACHE (bit 0)" in out
+    assert ("added     5 not_covered row(s), decided by their own matchers: MISMATCHED_CACHE_TYPE, "
+            "SPECTRE_V2, SPECTRE_V3A, SPECTRE_V4, SPECTRE_BHB") in out
+    assert f"new              {reg_dir}/errata/arm.yaml" in out
+    result = load_registry(reg_dir)
+    assert [d for d in result.diagnostics] == []
+    imported = result.registry
+    assert [e.name for e in sorted(imported.errata, key=lambda e: e.bit)] == [
+        e.name for e in sorted(bundled.errata, key=lambda e: e.bit)]
+    assert _decisions(imported) == _decisions(bundled)
+    theirs = cpu_errata.read_source((tree / "arch/arm64/kernel/cpu_errata.c").read_text(), "tree").rows()
+    ours = cpu_errata.read_source(table(imported), "generated").rows()
+    assert list(cpu_errata.differences(theirs, ours)) == []
+    assert main(["validate", "--registry", str(reg_dir)]) == 0
+
+
+def test_importing_the_tree_a_registry_describes_changes_nothing(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    reg_dir = tmp_path / "reg"
+    shutil.copytree(REGISTRY, reg_dir)
+    before = _files(reg_dir)
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [f"unchanged {len(bundled.errata)} entries",
+                                f"Linux 6.99.0 at {tree}: nothing to change"]
+    assert _files(reg_dir) == before
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_entry(
+        tmp_path, bundled, capsys, monkeypatch):
+    old_tree = write_tree(tmp_path / "old", older(bundled))
+    new_tree = write_tree(tmp_path / "new", bundled)
+    repo = tmp_path / "repo"
+    assert main(["init", str(repo / "errata-db")]) == 0
+    monkeypatch.chdir(repo)
+    assert main(["import", "--kernel-tree", str(old_tree)]) == 0
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "old")
+    old_lock = (repo / "errata-db/bits.lock").read_text()
+    capsys.readouterr()
+
+    assert main(["import", "--kernel-tree", str(new_tree), "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert _git(repo, "status", "--porcelain") == ""
+    assert main(["import", "--kernel-tree", str(new_tree)]) == 0
+    out = capsys.readouterr().out
+    as_written = dry.replace("dry run: nothing written", "registry updated")
+    assert as_written.replace("would be updated", "updated         ") == out
+    assert ("added     WORKAROUND_3117295 (bit 33, cpucap WORKAROUND_SPECULATIVE_UNPRIV_LOAD): ARM 3117295; "
+            "1 range(s) on cortex-a510") in out
+    assert "widened   WORKAROUND_SPECULATIVE_SSBS (bit 30): now Azure Cobalt 100 all" in out
+    assert ("kernel    WORKAROUND_2658417 (bit 29): its row as the tree writes it: cpu_enable "
+            "cpu_clear_bf16_from_user_emulation -> none") in out
+    assert f"unchanged {len(bundled.errata) - 2} entries" in out
+    assert (repo / "errata-db/bits.lock").read_text().startswith(old_lock)
+    assert "33  active" in (repo / "errata-db/bits.lock").read_text()
+
+    assert main(["stability", "--against", "HEAD"]) == 0
+    assert "0 breaking" in capsys.readouterr().out
+    imported = load_registry(repo / "errata-db").registry
+    assert _decisions(imported) == _decisions(bundled)
+    # The generated table is the new tree's, but for the cpucap whose new erratum id has a row
+    # of its own.
+    theirs = cpu_errata.read_source((new_tree / "arch/arm64/kernel/cpu_errata.c").read_text(), "tree").rows()
+    ours = cpu_errata.read_source(table(imported), "generated").rows()
+    assert {message.split(":")[0].split(" ")[0] for _, message in cpu_errata.differences(theirs, ours)} == {
+        "ARM64_WORKAROUND_SPECULATIVE_UNPRIV_LOAD"}
+
+    assert main(["import", "--kernel-tree", str(new_tree)]) == 0
+    assert capsys.readouterr().out.endswith("nothing to change\n")
+    assert main(["import", "--kernel-tree", str(old_tree)]) == 0
+    backwards = capsys.readouterr().out
+    assert "narrowed  WORKAROUND_SPECULATIVE_SSBS (bit 30): no longer Azure Cobalt 100 all" in backwards
+    assert "not in this tree (kept as they are): WORKAROUND_3117295" in backwards
+
+
+def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same(tmp_path, bundled):
+    plain = write_tree(tmp_path / "plain", bundled)
+    converted = write_tree(tmp_path / "converted", bundled)
+    kernel = converted / "arch/arm64/kernel"
+    (kernel / "cpu_errata_table.h").write_text(table(bundled))
+    (kernel / "cpu_errata.c").write_text(MATCHER_WITH_RANGE + '#include "cpu_errata_table.h"\n')
+    for tree in (plain, converted):
+        reg_dir = tmp_path / f"reg-{tree.name}"
+        assert main(["init", str(reg_dir)]) == 0
+        assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 0
+    assert _files(tmp_path / "reg-plain") == _files(tmp_path / "reg-converted")
+
+
+def test_a_directory_that_is_not_a_kernel_tree_is_a_usage_error(tmp_path, capsys):
+    reg_dir = tmp_path / "reg"
+    main(["init", str(reg_dir)])
+    (tmp_path / "notlinux").mkdir()
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tmp_path / "notlinux")]) == 2
+    assert "is not an arm64 Linux source tree: it has no Makefile" in capsys.readouterr().err
+
+
+def test_a_table_construct_the_reader_does_not_know_is_named_with_file_and_line(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    c_file = tree / "arch/arm64/kernel/cpu_errata.c"
+    text = c_file.read_text().replace("\tERRATA_MIDR_RANGE(MIDR_CORTEX_A57",
+                                      "\tERRATA_MIDR_SOMETHING(MIDR_CORTEX_A57", 1)
+    c_file.write_text(text)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "ERRATA_MIDR_SOMETHING" in t)
+    reg_dir = tmp_path / "reg"
+    main(["init", str(reg_dir)])
+    before = _files(reg_dir)
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 1
+    err = capsys.readouterr().err
+    assert (f"{tree}/arch/arm64/kernel/cpu_errata.c:{line}:1: error: ERRATA_MIDR_SOMETHING() is not a table "
+            "macro this reader knows [import]") in err
+    assert _files(reg_dir) == before
+
+
+def test_an_unreadable_file_is_a_usage_error_and_writes_nothing(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    (tree / "arch/arm64/kernel/cpu_errata.c").write_bytes(b"\xff\xfe not text")
+    reg_dir = tmp_path / "reg"
+    main(["init", str(reg_dir)])
+    before = _files(reg_dir)
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert _files(reg_dir) == before

@@ -1,0 +1,124 @@
+"""risk --guest-kernel-tree: one actual guest kernel, given its source tree. Its own ranges decide
+`none` and `impl-cpus` (the latter only if it matches over a target list), the registry's bitmap
+`bitmap` for every cpucap it has. The trees are written from registries (generated_tree.py), so
+what each guest kernel knows is exact; tests/test_risk_guest_linux.py asks Linux 6.1 and 6.12."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REGISTRY
+from generated_tree import older, write_tree
+
+from errata_db.cli import main
+from errata_db.registry import load_registry
+
+A55, COBALT = 0x412FD050, 0x6D0FD490
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_registry(REGISTRY).registry
+
+
+def fleet(tmp_path: Path) -> Path:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(f"hosts:\n  - name: a55\n    cpus:\n      - midr: {A55:#x}\n"
+                    f"  - name: cobalt\n    cpus:\n      - midr: {COBALT:#x}\n")
+    return path
+
+
+def with_target_impl(tree: Path) -> Path:
+    """The tree with what Linux 6.15 added for the target implementation list."""
+    c_file = tree / "arch/arm64/kernel/cpu_errata.c"
+    c_file.write_text(c_file.read_text() + "\nvoid cpu_errata_set_target_impl(u64 num, void *impl_cpus)\n{\n}\n")
+    guest = tree / "drivers/firmware/smccc/kvm_guest.c"
+    guest.parent.mkdir(parents=True, exist_ok=True)
+    guest.write_text("void __init kvm_arm_target_impl_cpu_init(void)\n{\n}\n")
+    return tree
+
+
+def risk(tmp_path: Path, tree: Path, capsys, fmt: str = "json"):
+    code = main(["risk", "--registry", str(REGISTRY), "--hosts", str(fleet(tmp_path)),
+                 "--guest-kernel-tree", str(tree), "--format", fmt])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out) if fmt == "json" else out.out
+
+
+def pair(doc: dict, source: str, target: str) -> dict:
+    return next(p for p in doc["pairs"] if (p["from"], p["to"]) == (source, target))
+
+
+def test_an_older_guest_misses_a_range_it_lacks_except_under_the_bitmap(tmp_path, bundled, capsys):
+    doc = risk(tmp_path, write_tree(tmp_path / "old", older(bundled)), capsys)
+    missing = pair(doc, "a55", "cobalt")["missing"]
+    assert "WORKAROUND_SPECULATIVE_SSBS" in missing["none"]
+    assert "WORKAROUND_SPECULATIVE_SSBS" in missing["impl-cpus"]
+    assert missing["bitmap"] == []
+    assert doc["learned"] == [{"from": "a55", "to": "cobalt", "cpucaps": ["WORKAROUND_SPECULATIVE_SSBS"]}]
+    assert doc["guest"] == {"kernel": f"Linux 6.99.0 at {tmp_path / 'old'}", "impl_cpus": False,
+                            "impl_cpus_missing": "arch/arm64/kernel/cpu_errata.c has no "
+                                                 "cpu_errata_set_target_impl()"}
+
+
+def test_without_the_target_list_impl_cpus_equals_none_and_says_why(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    doc = risk(tmp_path, tree, capsys)
+    assert all(p["missing"]["impl-cpus"] == p["missing"]["none"] for p in doc["pairs"])
+    text = risk(tmp_path, tree, capsys, "text")
+    assert ("impl-cpus: equals none: this kernel predates the target implementation list "
+            "(arch/arm64/kernel/cpu_errata.c has no cpu_errata_set_target_impl())") in text
+
+
+def test_a_guest_with_the_target_list_matches_its_ranges_over_the_fleet(tmp_path, bundled, capsys):
+    doc = risk(tmp_path, with_target_impl(write_tree(tmp_path / "linux", bundled)), capsys)
+    assert doc["guest"]["impl_cpus"] is True
+    missing = pair(doc, "a55", "cobalt")["missing"]
+    assert "WORKAROUND_SPECULATIVE_SSBS" in missing["none"]
+    assert missing["impl-cpus"] == missing["bitmap"] == []
+    assert doc["learned"] == []
+    old = risk(tmp_path, with_target_impl(write_tree(tmp_path / "old", older(bundled))), capsys)
+    assert "WORKAROUND_SPECULATIVE_SSBS" in pair(old, "a55", "cobalt")["missing"]["impl-cpus"]
+
+
+def test_a_cpucap_the_guest_kernel_lacks_is_missing_under_the_bitmap_too(tmp_path, bundled, capsys):
+    without = dataclasses.replace(bundled, errata=tuple(e for e in bundled.errata
+                                                       if e.name != "WORKAROUND_SPECULATIVE_SSBS"))
+    tree = write_tree(tmp_path / "linux", without)
+    doc = risk(tmp_path, tree, capsys)
+    assert pair(doc, "a55", "cobalt")["missing"]["bitmap"] == ["WORKAROUND_SPECULATIVE_SSBS"]
+    assert {"from": "a55", "to": "cobalt", "cpucaps": ["WORKAROUND_SPECULATIVE_SSBS"]} in doc["unknown_to_guest"]
+    text = risk(tmp_path, tree, capsys, "text")
+    assert "    bitmap     WORKAROUND_SPECULATIVE_SSBS (unknown to this guest)" in text
+
+
+def test_a_guest_tree_that_cannot_be_read_is_a_usage_error(tmp_path, capsys):
+    code = main(["risk", "--registry", str(REGISTRY), "--hosts", str(fleet(tmp_path)),
+                 "--guest-kernel-tree", str(tmp_path / "nowhere")])
+    assert code == 2
+    assert f"errata-db: error: {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
+
+
+def test_an_unreadable_guest_file_is_a_usage_error(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    (tree / "arch/arm64/kernel/cpu_errata.c").write_bytes(b"\xff\xfe not text")
+    code = main(["risk", "--registry", str(REGISTRY), "--hosts", str(fleet(tmp_path)),
+                 "--guest-kernel-tree", str(tree)])
+    assert code == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_markdown_and_html_name_the_guest_and_what_it_learned(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "old", older(bundled))
+    markdown = risk(tmp_path, tree, capsys, "markdown")
+    assert f"Guest kernel: Linux 6.99.0 at {tmp_path / 'old'}" in markdown
+    assert "| a55 | cobalt | `WORKAROUND_SPECULATIVE_SSBS` |" in markdown
+    page = risk(tmp_path, tree, capsys, "html")
+    assert "<h2>Learned from the bitmap</h2>" in page
+    assert "<li>a55 &rarr; cobalt: WORKAROUND_SPECULATIVE_SSBS</li>" in page
+    assert "<script" not in page and "http" not in page.split("<body>")[1]
