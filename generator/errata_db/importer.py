@@ -30,11 +30,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from . import cpu_errata, kernel_tree, lock
 from .diagnostics import Pos
 from .load import SourceFile
-from .model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
+from .model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
 
 TABLE_HEADER = "cpu_errata_table.h"  # what install --kernel-tables puts beside cpu_errata.c
 IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_tree.CPU_ERRATA)
-KRYO_PART_MASK = 0xF00  # the part number bits is_kryo_midr() compares
 # The matcher each way of writing a row's ranges defaults to (targets/kernel_tables.py).
 DEFAULT_MATCHER = {"range": "is_affected_midr_range", "list": "is_affected_midr_range_list",
                    "entries": "cpucap_multi_entry_cap_matches"}
