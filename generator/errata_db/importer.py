@@ -28,11 +28,11 @@ from ruamel.yaml.scalarint import HexInt
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from . import cpu_errata, kernel_tree, lock
+from .install import TABLE_HEADER, TABLE_PATH
 from .diagnostics import Pos
 from .load import SourceFile
 from .model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
 
-TABLE_HEADER = "cpu_errata_table.h"  # what install --kernel-tables puts beside cpu_errata.c
 IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_tree.CPU_ERRATA)
 # The matcher each way of writing a row's ranges defaults to (targets/kernel_tables.py).
 DEFAULT_MATCHER = {"range": "is_affected_midr_range", "list": "is_affected_midr_range_list",
@@ -148,7 +148,7 @@ def read_facts(root: Path, display: str) -> Facts:
     src = code
     if cpu_errata.is_converted(code, TABLE_HEADER):
         # install --kernel-tables made cpu_errata.c include the table errata-db generated.
-        header = f"{Path(kernel_tree.CPU_ERRATA).parent.as_posix()}/{TABLE_HEADER}"
+        header = TABLE_PATH
         src = cpu_errata.read_source(_read(root, header), f"{shown}/{header}")
     guards = {o for row in src.rows() for o in _all_options(row)}
     missing = guards - options.keys()
