@@ -69,3 +69,18 @@ def test_oracle_names_the_construct_it_does_not_understand():
     text = PREPROCESSED.replace(".capability = 54", ".capability = sizeof(int)")
     with pytest.raises(extract_errata.Unsupported, match="sizeof"):
         extract_errata.extract(text, CPUCAPS)
+
+
+@pytest.mark.slow
+def test_oracle_on_debian_6_12_gives_the_reference_facts_exactly():
+    """The facts the import proof trusts come from the same oracle that reproduces the
+    reference the bundled registry was checked against (Debian's 6.12.117; later 6.12.y keep
+    that table until a stable release changes it, and then this test says so)."""
+    import json
+    import os
+
+    facts = os.environ.get("ERRATA_DB_FACTS_612")
+    if not facts or not Path(facts).is_file():
+        pytest.skip("ERRATA_DB_FACTS_612 is not set to the oracle's facts of 6.12 (.ci/run sets it)")
+    reference = Path(__file__).resolve().parent / "reference" / "linux-6.12-errata.json"
+    assert json.loads(Path(facts).read_text()) == json.loads(reference.read_text())
