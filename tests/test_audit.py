@@ -16,7 +16,7 @@ import pytest
 
 import fake_linux
 from conftest import REPO, run_cli
-from errata_db.kernel_tree import parse_errata_table
+from errata_db.kernel.tree import parse_errata_table
 
 DIAG = re.compile(r"^(?P<path>[^:\s]+)(?::(?P<line>\d+):(?P<col>\d+))?: "
                   r"(?P<severity>error|warning|note): (?P<message>.*) \[(?P<rule>[\w-]+)\]$")

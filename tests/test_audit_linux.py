@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from errata_db.kernel_tree import AUDIT_MARKERS, SILICON_ERRATA
+from errata_db.kernel.tree import AUDIT_MARKERS, SILICON_ERRATA
 from test_kernel_tree import TREE_ENV, _loud_skip
 
 pytestmark = pytest.mark.slow

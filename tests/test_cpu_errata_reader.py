@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from errata_db.cpu_errata import NotRecognised, differences, read_source
+from errata_db.kernel.cpu_errata import NotRecognised, differences, read_source
 from errata_db.model import NotCovered, Registry, kernel_table_rows
 
 PLAIN = """\

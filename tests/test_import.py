@@ -13,7 +13,7 @@ import pytest
 from conftest import REGISTRY
 from generated_tree import MATCHER_WITH_RANGE, older, table, write_tree
 
-from errata_db import cpu_errata
+from errata_db.kernel import cpu_errata
 from errata_db.cli import main
 from errata_db.lookup import lookup_module
 from errata_db.registry import load_registry

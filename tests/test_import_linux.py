@@ -23,7 +23,7 @@ import pytest
 from conftest import REGISTRY
 from kernel_matching import differences
 
-from errata_db import cpu_errata
+from errata_db.kernel import cpu_errata
 from errata_db.lookup import lookup_module
 from errata_db.registry import load_registry
 from errata_db.render import render

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-# stability, gitio, install, audit, kernel_tree and fleet are imported by the commands that use
+# stability, gitio, fleet, risk and the kernel package are imported by the commands that use
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, escape, has_errors, render as render_diags
@@ -462,7 +462,7 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
 
 def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
-    from . import kernel_tree
+    from .kernel import tree as kernel_tree
 
     root = Path(args.kernel_tree)
     try:
@@ -473,7 +473,8 @@ def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from . import install, kernel_tree
+    from .kernel import install
+    from .kernel import tree as kernel_tree
 
     root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
     located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
@@ -516,7 +517,7 @@ def cmd_install(args: argparse.Namespace) -> int:
 def _kernel_table_files(root: Path, reg, shown: str, check: bool) -> dict[str, str] | None:
     """install --kernel-tables: the generated errata table, and cpu_errata.c including it in
     place of its own tables; None, with the reasons printed, when cpu_errata.c is refused."""
-    from . import install
+    from .kernel import install
     from .targets.kernel_tables import TARGET
 
     rendered = _render(reg, {TARGET.name: TARGET})
@@ -542,7 +543,8 @@ def _kernel_table_files(root: Path, reg, shown: str, check: bool) -> dict[str, s
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from . import audit, kernel_tree
+    from .kernel import audit
+    from .kernel import tree as kernel_tree
 
     root = _kernel_tree(args, kernel_tree.AUDIT_MARKERS)
     result = _load_valid(args)
@@ -644,7 +646,9 @@ def cmd_risk(args: argparse.Namespace) -> int:
 def _guest(tree: str):
     """risk --guest-kernel-tree: the guest kernel's own errata table, imported into an empty
     registry in memory, and whether it matches over a target list."""
-    from . import cpu_errata, importer, kernel_tree, risk
+    from . import risk
+    from .kernel import cpu_errata, importer
+    from .kernel import tree as kernel_tree
 
     root = Path(tree)
     try:
@@ -671,7 +675,7 @@ def _guest(tree: str):
 def cmd_import(args: argparse.Namespace) -> int:
     """import --kernel-tree: the registry brought up to the tree's arm64_errata[], all files
     written at once after the result validates, or none."""
-    from . import cpu_errata, importer
+    from .kernel import cpu_errata, importer
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
     upstream, overlays = _trees(args, located=located)

@@ -2,7 +2,7 @@
 
 Three steps, each a pure function but the first:
 - read_facts: the tree's errata as data, read through the shared readers (cpu_errata.py for
-  cpu_errata.c, kernel_tree.py for cputype.h, Kconfig, silicon-errata.rst and cpucaps), with
+  cpu_errata.c, tree.py for cputype.h, Kconfig, silicon-errata.rst and cpucaps), with
   every `#ifdef CONFIG_...` taken as enabled;
 - plan: what the registry lacks or says otherwise, cpucap by cpucap, as typed changes;
 - apply: the registry's files edited round-trip (comments, order and hand-written text stay),
@@ -27,11 +27,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarint import HexInt
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from . import cpu_errata, kernel_tree, lock
+from .. import lock
+from ..diagnostics import Pos
+from ..load import SourceFile
+from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
+from . import cpu_errata
+from . import tree as kernel_tree
 from .install import TABLE_HEADER, TABLE_PATH
-from .diagnostics import Pos
-from .load import SourceFile
-from .model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
 
 IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_tree.CPU_ERRATA)
 # The matcher each way of writing a row's ranges defaults to (targets/kernel_tables.py).
@@ -886,8 +888,8 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
 def into_empty(facts: Facts) -> tuple[Registry | None, tuple]:
     """The tree imported into a new, empty registry held in memory: that kernel's own errata
     table as a registry (`risk --guest-kernel-tree`). Also the diagnostics if it is invalid."""
-    from .registry import RegistryFiles, assemble
-    from .scaffold import skeleton
+    from ..registry import RegistryFiles, assemble
+    from ..scaffold import skeleton
 
     root = "<guest>"
 

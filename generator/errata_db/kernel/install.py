@@ -5,10 +5,10 @@ The kernel targets are the ones generated under linux/: the same path, relative 
 
 from __future__ import annotations
 
+from ..diagnostics import Pos, error
+from ..render import Target
 from . import cpu_errata
-from .diagnostics import Pos, error
-from .kernel_tree import CPU_ERRATA
-from .render import Target
+from .tree import CPU_ERRATA
 
 KERNEL_PREFIX = "linux/"
 # Every generated header's banner says this; a file without it is somebody's own work.

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .diagnostics import Pos
-from .model import LOCAL_CPU_ERRATUM
+from ..diagnostics import Pos
+from ..model import LOCAL_CPU_ERRATUM
 
 TABLE_STRUCTS = ("midr_range", "arm64_cpu_capabilities")
 ERRATA_TABLE = "arm64_errata"

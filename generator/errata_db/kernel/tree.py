@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..diagnostics import Pos
+from ..inputs import Refused, read_limited
 from . import cpu_errata
-from .diagnostics import Pos
-from .inputs import Refused, read_limited
 
 CPUCAPS = "arch/arm64/tools/cpucaps"
 KCONFIG = "arch/arm64/Kconfig"

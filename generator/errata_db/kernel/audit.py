@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .diagnostics import Diagnostic, Pos, Severity, capped, error, note, warning
-from .kernel_tree import CPU_ERRATA, KernelTree, MIDR_MODEL, TableRow, midr_models
-from .model import Cpu, Erratum, Registry
+from ..diagnostics import Diagnostic, Pos, Severity, capped, error, note, warning
+from ..model import Cpu, Erratum, Registry
+from .tree import CPU_ERRATA, KernelTree, MIDR_MODEL, TableRow, midr_models
 
 # How silicon-errata.rst writes "no erratum id" or "no Kconfig option".
 NONE = "N/A"
