@@ -175,3 +175,4 @@ def test_an_unreadable_file_is_a_usage_error_and_writes_nothing(tmp_path, bundle
     assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 2
     assert "cannot read" in capsys.readouterr().err
     assert _files(reg_dir) == before
+

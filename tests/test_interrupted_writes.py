@@ -446,3 +446,33 @@ def test_special_files_where_outputs_go_are_refused_quickly(tmp_path, registry, 
     assert proc.returncode == 2, proc.stderr
     assert f"{root}/{rel} {what}" in proc.stderr and "/dev/zero" not in proc.stderr
     assert (root / rel).is_symlink() or stat.S_ISFIFO((root / rel).lstat().st_mode)
+
+
+def test_import_killed_at_a_quarter_half_and_three_quarters_of_its_write_is_finished_by_the_next(
+        tmp_path, registry):
+    """import may write any registry file, new errata files too: the next import finishes the
+    set a killed one left before it reads the registry, and ends where an uninterrupted one
+    does."""
+    from generated_tree import write_tree
+
+    tree = write_tree(tmp_path / "tree", registry)
+    done = tmp_path / "done"
+    assert main(["init", str(done)]) == 0
+    argv = ["import", "--kernel-tree", str(tree), "--registry"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        real_os, steps = errata_db.write.os, []
+        errata_db.write.os = _stepping_os(lambda n, name: steps.append(name))
+        try:
+            assert main([*argv, str(done)]) == 0
+        finally:
+            errata_db.write.os = real_os
+    new = {p.relative_to(done).as_posix(): p.read_bytes() for p in done.rglob("*") if p.is_file()}
+    for step in sorted({len(steps) // 4, len(steps) // 2, 3 * len(steps) // 4}):
+        victim = tmp_path / f"killed-at-{step}"
+        assert main(["init", str(victim)]) == 0
+        assert kill_at(step, [*argv, str(victim)])
+        again = run_cli(*argv, str(victim))
+        assert again.code == 0, (step, again.err)
+        assert {p.relative_to(victim).as_posix(): p.read_bytes() for p in victim.rglob("*")
+                if p.is_file()} == new, f"step {step} of {len(steps)}"
+        assert leftovers(victim) == [], f"step {step}"

@@ -676,8 +676,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     """import --kernel-tree: the registry brought up to the tree's arm64_errata[], all files
     written at once after the result validates, or none."""
     from .kernel import cpu_errata, importer
+    from .load import is_registry_file
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
+    if not args.dry_run:
+        # A killed import may have written any registry file: finish it before reading.
+        _recover(located[0], is_registry_file, located[1])
     upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or has_errors(result.diagnostics):
@@ -709,10 +713,7 @@ def cmd_import(args: argparse.Namespace) -> int:
               "was left as it is", file=sys.stderr)
         return EXIT_INVALID
     if changed and not args.dry_run:
-        try:
-            write_all(located[0], changed)
-        except OSError as exc:
-            raise UsageError(f"cannot write to {upstream.root}: {exc.strerror or exc}") from exc
+        _write(located[0], changed, upstream.root)
     sys.stdout.write(importer.report(the_plan, facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
     for rel in sorted(changed):

@@ -28,6 +28,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from .inputs import Refused, kind, read_at_most
 
@@ -144,19 +145,24 @@ def _journal(root: Path, txn: Path, allowed) -> tuple[str, dict] | None:
             entry = json.loads(data) if data is not None and len(data) <= _JOURNAL_LIMIT else None
         except (UnsafePath, ValueError):
             entry = None
-        if not _well_formed(entry, set(allowed)):
+        if not _well_formed(entry, allowed if callable(allowed) else set(allowed)):
             raise UnsafePath(f"{shown} is not a journal of a write to these files, so errata-db "
                              f"cannot finish it: move {root}/{TXN} away")
         return marker, entry
     return None
 
 
-def _well_formed(entry, allowed: set[str]) -> bool:
+def _well_formed(entry, allowed: set[str] | Callable[[str], bool]) -> bool:
+    """Whether entry is a journal of a write to allowed paths only: a set of them, or, for a
+    command that cannot know which files a killed run of it wrote (import), a test of a path."""
     if not isinstance(entry, dict) or entry.get("format") != 1:
         return False
     files, dirs = entry.get("files"), entry.get("dirs")
     if not isinstance(files, list) or not isinstance(dirs, list):
         return False
+    if callable(allowed):
+        allowed = {f["path"] for f in files
+                   if isinstance(f, dict) and isinstance(f.get("path"), str) and allowed(f["path"])}
     parents = {"/".join(rel.split("/")[:n]) for rel in allowed for n in range(1, rel.count("/") + 1)}
     return (all(isinstance(f, dict) and f.get("path") in allowed and isinstance(f.get("existed"), bool)
                 and isinstance(f.get("staged"), str) and "/" not in f["staged"]
@@ -259,7 +265,8 @@ def _recover(root: Path, allowed) -> None:
 
 
 def recover(root: Path, rels) -> None:
-    """Finish or undo what an interrupted run left under root, for a command that writes rels."""
+    """Finish or undo what an interrupted run left under root, for a command that writes rels
+    (the paths, or a test of a path)."""
     if _lstat(root) is None or not root.is_dir():
         return
     with _exclusive(root):
