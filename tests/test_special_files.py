@@ -245,6 +245,27 @@ def test_a_special_makefile_is_refused_by_install_cheaply(tmp_path, registry, ki
     assert not (tree / "arch/arm64/include/asm/migrn_errata.h").exists()
 
 
+# What import, and risk through it, read of a tree.
+IMPORTED_FILES = ("Makefile", "arch/arm64/Kconfig", "arch/arm64/tools/cpucaps", RST,
+                  "arch/arm64/include/asm/cputype.h", "arch/arm64/kernel/cpu_errata.c")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("rel", IMPORTED_FILES)
+@pytest.mark.parametrize("command", ("import", "risk"))
+def test_a_special_kernel_tree_file_is_refused_by_import_and_risk_cheaply(tmp_path, registry, rel, kind,
+                                                                         command):
+    tree = tree_case(tmp_path, registry, rel, kind)
+    args = (["import", "--dry-run", "--registry", str(REGISTRY), "--kernel-tree", str(tree)]
+            if command == "import" else
+            ["risk", "--registry", str(REGISTRY), "--hosts", str(REGISTRY.parent / "examples/fleet.yaml"),
+             "--guest-kernel-tree", str(tree)])
+    outcome = run_out_of_process(args, tmp_path)
+    check_cost(outcome)
+    assert outcome.code == 2 and tree_expected(tree, rel, kind) in outcome.err.splitlines(), outcome.err
+
+
 @pytest.mark.parametrize("kind", ("fifo", "sparse"))
 @pytest.mark.parametrize("rel", TREE_FILES)
 def test_a_fifo_or_sparse_kernel_tree_file_is_refused_in_process(tmp_path, registry, rel, kind):

@@ -14,7 +14,7 @@ from typing import Callable
 # stability, gitio, fleet, risk and the kernel package are imported by the commands that use
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
-from .diagnostics import FORMATTERS, Severity, escape, has_errors, render as render_diags
+from .diagnostics import FORMATTERS, Severity, error, escape, has_errors, render as render_diags
 from .inputs import Refused, TooLarge, read_stream_limited
 from .load import SourceFile, read_source
 from .lookup import cpu_of, cpu_warnings, lookup_module, revision
@@ -654,15 +654,15 @@ def _guest(tree: str):
     try:
         facts = importer.read_facts(root, tree)
         no_target_impl = kernel_tree.target_impl_missing(root)
-        cpucaps = (kernel_tree.parse_cpucaps((root / kernel_tree.CPUCAPS).read_text(encoding="utf-8"), "")
-                   if (root / kernel_tree.CPUCAPS).is_file() else {})
+        cpucaps = (kernel_tree.parse_cpucaps(kernel_tree.read(root / kernel_tree.CPUCAPS), "")
+                   if (root / kernel_tree.CPUCAPS).exists() else {})
         own, diags = importer.into_empty(facts)
     except importer.CannotImport as exc:
         raise UsageError(str(exc)) from exc
     except (OSError, UnicodeDecodeError, kernel_tree.NotALinuxTree) as exc:
         raise UsageError(f"cannot read {tree}: {getattr(exc, 'strerror', None) or exc}") from exc
     except cpu_errata.NotRecognised as exc:
-        print(f"{exc.pos}: error: {exc.reason} [guest-kernel-tree]", file=sys.stderr)
+        sys.stderr.write(render_diags([error(exc.pos, "guest-kernel-tree", exc.reason)], "text"))
         return None
     if own is None or has_errors(diags):
         sys.stderr.write(render_diags(diags, "text"))
@@ -694,7 +694,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except importer.CannotImport as exc:
         raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
-        print(f"{exc.pos}: error: {exc.reason} [import]", file=sys.stderr)
+        sys.stderr.write(render_diags([error(exc.pos, "import", exc.reason)], "text"))
         print(f"errata-db: {upstream.root} was left as it is: import reads only what it understands",
               file=sys.stderr)
         return EXIT_INVALID

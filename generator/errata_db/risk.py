@@ -42,10 +42,11 @@ ABI_MEANING = {
 }
 
 # Kernel facts (target-impl.md): these two matchers ask for hyp mode on top of the MIDR match,
-# which a guest kernel running at EL1 never has, on whatever CPU.
+# which a guest kernel running at EL1 never has, on whatever CPU. Keyed by the matcher the
+# registry records for the row (`kernel.matcher`), which is what has the hyp mode test.
 EL1_NEVER = {
-    "WORKAROUND_1463225": "has_cortex_a76_erratum_1463225() needs the kernel to run in hyp mode",
-    "WORKAROUND_CAVIUM_TX2_219_TVM": "needs_tx2_tvm_workaround() needs hyp mode available",
+    "has_cortex_a76_erratum_1463225": "has_cortex_a76_erratum_1463225() needs the kernel to run in hyp mode",
+    "needs_tx2_tvm_workaround": "needs_tx2_tvm_workaround() needs hyp mode available",
 }
 
 Cpu = tuple[int, int, int]  # MIDR, REVIDR, AIDR
@@ -136,48 +137,10 @@ def matchers(reg: Registry) -> tuple[types.ModuleType, types.ModuleType]:
 
 
 def analyse(reg: Registry, hosts: list[Host]) -> Risk:
-    groups = classes(reg, hosts)
-    anywhere, local = matchers(reg)
-
-    def bits(module, cpus: tuple[Cpu, ...]) -> int:
-        return module.bitmap_for_cpus([(midr, revidr) for midr, revidr, _ in cpus])
-
-    target_aware = [bits(anywhere, g.cpus) for g in groups]
-    local_only = [bits(local, g.cpus) for g in groups]
-    fleet_target_aware = fleet_local = 0
-    for a, b in zip(target_aware, local_only):
-        fleet_target_aware |= a
-        fleet_local |= b
-
-    by_bit = {e.bit: e for e in reg.errata}
-    active = _mask(e.bit for e in reg.errata if e.active)
-    conditional = _mask(e.bit for e in reg.errata if e.condition)
-    never = _mask(e.bit for e in reg.errata if e.condition and e.enables in EL1_NEVER)
-    native = [(a | b) & active for a, b in zip(target_aware, local_only)]
-
-    def names(mask: int) -> tuple[str, ...]:
-        return tuple(by_bit[b].enables for b in range(mask.bit_length()) if mask >> b & 1)
-
-    pairs = []
-    for i, source in enumerate(groups):
-        enabled = {"none": target_aware[i] | local_only[i],
-                   "bitmap": fleet_target_aware | fleet_local,
-                   "impl-cpus": fleet_target_aware | local_only[i]}
-        for j, target in enumerate(groups):
-            if i == j:
-                continue
-            missing = {abi: native[j] & ~enabled[abi] for abi in ABIS}
-            pairs.append(Pair(source.name, target.name,
-                              {abi: names(m & ~conditional) for abi, m in missing.items()},
-                              {abi: names(m & conditional & ~never) for abi, m in missing.items()}))
-    conditionals = []
-    for bit in range(conditional.bit_length()):
-        needed_by = tuple(g.name for g, n in zip(groups, native) if n >> bit & 1)
-        if conditional >> bit & 1 and needed_by:
-            e = by_bit[bit]
-            conditionals.append(Conditional(e.enables, e.condition, EL1_NEVER.get(e.enables) if never >> bit & 1
-                                            else None, needed_by))
-    return Risk(groups, tuple(pairs), tuple(conditionals), tuple(_warnings(reg, groups)), len(hosts))
+    """The pairs of a fleet for a guest whose kernel is the registry itself: its ranges, every
+    cpucap, and the target list where that behaviour has one."""
+    itself = Guest("the registry", reg, frozenset(e.enables for e in reg.errata), None)
+    return dataclasses.replace(analyse_guest(reg, hosts, itself), guest=None)
 
 
 def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
@@ -206,7 +169,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     own = [caps(guest.registry, guest_any, g.cpus) | caps(guest.registry, guest_local, g.cpus) for g in groups]
     over_fleet = caps(guest.registry, guest_any, fleet)
     bitmap = (caps(reg, host_any, fleet) | caps(reg, host_local, fleet)) & guest.cpucaps
-    never = {e.enables for e in reg.errata if e.condition and e.enables in EL1_NEVER}
+    never = {e.enables: EL1_NEVER[e.kernel.matcher] for e in reg.errata if e.kernel.matcher in EL1_NEVER}
     pairs = []
     for i, source in enumerate(groups):
         enabled = {"none": own[i],
@@ -218,21 +181,14 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
                 continue
             pairs.append(Pair(source.name, target.name,
                               {abi: ordered(need[j] - enabled[abi]) for abi in ABIS},
-                              {abi: ordered(need_conditional[j] - never - enabled[abi]) for abi in ABIS},
+                              {abi: ordered(need_conditional[j] - never.keys() - enabled[abi]) for abi in ABIS},
                               learned=ordered((need[j] & bitmap) - own[j] - own[i]),
                               unknown=ordered(need[j] - guest.cpucaps)))
     conditionals = tuple(
-        Conditional(e.enables, e.condition, EL1_NEVER.get(e.enables) if e.enables in never else None,
+        Conditional(e.enables, e.condition, never.get(e.enables),
                     tuple(g.name for g, n in zip(groups, need_conditional) if e.enables in n))
         for e in reg.errata if e.active and e.condition and any(e.enables in n for n in need_conditional))
     return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, groups)), len(hosts), guest)
-
-
-def _mask(bits: Iterable[int]) -> int:
-    mask = 0
-    for b in bits:
-        mask |= 1 << b
-    return mask
 
 
 def _warnings(reg: Registry, groups: tuple[HostClass, ...]):

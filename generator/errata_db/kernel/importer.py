@@ -124,9 +124,9 @@ class Facts:
 
 def _read(root: Path, rel: str) -> str:
     try:
-        return (root / rel).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CannotImport(f"cannot read {root / rel}: {getattr(exc, 'strerror', None) or exc}") from exc
+        return kernel_tree.read(root / rel)
+    except kernel_tree.NotALinuxTree as exc:
+        raise CannotImport(str(exc)) from exc
 
 
 def read_facts(root: Path, display: str) -> Facts:
@@ -137,11 +137,11 @@ def read_facts(root: Path, display: str) -> Facts:
     except kernel_tree.NotALinuxTree as exc:
         raise CannotImport(str(exc)) from exc
     shown = display.rstrip("/")
-    table_rel = next((p for p in kernel_tree.SILICON_ERRATA if (root / p).is_file()), None)
+    table_rel = next((p for p in kernel_tree.SILICON_ERRATA if (root / p).exists()), None)
     rst = (kernel_tree.parse_errata_table(_read(root, table_rel), f"{shown}/{table_rel}")
            if table_rel else ())
     cpucaps = (kernel_tree.parse_cpucaps(_read(root, kernel_tree.CPUCAPS), f"{shown}/{kernel_tree.CPUCAPS}")
-               if (root / kernel_tree.CPUCAPS).is_file() else None)
+               if (root / kernel_tree.CPUCAPS).exists() else None)
     options = kernel_tree.parse_kconfig_options(_read(root, kernel_tree.KCONFIG))
     models = kernel_tree.midr_models(kernel_tree.parse_defines(_read(root, kernel_tree.CPUTYPE),
                                                                f"{shown}/{kernel_tree.CPUTYPE}"))

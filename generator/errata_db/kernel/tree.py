@@ -78,11 +78,12 @@ def check_tree(root: Path, markers: tuple[str, ...]) -> None:
     for rel in markers:
         if not (root / rel).exists():
             raise NotALinuxTree(f"{root} is not an arm64 Linux source tree: it has no {rel}")
-    if not re.search(r"^VERSION\s*=", _read(root / "Makefile"), re.M):
+    if not re.search(r"^VERSION\s*=", read(root / "Makefile"), re.M):
         raise NotALinuxTree(f"{root} is not a Linux source tree: its Makefile sets no VERSION")
 
 
-def _read(path: Path) -> str:
+def read(path: Path) -> str:
+    """A tree file's text: a regular file of at most TREE_FILE_MAX bytes, or NotALinuxTree."""
     try:
         return read_limited(path, TREE_FILE_MAX).decode("utf-8", errors="replace")
     except Refused as exc:
@@ -189,7 +190,7 @@ def _find_kconfig(root: Path, display: str, wanted: set[str]) -> dict[str, Pos]:
             if not name.startswith("Kconfig"):
                 continue
             rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-            symbols = parse_kconfig(_read(Path(dirpath) / name), f"{display.rstrip('/')}/{rel}")
+            symbols = parse_kconfig(read(Path(dirpath) / name), f"{display.rstrip('/')}/{rel}")
             for sym in wanted & symbols.keys():
                 found.setdefault(sym, symbols[sym])
     return found
@@ -203,18 +204,18 @@ def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree
     table_rel = next((p for p in SILICON_ERRATA if (root / p).exists()), None)
     if table_rel is None:
         raise NotALinuxTree(f"{root} has no {SILICON_ERRATA[0]} (nor the pre-6.5 {SILICON_ERRATA[1]})")
-    kconfig = parse_kconfig(_read(root / KCONFIG), f"{shown}/{KCONFIG}")
+    kconfig = parse_kconfig(read(root / KCONFIG), f"{shown}/{KCONFIG}")
     wanted = set(kconfig_symbols) - kconfig.keys()
     elsewhere = _find_kconfig(root, shown, wanted) if wanted else {}
     return KernelTree(
         display=shown,
-        version=parse_version(_read(root / "Makefile")),
-        cpucaps=parse_cpucaps(_read(root / CPUCAPS), f"{shown}/{CPUCAPS}"),
+        version=parse_version(read(root / "Makefile")),
+        cpucaps=parse_cpucaps(read(root / CPUCAPS), f"{shown}/{CPUCAPS}"),
         kconfig={**elsewhere, **kconfig},
-        defines=parse_defines(_read(root / CPUTYPE), f"{shown}/{CPUTYPE}"),
-        table=parse_errata_table(_read(root / table_rel), f"{shown}/{table_rel}"),
+        defines=parse_defines(read(root / CPUTYPE), f"{shown}/{CPUTYPE}"),
+        table=parse_errata_table(read(root / table_rel), f"{shown}/{table_rel}"),
         table_path=f"{shown}/{table_rel}",
-        errata_configs=cpu_errata.tested_configs(_read(root / CPU_ERRATA)),
+        errata_configs=cpu_errata.tested_configs(read(root / CPU_ERRATA)),
     )
 
 
@@ -279,7 +280,7 @@ def kconfig_options_elsewhere(root: Path, display: str, wanted: set[str]) -> dic
     out: dict[str, KconfigOption] = {}
     prefix = f"{display.rstrip('/')}/"
     for symbol, pos in sorted(_find_kconfig(root, display, wanted).items()):
-        options = parse_kconfig_options(_read(root / pos.path[len(prefix):]))
+        options = parse_kconfig_options(read(root / pos.path[len(prefix):]))
         out[symbol] = options[symbol]
     return out
 
@@ -294,7 +295,7 @@ def target_impl_missing(root: Path) -> str | None:
     """None when the tree's guest matches over a target list; else what it lacks."""
     for rel, function in TARGET_IMPL:
         path = root / rel
-        text = _read(path) if path.is_file() else ""
+        text = read(path) if path.exists() else ""
         if not re.search(rf"^\w[^;]*\b{function}\s*\(", text, re.M):
             return f"{rel} has no {function}()"
     return None
