@@ -168,11 +168,26 @@ def test_a_table_construct_the_reader_does_not_know_is_named_with_file_and_line(
 
 def test_an_unreadable_file_is_a_usage_error_and_writes_nothing(tmp_path, bundled, capsys):
     tree = write_tree(tmp_path / "linux", bundled)
-    (tree / "arch/arm64/kernel/cpu_errata.c").write_bytes(b"\xff\xfe not text")
+    source = tree / "arch/arm64/kernel/cpu_errata.c"
+    source.unlink()
+    source.mkdir()
     reg_dir = tmp_path / "reg"
     main(["init", str(reg_dir)])
     before = _files(reg_dir)
     assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert f"cannot read {source}: it is a directory, not a regular file" in capsys.readouterr().err
+    assert _files(reg_dir) == before
+
+
+def test_a_table_that_is_not_text_is_named_at_its_line_and_writes_nothing(tmp_path, bundled, capsys):
+    """The tree reader reads what it can, as audit does; what is left is no table it knows."""
+    tree = write_tree(tmp_path / "linux", bundled)
+    source = tree / "arch/arm64/kernel/cpu_errata.c"
+    source.write_bytes(b"\xff\xfe not text")
+    reg_dir = tmp_path / "reg"
+    main(["init", str(reg_dir)])
+    before = _files(reg_dir)
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 1
+    assert f"{source}:1:" in capsys.readouterr().err
     assert _files(reg_dir) == before
 
