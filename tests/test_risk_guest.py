@@ -106,11 +106,23 @@ def test_a_guest_tree_that_cannot_be_read_is_a_usage_error(tmp_path, capsys):
 
 def test_an_unreadable_guest_file_is_a_usage_error(tmp_path, bundled, capsys):
     tree = write_tree(tmp_path / "linux", bundled)
-    (tree / "arch/arm64/kernel/cpu_errata.c").write_bytes(b"\xff\xfe not text")
+    source = tree / "arch/arm64/kernel/cpu_errata.c"
+    source.unlink()
+    source.mkdir()
     code = main(["risk", "--registry", str(REGISTRY), "--hosts", str(fleet(tmp_path)),
                  "--guest-kernel-tree", str(tree)])
     assert code == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert f"cannot read {source}: it is a directory, not a regular file" in capsys.readouterr().err
+
+
+def test_a_guest_table_that_is_not_text_is_named_at_its_line(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    source = tree / "arch/arm64/kernel/cpu_errata.c"
+    source.write_bytes(b"\xff\xfe not text")
+    code = main(["risk", "--registry", str(REGISTRY), "--hosts", str(fleet(tmp_path)),
+                 "--guest-kernel-tree", str(tree)])
+    assert code == 1
+    assert f"{source}:1:" in capsys.readouterr().err
 
 
 def test_markdown_and_html_name_the_guest_and_what_it_learned(tmp_path, bundled, capsys):
