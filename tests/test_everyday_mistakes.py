@@ -110,6 +110,11 @@ BROKEN_HOLDERS = {
     "a_string_bit": ("errata/a.yaml", NEW_ENTRY.format(name="WORKAROUND_X", bit='"1"', eid="1", extra="")),
     # A file YAML cannot read: its `bit:` lines are read from the text.
     "yaml_syntax_error": ("errata/b.yaml", "errata:\n  - name: WORKAROUND_X\n    bit: 1\n   vendor: [\n"),
+    # Numbers int() refuses: a leading zero (YAML reads 01 as 1), and thousands of digits.
+    "leading_zero_in_broken_yaml": ("errata/b.yaml", "errata:\n  - name: WORKAROUND_X\n    bit: 01\n"
+                                    "   vendor: [\n"),
+    "endless_bit_in_broken_yaml": ("errata/b.yaml", "errata:\n  - name: WORKAROUND_X\n    bit: 1\n"
+                                   f"  - bit: {'9' * 5000}\n   vendor: [\n"),
     # A damaged lock line still records its bit.
     "malformed_lock_line": ("bits.lock", "1   activ   0123 WORKAROUND_X\n"),
 }

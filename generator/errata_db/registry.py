@@ -218,8 +218,12 @@ def _raw_bit(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
+    text = str(value).strip()
+    if len(text) > 10:  # no bit is that long, and int() of thousands of digits is refused
+        return None
     try:
-        return int(str(value).strip(), 0)
+        # A leading zero is a decimal number to YAML (0123), and a syntax error to int(.., 0).
+        return int(text, 10) if text.isdigit() else int(text, 0)
     except ValueError:
         return None
 
@@ -243,7 +247,8 @@ def taken_bits(trees: tuple[RegistryFiles, ...]) -> set[int]:
                 continue
             doc, _ = parse(src)
             if doc is None:
-                bits |= {int(m.group(1), 0) for m in _BIT_LINE.finditer(src.data.decode("utf-8", "replace"))}
+                found = (_raw_bit(m.group(1)) for m in _BIT_LINE.finditer(src.data.decode("utf-8", "replace")))
+                bits |= {bit for bit in found if bit is not None}
                 continue
             items = doc.root.get("errata")
             for item in items if isinstance(items, list) else ():
