@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from errata_db.kernel.cpu_errata import NotRecognised, differences, read_source
+from errata_db.kernel.cpu_errata import NotRecognised, differences, function_ranges, read_source
 from errata_db.model import NotCovered, Registry, kernel_table_rows
 
 PLAIN = """\
@@ -156,6 +156,41 @@ def test_what_the_reader_does_not_know_is_refused_at_its_line(old, new, line, re
     with pytest.raises(NotRecognised) as info:
         rows(PLAIN.replace(old, new))
     assert (info.value.pos.line, info.value.reason) == (line, reason)
+
+
+def test_a_closer_that_closes_nothing_is_refused_at_its_line():
+    with pytest.raises(NotRecognised) as info:
+        read_source("int a;\nint b = ( };\n", "cpu_errata.c")
+    assert (info.value.pos.path, info.value.pos.line, info.value.reason) == (
+        "cpu_errata.c", 2, "a '}' that closes nothing it opened")
+
+
+MATCHER = """\
+static bool caller(void)
+{
+	return has_one_range(NULL, 0);
+}
+
+static bool has_one_range(const struct arm64_cpu_capabilities *entry, int scope)
+{
+	const struct midr_range range = MIDR_ALL_VERSIONS(MIDR_NEOVERSE_N1);
+
+	return is_midr_in_range(&range);
+}
+"""
+
+
+def test_the_ranges_a_matcher_declares_come_from_its_definition_not_a_caller():
+    found = function_ranges(read_source(MATCHER, "cpu_errata.c"), "has_one_range")
+    assert [r.pos.line for r in found] == [8]
+
+
+def test_a_range_a_matcher_declares_without_its_semicolon_is_refused_at_its_line():
+    src = read_source(MATCHER.replace("(MIDR_NEOVERSE_N1);", "(MIDR_NEOVERSE_N1)")
+                      .replace("\n\treturn is_midr_in_range(&range);\n", ""), "cpu_errata.c")
+    with pytest.raises(NotRecognised) as info:
+        function_ranges(src, "has_one_range")
+    assert (info.value.pos.line, info.value.reason) == (8, "the range has_one_range() declares has no ';'")
 
 
 def _registry(*not_covered: NotCovered) -> Registry:

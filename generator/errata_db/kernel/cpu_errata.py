@@ -100,28 +100,33 @@ def _code(tokens) -> list[Token]:
     return [t for t in tokens if t.kind != "comment"]
 
 
+_CLOSES = {")": "(", "}": "{", "]": "["}
+
+
 def split_items(tokens: list[Token]) -> list[Item]:
-    items, current, depth = [], [], 0
+    items, current, is_body = [], [], False
+    opened: list[str] = []
     code = _code(tokens)
     for n, t in enumerate(code):
-        if t.kind == "pp" and depth == 0:
+        if t.kind == "pp" and not opened:
             if current:
                 raise NotRecognised(Pos("", t.line, 1), "a directive inside a declaration")
             items.append(Item((t,), t.line, t.end_line))
             continue
         current.append(t)
         if t.text in "({[" and t.kind == "punct":
-            if t.text == "{" and depth == 0:
+            if t.text == "{" and not opened:
                 prev = current[-2].text if len(current) > 1 else ""
                 is_body = prev != "="
-            depth += 1
+            opened.append(t.text)
         elif t.text in ")}]" and t.kind == "punct":
-            depth -= 1
+            if not opened or opened.pop() != _CLOSES[t.text]:
+                raise NotRecognised(Pos("", t.line, 1), f"a '{t.text}' that closes nothing it opened")
             nxt = code[n + 1].text if n + 1 < len(code) else ""
-            if depth == 0 and t.text == "}" and is_body and nxt != ";":
+            if not opened and t.text == "}" and is_body and nxt != ";":
                 items.append(Item(tuple(current), current[0].line, t.end_line))
                 current = []
-        elif t.text == ";" and depth == 0:
+        elif t.text == ";" and not opened:
             items.append(Item(tuple(current), current[0].line, t.end_line))
             current = []
     if current:
@@ -640,13 +645,18 @@ def function_ranges(src: Source, function: str) -> tuple[GuardedRange, ...]:
     matcher keeps them out of the table."""
     for item in src.items:
         code = item.tokens
-        names = [i for i, t in enumerate(code) if t.kind == "ident" and t.text == function]
+        body = next((i for i, t in enumerate(code) if t.text == "{"), len(code))
+        # The definition names the function before its body; a caller names it inside one.
+        names = [i for i, t in enumerate(code[:body]) if t.kind == "ident" and t.text == function]
         if not names or code[-1].text != "}" or code[names[0] + 1].text != "(":
             continue
         out = []
         for i in range(len(code) - 3):
             if [t.text for t in code[i:i + 2]] == ["struct", "midr_range"] and code[i + 3].text == "=":
-                end = next(j for j in range(i + 4, len(code)) if code[j].text == ";")
+                end = next((j for j in range(i + 4, len(code)) if code[j].text == ";"), None)
+                if end is None:
+                    raise NotRecognised(Pos(src.path, code[i].line, 1),
+                                        f"the range {function}() declares has no ';'")
                 out.append(GuardedRange((), midr_range(tuple(code[i + 4:end]), src.path),
                                         Pos(src.path, code[i].line, 1)))
         return tuple(out)
