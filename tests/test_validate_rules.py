@@ -353,6 +353,11 @@ CASES = [
           "select [kernel-table]",
           "reg/errata/a.yaml:23:14: error: 'WORKAROUND_CLEAN_CACHE' comes after 'SPECTRE_V9', which is "
           "never placed: no active entry or not_covered cpucap has that name [kernel-table]")),
+    Case("kernel_table_default_desc_that_would_end_the_c_string", A,
+         "    vendor: ARM\n    errata_ids: [\"843419\"]\n",
+         "    vendor: AR\"M\n    errata_ids: [\"843419\"]\n",
+         ("reg/errata/a.yaml:22:13: error: the kernel table's desc 'AR\"M erratum 843419', made of vendor "
+          "and errata_ids, would end the C string: it holds '\"' [kernel-table]",), ignore=("lock",)),
     Case("kernel_table_list_shapes", A,
          "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n    affects:\n      - cpu: falkor-v1\n"
          "        revisions: r0p0\n      - cpu: kryo\n        part_mask: 0xf00\n        revisions: all\n",

@@ -531,8 +531,11 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
             if option not in e.kconfig and option != own:
                 yield (e.where("guard"), f"guard '{option}' is neither one of '{e.name}' kconfig options "
                        f"nor {own}, the option they select")
-        if e.kernel.desc is not None and '"' in e.kernel.desc:
-            yield e.where("desc"), "desc would end the C string: it holds '\"'"
+        if '"' in (e.kernel.desc or e.title):
+            # Without a desc of its own, the row's desc is the title made of vendor and ids.
+            where, what = ((e.where("desc"), "desc") if e.kernel.desc is not None else
+                           (e.where("vendor"), f"the kernel table's desc '{e.title}', made of vendor and errata_ids,"))
+            yield where, f"{what} would end the C string: it holds '\"'"
         yield from _kernel_affects(e)
         if e.active and k.table in ("list", "entries"):
             name = k.list or f"{e.name.lower()}_list"
