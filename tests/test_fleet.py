@@ -11,12 +11,13 @@ import io
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REGISTRY, REPO, run_cli
 from errata_db import fleet
 from errata_db.load import SourceFile
 from errata_db.lookup import lookup_module
@@ -376,3 +377,9 @@ def test_garbage_in_aidr_el1_is_an_error_at_that_file(tmp_path):
     result = run_fleet("--sysfs", str(root))
     assert result.code == 1
     assert result.err == f"{aidr}:1:1: error: 'seven' is not a register value like 0x00000000410fd034 [fleet-sysfs]\n"
+
+
+def test_hosts_from_a_closed_stdin_is_a_usage_error_not_a_traceback():
+    proc = subprocess.run([sys.executable, "-m", "errata_db", "fleet", "--registry", str(REGISTRY), "--hosts", "-"],
+                          capture_output=True, text=True, preexec_fn=lambda: os.close(0), timeout=60)
+    assert (proc.returncode, proc.stderr) == (2, "errata-db: error: cannot read --hosts -: standard input is closed\n")

@@ -476,3 +476,15 @@ def test_import_killed_at_a_quarter_half_and_three_quarters_of_its_write_is_fini
         assert {p.relative_to(victim).as_posix(): p.read_bytes() for p in victim.rglob("*")
                 if p.is_file()} == new, f"step {step} of {len(steps)}"
         assert leftovers(victim) == [], f"step {step}"
+    # lock, the other command that writes a registry, finishes (or discards) a killed import too,
+    # at whatever step it was killed, instead of turning the user away.
+    for step in sorted({len(steps) // 4, len(steps) // 2, 3 * len(steps) // 4}):
+        victim = tmp_path / f"killed-at-{step}-then-locked"
+        assert main(["init", str(victim)]) == 0
+        old = {p.relative_to(victim).as_posix(): p.read_bytes() for p in victim.rglob("*") if p.is_file()}
+        assert kill_at(step, [*argv, str(victim)])
+        locked = run_cli("lock", "--registry", str(victim))
+        assert locked.code == 0, locked.err
+        now = {p.relative_to(victim).as_posix(): p.read_bytes() for p in victim.rglob("*") if p.is_file()}
+        assert now in (old, new), f"step {step}: lock left a mixed registry"
+        assert leftovers(victim) == [], f"step {step}"

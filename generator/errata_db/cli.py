@@ -16,7 +16,7 @@ from typing import Callable
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, error, escape, has_errors, render as render_diags
 from .inputs import Refused, TooLarge, read_stream_limited
-from .load import SourceFile, read_source
+from .load import SourceFile, is_registry_file, read_source
 from .lookup import cpu_of, cpu_warnings, lookup_module, revision
 from .model import RESERVED, rev_str
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
@@ -331,7 +331,9 @@ def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     bundled = located[2]
     for root, shown in ([] if bundled else [located[:2]]) + [(Path(p), p) for p in args.overlay]:
-        _recover(root, [lock.LOCK_NAME], shown)
+        # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
+        # is finished here, so that lock never turns a user away from a half-switched registry.
+        _recover(root, is_registry_file, shown)
     upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
@@ -569,6 +571,8 @@ def _read_input(path: str, limit: int) -> SourceFile:
     """A file, or stdin for '-', read no further than the limit."""
     try:
         if path == "-":
+            if sys.stdin is None:  # started with stdin closed (`<&-`)
+                raise UsageError("cannot read --hosts -: standard input is closed")
             try:
                 return SourceFile("<stdin>", read_stream_limited(sys.stdin.buffer, limit))
             except TooLarge as exc:
@@ -676,7 +680,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     """import --kernel-tree: the registry brought up to the tree's arm64_errata[], all files
     written at once after the result validates, or none."""
     from .kernel import cpu_errata, importer
-    from .load import is_registry_file
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
     if not args.dry_run:
