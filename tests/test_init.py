@@ -106,3 +106,14 @@ def test_init_removes_what_a_killed_init_left_beside_the_registry(tmp_path: Path
     other.mkdir()
     assert run_cli("init", str(tmp_path / "r")).code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [".s.init-notours", "r"]
+
+
+def test_init_dot_fills_the_empty_directory_it_runs_in_and_keeps_it(tmp_path: Path):
+    here = tmp_path / "here"
+    here.mkdir(mode=0o750)
+    inode = here.stat().st_ino
+    run = run_cli("init", ".", cwd=here)
+    assert run.code == 0, run.err
+    assert (here.stat().st_ino, here.stat().st_mode & 0o777) == (inode, 0o750)
+    assert run_cli("validate", "--registry", str(here)).code == 0
+    assert not (here / ".errata-db-txn").exists()

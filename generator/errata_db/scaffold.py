@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .resources import schema_dir, templates_dir
+from .write import TXN, UnsafePath, write_all
 
 
 # The directory a run stages the registry in, beside the one it creates.
@@ -38,17 +39,24 @@ def skeleton() -> dict[str, bytes]:
 def create(dest: Path, files: dict[str, bytes]) -> None:
     """Make dest hold exactly these files, or leave it as it was.
 
-    Everything is written into a directory beside dest that is then renamed onto it, so an
-    interrupted run leaves either no registry or a whole one, never half of one; rename(2)
-    replaces an empty directory. What a killed run left beside dest is removed by the next.
+    A new directory is written beside dest and renamed into place, so an interrupted run leaves
+    either no registry or a whole one; what a killed run left beside dest is removed by the
+    next. An existing empty directory (`init .`) keeps its inode, owner and mode: the files are
+    switched into it as one set (write.py), and a killed run's set is finished by the next.
     """
     if dest.is_symlink():
         raise CannotInit(f"{dest} is a symbolic link: give the directory itself")
-    if dest.exists():
-        if not dest.is_dir():
-            raise CannotInit(f"{dest} exists and is not a directory")
-        if any(dest.iterdir()):
-            raise CannotInit(f"{dest} is not empty: init makes a new registry in a new or empty directory")
+    try:
+        if dest.exists():
+            if not dest.is_dir():
+                raise CannotInit(f"{dest} exists and is not a directory")
+            if any(p.name != TXN for p in dest.iterdir()):
+                raise CannotInit(f"{dest} is not empty: init makes a new registry in a new or empty directory")
+            write_all(dest, {rel: data.decode("utf-8") for rel, data in files.items()})
+            return
+    except (UnsafePath, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CannotInit(f"cannot create a registry in {dest}: {reason}") from exc
     parent = dest.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
