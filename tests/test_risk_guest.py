@@ -134,3 +134,10 @@ def test_markdown_and_html_name_the_guest_and_what_it_learned(tmp_path, bundled,
     assert "<h2>Learned from the bitmap</h2>" in page
     assert "<li>a55 &rarr; cobalt: WORKAROUND_SPECULATIVE_SSBS</li>" in page
     assert "<script" not in page and "http" not in page.split("<body>")[1]
+
+
+def test_the_guest_tree_name_reaches_the_terminal_inert(tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "lin\x1b[31mux\nfake: ok", bundled)
+    text = risk(tmp_path, tree, capsys, "text")
+    assert "\x1b" not in text and "\nfake: ok" not in text
+    assert "lin\\x1b[31mux\\nfake: ok" in text

@@ -242,8 +242,8 @@ def _meaning(r: Risk, abi: str) -> str:
 def _guest_lines(r: Risk) -> list[str]:
     if r.guest is None:
         return []
-    return [f"Guest kernel: {r.guest.name}: the errata each class needs are the registry's; what the "
-            "guest enables is decided by that kernel"]
+    return [f"Guest kernel: {escape(r.guest.name)}: the errata each class needs are the registry's; "
+            "what the guest enables is decided by that kernel"]
 
 
 def _missing(p: Pair, abi: str) -> list[str]:
