@@ -63,6 +63,19 @@ def test_ranges_a_list_cannot_hold_make_an_entries_table(tmp_path):
             "\t\tMIDR_FIXED(MIDR_CPU_VAR_REV(0, 4), BIT(8)),\n\t},\n") in text
 
 
+def test_an_entry_without_kconfig_options_gets_an_unguarded_list_and_no_double_blank_line(tmp_path):
+    reg = tmp_path / "reg"
+    shutil.copytree(FIXTURES / "valid", reg)
+    errata = reg / "errata/a.yaml"
+    text = errata.read_text()
+    assert text.count("    kconfig: [ARM64_ERRATUM_826319, ARM64_ERRATUM_819472]\n") == 1
+    errata.write_text(text.replace("    kconfig: [ARM64_ERRATUM_826319, ARM64_ERRATUM_819472]\n",
+                                   "    kconfig: []\n"))
+    table = generate(reg, tmp_path / "out")
+    assert "\nstatic const struct midr_range workaround_clean_cache_list[] = {\n" in table
+    assert "\n\n\n" not in table  # checkpatch --strict: no multiple blank lines
+
+
 def test_retired_entries_have_no_row(tmp_path):
     reg = tmp_path / "reg"
     shutil.copytree(FIXTURES / "valid", reg)
