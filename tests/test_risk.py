@@ -319,8 +319,9 @@ def test_sysfs_trees_and_files_make_classes_together(tmp_path):
     root = write_sysfs(tmp_path / "h", [(KRYO_201, 0), (KRYO_201, 0)])
     doc = as_json("--sysfs", f"kryo-07={root}", "--hosts", hosts_file(tmp_path, [("a53", [A53_R0P4]),
                                                                                    ("kryo-08", [KRYO_201])]))
-    assert [(c["name"], c["hosts"]) for c in doc["classes"]] == [("a53", ["a53"]),
-                                                                 ("kryo-08", ["kryo-08", "kryo-07"])]
+    # In the order given: the sysfs host comes first, so its class bears its name.
+    assert [(c["name"], c["hosts"]) for c in doc["classes"]] == [("kryo-07", ["kryo-07", "kryo-08"]),
+                                                                 ("a53", ["a53"])]
     assert doc["unsafe_pairs"] == {"none": 2, "bitmap": 0, "impl-cpus": 1}
 
 

@@ -590,15 +590,16 @@ def _fleet_hosts(args: argparse.Namespace) -> list | None:
     """The hosts of --hosts and --sysfs, or None when one is invalid (diagnostics printed)."""
     from . import fleet
 
-    if not args.hosts and not args.sysfs:
+    if not args.sources:
         raise UsageError("no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, each repeatable")
     hosts: list[fleet.Host] = []
     diags = []
-    for path in args.hosts:
-        found, problems = fleet.parse_hosts(_read_input(path, fleet.MAX_BYTES))
-        hosts += found
-        diags += problems
-    for arg in args.sysfs:
+    for option, arg in args.sources:
+        if option == "hosts":
+            found, problems = fleet.parse_hosts(_read_input(arg, fleet.MAX_BYTES))
+            hosts += found
+            diags += problems
+            continue
         name, root = fleet.sysfs_arg(arg)
         try:
             host, problems = fleet.read_sysfs(Path(root), root, name)
@@ -815,10 +816,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _HostSource(argparse.Action):
+    """--hosts and --sysfs, kept in the order given: a class of hosts is named after its first
+    host in input order, whichever option brought it."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.sources = [*(getattr(namespace, "sources", None) or []), (self.dest, values)]
+
+
 def _host_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hosts", metavar="FILE", action="append", default=[],
+    p.set_defaults(sources=[])
+    p.add_argument("--hosts", metavar="FILE", action=_HostSource,
                    help="YAML or JSON file of hosts and their MIDR/REVIDR values ('-' for stdin; repeatable)")
-    p.add_argument("--sysfs", metavar="[NAME=]ROOT", action="append", default=[],
+    p.add_argument("--sysfs", metavar="[NAME=]ROOT", action=_HostSource,
                    help="a host's root directory holding sys/devices/system/cpu, as ROOT or NAME=ROOT "
                    "(default name: ROOT; repeatable)")
 
