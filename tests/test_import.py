@@ -191,3 +191,29 @@ def test_a_table_that_is_not_text_is_named_at_its_line_and_writes_nothing(tmp_pa
     assert f"{source}:1:" in capsys.readouterr().err
     assert _files(reg_dir) == before
 
+
+
+def test_a_range_with_two_revidr_fixes_is_read_back_from_the_table_it_generates(tmp_path, bundled):
+    """MIDR_FIXED holds one fix; two are written out as a compound literal, which the reader
+    must read as the same fixes."""
+    import dataclasses
+
+    from errata_db.model import RevidrFix
+
+    def two_fixes(e):
+        if e.name != "WORKAROUND_843419":
+            return e
+        first, *rest = e.affects
+        fixes = (*first.revidr_fixes, RevidrFix((0, 3), 0x200))
+        return dataclasses.replace(e, affects=(dataclasses.replace(first, revidr_fixes=fixes), *rest))
+
+    reg = dataclasses.replace(bundled, errata=tuple(two_fixes(e) for e in bundled.errata))
+    assert ".fixed_revs = (struct arm64_midr_revidr[]){" in table(reg)
+    tree = write_tree(tmp_path / "linux", reg)
+    reg_dir = tmp_path / "reg"
+    assert main(["init", str(reg_dir)]) == 0
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 0
+    imported = load_registry(reg_dir).registry
+    assert _decisions(imported) == _decisions(reg)
+    assert {(f.revision, f.mask) for e in imported.errata if e.name == "WORKAROUND_843419"
+            for a in e.affects for f in a.revidr_fixes} == {((0, 4), 0x100), ((0, 3), 0x200)}

@@ -311,6 +311,8 @@ def _fields(el: Element, path: str) -> dict[str, Any]:
                 out["midr_range"] = (evaluate(value_tokens), 0, 0)
             elif name == "midr_range_list":
                 out[name] = _list_value(value_tokens, path)
+            elif name == "fixed_revs":
+                out[name] = _fixed_revs(value_tokens, path)
             else:
                 out[name] = evaluate(value_tokens)
             continue
@@ -332,6 +334,23 @@ def _fields(el: Element, path: str) -> dict[str, Any]:
         else:
             raise NotRecognised(Pos(path, f.line, 1), f"{name}() is not a table macro this reader knows")
     return out
+
+
+def _fixed_revs(tokens: list[Token], path: str) -> Any:
+    """REVIDR fixes written out, `(struct arm64_midr_revidr[]){ { rv, mask }, ..., {} }`, as the
+    ((rv, mask), ...) that MIDR_FIXED gives; anything else as its text."""
+    brace = next((i for i, t in enumerate(tokens) if t.text == "{"), None)
+    if brace is None:
+        return evaluate(tokens)
+    fixes = []
+    for el in elements(_inside(tokens[brace:], path), path):
+        parts = [evaluate(list(p.tokens)) for p in elements(_inside(el.tokens, path), path)]
+        if not parts:
+            break  # the {} that ends the array, as for the kernel
+        if len(parts) != 2 or not all(isinstance(v, int) for v in parts):
+            raise NotRecognised(Pos(path, el.line, 1), "a REVIDR fix that is not { revision, mask }")
+        fixes.append(tuple(parts))
+    return tuple(fixes)
 
 
 def _list_value(tokens: list[Token], path: str) -> Any:
