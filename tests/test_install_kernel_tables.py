@@ -134,3 +134,4 @@ def test_a_table_header_errata_db_did_not_write_is_kept_unless_forced(tree):
     assert result.code == 2 and "was not written by errata-db" in result.err
     assert (tree / HEADER).read_text() == "/* mine */\n"
     assert install(tree, "--force").code == 0
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..diagnostics import Pos, error
 from ..render import Target
 from . import cpu_errata
-from .tree import CPU_ERRATA
+from .tree import CPU_ERRATA, CPU_ERRATA_TABLE
 
 KERNEL_PREFIX = "linux/"
 # Every generated header's banner says this; a file without it is somebody's own work.
@@ -35,8 +35,8 @@ def is_ours(data: bytes) -> bool:
     return BANNER.encode() in data[:1024]
 
 
-TABLE_HEADER = "cpu_errata_table.h"  # next to cpu_errata.c, which includes it
-TABLE_PATH = f"{CPU_ERRATA.rsplit('/', 1)[0]}/{TABLE_HEADER}"
+TABLE_PATH = CPU_ERRATA_TABLE
+TABLE_HEADER = TABLE_PATH.rsplit("/", 1)[1]  # as cpu_errata.c, beside it, includes it
 
 
 def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:

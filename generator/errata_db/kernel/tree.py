@@ -20,6 +20,8 @@ CPUCAPS = "arch/arm64/tools/cpucaps"
 KCONFIG = "arch/arm64/Kconfig"
 CPUTYPE = "arch/arm64/include/asm/cputype.h"
 CPU_ERRATA = "arch/arm64/kernel/cpu_errata.c"
+# Where install --kernel-tables puts the generated table, which cpu_errata.c then includes.
+CPU_ERRATA_TABLE = "arch/arm64/kernel/cpu_errata_table.h"
 # The table moved with the arm64 documentation in Linux 6.5; older trees have the first path.
 SILICON_ERRATA = ("Documentation/arch/arm64/silicon-errata.rst", "Documentation/arm64/silicon-errata.rst")
 
@@ -215,6 +217,8 @@ def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree
         defines=parse_defines(read(root / CPUTYPE), f"{shown}/{CPUTYPE}"),
         table=parse_errata_table(read(root / table_rel), f"{shown}/{table_rel}"),
         table_path=f"{shown}/{table_rel}",
+        # In a converted tree the table's options are in the table it includes, but they are
+        # all options of registry entries, which audit counts anyway.
         errata_configs=cpu_errata.tested_configs(read(root / CPU_ERRATA)),
     )
 
