@@ -217,3 +217,22 @@ def test_a_range_with_two_revidr_fixes_is_read_back_from_the_table_it_generates(
     assert _decisions(imported) == _decisions(reg)
     assert {(f.revision, f.mask) for e in imported.errata if e.name == "WORKAROUND_843419"
             for a in e.affects for f in a.revidr_fixes} == {((0, 4), 0x100), ((0, 3), 0x200)}
+
+
+def test_a_tree_with_more_new_cpucaps_than_free_bits_is_refused_at_the_row_that_finds_none(
+        tmp_path, bundled, capsys):
+    tree = write_tree(tmp_path / "linux", bundled)
+    reg_dir = tmp_path / "reg"
+    assert main(["init", str(reg_dir)]) == 0
+    registry_yaml = reg_dir / "registry.yaml"
+    registry_yaml.write_text(registry_yaml.read_text().replace("    last: 191\n", "    last: 1\n", 1)
+                             .replace("    first: 192\n", "    first: 2\n", 1))
+    assert main(["validate", "--registry", str(reg_dir)]) == 0
+    before = _files(reg_dir)
+    capsys.readouterr()
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("error: no free bit left in the upstream range 0-1 for this row's cpucap [import]")
+    assert err[0].startswith(f"{tree}/arch/arm64/kernel/cpu_errata.c:")
+    assert err[1] == f"errata-db: {reg_dir} was left as it is"
+    assert _files(reg_dir) == before

@@ -699,8 +699,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
         sys.stderr.write(render_diags([error(exc.pos, "import", exc.reason)], "text"))
-        print(f"errata-db: {upstream.root} was left as it is: import reads only what it understands",
-              file=sys.stderr)
+        why = "" if isinstance(exc, importer.NoFreeBit) else ": import reads only what it understands"
+        print(f"errata-db: {upstream.root} was left as it is{why}", file=sys.stderr)
         return EXIT_INVALID
     files = {upstream.rel(f): f.data.decode("utf-8") for f in upstream.files}
     changed = importer.apply(files, upstream.root, result.registry, the_plan, facts)

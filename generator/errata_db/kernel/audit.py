@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from ..diagnostics import Diagnostic, Pos, Severity, capped, error, note, warning
 from ..model import Cpu, Erratum, Registry
-from .tree import CPU_ERRATA, KernelTree, MIDR_MODEL, TableRow, midr_models
+from .tree import CPU_ERRATA, KernelTree, MIDR_MODEL, TableRow, define_value, midr_models
 
 # How silicon-errata.rst writes "no erratum id" or "no Kconfig option".
 NONE = "N/A"
@@ -114,16 +114,6 @@ def kconfig(ctx: Context) -> Iterator[Diagnostic]:
                            f"Kconfig symbol {k} ('{e.name}') is defined in {pos}, not in {arch}")
 
 
-def _value(tree: KernelTree, name: str) -> int | None:
-    d = tree.defines.get(name)
-    if d is None:
-        return None
-    try:
-        return int(d.value.rstrip("uUlL"), 0)
-    except ValueError:
-        return None
-
-
 def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]:
     """(registry position, problem, whether the macro is merely missing) for each way the
     tree's macros disagree with a CPU."""
@@ -137,7 +127,7 @@ def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]
         yield (cpu.where("macro"), f"{cpu.macro} is defined at {d.pos} as '{d.value}', not as "
                "MIDR_CPU_MODEL(...)", False)
         return
-    imp, part = (_value(tree, m.group(i)) for i in (1, 2))
+    imp, part = (define_value(tree.defines, m.group(i)) for i in (1, 2))
     if imp != cpu.implementer.code:
         shown = "an unknown value" if imp is None else f"{imp:#04x}"
         yield (cpu.where("implementer"), f"{cpu.macro} ({d.pos}) has implementer {m.group(1)} = {shown}, "
@@ -187,7 +177,7 @@ def midr(ctx: Context) -> Iterator[Diagnostic]:
                 yield note(pos, "audit-midr", f"{message}: {why}")
     seen = set()
     for imp in ctx.reg.implementers:
-        value = _value(ctx.tree, imp.macro)
+        value = define_value(ctx.tree.defines, imp.macro)
         if imp.macro in seen or value == imp.code:
             continue
         seen.add(imp.macro)

@@ -31,14 +31,13 @@ from .. import lock
 from ..diagnostics import Pos
 from ..load import SourceFile
 from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
+# The matcher each way of writing a row's ranges defaults to, as the table is generated.
+from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
 from . import cpu_errata
 from . import tree as kernel_tree
 from .install import TABLE_HEADER, TABLE_PATH
 
 IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_tree.CPU_ERRATA)
-# The matcher each way of writing a row's ranges defaults to (targets/kernel_tables.py).
-DEFAULT_MATCHER = {"range": "is_affected_midr_range", "list": "is_affected_midr_range_list",
-                   "entries": "cpucap_multi_entry_cap_matches"}
 # Who publishes the errata of a Kconfig option, by its prefix, when silicon-errata.rst does not say.
 VENDOR_OF_OPTION = (("ARM64_ERRATUM_", "ARM"), ("CAVIUM_", "Cavium"), ("QCOM_", "Qualcomm"),
                     ("NVIDIA_", "NVIDIA"), ("AMPERE_", "Ampere"), ("HISILICON_", "HiSilicon"),
@@ -48,6 +47,11 @@ VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm"}
 
 class CannotImport(Exception):
     """The tree cannot be read (not a tree, an unreadable file): an environment error, exit 2."""
+
+
+class NoFreeBit(cpu_errata.NotRecognised):
+    """The tree has more new cpucaps than the upstream range has free bits: the table was read,
+    the registry cannot take it."""
 
 
 # --- the tree's facts --------------------------------------------------------------------------
@@ -433,7 +437,7 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     if whole and row.exported_list:
         out["list"] = row.exported_list
         out["exported"] = True
-    if row.matcher != DEFAULT_MATCHER.get(table):
+    if row.matcher != DEFAULT_MATCHERS.get(table):
         out["matcher"] = row.matcher
     if row.cpu_enable:
         out["cpu_enable"] = row.cpu_enable
@@ -475,8 +479,8 @@ def plan(reg: Registry, facts: Facts) -> Plan:
     def next_bit(row_pos: Pos) -> int:
         bit = next(free, None)
         if bit is None:
-            raise cpu_errata.NotRecognised(row_pos, f"no free bit left in the upstream range "
-                                           f"{upstream_range.first}-{upstream_range.last}")
+            raise NoFreeBit(row_pos, f"no free bit left in the upstream range "
+                            f"{upstream_range.first}-{upstream_range.last} for this row's cpucap")
         return bit
 
     def new_entry(name, row, ranges, cpucap, after, whole) -> NewEntry:
@@ -487,7 +491,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
         if after is not None:
             kernel["after"] = after
         condition = (f"{row.matcher}() in the kernel agrees, beyond the MIDR match"
-                     if row.matcher not in DEFAULT_MATCHER.values() else None)
+                     if row.matcher not in DEFAULT_MATCHERS.values() else None)
         return NewEntry(name, next_bit(row.pos), vendor, ids, _description(kconfig, row, facts), kconfig,
                         ranges, cpucap, condition, kernel)
 
@@ -558,7 +562,7 @@ def _row_change(e: Erratum, row: TreeRow) -> NewRow | None:
     ranges_default = "entries" if any(r.part_mask is not None or r.fixes for r in row.ranges) else "list"
     table = (k.table, row.table, None if row.table == ranges_default else row.table)
     desc = (k.desc or e.title, row.desc, None if row.desc == e.title else _text(row.desc))
-    explicit = None if row.matcher == DEFAULT_MATCHER.get(row.table) else row.matcher
+    explicit = None if row.matcher == DEFAULT_MATCHERS.get(row.table) else row.matcher
     matcher = (k.matcher, explicit, explicit)
     kind = (k.type or LOCAL_CPU_ERRATUM, row.type, None if row.type == LOCAL_CPU_ERRATUM else row.type)
     guard = (tuple(k.guard or e.kconfig), row.guard,

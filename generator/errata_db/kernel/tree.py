@@ -259,21 +259,23 @@ def parse_kconfig_options(text: str) -> dict[str, KconfigOption]:
 MIDR_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
 
 
+def define_value(defines: dict[str, Define], name: str) -> int | None:
+    """The number a #define of cputype.h stands for, if it is a plain number."""
+    d = defines.get(name)
+    try:
+        return int(d.value.rstrip("uUlL"), 0) if d else None
+    except ValueError:
+        return None
+
+
 def midr_models(defines: dict[str, Define]) -> dict[str, tuple[str, int, str, int]]:
     """MIDR_* macro -> (implementer macro, implementer code, part macro, part number), for
     every model cputype.h builds with MIDR_CPU_MODEL from numeric macros."""
-    def value(name: str) -> int | None:
-        d = defines.get(name)
-        try:
-            return int(d.value.rstrip("uUlL"), 0) if d else None
-        except ValueError:
-            return None
-
     out = {}
     for name, d in defines.items():
         m = MIDR_MODEL.fullmatch(d.value)
         if name.startswith("MIDR_") and m:
-            imp, part = value(m.group(1)), value(m.group(2))
+            imp, part = define_value(defines, m.group(1)), define_value(defines, m.group(2))
             if imp is not None and part is not None:
                 out[name] = (m.group(1), imp, m.group(2), part)
     return out
