@@ -7,8 +7,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
-
 from conftest import REGISTRY, run_cli
 from errata_db.diagnostics import MAX_REPEATS
 

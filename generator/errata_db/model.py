@@ -166,7 +166,8 @@ LOCAL_CPU_ERRATUM = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
 @dataclass(frozen=True)
 class KernelRow:
     """How an entry's row of the kernel's arm64_errata[] is written, where the registry says.
-    The defaults, which a new entry gets, are decided where the table is rendered."""
+    The table shape is settled when the model is built (_kernel_row); the other defaults, which
+    a new entry gets, where the table is rendered (targets/kernel_tables.py)."""
 
     desc: str | None = None
     table: str = "list"  # list, range, entries or none; without one, entries for ranges a list cannot hold

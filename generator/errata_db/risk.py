@@ -25,7 +25,7 @@ import html
 import json
 import types
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable
 
 from .diagnostics import escape
 from .fleet import Host, cpu_label, cpu_names, not_covered_warning

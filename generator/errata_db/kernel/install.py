@@ -1,6 +1,5 @@
-"""Where the generated kernel headers go in a Linux tree.
-
-The kernel targets are the ones generated under linux/: the same path, relative to the tree.
+"""What install writes into a Linux tree: the generated headers, at the path they have under
+linux/, or (--kernel-tables) the kernel's errata table and cpu_errata.c converted to include it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Facts read from a Linux source tree: the files `install` writes into and `audit` checks.
+"""Facts read from a Linux source tree: the files `install` writes into, `audit` checks and
+`import` reads (cpu_errata.c itself is read by cpu_errata.py).
 
-The parsers are pure functions of a file's text; `read_tree` is the only one that touches the
-disk. Positions are kept so that `audit` can point into the tree the way `validate` points
-into the registry.
+The parsers are pure functions of a file's text; every file is read through `read`, bounded
+and refusing what is not a regular file. Positions are kept so that `audit` can point into the
+tree the way `validate` points into the registry.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CPU_ERRATA_TABLE = "arch/arm64/kernel/cpu_errata_table.h"
 # The table moved with the arm64 documentation in Linux 6.5; older trees have the first path.
 SILICON_ERRATA = ("Documentation/arch/arm64/silicon-errata.rst", "Documentation/arm64/silicon-errata.rst")
 
-# No file audit reads comes near this (arch/arm64/Kconfig, the largest, is some 90 KB); a
+# No tree file errata-db reads comes near this (arch/arm64/Kconfig, the largest, is some 90 KB); a
 # sparse or endless file at one of their paths is refused before it costs memory.
 TREE_FILE_MAX = 4 << 20
 
