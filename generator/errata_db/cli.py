@@ -321,10 +321,13 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _with_lock(tree: RegistryFiles, text: str) -> RegistryFiles:
-    path = f"{tree.root}/{lock.LOCK_NAME}"
-    files = tuple(f for f in tree.files if f.path != path) + (SourceFile(path, text.encode()),)
-    return RegistryFiles(tree.root, files, tree.overlay)
+def _replaced(tree: RegistryFiles, texts: dict[str, str]) -> RegistryFiles:
+    """The registry as it would be with these files (relative path: text) written: a trial that
+    must validate before anything is."""
+    new = {f"{tree.root}/{rel}": SourceFile(f"{tree.root}/{rel}", text.encode("utf-8"))
+           for rel, text in texts.items()}
+    files = {**{f.path: f for f in tree.files}, **new}
+    return RegistryFiles(tree.root, tuple(files[p] for p in sorted(files)), tree.overlay, tree.problems)
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
@@ -350,7 +353,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
         changes.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
     # Only a lock that makes the registry valid is written: never one that gives a locked bit
     # a new meaning.
-    trial = [_with_lock(tree, new) for tree, _, new in changes]
+    trial = [_replaced(tree, {lock.LOCK_NAME: new}) for tree, _, new in changes]
     check = assemble(trial[0], tuple(trial[1:]))
     if has_errors(check.diagnostics):
         # The registry's own diagnostics point at real lines; the trial lock is never written.
@@ -484,8 +487,10 @@ def cmd_install(args: argparse.Namespace) -> int:
     if result is None:
         return EXIT_INVALID
     shown = args.kernel_tree.rstrip("/")
+    if not args.check:
+        _recover(root, install.all_tree_paths(TARGETS), shown)
     if args.kernel_tables:
-        files = _kernel_table_files(root, result.registry, shown, args.check)
+        files = _kernel_table_files(root, result.registry, shown)
         what, extra = "kernel table file(s)", ["--kernel-tables"]
     else:
         rendered = _render(result.registry, install.kernel_targets(TARGETS))
@@ -497,7 +502,6 @@ def cmd_install(args: argparse.Namespace) -> int:
         fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}", *extra])
         return _check_stale(root, files, "", what, fix)
-    _recover(root, files, shown)
     try:
         old = {rel: current(root, rel) for rel in files}
     except (UnsafePath, OSError) as exc:
@@ -516,7 +520,7 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _kernel_table_files(root: Path, reg, shown: str, check: bool) -> dict[str, str] | None:
+def _kernel_table_files(root: Path, reg, shown: str) -> dict[str, str] | None:
     """install --kernel-tables: the generated errata table, and cpu_errata.c including it in
     place of its own tables; None, with the reasons printed, when cpu_errata.c is refused."""
     from .kernel import install
@@ -525,9 +529,6 @@ def _kernel_table_files(root: Path, reg, shown: str, check: bool) -> dict[str, s
     rendered = _render(reg, {TARGET.name: TARGET})
     if rendered is None:
         return None
-    rels = (install.CPU_ERRATA, install.TABLE_PATH)
-    if not check:
-        _recover(root, rels, shown)
     try:
         data = current(root, install.CPU_ERRATA)
     except (UnsafePath, OSError) as exc:
@@ -659,8 +660,6 @@ def _guest(tree: str):
     try:
         facts = importer.read_facts(root, tree)
         no_target_impl = kernel_tree.target_impl_missing(root)
-        cpucaps = (kernel_tree.parse_cpucaps(kernel_tree.read(root / kernel_tree.CPUCAPS), "")
-                   if (root / kernel_tree.CPUCAPS).exists() else {})
         own, diags = importer.into_empty(facts)
     except importer.CannotImport as exc:
         raise UsageError(str(exc)) from exc
@@ -673,7 +672,7 @@ def _guest(tree: str):
         sys.stderr.write(render_diags(diags, "text"))
         print(f"errata-db: error: the errata table of {tree} cannot be read as a registry", file=sys.stderr)
         return None
-    known = frozenset(cpucaps) | {e.enables for e in own.errata} | {n.cpucap for n in own.not_covered}
+    known = facts.cpucaps | {e.enables for e in own.errata} | {n.cpucap for n in own.not_covered}
     return risk.Guest(f"Linux {facts.version} at {facts.display}", own, known, no_target_impl)
 
 
@@ -704,13 +703,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     files = {upstream.rel(f): f.data.decode("utf-8") for f in upstream.files}
     changed = importer.apply(files, upstream.root, result.registry, the_plan, facts)
-    staged = _staged(upstream, {**files, **changed})
-    trial = assemble(staged, overlays)
+    trial = assemble(_replaced(upstream, changed), overlays)
     if trial.registry is not None:
         new_lock = importer.lock_text(files.get(lock.LOCK_NAME, ""), trial.registry)
         if new_lock != files.get(lock.LOCK_NAME, ""):
             changed[lock.LOCK_NAME] = new_lock
-        trial = assemble(_staged(upstream, {**files, **changed}), overlays)
+        trial = assemble(_replaced(upstream, changed), overlays)
     if trial.registry is None or has_errors(trial.diagnostics):
         _print_diags(trial)
         print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
@@ -726,14 +724,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _staged(tree: RegistryFiles, texts: dict[str, str]) -> RegistryFiles:
-    return RegistryFiles(tree.root, tuple(SourceFile(f"{tree.root}/{rel}", text.encode("utf-8"))
-                                          for rel, text in sorted(texts.items())), tree.overlay, tree.problems)
-
-
-# --- argument parsing ----------------------------------------------------------------------
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     from .scaffold import CannotInit, create, skeleton
     try:
@@ -743,6 +733,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"created an empty registry in {args.dir}: registry.yaml, cpus.yaml, errata/upstream.yaml, "
           f"bits.lock, schema/")
     return EXIT_OK
+
+
+# --- argument parsing ----------------------------------------------------------------------
 
 
 def _parser() -> argparse.ArgumentParser:

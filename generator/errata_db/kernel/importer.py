@@ -124,6 +124,7 @@ class Facts:
     options: dict[str, kernel_tree.KconfigOption]  # arch/arm64/Kconfig's
     vendors: dict[tuple[str, ...], str]  # errata ids -> silicon-errata.rst's implementor
     makers: dict[int, str] = field(default_factory=dict)  # implementer code -> its name there
+    cpucaps: frozenset[str] = frozenset()  # tools/cpucaps' names, without ARM64_ (none before 5.19)
 
 
 def _read(root: Path, rel: str) -> str:
@@ -171,7 +172,7 @@ def read_facts(root: Path, display: str) -> Facts:
                 if _cpu_keys(r.cpu) & _component_keys(t.component):
                     makers.setdefault(r.cpu.implementer, VENDOR_NAMES.get(t.implementor, t.implementor))
     return Facts(kernel_tree.parse_version(_read(root, "Makefile")), shown, rows, options, _vendors(rst),
-                 makers)
+                 makers, frozenset(cpucaps or ()))
 
 
 def _all_options(row: cpu_errata.Row) -> set[str]:

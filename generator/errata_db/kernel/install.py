@@ -17,11 +17,20 @@ BANNER = "by errata-db, do not edit"
 # The kernel's own errata tables replace part of cpu_errata.c: a patch of its own, written only
 # by `install --kernel-tables`.
 KERNEL_TABLES = "kernel-tables"
+TABLE_PATH = CPU_ERRATA_TABLE
+TABLE_HEADER = TABLE_PATH.rsplit("/", 1)[1]  # as cpu_errata.c, beside it, includes it
 
 
 def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
     return {name: t for name, t in targets.items()
             if t.path.startswith(KERNEL_PREFIX) and name != KERNEL_TABLES}
+
+
+def all_tree_paths(targets: dict[str, Target]) -> tuple[str, ...]:
+    """Every path install writes in a tree, headers or kernel tables: a killed run of either
+    is finished by the next run of either."""
+    return (*(t.path.removeprefix(KERNEL_PREFIX) for t in kernel_targets(targets).values()),
+            CPU_ERRATA, TABLE_PATH)
 
 
 def tree_paths(files: dict[str, str]) -> dict[str, str]:
@@ -32,10 +41,6 @@ def tree_paths(files: dict[str, str]) -> dict[str, str]:
 def is_ours(data: bytes) -> bool:
     """Whether a header's first bytes carry the banner errata-db writes."""
     return BANNER.encode() in data[:1024]
-
-
-TABLE_PATH = CPU_ERRATA_TABLE
-TABLE_HEADER = TABLE_PATH.rsplit("/", 1)[1]  # as cpu_errata.c, beside it, includes it
 
 
 def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:
