@@ -145,26 +145,25 @@ def _journal(root: Path, txn: Path, allowed) -> tuple[str, dict] | None:
             entry = json.loads(data) if data is not None and len(data) <= _JOURNAL_LIMIT else None
         except (UnsafePath, ValueError):
             entry = None
-        if not _well_formed(entry, allowed if callable(allowed) else set(allowed)):
+        if not _well_formed(entry, allowed):
             raise UnsafePath(f"{shown} is not a journal of a write to these files, so errata-db "
                              f"cannot finish it: move {root}/{TXN} away")
         return marker, entry
     return None
 
 
-def _well_formed(entry, allowed: set[str] | Callable[[str], bool]) -> bool:
-    """Whether entry is a journal of a write to allowed paths only: a set of them, or, for a
-    command that cannot know which files a killed run of it wrote (import), a test of a path."""
+def _well_formed(entry, allowed: Callable[[str], bool]) -> bool:
+    """Whether entry is a journal of a write to allowed paths only."""
     if not isinstance(entry, dict) or entry.get("format") != 1:
         return False
     files, dirs = entry.get("files"), entry.get("dirs")
     if not isinstance(files, list) or not isinstance(dirs, list):
         return False
-    if callable(allowed):
-        allowed = {f["path"] for f in files
-                   if isinstance(f, dict) and isinstance(f.get("path"), str) and allowed(f["path"])}
-    parents = {"/".join(rel.split("/")[:n]) for rel in allowed for n in range(1, rel.count("/") + 1)}
-    return (all(isinstance(f, dict) and f.get("path") in allowed and isinstance(f.get("existed"), bool)
+    paths = {f["path"] for f in files if isinstance(f, dict) and isinstance(f.get("path"), str)}
+    if not all(allowed(p) for p in paths):
+        return False
+    parents = {"/".join(rel.split("/")[:n]) for rel in paths for n in range(1, rel.count("/") + 1)}
+    return (all(isinstance(f, dict) and f.get("path") in paths and isinstance(f.get("existed"), bool)
                 and isinstance(f.get("staged"), str) and "/" not in f["staged"]
                 and f["staged"] not in ("", ".", "..") for f in files)
             and all(d in parents for d in dirs))
@@ -246,6 +245,10 @@ def _switch(root: Path, txn: Path, journal: dict) -> None:
 
 
 def _recover(root: Path, allowed) -> None:
+    """allowed: the paths the command writes, or, for one that cannot know which files a killed
+    run of it wrote (import), a test of a path."""
+    if not callable(allowed):
+        allowed = set(allowed).__contains__
     txn = root / TXN
     st = _lstat(txn)
     if st is None:
