@@ -98,7 +98,7 @@ CASES = [
     Case("keys_with_line_breaks_are_escaped_in_messages", A, "    bit: 8\n",
          '    bit: 8\n    "a\\nb": 1\n    "a\\nb": 2\n',
          (r"reg/errata/a.yaml:36:5: error: unknown key 'a\nb'; known keys: affects, bit, condition, "
-          "cpucap, description, errata_ids, kconfig, kernel, name, note, retired, shares_ids_with, status, vendor "
+          "cpucap, cpucap_names, description, errata_ids, kconfig, kernel, name, note, retired, shares_ids_with, status, vendor "
           "[schema-unknown-key]",
           r"reg/errata/a.yaml:37:5: error: duplicate key 'a\nb' (first defined at line 36) [duplicate-key]")),
     Case("schema_type_error_points_at_the_value", A, "    bit: 3\n", '    bit: "x"\n',
@@ -163,14 +163,45 @@ CASES = [
           "(Private Use); upstream errata may only use 0..191 [owner-range]",)),
     Case("name_is_not_a_c_identifier", A, "name: WORKAROUND_843419", "name: WORKAROUND-843419",
          ("reg/errata/a.yaml:20:11: error: name 'WORKAROUND-843419' is not an upper-case C identifier "
-          "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
+          "(A-Z, 0-9, _) [c-identifier]",)),
     Case("lower_case_name_is_refused_because_generated_identifiers_lowercase_it", A,
          "name: WORKAROUND_843419", "name: Workaround_843419",
          ("reg/errata/a.yaml:20:11: error: name 'Workaround_843419' is not an upper-case C identifier "
-          "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
-    Case("cpucap_must_be_an_upper_case_identifier", A, "    bit: 3\n", "    bit: 3\n    cpucap: workaround_x\n",
-         ("reg/errata/a.yaml:22:13: error: cpucap 'workaround_x' is not an upper-case C identifier "
-          "like the kernel's cpucaps (A-Z, 0-9, _) [c-identifier]",)),
+          "(A-Z, 0-9, _) [c-identifier]",)),
+    Case("cpucap_must_be_written_as_the_kernel_writes_cpucaps", A, "    bit: 3\n",
+         "    bit: 3\n    cpucap: workaround_x\n",
+         ("reg/errata/a.yaml:22:13: error: cpucap 'workaround_x' is not a cpucap name as "
+          "arch/arm64/tools/cpucaps writes them (A-Z, 0-9, _ and v) [c-identifier]",)),
+    Case("cpucap_name_given_to_two_cpucaps", A, "    bit: 3\n",
+         "    bit: 3\n    cpucap_names:\n      - {name: WORKAROUND_843419_OLD, seen_in: \"6.12\"}\n"
+         "      - {name: WORKAROUND_CLEAN_CACHE}\n",
+         ("reg/errata/a.yaml:23:7: error: cpucap 'WORKAROUND_CLEAN_CACHE' follows 'WORKAROUND_843419_OLD': "
+          "say from which kernel, with since: (the first version that uses it) or seen_in: (a version that "
+          "does) [cpucap-names]",
+          "reg/errata/a.yaml:23:7: error: cpucap name 'WORKAROUND_CLEAN_CACHE' of 'WORKAROUND_843419' (names: "
+          "WORKAROUND_843419_OLD, WORKAROUND_CLEAN_CACHE) is also a name of 'WORKAROUND_CLEAN_CACHE' at "
+          "reg/errata/a.yaml:5:5 (names: WORKAROUND_CLEAN_CACHE): a name means one cpucap; give every bit of a "
+          "cpucap the same cpucap_names [cpucap-names]")),
+    Case("cpucap_names_listed_newest_first", A, "    bit: 3\n",
+         "    bit: 3\n    cpucap_names:\n      - {name: WORKAROUND_843419, since: \"7.3\"}\n"
+         "      - {name: WORKAROUND_843419_OLD, since: \"6.1\"}\n",
+         ("reg/errata/a.yaml:23:7: error: cpucap 'WORKAROUND_843419_OLD' (6.1) is listed after "
+          "'WORKAROUND_843419' (7.3): names are listed oldest first [cpucap-names]",)),
+    Case("cpucap_and_cpucap_names_together", A, "    bit: 3\n",
+         "    bit: 3\n    cpucap: WORKAROUND_843419\n    cpucap_names:\n      - {name: WORKAROUND_843419_OLD}\n"
+         "      - {name: WORKAROUND_843419, since: \"7.3\"}\n",
+         ("reg/errata/a.yaml:24:7: error: 'errata[WORKAROUND_843419]': 'cpucap' and 'cpucap_names' exclude "
+          "each other: give one of them [schema-not]",)),
+    Case("kconfig_names_not_ending_in_the_name_the_guard_uses", A,
+         "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n",
+         "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n    kernel:\n      kconfig_names:\n"
+         "        QCOM_FALKOR_ERRATUM_1003:\n          - {name: QCOM_FALKOR_ERRATUM_1003}\n"
+         "          - {name: QCOM_FALKOR_1003, since: \"7.3\"}\n"
+         "        ARM64_UNUSED:\n          - {name: ARM64_UNUSED_OLD}\n          - {name: ARM64_UNUSED, seen_in: \"7.3.4\"}\n",
+         ("reg/errata/a.yaml:42:9: error: kconfig_names 'QCOM_FALKOR_ERRATUM_1003' must list "
+          "'QCOM_FALKOR_ERRATUM_1003' last, as the newest name; it lists 'QCOM_FALKOR_1003' [cpucap-names]",
+          "reg/errata/a.yaml:42:9: error: kconfig_names 'ARM64_UNUSED': no guard of "
+          "'WORKAROUND_QCOM_FALKOR_E1003' uses that symbol [cpucap-names]")),
     Case("name_with_the_arm64_prefix", A, "name: WORKAROUND_843419", "name: ARM64_WORKAROUND_843419",
          ("reg/errata/a.yaml:20:11: error: name 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
           "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `name: "
@@ -332,8 +363,8 @@ CASES = [
           "bit 3 ('WORKAROUND_843419', reg/errata/a.yaml:20:5) enables it [not-covered]",
           "reg/registry.yaml:40:13: error: cpucap 'SPECTRE_V2' is already listed as not covered at "
           "reg/registry.yaml:34:13 [not-covered]",
-          "reg/registry.yaml:43:13: error: cpucap 'spectre_v4' is not an upper-case C identifier like "
-          "the kernel's cpucaps (A-Z, 0-9, _) [not-covered]"), ignore=()),
+          "reg/registry.yaml:43:13: error: cpucap 'spectre_v4' is not a cpucap name as "
+          "arch/arm64/tools/cpucaps writes them (A-Z, 0-9, _ and v) [not-covered]"), ignore=()),
     Case("kernel_table_fields_that_the_kernel_cannot_build", A,
          '        errata_ids: ["819472"]\n    status: active\n',
          '        errata_ids: ["819472"]\n        guard: [ARM64_ERRATUM_843419]\n    kernel:\n'

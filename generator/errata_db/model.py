@@ -158,6 +158,16 @@ class Affects:
         return f"{rev_str(self.low)}..{rev_str(self.high)}"
 
 
+@dataclass(frozen=True)
+class KernelName:
+    """One name the kernel has given a cpucap or a Kconfig symbol, and from which version:
+    the first that uses it (exact), or one seen to use it when the first is not known."""
+
+    name: str
+    version: str | None = None
+    exact: bool = False
+
+
 # is_kryo_midr, the kernel's part-family matcher, compares only these part number bits.
 KRYO_PART_MASK = 0xF00
 LOCAL_CPU_ERRATUM = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
@@ -178,6 +188,8 @@ class KernelRow:
     type: str | None = None
     guard: tuple[str, ...] | None = None
     after: str | None = None
+    # Guard symbols the kernel renamed: (the name the fields use, every name oldest first).
+    kconfig_names: tuple[tuple[str, tuple[KernelName, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,11 +211,18 @@ class Erratum:
     cpucap: str = ""
     condition: str | None = None  # what the kernel checks on top of the MIDR match
     kernel: KernelRow = KernelRow()
+    cpucap_names: tuple[KernelName, ...] = ()  # when the kernel renamed the cpucap, oldest first
 
     @property
     def enables(self) -> str:
-        """The kernel cpucap (without ARM64_) that a guest enables for this bit."""
-        return self.cpucap or self.name
+        """The kernel cpucap (without ARM64_) that a guest enables for this bit, as the newest
+        kernel the registry follows names it."""
+        return self.cpucap_names[-1].name if self.cpucap_names else self.cpucap or self.name
+
+    @property
+    def cpucaps(self) -> tuple[str, ...]:
+        """Every name the kernel has given that cpucap, oldest first."""
+        return tuple(n.name for n in self.cpucap_names) or (self.enables,)
 
     @property
     def active(self) -> bool:
@@ -330,6 +349,14 @@ def build_not_covered(doc: Any) -> tuple[NotCovered, ...]:
                  for i, n in enumerate(doc.root.get("not_covered") or []))
 
 
+def _names(items: Any) -> tuple[KernelName, ...]:
+    out = []
+    for item in items or ():
+        since, seen = _opt(item, "since"), _opt(item, "seen_in")
+        out.append(KernelName(str(item["name"]), since or seen, since is not None))
+    return tuple(out)
+
+
 def _kernel_row(node: Any, affects: list[Affects]) -> KernelRow:
     node = node or {}
     table = _opt(node, "table") or (
@@ -338,7 +365,9 @@ def _kernel_row(node: Any, affects: list[Affects]) -> KernelRow:
     return KernelRow(desc=_opt(node, "desc"), table=table, list=_opt(node, "list"),
                      exported=bool(node.get("exported")), matcher=_opt(node, "matcher"),
                      cpu_enable=_opt(node, "cpu_enable"), type=_opt(node, "type"),
-                     guard=guard or None, after=_opt(node, "after"))
+                     guard=guard or None, after=_opt(node, "after"),
+                     kconfig_names=tuple((str(k), _names(chain))
+                                        for k, chain in (node.get("kconfig_names") or {}).items()))
 
 
 def build_implementers(doc: Any, valid: set[int], origin: str) -> list[Implementer]:
@@ -425,6 +454,7 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
             cpucap=_opt(e, "cpucap") or "", condition=_opt(e, "condition"),
+            cpucap_names=_names(e.get("cpucap_names")),
             origin=origin, where=Located(doc, tuple(keys), ("retired", "kernel")),
             kernel=_kernel_row(e.get("kernel"), affects)))
     return out, diags

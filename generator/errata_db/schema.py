@@ -361,9 +361,16 @@ def check(doc: Document, kind: str) -> tuple[list[Diagnostic], set[tuple]]:
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             found: Iterable[Diagnostic] = _unknown_keys(doc, err)
         elif err.validator == "not":
-            # The schemas' only `not`: jsonschema's own text would print the whole subschema.
-            found = [error(doc.pos(list(err.absolute_path)), "schema-not",
-                           f"{_where(doc, err)}'retired' is required exactly when status is 'retired'")]
+            # jsonschema's own text would print the whole subschema. The schemas' `not`s are
+            # keys that exclude each other, and `retired` without status retired.
+            keys = list(err.validator_value.get("required", ())) if isinstance(err.validator_value, dict) else []
+            if len(keys) > 1:
+                found = [error(doc.pos([*err.absolute_path, keys[-1]]), "schema-not",
+                               f"{_where(doc, err)}{' and '.join(repr(k) for k in keys)} exclude each "
+                               "other: give one of them")]
+            else:
+                found = [error(doc.pos(list(err.absolute_path)), "schema-not",
+                               f"{_where(doc, err)}'retired' is required exactly when status is 'retired'")]
         else:
             # jsonschema's messages quote the whole value: shorten a long one to its start.
             text = err.message.replace(repr(err.instance), reprlib.repr(err.instance))

@@ -20,9 +20,57 @@ Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
 
 C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Kernel cpucaps are upper case; generated C identifiers lowercase the name, so a mixed-case
-# name could collide with another one.
-CPUCAP_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+# An entry's name is upper case: generated C identifiers lowercase it, so a mixed-case name
+# could collide with another one.
+ENTRY_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+# A cpucap is what arch/arm64/tools/gen-cpucaps.awk accepts (WORKAROUND_GICv3_BROKEN_SEIS).
+CPUCAP_NAME = re.compile(r"[vA-Z0-9_]+")
+CPUCAP_RULE = "as arch/arm64/tools/cpucaps writes them (A-Z, 0-9, _ and v)"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+def _chain_problems(chain, what: str) -> Iterator[str]:
+    """A chain of names is read oldest first: each later name says from which kernel, in order."""
+    for dup, _ in _first_seen(chain, lambda n: n.name):
+        yield f"{what} {quoted(dup.name)} is listed twice"
+    for older, newer in zip(chain, chain[1:]):
+        if newer.version is None:
+            yield (f"{what} {quoted(newer.name)} follows {quoted(older.name)}: say from which kernel, "
+                   "with since: (the first version that uses it) or seen_in: (a version that does)")
+        elif older.version is not None and version_key(newer.version) < version_key(older.version):
+            yield (f"{what} {quoted(newer.name)} ({newer.version}) is listed after {quoted(older.name)} "
+                   f"({older.version}): names are listed oldest first")
+
+
+def cpucap_names(reg: Registry) -> Iterator[Finding]:
+    """A name means one cpucap: the chain of names of every bit that enables it is the same,
+    so that a tree's name leads to one cpucap, whatever the kernel version."""
+    chains: dict[str, tuple[Erratum, tuple[str, ...]]] = {}
+    for e in reg.errata:
+        for problem in _chain_problems(e.cpucap_names, "cpucap"):
+            yield e.where("cpucap_names"), problem
+        for key, chain in e.kernel.kconfig_names:
+            if chain[-1].name != key:
+                yield (e.where("kconfig_names"), f"kconfig_names {quoted(key)} must list {quoted(key)} last, as "
+                       f"the newest name; it lists {quoted(chain[-1].name)}")
+            used = set(e.kernel.guard or e.kconfig) | {g for a in e.affects for g in a.guard}
+            if key not in used:
+                yield (e.where("kconfig_names"), f"kconfig_names {quoted(key)}: no guard of '{e.name}' uses "
+                       "that symbol")
+            for problem in _chain_problems(chain, "Kconfig symbol"):
+                yield e.where("kconfig_names"), problem
+        names = e.cpucaps
+        for name in dict.fromkeys(names):
+            first = chains.setdefault(name, (e, names))
+            if first[1] != names:
+                other = first[0]
+                yield (e.where("cpucap_names" if e.cpucap_names else "cpucap" if e.cpucap else "name"),
+                       f"cpucap name {quoted(name)} of '{e.name}' (names: {', '.join(names)}) is also a "
+                       f"name of '{other.name}' at {other.where()} (names: {', '.join(first[1])}): a name "
+                       "means one cpucap; give every bit of a cpucap the same cpucap_names")
 
 
 def _first_seen(items, key) -> Iterator[tuple[object, object]]:
@@ -279,12 +327,16 @@ def revidr_fixes(reg: Registry) -> Iterator[Finding]:
 
 def c_identifiers(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        if not CPUCAP_NAME.fullmatch(e.name):
+        if not ENTRY_NAME.fullmatch(e.name):
             yield (e.where("name"), f"name {quoted(e.name)} is not an upper-case C identifier "
-                   "like the kernel's cpucaps (A-Z, 0-9, _)")
-        if e.cpucap and not CPUCAP_NAME.fullmatch(e.cpucap):
-            yield (e.where("cpucap"), f"cpucap {quoted(e.cpucap)} is not an upper-case C identifier "
-                   "like the kernel's cpucaps (A-Z, 0-9, _)")
+                   "(A-Z, 0-9, _)")
+        for field, cap in [("cpucap", e.cpucap)] + [("cpucap_names", n.name) for n in e.cpucap_names]:
+            if cap and not CPUCAP_NAME.fullmatch(cap):
+                yield e.where(field), f"cpucap {quoted(cap)} is not a cpucap name {CPUCAP_RULE}"
+        for _, chain in e.kernel.kconfig_names:
+            for n in chain:
+                if not C_IDENT.fullmatch(n.name):
+                    yield e.where("kconfig_names"), f"Kconfig symbol {quoted(n.name)} is not a C identifier"
         for k in e.kconfig:
             if not C_IDENT.fullmatch(k):
                 yield e.where("kconfig"), f"Kconfig symbol '{k}' is not a C identifier"
@@ -304,6 +356,7 @@ def arm64_prefix(reg: Registry) -> Iterator[Finding]:
     locked as ARM64_ARM64_... could never be fixed."""
     named = [(e.where, "name", "name", e.name) for e in reg.errata]
     named += [(e.where, "cpucap", "cpucap", e.cpucap) for e in reg.errata if e.cpucap]
+    named += [(e.where, "cpucap_names", "cpucap", n.name) for e in reg.errata for n in e.cpucap_names]
     named += [(n.where, "cpucap", "not_covered cpucap", n.cpucap) for n in reg.not_covered]
     for where, field, what, value in named:
         if value.startswith(CPUCAP_PREFIX) and len(value) > len(CPUCAP_PREFIX):
@@ -484,8 +537,7 @@ def not_covered(reg: Registry) -> Iterator[Finding]:
         yield n.where("cpucap"), f"cpucap '{n.cpucap}' is already listed as not covered at {first.where('cpucap')}"
     for n in reg.not_covered:
         if not CPUCAP_NAME.fullmatch(n.cpucap):
-            yield (n.where("cpucap"), f"cpucap {quoted(n.cpucap)} is not an upper-case C identifier "
-                   "like the kernel's cpucaps (A-Z, 0-9, _)")
+            yield n.where("cpucap"), f"cpucap {quoted(n.cpucap)} is not a cpucap name {CPUCAP_RULE}"
         e = enabled.get(n.cpucap)
         if e is not None:
             yield (n.where("cpucap"), f"cpucap '{n.cpucap}' is listed as not covered, but bit {e.bit} "
@@ -581,6 +633,7 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "overlay": (overlay_rules, Severity.ERROR),
     "lock": (lock_agrees, Severity.ERROR),
     "not-covered": (not_covered, Severity.ERROR),
+    "cpucap-names": (cpucap_names, Severity.ERROR),
     "kernel-table": (kernel_table, Severity.ERROR),
 }
 
