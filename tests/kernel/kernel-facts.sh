@@ -11,6 +11,12 @@
 # arch/arm64/kernel/cpu_errata.c, and write what tests/kernel/extract_errata.py reads from it to
 # BUILD/errata-facts.json.
 #
+# BUILD may instead be the errata-on build directory tests/kernel/prepare-proof.sh prepared from a
+# hard-link copy of SRC (DEST/o-errata-on, with SRC its DEST/pristine): configured the same way,
+# it is used as it is, which saves configuring and preparing a second one. Its facts are those of
+# SRC only if the copy it builds from (BUILD/source) is SRC as extracted: the script stops if
+# the copy's cpu_errata.c differs from SRC's or kernel tables are installed in it.
+#
 # Idempotent: each step runs only if its result is missing. make's output goes to
 # BUILD/kernel-facts.log; its tail is printed on failure.
 # Environment: ARCH (arm64), CROSS_COMPILE (aarch64-linux-gnu-), JOBS (nproc), PYTHON (python3).
@@ -44,7 +50,7 @@ fi
 
 run_make() {
 	echo "=== make O=$BUILD $* ($(date)) ===" >>"$LOG"
-	if ! make -C "$SRC" O="$BUILD" -j"$JOBS" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+	if ! make -C "$MAKESRC" O="$BUILD" -j"$JOBS" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
 		"$@" >>"$LOG" 2>&1; then
 		echo "kernel-facts: make $* failed; last lines of $LOG:" >&2
 		tail -n 40 "$LOG" >&2
@@ -52,7 +58,33 @@ run_make() {
 	fi
 }
 
-if [ ! -f "$BUILD/.facts-configured" ]; then
+# The tree make builds BUILD from: SRC, or the proof's copy of it.
+MAKESRC=$SRC
+if [ -f "$BUILD/.proof-ready" ]; then
+	config=$(cat "$BUILD/.proof-config" 2>/dev/null || :)
+	if [ "$config" != errata-on ]; then
+		echo "kernel-facts: $BUILD is a prepare-proof.sh build directory, but of ${config:-an unknown}" \
+			"configuration, not errata-on" >&2
+		exit 1
+	fi
+	if ! MAKESRC=$(cd "$BUILD/source" 2>/dev/null && pwd -P); then
+		echo "kernel-facts: $BUILD has no source link to the tree it was prepared from" >&2
+		exit 1
+	fi
+	for f in Makefile arch/arm64/Kconfig arch/arm64/tools/cpucaps arch/arm64/kernel/cpu_errata.c; do
+		[ -e "$SRC/$f" ] || [ -e "$MAKESRC/$f" ] || continue # no tools/cpucaps before 6.3
+		if ! cmp -s "$SRC/$f" "$MAKESRC/$f"; then
+			echo "kernel-facts: $MAKESRC/$f, which $BUILD builds from, is not $SRC's: not a copy" \
+				"of SRC, or a changed one (prepare-proof.sh puts the pristine cpu_errata.c back)" >&2
+			exit 1
+		fi
+	done
+	if [ -e "$MAKESRC/arch/arm64/kernel/cpu_errata_table.h" ]; then
+		echo "kernel-facts: $MAKESRC has kernel tables installed (prepare-proof.sh removes them)" >&2
+		exit 1
+	fi
+	step "using $BUILD, prepared by prepare-proof.sh from $MAKESRC"
+elif [ ! -f "$BUILD/.facts-configured" ]; then
 	OPTIONS=$(sed -n -E 's/^config ((ARM64_ERRATUM|CAVIUM|QCOM|HISILICON|FUJITSU|NVIDIA|AMPERE|ROCKCHIP|ARM64_WORKAROUND)_[A-Za-z0-9_]+)$/\1/p' \
 		"$SRC/arch/arm64/Kconfig")
 	step "configuring $BUILD with every erratum option on"

@@ -5,13 +5,20 @@
 #
 # Prepare what tests/test_kernel_tables_linux.py builds with (ERRATA_DB_LINUX_PROOF=DEST):
 #
-#   DEST/pristine   Linux 6.12 as extracted, never written to
+#   DEST/pristine   the Linux tree of TARBALL (default Debian's 6.12; tests/kernel/fetch-linux-7.3.sh
+#                   gives 7.3's) as extracted, never written to
 #   DEST/src        a hard-link copy of it, where the test installs the kernel tables (writes
 #                   are renames, so the pristine files are never changed) and puts them back
 #   DEST/o-NAME     one out-of-tree build directory per configuration, prepared from DEST/src:
 #                   defconfig; errata-on (every erratum option of arch/arm64/Kconfig, and the
 #                   CoreSight TRBE driver the TRBE errata depend on); errata-off (none of them,
-#                   nor ARCH_MXC, which selects two)
+#                   nor ARCH_MXC, which selects two); DEST/o-NAME/.proof-config says NAME, and
+#                   tests/kernel/kernel-facts.sh SRC DEST/o-errata-on takes its facts from that build
+#
+# The erratum options olddefconfig leaves off in errata-on (their dependencies cannot be met: 6.12
+# marks ARM64_SME, which ARM64_ERRATUM_4193714 depends on, BROKEN) are printed and listed in
+# DEST/o-errata-on/.proof-off; those it leaves on in errata-off (selected by an option left on)
+# are printed.
 #
 # Idempotent: each step runs only if its result is missing; DEST/src gets its pristine
 # cpu_errata.c back. make's output goes to DEST/prepare-proof.log; its tail is printed on
@@ -43,21 +50,26 @@ LOG=$DEST/prepare-proof.log
 
 if [ ! -f "$DEST/pristine/Makefile" ]; then
 	if [ ! -f "$TARBALL" ]; then
-		echo "prepare-proof: $TARBALL not found (apt-get install linux-source-6.12)" >&2
+		echo "prepare-proof: $TARBALL not found (apt-get install linux-source-6.12, or" \
+			"tests/kernel/fetch-linux-7.3.sh DIR for DIR/linux-source-7.3.tar.xz)" >&2
 		exit 1
 	fi
 	rm -rf "$DEST/pristine" "$DEST/src"
 	TMP=$(mktemp -d "$DEST/extract.XXXXXX")
 	trap 'rm -rf "$TMP"' EXIT
+	T=$(now)
 	step "extracting $TARBALL"
 	tar -xf "$TARBALL" -C "$TMP" --strip-components=1
 	mv "$TMP" "$DEST/pristine"
 	trap - EXIT
+	step "extracted in $(( $(now) - T ))s"
 fi
 if [ ! -f "$DEST/src/Makefile" ]; then
-	rm -rf "$DEST/src"
+	T=$(now)
+	rm -rf "$DEST/src" "$DEST/src.tmp"
 	cp -al "$DEST/pristine" "$DEST/src.tmp"
 	mv "$DEST/src.tmp" "$DEST/src"
+	step "hard-linked $DEST/src in $(( $(now) - T ))s"
 fi
 # A test that stopped half way may have left the kernel tables installed.
 rm -f "$DEST/src/$KERNEL/cpu_errata_table.h"
@@ -84,6 +96,7 @@ OPTIONS=$(sed -n -E 's/^config ((ARM64_ERRATUM|CAVIUM|QCOM|HISILICON|FUJITSU|NVI
 for NAME in defconfig errata-on errata-off; do
 	OUT=$DEST/o-$NAME
 	if [ -f "$OUT/.proof-ready" ]; then
+		[ -f "$OUT/.proof-config" ] || echo "$NAME" >"$OUT/.proof-config"
 		step "$OUT is prepared"
 		continue
 	fi
@@ -96,15 +109,27 @@ for NAME in defconfig errata-on errata-off; do
 		for o in $OPTIONS CORESIGHT CORESIGHT_SOURCE_ETM4X CORESIGHT_TRBE; do
 			"$DEST/src/scripts/config" --file "$OUT/.config" --enable "$o"
 		done
-		run_make "$OUT" olddefconfig ;;
+		run_make "$OUT" olddefconfig
+		: >"$OUT/.proof-off"
+		for o in $OPTIONS CORESIGHT CORESIGHT_SOURCE_ETM4X CORESIGHT_TRBE; do
+			grep -q "^CONFIG_$o=y\$" "$OUT/.config" || echo "$o" >>"$OUT/.proof-off"
+		done
+		if [ -s "$OUT/.proof-off" ]; then
+			step "errata-on: olddefconfig left off:" $(cat "$OUT/.proof-off")
+		fi ;;
 	errata-off)
 		for o in $OPTIONS ARCH_MXC; do
 			"$DEST/src/scripts/config" --file "$OUT/.config" --disable "$o"
 		done
-		run_make "$OUT" olddefconfig ;;
+		run_make "$OUT" olddefconfig
+		on=$(for o in $OPTIONS; do grep "^CONFIG_$o=" "$OUT/.config" || :; done)
+		if [ -n "$on" ]; then
+			step "errata-off: olddefconfig left on:" $on
+		fi ;;
 	esac
 	run_make "$OUT" prepare
 	echo "$OPTIONS" >"$OUT/.proof-options"
+	echo "$NAME" >"$OUT/.proof-config"
 	touch "$OUT/.proof-ready"
 	step "$OUT prepared in $(( $(now) - T ))s"
 done
