@@ -478,7 +478,7 @@ def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from .kernel import install
+    from .kernel import install, names
     from .kernel import tree as kernel_tree
 
     root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
@@ -489,11 +489,18 @@ def cmd_install(args: argparse.Namespace) -> int:
     shown = args.kernel_tree.rstrip("/")
     if not args.check:
         _recover(root, install.all_tree_paths(TARGETS), shown)
+    try:
+        reg, lacking = names.for_tree(result.registry, names.read_names(root))
+    except kernel_tree.NotALinuxTree as exc:
+        raise UsageError(str(exc)) from exc
     if args.kernel_tables:
-        files = _kernel_table_files(root, result.registry, shown)
+        files = _kernel_table_files(root, reg, shown)
         what, extra = "kernel table file(s)", ["--kernel-tables"]
     else:
-        rendered = _render(result.registry, install.kernel_targets(TARGETS))
+        if lacking:
+            print(f"{shown} has no cpucap for bit(s) {', '.join(str(e.bit) for e in lacking)} "
+                  f"({', '.join(e.enables for e in lacking)}): left out of its migrn_safe_caps[]")
+        rendered = _render(reg, install.kernel_targets(TARGETS))
         files = None if rendered is None else install.tree_paths(rendered)
         what, extra = "installed header(s)", []
     if files is None:
@@ -693,8 +700,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         facts = importer.read_facts(Path(args.kernel_tree), args.kernel_tree)
-        the_plan = importer.plan(result.registry, facts)
-    except importer.CannotImport as exc:
+        the_plan = importer.plan(result.registry, facts, _renames(args.rename))
+    except (importer.CannotImport, importer.BadRename) as exc:
         raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
         sys.stderr.write(render_diags([error(exc.pos, "import", exc.reason)], "text"))
@@ -722,6 +729,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         state = "updated" if rel in files else "new"
         print(f"{'would be ' + state if args.dry_run else state:16} {upstream.root}/{rel}")
     return EXIT_OK
+
+
+def _renames(pairs: list[str]) -> dict[str, str]:
+    """--rename OLD=NEW, repeatable: OLD -> NEW, each cpucap without ARM64_."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        old, new = old.removeprefix("ARM64_"), new.removeprefix("ARM64_")
+        if not sep or not old or not new:
+            raise UsageError(f"--rename {pair}: expected OLD=NEW, two cpucaps")
+        if out.get(old, new) != new:
+            raise UsageError(f"--rename {pair}: {old} is already renamed to {out[old]}")
+        out[old] = new
+    return out
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -796,6 +817,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("import", cmd_import, "bring the registry up to a Linux tree's arm64 errata table")
     p.add_argument("--kernel-tree", required=True, metavar="DIR", help="top directory of a Linux source tree")
     p.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    p.add_argument("--rename", metavar="OLD=NEW", action="append", default=[],
+                   help="the tree's cpucap NEW is the registry's OLD, renamed (repeatable); import "
+                   "recognises a rename itself when it is sure")
     p = add("fleet", cmd_fleet, "what the VMM, KVM and the guest need for a VM that may run on these hosts")
     _host_options(p)
     p.add_argument("--format", choices=FLEET_FORMATS, default="text")

@@ -7,7 +7,7 @@ resolved becomes a diagnostic and the entry is left out, so that the rest is sti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -190,6 +190,8 @@ class KernelRow:
     after: str | None = None
     # Guard symbols the kernel renamed: (the name the fields use, every name oldest first).
     kconfig_names: tuple[tuple[str, tuple[KernelName, ...]], ...] = ()
+    joins: str | None = None  # the entry whose row holds this entry's ranges
+    joins_at: int | None = None  # where among that row's ranges (None: after them)
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class NotCovered:
     cpu_enable: str | None = None
     guard: tuple[str, ...] = ()
     after: str | None = None
+    type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +294,8 @@ class Registry:
     # need the whole registry (unused CPUs, lock lines without an entry) then stay silent.
     complete: bool = True
     where: Where | Located = _where(Pos(""))
+    # Entries whose cpucap the Linux tree these outputs are for does not have (install).
+    lacking: frozenset[str] = frozenset()
 
     @property
     def bit_count(self) -> int:
@@ -302,6 +307,15 @@ class Registry:
 
 # ---------------------------------------------------------------------------------------------
 # Building from documents. Each builder takes (document, keys of the items known to be valid).
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A kernel version, 7.3 or 7.3.4 (an -rc suffix ignored), as numbers that compare in
+    release order. ValueError for text that does not start with one."""
+    m = re.match(r"[0-9]+(?:\.[0-9]+)*", version)
+    if m is None:
+        raise ValueError(f"not a kernel version: {version!r}")
+    return tuple(int(x) for x in m.group().split("."))
 
 
 def parse_revision(text: str) -> Revision | None:
@@ -345,7 +359,7 @@ def _strings(node: Any, key: str) -> tuple[str, ...]:
 def build_not_covered(doc: Any) -> tuple[NotCovered, ...]:
     return tuple(NotCovered(str(n["cpucap"]), str(n["matcher"]), str(n["reason"]),
                             Located(doc, ("not_covered", i)), _opt(n, "desc"), _opt(n, "cpu_enable"),
-                            _strings(n, "guard"), _opt(n, "after"))
+                            _strings(n, "guard"), _opt(n, "after"), _opt(n, "type"))
                  for i, n in enumerate(doc.root.get("not_covered") or []))
 
 
@@ -366,6 +380,7 @@ def _kernel_row(node: Any, affects: list[Affects]) -> KernelRow:
                      exported=bool(node.get("exported")), matcher=_opt(node, "matcher"),
                      cpu_enable=_opt(node, "cpu_enable"), type=_opt(node, "type"),
                      guard=guard or None, after=_opt(node, "after"),
+                     joins=_opt(node, "joins"), joins_at=_opt(node, "joins_at"),
                      kconfig_names=tuple((str(k), _names(chain))
                                         for k, chain in (node.get("kconfig_names") or {}).items()))
 
@@ -476,7 +491,8 @@ def kernel_table_rows(reg: Registry) -> tuple[list[KernelTableRow], list[KernelT
     """The rows of the kernel's arm64_errata[] in order: active entries by bit, then the
     not_covered cpucaps, each row with `after:` moved behind the row it names. Also the rows
     that could not be placed (an unknown row, or a cycle), which validate reports."""
-    rows: list[KernelTableRow] = [e for e in reg.errata if e.active] + list(reg.not_covered)
+    rows: list[KernelTableRow] = [e for e in reg.errata if e.active and e.kernel.joins is None]
+    rows += reg.not_covered
     placed = [r for r in rows if row_after(r) is None]
     waiting = [r for r in rows if row_after(r) is not None]
     while waiting:
@@ -489,3 +505,13 @@ def kernel_table_rows(reg: Registry) -> tuple[list[KernelTableRow], list[KernelT
             names = {row_name(p): i for i, p in enumerate(placed)}
         waiting = [r for r in waiting if all(r is not x for x in ready)]
     return placed, waiting
+
+
+def with_joined(reg: Registry, host: Erratum) -> Erratum:
+    """An entry whose row of arm64_errata[] holds the ranges of other entries (their
+    kernel.joins), with all of them in the order the row lists them."""
+    affects = list(host.affects)
+    for e in sorted((e for e in reg.errata if e.active and e.kernel.joins == host.name), key=lambda e: e.bit):
+        at = len(affects) if e.kernel.joins_at is None else min(e.kernel.joins_at, len(affects))
+        affects[at:at] = e.affects
+    return host if len(affects) == len(host.affects) else replace(host, affects=tuple(affects))

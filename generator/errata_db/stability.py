@@ -120,7 +120,14 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
                           n.where("errata_ids"), o.where("errata_ids"),
                           "restore the identity; new erratum ids get an entry of their own at "
                           f"`errata-db next-bit`, with `cpucap: {o.enables}` to enable the same cpucap")
-        if o.enables != n.enables:
+        if o.enables != n.enables and n.cpucaps[:len(o.cpucaps)] == o.cpucaps:
+            # The old names are kept, oldest first: a tree that has one still gets it.
+            yield _change(Level.SAFE, "cpucap-renamed",
+                          f"bit {n.bit} ('{n.name}') enables ARM64_{n.enables}, the kernel's new name "
+                          f"for ARM64_{o.enables}, which older trees keep",
+                          n.where("cpucap_names"), o.where("cpucap_names" if o.cpucap_names else "cpucap"),
+                          "")
+        elif o.enables != n.enables:
             # A kernel rename moves every bit of a cpucap to a name no entry used before; pointing
             # a bit at a cpucap another bit already enabled changes what the guest does for it.
             renamed = (n.enables not in {e.enables for e in old.errata}

@@ -14,7 +14,7 @@ from .diagnostics import MAX_REPEATS, Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
 from .model import (KRYO_PART_MASK, PRIVATE_USE, UPSTREAM, Affects, Erratum, Located, LockLine, Registry,
-                    kernel_table_rows, rev_str, row_name, rv)
+                    kernel_table_rows, rev_str, row_name, rv, version_key)
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -26,10 +26,6 @@ ENTRY_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 # A cpucap is what arch/arm64/tools/gen-cpucaps.awk accepts (WORKAROUND_GICv3_BROKEN_SEIS).
 CPUCAP_NAME = re.compile(r"[vA-Z0-9_]+")
 CPUCAP_RULE = "as arch/arm64/tools/cpucaps writes them (A-Z, 0-9, _ and v)"
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in version.split("."))
 
 
 def _chain_problems(chain, what: str) -> Iterator[str]:
@@ -597,6 +593,19 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
                     k.table, e.affects, k.guard or e.kconfig):
                 yield (e.where("list"), f"list '{name}' is also the list of '{first.name}' "
                        f"({first.where('list')}), with other ranges or guards")
+    by_name = {e.name: e for e in reg.errata}
+    for e in reg.errata:
+        host = by_name.get(e.kernel.joins or "")
+        if e.kernel.joins is None or not e.active:
+            continue
+        if host is None or not host.active or host.kernel.joins is not None or host.enables != e.enables:
+            why = ("no entry has that name" if host is None else "it is retired" if not host.active
+                   else f"it joins '{host.kernel.joins}' itself" if host.kernel.joins is not None
+                   else f"it enables {host.enables}, not {e.enables}")
+            yield (e.where("joins"), f"'{e.name}' joins the row of '{e.kernel.joins}', which cannot hold it: "
+                   f"{why}")
+        elif e.kernel.after is not None:
+            yield e.where("after"), f"'{e.name}' has no row of its own (joins '{host.name}'), so no after:"
     for n in reg.not_covered:
         if n.desc is not None and '"' in n.desc:
             yield n.where("desc"), "desc would end the C string: it holds '\"'"

@@ -30,7 +30,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from .. import lock
 from ..diagnostics import Pos
 from ..load import SourceFile
-from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, Registry, rev_str
+from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, rev_str
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
 from . import cpu_errata
@@ -47,6 +47,10 @@ VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm"}
 
 class CannotImport(Exception):
     """The tree cannot be read (not a tree, an unreadable file): an environment error, exit 2."""
+
+
+class BadRename(Exception):
+    """A --rename OLD=NEW that names no cpucap of the registry or no row of the tree: usage."""
 
 
 class NoFreeBit(cpu_errata.NotRecognised):
@@ -114,6 +118,7 @@ class TreeNotCovered:
     cpu_enable: str | None
     guard: tuple[str, ...]
     pos: Pos
+    type: str = LOCAL_CPU_ERRATUM
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,7 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
         matcher = str(row.get("matches"))
         if not ranges:
             yield TreeNotCovered(cap[len("ARM64_"):], matcher, str(row.get("desc") or ""),
-                                 row.get("cpu_enable"), guard, row.pos)
+                                 row.get("cpu_enable"), guard, row.pos, str(row.get("type") or LOCAL_CPU_ERRATUM))
             continue
         ranges = [_with_ids(r, _selecting(guard, options), rst) for r in ranges]
         yield TreeRow(cap[len("ARM64_"):], str(row.get("desc") or ""), tuple(ranges), table, matcher,
@@ -349,6 +354,7 @@ class NewEntry:
     cpucap: str  # "" when the name is the cpucap
     condition: str | None
     kernel: dict
+    cpucap_names: tuple[dict, ...] = ()  # those of the cpucap's other bits, which the kernel renamed
 
 
 @dataclass(frozen=True)
@@ -371,6 +377,16 @@ class NewRow:
 
 
 @dataclass(frozen=True)
+class Renamed:
+    """A cpucap the tree has under a new name: the bits that enable it keep their meaning and
+    record the name."""
+
+    old: str
+    new: str
+    entries: tuple[Erratum, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     added: tuple[NewEntry, ...]
     changed: tuple[NewAffects, ...]
@@ -380,6 +396,7 @@ class Plan:
     new_not_covered: tuple[tuple[TreeNotCovered, str | None], ...]  # with the row it follows
     shares: tuple[tuple[str, str], ...] = ()  # (entry, entry it now shares an erratum id with)
     rows: tuple[NewRow, ...] = ()
+    renamed: tuple[Renamed, ...] = ()
 
 
 def _entry_key(e: Erratum) -> list[tuple]:
@@ -449,12 +466,78 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     return out
 
 
-def plan(reg: Registry, facts: Facts) -> Plan:
-    """What importing the tree changes in the registry."""
+def _errata_of(entries: list[Erratum]) -> tuple[set[str], set[str]]:
+    """What a cpucap's bits work around: their erratum ids, else their Kconfig options."""
+    ids = {i for e in entries for i in e.errata_ids if i != "N/A"}
+    options = {k for e in entries for k in e.kconfig}
+    return (ids or options), ids | options
+
+
+def _row_errata(row: TreeRow, facts: Facts) -> set[str]:
+    ids = {i for r in row.ranges for i in r.ids if i != "N/A"}
+    return ids | set(_kconfig(row.ranges, row.guard, facts))
+
+
+def renames(groups: dict[str, list[Erratum]], facts: Facts,
+            explicit: dict[str, str] | None = None) -> dict[str, str]:
+    """New cpucap -> the registry cpucap it renames. A row of the tree whose cpucap no entry
+    has renames a cpucap the tree lacks when it works around the same errata: all of that
+    cpucap's ids (or Kconfig options), and no other such cpucap shares any. Anything less sure
+    is refused at the row, naming the candidates; `explicit` (--rename OLD=NEW) decides."""
+    explicit = explicit or {}
+    names = {name: cap for cap, entries in groups.items() for e in entries for name in e.cpucaps}
+    present = facts.cpucaps | {r.cpucap for r in facts.rows}
+    gone = {cap for cap, entries in groups.items()
+            if not any(name in present for e in entries for name in e.cpucaps)}
+    rows = {r.cpucap: r for r in facts.rows if isinstance(r, TreeRow)}
+    out: dict[str, str] = {}
+    for old, new in explicit.items():
+        if old not in names:
+            raise BadRename(f"--rename {old}={new}: no registry entry enables a cpucap named {old}")
+        if new not in rows:
+            raise BadRename(f"--rename {old}={new}: {facts.display} has no arm64_errata[] row for {new}")
+        if new in names:
+            raise BadRename(f"--rename {old}={new}: {new} is already a cpucap of the registry")
+        out[new] = names[old]
+    claimed: dict[str, str] = {}
+    for cap, row in rows.items():
+        if cap in names or cap in out:
+            continue
+        theirs = _row_errata(row, facts)
+        candidates = [g for g in sorted(gone) if _errata_of(groups[g])[1] & theirs]
+        whole = [g for g in candidates if _errata_of(groups[g])[0] <= theirs]
+        if not candidates:
+            continue
+        if len(candidates) == 1 and whole and candidates[0] not in claimed:
+            out[cap] = claimed[candidates[0]] = candidates[0]
+            continue
+        def shown(g: str) -> str:
+            bits = ", ".join(str(e.bit) for e in groups[g])
+            part = "" if g in whole else ", sharing only part of its errata"
+            taken = f", already renamed to {claimed[g]}" if g in claimed else ""
+            return f"{g} (bit {bits}{part}{taken})"
+        raise cpu_errata.NotRecognised(
+            row.pos, f"ARM64_{cap} is new to the registry and works around errata of "
+            f"{' and '.join(shown(g) for g in candidates)}, whose cpucap the tree lacks: if the kernel "
+            f"renamed it, say so with --rename {candidates[0]}={cap}; else give these errata entries of "
+            "their own")
+    return out
+
+
+def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) -> Plan:
+    """What importing the tree changes in the registry. explicit: --rename's OLD -> NEW."""
     upstream = [e for e in reg.errata if e.origin == UPSTREAM]
+    groups: dict[str, list[Erratum]] = {}
+    for e in upstream:
+        groups.setdefault(e.enables, []).append(e)
     by_cap: dict[str, list[Erratum]] = {}
     for e in upstream:
-        by_cap.setdefault(e.enables, []).append(e)
+        for name in e.cpucaps:
+            by_cap.setdefault(name, []).append(e)
+    renamed_to = renames(groups, facts, explicit)
+    renamed = tuple(Renamed(old, new, tuple(groups[old])) for new, old in renamed_to.items())
+    for new, old in renamed_to.items():
+        by_cap[new] = groups[old]
     known_cpus = {(c.implementer.code, c.part) for c in reg.cpus}
     names = {(c.implementer.code, c.part): c.name for c in reg.cpus}
     not_covered = {n.cpucap for n in reg.not_covered}
@@ -513,7 +596,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
             used_names.add(entry.name)
             previous = last_erratum = highest = entry.name
             continue
-        main = next((e for e in entries if e.name == row.cpucap), entries[0])
+        main = next((e for e in entries if e.name in e.cpucaps), entries[0])
         mine: dict[str, list[TreeRange]] = {e.name: [] for e in entries}
         orphans: dict[tuple[str, ...], list[TreeRange]] = {}
         for r in row.ranges:
@@ -525,7 +608,7 @@ def plan(reg: Registry, facts: Facts) -> Plan:
                 continue
             mine[(owner or main).name].append(r)
         sole = len(entries) == 1 and not orphans
-        row_change = _row_change(main, row) if sole else None
+        row_change = _row_change(main, row, facts) if sole else None
         if row_change is not None:
             rows.append(row_change)
         for e in entries:
@@ -546,17 +629,54 @@ def plan(reg: Registry, facts: Facts) -> Plan:
         for ids, ranges in orphans.items():
             name = _free_name(f"WORKAROUND_{ids[0]}", used_names)
             entry = new_entry(name, row, tuple(ranges), row.cpucap, after, False)
+            chain = _chain_after(main, renamed, facts)
+            if len(chain) > 1:
+                entry = replace(entry, cpucap="", cpucap_names=chain)
             added.append(entry)
             used_names.add(name)
             after = highest = name
         previous = last_erratum = after
-    in_tree = {r.cpucap for r in facts.rows}
-    absent += [e.name for e in upstream if e.enables not in in_tree]
+    in_tree = {r.cpucap for r in facts.rows} | set(renamed_to)
+    renamed_caps = {e.name for r in renamed for e in r.entries}
+    absent += [e.name for e in upstream if not set(e.cpucaps) & in_tree and e.name not in renamed_caps]
     return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)),
-                tuple(new_cpus.values()), tuple(new_nc), _shared(upstream, added), tuple(rows))
+                tuple(new_cpus.values()), tuple(new_nc), _shared(upstream, added), tuple(rows), renamed)
 
 
-def _row_change(e: Erratum, row: TreeRow) -> NewRow | None:
+def seen_in(facts: Facts) -> str:
+    """The tree's version as the registry records it: numbers only (7.3.4, not 7.3.4-rc1)."""
+    m = re.match(r"[0-9]+(?:\.[0-9]+)*", facts.version)
+    return m.group() if m else facts.version
+
+
+def _name_dict(n: KernelName) -> dict:
+    return {"name": n.name, **({"since" if n.exact else "seen_in": n.version} if n.version else {})}
+
+
+def _guard_renamed(e: Erratum, row: TreeRow, facts: Facts) -> dict | None:
+    """kernel.kconfig_names when the tree guards the row with one symbol in place of the one
+    the entry names, which the tree no longer defines: the kernel renamed it
+    (ARM64_WORKAROUND_REPEAT_TLBI -> ..._REPEAT_TLBI_SYNC in 7.3)."""
+    k = e.kernel
+    if k.guard is None or len(k.guard) != 1 or len(row.guard) != 1 or k.guard == row.guard:
+        return None
+    old, new = k.guard[0], row.guard[0]
+    if old in facts.options or new not in facts.options:
+        return None
+    chains = {key: [_name_dict(n) for n in chain] for key, chain in k.kconfig_names}
+    chain = chains.pop(old, [{"name": old}])
+    chains[new] = [*chain, {"name": new, "seen_in": seen_in(facts)}]
+    return chains
+
+
+def _chain_after(e: Erratum, renamed: tuple[Renamed, ...], facts: Facts) -> tuple[dict, ...]:
+    """The cpucap names of an entry once the import is done, as the registry writes them."""
+    chain = [_name_dict(n) for n in e.cpucap_names] or [{"name": e.enables}]
+    chain += [{"name": r.new, "seen_in": seen_in(facts)} for r in renamed if e in r.entries]
+    return tuple(chain)
+
+
+def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     """How the tree writes the row of a cpucap that one entry holds, where the entry's
     `kernel:` fields say otherwise."""
     k = e.kernel
@@ -576,6 +696,10 @@ def _row_change(e: Erratum, row: TreeRow) -> NewRow | None:
         if not same:
             fields.append((name, value))
             shown.append(f"{name} {_field(now)} -> {_field(tree)}")
+    chains = _guard_renamed(e, row, facts)
+    if chains is not None:
+        fields.append(("kconfig_names", chains))
+        shown[-1] += " (renamed)"
     return NewRow(e, tuple(fields), tuple(shown)) if fields else None
 
 
@@ -683,6 +807,8 @@ def _entry_map(n: NewEntry, cpu_ids) -> CommentedMap:
     m["kconfig"] = _flow(list(n.kconfig))
     if n.cpucap:
         m["cpucap"] = n.cpucap
+    if n.cpucap_names:
+        m["cpucap_names"] = _names_seq(list(n.cpucap_names))
     affects = CommentedSeq()
     for r in n.ranges:
         affects.append(_affects_item(r, cpu_ids[r.cpu.implementer, r.cpu.part], _range_ids(r, n.ids)))
@@ -779,10 +905,22 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         for name, value in new_row.fields:
             if value is None:
                 kernel.pop(name, None)
+            elif isinstance(value, dict):
+                kernel[name] = CommentedMap((k, _names_seq(v)) for k, v in value.items())
             else:
                 kernel[name] = _flow(value) if isinstance(value, list) else value
         if not kernel:
             del node["kernel"]
+
+    for r in the_plan.renamed:
+        for e in r.entries:
+            rel, index = _place(e, root)
+            node = doc(rel)["errata"][index]
+            if node.get("cpucap_names") is None:
+                at = list(node).index("cpucap") if "cpucap" in node else list(node).index("kconfig") + 1
+                node.pop("cpucap", None)
+                node.insert(at, "cpucap_names", _names_seq([{"name": r.old}]))
+            node["cpucap_names"].append(_name_map({"name": r.new, "seen_in": seen_in(facts)}))
 
     new_nodes = {}
     for n in the_plan.added:
@@ -813,6 +951,8 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
                 m["desc"] = _text(row.desc)
             if row.cpu_enable:
                 m["cpu_enable"] = row.cpu_enable
+            if row.type != LOCAL_CPU_ERRATUM:
+                m["type"] = row.type
             if row.guard:
                 m["guard"] = _flow(list(row.guard))
             if after:
@@ -828,6 +968,22 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         if stream.getvalue() != files.get(rel):
             out[rel] = stream.getvalue()
     return out
+
+
+def _name_map(item: dict) -> CommentedMap:
+    m = CommentedMap(item)
+    m.fa.set_flow_style()
+    for key in ("since", "seen_in"):
+        if key in m:
+            m[key] = DoubleQuotedScalarString(m[key])
+    return m
+
+
+def _names_seq(items: list[dict]) -> CommentedSeq:
+    """A chain of kernel names, one flow mapping a line: - {name: X, seen_in: "7.3.4"}."""
+    seq = CommentedSeq(_name_map(i) for i in items)
+    seq.fa.set_block_style()
+    return seq
 
 
 def _kernel_node(node: CommentedMap) -> CommentedMap:
@@ -859,7 +1015,8 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     known_imps: the implementer codes the registry had."""
     lines = []
     for n in the_plan.added:
-        cap = f", cpucap {n.cpucap}" if n.cpucap else ""
+        newest = n.cpucap_names[-1]["name"] if n.cpucap_names else n.cpucap
+        cap = f", cpucap {newest}" if newest else ""
         lines.append(f"added     {n.name} (bit {n.bit}{cap}): {n.vendor} {_some(list(n.ids))}; "
                      f"{len(n.ranges)} range(s) on {_some([_cpu_id(r.cpu) for r in n.ranges], 4)}")
     if the_plan.new_cpus:
@@ -870,6 +1027,9 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     if the_plan.new_not_covered:
         lines.append(f"added     {len(the_plan.new_not_covered)} not_covered row(s), decided by their own "
                      f"matchers: {', '.join(row.cpucap for row, _ in the_plan.new_not_covered)}")
+    for r in the_plan.renamed:
+        bits = ", ".join(str(e.bit) for e in r.entries)
+        lines.append(f"renamed   {r.old} -> {r.new} (bit{'s' if len(r.entries) > 1 else ''} {bits})")
     for c in the_plan.changed:
         if c.gained:
             lines.append(f"widened   {c.erratum.name} (bit {c.erratum.bit}): now {'; '.join(c.gained)}")
@@ -883,7 +1043,7 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     if the_plan.not_in_tree:
         lines.append(f"not in this tree (kept as they are): {', '.join(the_plan.not_in_tree)}")
     changes = (len(the_plan.added) + len(the_plan.changed) + len(the_plan.new_cpus)
-               + len(the_plan.new_not_covered) + len(the_plan.rows))
+               + len(the_plan.new_not_covered) + len(the_plan.rows) + len(the_plan.renamed))
     verdict = ("nothing to change" if not changes else
                "registry updated" if written else "dry run: nothing written")
     lines.append(f"Linux {facts.version} at {facts.display}: {verdict}")

@@ -9,7 +9,8 @@ PREFIX = "MIGRN_SAFE_CAP_"
 
 
 def context(reg: Registry) -> dict:
-    active = [e for e in reg.errata if e.active]
+    # A tree without an entry's cpucap cannot name it: install leaves the bit out of the table.
+    active = [e for e in reg.errata if e.active and e.name not in reg.lacking]
     width = max((len(PREFIX + e.name) for e in reg.errata), default=0)
     return {
         "errata": reg.errata,

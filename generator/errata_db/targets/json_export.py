@@ -5,10 +5,18 @@ from __future__ import annotations
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from ..model import Registry, rev_str
+from ..model import Erratum, KernelName, Registry, rev_str
 from ..render import Target, source_label
 
 EXPORT_FORMAT = 1
+
+
+def cpucap_names(e: Erratum) -> list[dict]:
+    """Every name of the cpucap, oldest first, with the kernel that first used it (since) or one
+    seen to use it (seen_in); both null where the registry does not record one."""
+    names = e.cpucap_names or (KernelName(e.enables),)
+    return [{"name": n.name, "since": n.version if n.exact else None,
+             "seen_in": None if n.exact else n.version} for n in names]
 
 
 def export(reg: Registry) -> dict:
@@ -24,7 +32,7 @@ def export(reg: Registry) -> dict:
                   "name": c.name, "macro": c.macro, "part_macro": c.part_macro,
                   "origin": c.origin} for c in reg.cpus],
         "errata": [{
-            "name": e.name, "cpucap": e.enables, "bit": e.bit, "register": reg.registers[e.bit // reg.register_bits],
+            "name": e.name, "cpucap": e.enables, "cpucap_names": cpucap_names(e), "bit": e.bit, "register": reg.registers[e.bit // reg.register_bits],
             "register_bit": e.bit % reg.register_bits, "status": e.status,
             "retired": ({"since": e.retired_since, "reason": e.retired_reason}
                         if not e.active else None),

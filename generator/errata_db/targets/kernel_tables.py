@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model import LOCAL_CPU_ERRATUM, Affects, Erratum, NotCovered, Registry, kernel_table_rows
+from ..model import LOCAL_CPU_ERRATUM, Affects, Erratum, NotCovered, Registry, kernel_table_rows, with_joined
 from ..render import Target
 from .kvm_header import midr_range
 
@@ -154,7 +154,7 @@ def _erratum_fields(e: Erratum) -> list[str]:
 
 def _not_covered_fields(n: NotCovered) -> list[str]:
     fields = [f'.desc = "{n.desc or n.cpucap}",', f".capability = ARM64_{n.cpucap},",
-              f".type = {LOCAL_CPU_ERRATUM},", f".matches = {n.matcher},"]
+              f".type = {n.type or LOCAL_CPU_ERRATUM},", f".matches = {n.matcher},"]
     if n.cpu_enable:
         fields.append(f".cpu_enable = {n.cpu_enable},")
     return fields
@@ -168,6 +168,7 @@ def context(reg: Registry) -> dict:
         if isinstance(row, NotCovered):
             out_rows.append((row.guard, _not_covered_fields(row)))
             continue
+        row = with_joined(reg, row)
         if row.kernel.table in ("list", "entries"):
             tables.setdefault(list_name(row), _table(row))
         out_rows.append((row_guard(row), _erratum_fields(row)))
