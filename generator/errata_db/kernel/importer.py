@@ -291,7 +291,7 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
             yield TreeNotCovered(cap[len("ARM64_"):], matcher, str(row.get("desc") or ""),
                                  row.get("cpu_enable"), guard, row.pos, str(row.get("type") or LOCAL_CPU_ERRATUM))
             continue
-        ranges = [_with_ids(r, _selecting(guard, options), rst) for r in ranges]
+        ranges = _with_ids_of_row(ranges, _selecting(guard, options), rst)
         yield TreeRow(cap[len("ARM64_"):], str(row.get("desc") or ""), tuple(ranges), table, matcher,
                       str(row.get("type") or LOCAL_CPU_ERRATUM), row.get("cpu_enable"), guard, exported,
                       row.pos)
@@ -314,7 +314,8 @@ def _component_keys(component: str) -> set[str]:
     out = set()
     for part in component.split("/"):
         key = _norm(part)
-        out |= {key, key.removesuffix("core")}
+        # cputype.h spells AmpereOne MIDR_AMPERE1.
+        out |= {key, key.removesuffix("core"), key.replace("one", "1")}
     return out
 
 
@@ -323,12 +324,33 @@ def _option_id(option: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _with_ids(r: TreeRange, row_guard: tuple[str, ...], rst) -> TreeRange:
+def _with_ids_of_row(ranges: list[TreeRange], row_guard: tuple[str, ...], rst) -> list[TreeRange]:
+    """Each range with its erratum ids. Where silicon-errata.rst names no range's CPU in one
+    of an option's rows, and the row's other ranges claim all of that option's rows but one, the
+    last row is that range's: AmpereOne AC04 (MIDR_AMPERE1A) gets AC04_CPU_10 beside
+    AmpereOne's AC03_CPU_38."""
+    claimed: dict[tuple[str, ...], set] = {}
+    for r in ranges:
+        options = r.guard or row_guard
+        claimed.setdefault(options, set()).update(
+            id(t) for t in rst if t.kconfig in options and _cpu_keys(r.cpu) & _component_keys(t.component))
+    out = []
+    for r in ranges:
+        options = r.guard or row_guard
+        rows = [t for t in rst if t.kconfig in options]
+        named = any(_cpu_keys(r.cpu) & _component_keys(t.component) for t in rows)
+        left = [t for t in rows if id(t) not in claimed[options]]
+        out.append(_with_ids(r, row_guard, rst, left[0] if not named and len(left) == 1 else None))
+    return out
+
+
+def _with_ids(r: TreeRange, row_guard: tuple[str, ...], rst, only=None) -> TreeRange:
     """The erratum ids of one range: silicon-errata.rst's rows for its Kconfig option and its
-    CPU; else the ids all that option's rows agree on; else the option's own number."""
+    CPU (or `only`, the one row left for it); else the ids all that option's rows agree on;
+    else the option's own number."""
     options = r.guard or row_guard
     rows = [t for t in rst if t.kconfig in options]
-    mine = [t for t in rows if _cpu_keys(r.cpu) & _component_keys(t.component)]
+    mine = [only] if only is not None else [t for t in rows if _cpu_keys(r.cpu) & _component_keys(t.component)]
     ids = [i for t in mine for i in t.ids if i != "N/A"]
     if not ids and not mine and len({t.ids for t in rows}) == 1:
         ids = [i for i in rows[0].ids if i != "N/A"]
@@ -607,14 +629,18 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
                 orphans.setdefault(r.ids, []).append(r)
                 continue
             mine[(owner or main).name].append(r)
-        sole = len(entries) == 1 and not orphans
+        # The row is main's when every other entry of the cpucap has its ranges in it.
+        sole = all(e is main or e.kernel.joins == main.name for e in entries)
         row_change = _row_change(main, row, facts) if sole else None
         if row_change is not None:
             rows.append(row_change)
         for e in entries:
             old, new = _entry_key(e), [r.key for r in mine[e.name]]
             if Counter(old) == Counter(new):
-                if row_change is None or e is not main:
+                guards = {k: (a.guard, a.own_entry) for k, a in zip(old, e.affects)}
+                if any(guards.get(r.key) != (r.guard, r.own_entry) for r in mine[e.name]):
+                    changed.append(NewAffects(e, tuple(mine[e.name]), (), (), None))
+                elif row_change is None or e is not main:
                     unchanged.append(e.name)
                 continue
             if not new:
@@ -623,19 +649,26 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
             gained = tuple(_describe(r, names) for r in mine[e.name] if r.key not in old)
             lost_keys = [k for k in old if k not in new]
             lost = tuple(f"{a.cpu.name} {a.revisions}" for a, k in zip(e.affects, old) if k in lost_keys)
-            table = "list" if e.kernel.table == "range" and len(mine[e.name]) > 1 and not sole else None
+            table = ("list" if e.kernel.table == "range" and len(mine[e.name]) > 1 and not sole
+                     and not orphans else None)
             changed.append(NewAffects(e, tuple(mine[e.name]), gained, lost, table))
-        after = main.name
+        # A new erratum id of the cpucap is an entry of its own; its ranges stay in the row
+        # (kernel.joins), where the tree lists them.
+        in_row = {id(r) for e in entries if e is main or e.kernel.joins == main.name for r in mine[e.name]}
         for ids, ranges in orphans.items():
             name = _free_name(f"WORKAROUND_{ids[0]}", used_names)
-            entry = new_entry(name, row, tuple(ranges), row.cpucap, after, False)
+            entry = new_entry(name, row, tuple(ranges), row.cpucap, None, False)
+            first = next(i for i, r in enumerate(row.ranges) if r is ranges[0])
+            at = sum(id(r) in in_row for r in row.ranges[:first])
+            kernel = {"joins": main.name, **({"joins_at": at} if at < len(in_row) else {})}
+            entry = replace(entry, kernel=kernel, condition=None)
             chain = _chain_after(main, renamed, facts)
             if len(chain) > 1:
                 entry = replace(entry, cpucap="", cpucap_names=chain)
             added.append(entry)
             used_names.add(name)
-            after = highest = name
-        previous = last_erratum = after
+            in_row |= {id(r) for r in ranges}
+        previous = last_erratum = main.name
     in_tree = {r.cpucap for r in facts.rows} | set(renamed_to)
     renamed_caps = {e.name for r in renamed for e in r.entries}
     absent += [e.name for e in upstream if not set(e.cpucaps) & in_tree and e.name not in renamed_caps]
@@ -688,8 +721,10 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     kind = (k.type or LOCAL_CPU_ERRATUM, row.type, None if row.type == LOCAL_CPU_ERRATUM else row.type)
     guard = (tuple(k.guard or e.kconfig), row.guard,
              None if set(row.guard) == set(e.kconfig) or not row.guard else list(row.guard))
+    exported = (k.exported, bool(row.exported_list), True if row.exported_list else None)
     fields, shown = [], []
     for name, (now, tree, value) in {"table": table, "desc": desc, "matcher": matcher, "type": kind,
+                                     "exported": exported,
                                      "cpu_enable": (k.cpu_enable, row.cpu_enable, row.cpu_enable),
                                      "guard": guard}.items():
         same = set(now) == set(tree) if name == "guard" else now == tree
@@ -892,8 +927,13 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         old = dict(zip(_entry_key(e), node["affects"]))
         affects = CommentedSeq()
         for r in change.ranges:
-            affects.append(old.get(r.key) or _affects_item(r, cpu_ids[r.cpu.implementer, r.cpu.part],
-                                                          _range_ids(r, e.errata_ids)))
+            item = old.get(r.key)
+            if item is None:
+                item = _affects_item(r, cpu_ids[r.cpu.implementer, r.cpu.part], _range_ids(r, e.errata_ids))
+            else:
+                _set_or_drop(item, "guard", _flow(list(r.guard)) if r.guard else None, "revisions")
+                _set_or_drop(item, "own_entry", True if r.own_entry else None, "guard")
+            affects.append(item)
         node["affects"] = affects
         if change.table:
             _kernel_node(node)["table"] = change.table
@@ -947,7 +987,7 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
             m = CommentedMap()
             m["cpucap"] = row.cpucap
             m["matcher"] = row.matcher
-            if row.desc and row.desc != row.cpucap:
+            if row.desc:
                 m["desc"] = _text(row.desc)
             if row.cpu_enable:
                 m["cpu_enable"] = row.cpu_enable
@@ -968,6 +1008,18 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         if stream.getvalue() != files.get(rel):
             out[rel] = stream.getvalue()
     return out
+
+
+def _set_or_drop(node: CommentedMap, key: str, value: Any, after: str) -> None:
+    """Set a key to a value (placed after another key when new), or drop it for None."""
+    if value is None:
+        node.pop(key, None)
+    elif key in node:
+        if node[key] != value:
+            node[key] = value
+    else:
+        keys = list(node)
+        node.insert(keys.index(after) + 1 if after in keys else len(keys), key, value)
 
 
 def _name_map(item: dict) -> CommentedMap:
@@ -1036,6 +1088,10 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     for c in the_plan.changed:
         if c.lost:
             lines.append(f"narrowed  {c.erratum.name} (bit {c.erratum.bit}): no longer {'; '.join(c.lost)}")
+    for c in the_plan.changed:
+        if not c.gained and not c.lost:
+            lines.append(f"kernel    {c.erratum.name} (bit {c.erratum.bit}): its ranges' guards as the tree "
+                         "writes them")
     for r in the_plan.rows:
         lines.append(f"kernel    {r.erratum.name} (bit {r.erratum.bit}): its row as the tree writes it: "
                      f"{'; '.join(r.shown)}")

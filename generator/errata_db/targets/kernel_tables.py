@@ -153,8 +153,10 @@ def _erratum_fields(e: Erratum) -> list[str]:
 
 
 def _not_covered_fields(n: NotCovered) -> list[str]:
-    fields = [f'.desc = "{n.desc or n.cpucap}",', f".capability = ARM64_{n.cpucap},",
-              f".type = {n.type or LOCAL_CPU_ERRATUM},", f".matches = {n.matcher},"]
+    # A row without a desc has none in the kernel either (4311569 in Linux 7.3).
+    fields = [f'.desc = "{n.desc}",'] if n.desc else []
+    fields += [f".capability = ARM64_{n.cpucap},", f".type = {n.type or LOCAL_CPU_ERRATUM},",
+               f".matches = {n.matcher},"]
     if n.cpu_enable:
         fields.append(f".cpu_enable = {n.cpu_enable},")
     return fields
