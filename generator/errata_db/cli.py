@@ -552,6 +552,22 @@ def _kernel_table_files(root: Path, reg, shown: str) -> dict[str, str] | None:
     return files
 
 
+def _import_reading(reg, kernel_tree: str) -> tuple[dict[str, str], object, list]:
+    """What import would do with the tree: the renames it recognises (registry cpucap -> the
+    tree's name) and its plan, for audit to compare ranges; nothing to compare for a table
+    import cannot read, or refuses (`import` says why): audit's own checks still run."""
+    from .kernel import cpu_errata, importer
+
+    try:
+        facts = importer.read_facts(Path(kernel_tree), kernel_tree)
+        the_plan = importer.plan(reg, facts)
+    except importer.CannotImport as exc:
+        raise UsageError(str(exc)) from exc
+    except cpu_errata.NotRecognised:
+        return {}, None, []
+    return {r.old: r.new for r in the_plan.renamed}, the_plan, []
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from .kernel import audit
     from .kernel import tree as kernel_tree
@@ -565,7 +581,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         tree = kernel_tree.read_tree(root, args.kernel_tree, {k for e in reg.errata for k in e.kconfig})
     except kernel_tree.NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    diags = audit.audit(reg, tree)
+    renamed, the_plan, unread = _import_reading(reg, args.kernel_tree)
+    diags = audit.audit(reg, tree, renamed, the_plan) + unread
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)

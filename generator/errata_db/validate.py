@@ -576,7 +576,7 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
             yield e.where("exported"), f"only a list is exported, and kernel table '{k.table}' has none"
         own = f"ARM64_{e.enables}"
         for option in k.guard or ():
-            if option not in e.kconfig and option != own:
+            if option not in e.kconfig and option not in {f"ARM64_{name}" for name in e.cpucaps}:
                 yield (e.where("guard"), f"guard '{option}' is neither one of '{e.name}' kconfig options "
                        f"nor {own}, the option they select")
         if '"' in (e.kernel.desc or e.title):

@@ -28,6 +28,7 @@ class Context:
     table_ids: frozenset[str]
     registry_ids: dict[str, Erratum]
     registry_kconfig: dict[str, Erratum]
+    renamed: dict[str, str]  # a registry cpucap -> the tree's new name for it, as import recognises
 
 
 def _real_ids(ids) -> set[str]:
@@ -39,7 +40,8 @@ def knows(tree: KernelTree, table_ids: frozenset[str], e: Erratum) -> bool:
     its Kconfig options, or (when the bit has a cpucap of its own) its cpucap."""
     return (bool(_real_ids(e.errata_ids) & table_ids)
             or any(k in tree.kconfig for k in e.kconfig)
-            or (not e.cpucap and e.name in tree.cpucaps))
+            or (not e.cpucap and not e.cpucap_names and e.name in tree.cpucaps)
+            or any(name in tree.cpucaps for name in e.cpucap_names))
 
 
 def _absent(ctx: Context, e: Erratum) -> bool:
@@ -62,10 +64,20 @@ Check = Callable[[Context], Iterator[Diagnostic]]
 
 def cpucaps(ctx: Context) -> Iterator[Diagnostic]:
     for e in ctx.reg.errata:
-        if e.enables in ctx.tree.cpucaps or _absent(ctx, e):
+        if any(name in ctx.tree.cpucaps for name in e.cpucaps) or _absent(ctx, e):
             continue
-        where = e.where("cpucap" if e.cpucap else "name")
+        where = e.where("cpucap_names" if e.cpucap_names else "cpucap" if e.cpucap else "name")
         file = ctx.tree.path("arch/arm64/tools/cpucaps")
+        new = ctx.renamed.get(e.enables)
+        if new is not None:
+            yield note(where, "audit-cpucap", f"the tree names cpucap {e.enables} (bit {e.bit}, '{e.name}') "
+                       f"{new}: `errata-db import` records the new name")
+            continue
+        if not any(k in ctx.tree.errata_configs for k in e.kconfig):
+            yield note(where, "audit-cpucap", f"cpucap {e.enables} (bit {e.bit}, '{e.name}') is not in {file}, "
+                       f"and {ctx.tree.path(CPU_ERRATA)} does not work around the erratum, which the tree knows "
+                       f"({_evidence(ctx.tree, ctx.table_ids, e)}): the tree is older than the registry")
+            continue
         if not e.active:
             yield note(where, "audit-cpucap", f"retired '{e.name}' (bit {e.bit}): {file} no longer has "
                        f"cpucap {e.enables}")
@@ -168,7 +180,8 @@ def midr(ctx: Context) -> Iterator[Diagnostic]:
             if other is not None:
                 yield error(pos, "audit-midr", f"{message}; the tree names implementer "
                             f"{cpu.implementer.code:#04x} part {cpu.part:#05x} {other}")
-            elif cpu.name.lower() in components:
+            elif cpu.name.lower() in components and any(
+                    k in ctx.tree.errata_configs for e in users.get(cpu.id, ()) for k in e.kconfig):
                 yield error(pos, "audit-midr", f"{message}, though {ctx.tree.table_path} lists errata "
                             f"of the {cpu.name}")
             else:
@@ -277,7 +290,28 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def audit(reg: Registry, tree: KernelTree) -> list[Diagnostic]:
+def ranges(reg: Registry, the_plan) -> Iterator[Diagnostic]:
+    """What import would change in the registry's ranges, read as import reads the table: a
+    range the tree's table has and the registry lacks is a mismatch at the tree's line; one the
+    registry has and the tree lacks, a tree older than the registry (or a narrowing to review)."""
+    for change in the_plan.changed:
+        e = change.erratum
+        old = {(a.cpu.implementer.code, a.cpu.part, a.low, a.high, a.part_mask,
+                tuple((f.revision, f.mask) for f in a.revidr_fixes)) for a in e.affects}
+        for r, shown in zip((r for r in change.ranges if r.key not in old), change.gained):
+            yield error(r.pos, "audit-ranges", f"the tree's table gives '{e.name}' (bit {e.bit}, {e.where()}) "
+                        f"{shown}, which the registry's ranges and REVIDR fixes do not match")
+        for shown in change.lost:
+            yield note(e.where("affects"), "audit-ranges", f"'{e.name}' (bit {e.bit}) has {shown}, which the "
+                       "tree's table lacks: the tree is older than the registry, or narrowed it")
+    for n in the_plan.added:
+        first = n.ranges[0].pos if n.ranges else Pos("")
+        yield error(first, "audit-ranges", f"the tree's arm64_errata[] works around {n.vendor} "
+                    f"{', '.join(n.ids)} by MIDR, and no registry entry holds those CPUs")
+
+
+def audit(reg: Registry, tree: KernelTree, renamed: dict[str, str] | None = None,
+          the_plan=None) -> list[Diagnostic]:
     table_ids = frozenset(i for row in tree.table for i in _real_ids(row.ids))
     ctx = Context(
         reg=reg, tree=tree,
@@ -285,8 +319,10 @@ def audit(reg: Registry, tree: KernelTree) -> list[Diagnostic]:
         table_ids=table_ids,
         registry_ids={i: e for e in reversed(reg.errata) for i in _real_ids(e.errata_ids)},
         registry_kconfig={k: e for e in reversed(reg.errata) for k in e.kconfig},
+        renamed=renamed or {},
     )
-    return [d for check in CHECKS.values() for d in check(ctx)]
+    found = [d for check in CHECKS.values() for d in check(ctx)]
+    return found + (list(ranges(reg, the_plan)) if the_plan is not None else [])
 
 
 def summary(diags: list[Diagnostic]) -> dict[str, int]:

@@ -521,12 +521,12 @@ def renames(groups: dict[str, list[Erratum]], facts: Facts,
         if new in names:
             raise BadRename(f"--rename {old}={new}: {new} is already a cpucap of the registry")
         out[new] = names[old]
-    claimed: dict[str, str] = {}
+    claimed: dict[str, str] = {old: new for new, old in out.items()}
     for cap, row in rows.items():
         if cap in names or cap in out:
             continue
         theirs = _row_errata(row, facts)
-        candidates = [g for g in sorted(gone) if _errata_of(groups[g])[1] & theirs]
+        candidates = [g for g in sorted(gone - set(out.values())) if _errata_of(groups[g])[1] & theirs]
         whole = [g for g in candidates if _errata_of(groups[g])[0] <= theirs]
         if not candidates:
             continue
