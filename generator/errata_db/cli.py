@@ -552,10 +552,10 @@ def _kernel_table_files(root: Path, reg, shown: str) -> dict[str, str] | None:
     return files
 
 
-def _import_reading(reg, kernel_tree: str) -> tuple[dict[str, str], object, list]:
-    """What import would do with the tree: the renames it recognises (registry cpucap -> the
-    tree's name) and its plan, for audit to compare ranges; nothing to compare for a table
-    import cannot read, or refuses (`import` says why): audit's own checks still run."""
+def _import_plan(reg, kernel_tree: str):
+    """What import would do with the tree, for audit: the renames it recognises and the ranges
+    it would change. None for a table import cannot read or refuses (`import` says why):
+    audit's own checks still run."""
     from .kernel import cpu_errata, importer
 
     try:
@@ -564,8 +564,8 @@ def _import_reading(reg, kernel_tree: str) -> tuple[dict[str, str], object, list
     except importer.CannotImport as exc:
         raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised:
-        return {}, None, []
-    return {r.old: r.new for r in the_plan.renamed}, the_plan, []
+        return None
+    return the_plan
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -581,8 +581,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         tree = kernel_tree.read_tree(root, args.kernel_tree, {k for e in reg.errata for k in e.kconfig})
     except kernel_tree.NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    renamed, the_plan, unread = _import_reading(reg, args.kernel_tree)
-    diags = audit.audit(reg, tree, renamed, the_plan) + unread
+    the_plan = _import_plan(reg, args.kernel_tree)
+    renamed = {r.old: r.new for r in the_plan.renamed} if the_plan is not None else {}
+    diags = audit.audit(reg, tree, renamed, the_plan)
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)
