@@ -32,6 +32,8 @@ def rst_rows(reg) -> list[tuple[str, str, str, str]]:
     for e in reg.errata:
         for a in e.affects:
             ids = a.errata_ids or e.errata_ids
+            if not a.guard and not e.kconfig:
+                continue  # no option guards it: no rst row, as for Oryon's CNTVOFF in Linux 7.3
             option = a.guard[0] if a.guard else e.kconfig[0]
             rows.append((e.vendor, a.cpu.name, ",".join(i if i == "N/A" else f"#{i}" for i in ids), option))
     return list(dict.fromkeys(rows))

@@ -12,7 +12,12 @@ MODEL_MASK = 0xFF0FFFF0  # implementer, architecture, part number
 RV_MASK = 0x00F0000F  # variant, revision
 KRYO_MASK = 0xFF0FF000  # implementer, architecture, top nibble of the part number
 NOT_MIDR = frozenset({"has_mismatched_cache_type", "has_spectre_v2", "has_spectre_v3a",
-                      "has_spectre_v4", "is_spectre_bhb_affected"})
+                      "has_spectre_v4", "is_spectre_bhb_affected",
+                      # Linux 7.3's: a feature/firmware check, Apple's PMU, a GIC property
+                      "need_arm_si_l1_workaround_4311569", "has_impdef_pmuv3", "has_broken_gic_v3_seis"})
+# Matchers that end in is_affected_midr_range(), so the entry's REVIDR fixes apply (7.3's
+# has_sme_dvmsync_erratum checks SME first, a condition the registry records).
+WITH_FIXES = frozenset({"is_affected_midr_range", "has_sme_dvmsync_erratum"})
 # has_neoverse_n1_erratum_1542419 writes its one range inside the function, not in the table:
 # Neoverse N1, every variant and revision (then CTR_EL0.DIC, which no table can say).
 RANGES_IN_FUNCTION = {"has_neoverse_n1_erratum_1542419": [(0x410FD0C0, 0, 0xF0000F)]}
@@ -39,7 +44,7 @@ def matches(entry: dict, midr: int, revidr: int) -> bool:
     if kind == "is_kryo_midr":
         return any(midr & KRYO_MASK == model & KRYO_MASK for model, _, _ in _ranges(entry))
     hit = any(_in_range(midr, *r) for r in _ranges(entry))
-    if hit and kind == "is_affected_midr_range":
+    if hit and kind in WITH_FIXES:
         rv = midr & RV_MASK
         hit = not any(rv == int(f["midr_rv"], 16) and revidr & int(f["revidr_mask"], 16)
                       for f in entry["fixed_revs"])

@@ -41,7 +41,8 @@ def cpucaps_dir(tmp_path_factory, registry) -> Path:
     out = tmp_path_factory.mktemp("cpucaps")
     (out / "asm").mkdir()
     (out / "asm" / "cpucaps.h").write_text(
-        "enum arm64_cpucap {\n" + "".join(f"\tARM64_{e.name},\n" for e in registry.errata) + "};\n")
+        "enum arm64_cpucap {\n"
+        + "".join(f"\tARM64_{name},\n" for name in dict.fromkeys(e.enables for e in registry.errata)) + "};\n")
     return out
 
 

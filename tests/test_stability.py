@@ -261,14 +261,15 @@ def test_a_new_entry_at_next_bit_is_safe(repo):
 
 def test_next_bit_counts_an_entry_not_yet_locked(repo):
     path = repo / "errata-db" / "errata" / "arm.yaml"
-    path.write_text(path.read_text() + NEW_ENTRY.format(bit=33))
+    # The bundled registry (Linux 7.3.4) uses bits 0-37.
+    path.write_text(path.read_text() + NEW_ENTRY.format(bit=38))
     result = run_cli("next-bit", cwd=repo)
-    assert (result.code, result.out) == (0, "34\n")
+    assert (result.code, result.out) == (0, "39\n")
 
 
 def test_a_new_erratum_id_for_an_existing_cpucap_gets_its_own_bit_safely(repo, tmp_path):
     """The path the identity-change advice points to: the old bit keeps its meaning."""
-    entry = (NEW_ENTRY.format(bit=33).replace("WORKAROUND_NEW_ONE", "WORKAROUND_SPECULATIVE_UNPRIV_LOAD_9999999")
+    entry = (NEW_ENTRY.format(bit=38).replace("WORKAROUND_NEW_ONE", "WORKAROUND_SPECULATIVE_UNPRIV_LOAD_9999999")
              .replace("    status: active\n", "    cpucap: WORKAROUND_SPECULATIVE_UNPRIV_LOAD\n    status: active\n"))
     path = repo / "errata-db" / "errata" / "arm.yaml"
     path.write_text(path.read_text() + entry)

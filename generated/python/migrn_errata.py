@@ -337,6 +337,51 @@ ERRATA = (
         kconfig=('AMPERE_ERRATUM_AC03_CPU_38',),
         status='active',
     ),
+    Erratum(
+        name='WORKAROUND_162100125',
+        bit=33,
+        errata_ids=('162100125',),
+        vendor='HiSilicon',
+        description='With CNP enabled, HIP09 may share TLB entries between CPUs where the architecture does not, causing TLB conflicts and stale mappings; CNP is disabled.',
+        kconfig=('HISILICON_ERRATUM_162100125',),
+        status='active',
+    ),
+    Erratum(
+        name='WORKAROUND_NVIDIA_OLYMPUS_1027',
+        bit=34,
+        errata_ids=('T410-OLY-1027',),
+        vendor='NVIDIA',
+        description='On NVIDIA Olympus, a peripheral may observe a Device-nGnR* store after a younger Device-nGnR* load; a DMB OSH goes before raw MMIO loads.',
+        kconfig=('NVIDIA_OLYMPUS_1027_ERRATUM',),
+        status='active',
+    ),
+    Erratum(
+        name='WORKAROUND_4193714',
+        bit=35,
+        errata_ids=('4193714',),
+        vendor='ARM',
+        description='C1-Pro may acknowledge a DVMSync before its SME memory accesses complete; TLB maintenance for SME processes also interrupts the affected CPUs.',
+        kconfig=('ARM64_ERRATUM_4193714',),
+        status='active',
+    ),
+    Erratum(
+        name='WORKAROUND_AMPERE_AC04_CPU_23',
+        bit=36,
+        errata_ids=('AC04_CPU_23',),
+        vendor='Ampere',
+        description='On AmpereOne AC04, a write to HCR_EL2 may corrupt simultaneous data address translations; a DSB before and an ISB after the write close the window.',
+        kconfig=('AMPERE_ERRATUM_AC04_CPU_23',),
+        status='active',
+    ),
+    Erratum(
+        name='WORKAROUND_QCOM_ORYON_CNTVOFF',
+        bit=37,
+        errata_ids=('N/A',),
+        vendor='Qualcomm Tech.',
+        description='Oryon X1 does not honour CNTVOFF_EL2; KVM works around the broken virtual counter offset.',
+        kconfig=(),
+        status='active',
+    ),
 )
 
 _BY_BIT = {e.bit: e for e in ERRATA}
@@ -480,6 +525,12 @@ _INDEX = {
             (25, 0x0, 0x2, ()),
             (30, 0x0, 0xf0000f, ()),
         ),
+        0x410fd890: (
+            (30, 0x0, 0xf0000f, ()),
+        ),
+        0x410fd8b0: (
+            (35, 0x0, 0x100002, ((1048578, 1),)),
+        ),
         0x410fd8c0: (
             (9, 0x0, 0xf0000f, ()),
         ),
@@ -533,11 +584,18 @@ _INDEX = {
         0x430f0b60: (
             (5, 0x0, 0xf0000f, ()),
         ),
+        0x480fd020: (
+            (33, 0x0, 0xf0000f, ()),
+        ),
         0x4e0f0040: (
             (18, 0x0, 0xf0000f, ()),
         ),
         0x4e0f0100: (
             (9, 0x0, 0xf0000f, ()),
+            (34, 0x0, 0xf0000f, ()),
+        ),
+        0x510f0010: (
+            (37, 0x0, 0xf0000f, ()),
         ),
         0x510f8000: (
             (8, 0x0, 0x0, ()),
@@ -566,6 +624,7 @@ _INDEX = {
         ),
         0xc00fac40: (
             (32, 0x0, 0xf0000f, ()),
+            (36, 0x0, 0xf0000f, ()),
         ),
     },
     0xf00: {

@@ -46,6 +46,15 @@ PathKey = Sequence[Any]
 # A double-quoted "\ud800" escape makes a lone UTF-16 surrogate: not a character, and a str
 # that cannot be encoded (hashing or printing it later would raise).
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# libyaml ends an anchor or alias name at the first character outside [0-9A-Za-z_-]; the pure
+# parser follows YAML 1.2 and reads on (`*a: x` is alias 'a' to one, 'a:' to the other). The
+# diagnostic names it as libyaml does, so it does not depend on whether the C parser is installed.
+_ANCHOR_NAME = re.compile(r"[0-9A-Za-z_-]+")
+
+
+def _anchor_name(name: str) -> str:
+    m = _ANCHOR_NAME.match(name)
+    return m.group(0) if m else name
 
 
 @dataclass(frozen=True)
@@ -218,7 +227,8 @@ class _Composer:
                 if event.anchor is not None:
                     self.diagnostics.append(error(
                         _mark_pos(self.path, event.start_mark), "yaml-alias",
-                        f"anchor '&{event.anchor}' refused: the registry does not use anchors or aliases"))
+                        f"anchor '&{_anchor_name(event.anchor)}' refused: the registry does not use "
+                        "anchors or aliases"))
                 if may_tag:
                     tag = getattr(event, "ctag", None) or getattr(event, "tag", None)
                     if tag is not None and str(tag) not in ("None", ""):
@@ -253,7 +263,8 @@ class _Composer:
                 stack.pop()
             elif kind is AliasEvent:
                 self.refuse(event.start_mark, "yaml-alias",
-                            f"alias '*{event.anchor}' refused: the registry does not use anchors or aliases")
+                            f"alias '*{_anchor_name(event.anchor)}' refused: the registry does not use "
+                            "anchors or aliases")
             elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1:

@@ -140,6 +140,14 @@ static_assert(MIDR_CPU_MODEL(0x41, 0xd85) == MIDR_CORTEX_X925);
 #define MIDR_CORTEX_A725 MIDR_CPU_MODEL(0x41, 0xd87)
 #endif
 static_assert(MIDR_CPU_MODEL(0x41, 0xd87) == MIDR_CORTEX_A725);
+#ifndef MIDR_CORTEX_A720AE
+#define MIDR_CORTEX_A720AE MIDR_CPU_MODEL(0x41, 0xd89)
+#endif
+static_assert(MIDR_CPU_MODEL(0x41, 0xd89) == MIDR_CORTEX_A720AE);
+#ifndef MIDR_C1_PRO
+#define MIDR_C1_PRO MIDR_CPU_MODEL(0x41, 0xd8b)
+#endif
+static_assert(MIDR_CPU_MODEL(0x41, 0xd8b) == MIDR_C1_PRO);
 #ifndef MIDR_C1_ULTRA
 #define MIDR_C1_ULTRA MIDR_CPU_MODEL(0x41, 0xd8c)
 #endif
@@ -200,6 +208,10 @@ static_assert(MIDR_CPU_MODEL(0x43, 0xb5) == MIDR_OCTX2_95XXMM);
 #define MIDR_OCTX2_95XXO MIDR_CPU_MODEL(0x43, 0xb6)
 #endif
 static_assert(MIDR_CPU_MODEL(0x43, 0xb6) == MIDR_OCTX2_95XXO);
+#ifndef MIDR_HISI_HIP09
+#define MIDR_HISI_HIP09 MIDR_CPU_MODEL(0x48, 0xd02)
+#endif
+static_assert(MIDR_CPU_MODEL(0x48, 0xd02) == MIDR_HISI_HIP09);
 #ifndef MIDR_NVIDIA_CARMEL
 #define MIDR_NVIDIA_CARMEL MIDR_CPU_MODEL(0x4e, 0x4)
 #endif
@@ -208,6 +220,10 @@ static_assert(MIDR_CPU_MODEL(0x4e, 0x4) == MIDR_NVIDIA_CARMEL);
 #define MIDR_NVIDIA_OLYMPUS MIDR_CPU_MODEL(0x4e, 0x10)
 #endif
 static_assert(MIDR_CPU_MODEL(0x4e, 0x10) == MIDR_NVIDIA_OLYMPUS);
+#ifndef MIDR_QCOM_ORYON_X1
+#define MIDR_QCOM_ORYON_X1 MIDR_CPU_MODEL(0x51, 0x1)
+#endif
+static_assert(MIDR_CPU_MODEL(0x51, 0x1) == MIDR_QCOM_ORYON_X1);
 #ifndef MIDR_QCOM_KRYO
 #define MIDR_QCOM_KRYO MIDR_CPU_MODEL(0x51, 0x200)
 #endif
@@ -946,6 +962,10 @@ static const struct kvm_migrn_match kvm_migrn_workaround_speculative_ssbs[] = {
 		.part_mask = 0xfff,
 	},
 	{
+		.range = MIDR_ALL_VERSIONS(MIDR_CORTEX_A720AE),
+		.part_mask = 0xfff,
+	},
+	{
 		.range = MIDR_ALL_VERSIONS(MIDR_CORTEX_A725),
 		.part_mask = 0xfff,
 	},
@@ -1040,6 +1060,80 @@ static const struct kvm_migrn_match kvm_migrn_workaround_ampere_ac03_cpu_38[] = 
 	{},
 };
 
+/*
+ * HiSilicon erratum 162100125: With CNP enabled, HIP09 may share TLB entries
+ * between CPUs where the architecture does not, causing TLB conflicts and stale
+ * mappings; CNP is disabled.
+ */
+static const struct kvm_migrn_match kvm_migrn_workaround_162100125[] = {
+	{
+		.range = MIDR_ALL_VERSIONS(MIDR_HISI_HIP09),
+		.part_mask = 0xfff,
+	},
+	{},
+};
+
+/*
+ * NVIDIA erratum T410-OLY-1027: On NVIDIA Olympus, a peripheral may observe a
+ * Device-nGnR* store after a younger Device-nGnR* load; a DMB OSH goes before
+ * raw MMIO loads.
+ */
+static const struct kvm_migrn_match kvm_migrn_workaround_nvidia_olympus_1027[] = {
+	{
+		.range = MIDR_ALL_VERSIONS(MIDR_NVIDIA_OLYMPUS),
+		.part_mask = 0xfff,
+	},
+	{},
+};
+
+static const struct arm64_midr_revidr kvm_migrn_workaround_4193714_fixes0[] = {
+	{ MIDR_CPU_VAR_REV(1, 2), 0x1 },
+	{},
+};
+
+/*
+ * ARM erratum 4193714: C1-Pro may acknowledge a DVMSync before its SME memory
+ * accesses complete; TLB maintenance for SME processes also interrupts the
+ * affected CPUs.
+ */
+/*
+ * Matched on MIDR only; the guest kernel also checks that the system implements
+ * SME (ID_AA64PFR1_EL1.SME).
+ */
+static const struct kvm_migrn_match kvm_migrn_workaround_4193714[] = {
+	{
+		.range = MIDR_RANGE(MIDR_C1_PRO, 0, 0, 1, 2),
+		.part_mask = 0xfff,
+		.fixed_revs = kvm_migrn_workaround_4193714_fixes0,
+	},
+	{},
+};
+
+/*
+ * Ampere erratum AC04_CPU_23: On AmpereOne AC04, a write to HCR_EL2 may corrupt
+ * simultaneous data address translations; a DSB before and an ISB after the
+ * write close the window.
+ */
+static const struct kvm_migrn_match kvm_migrn_workaround_ampere_ac04_cpu_23[] = {
+	{
+		.range = MIDR_ALL_VERSIONS(MIDR_AMPERE1A),
+		.part_mask = 0xfff,
+	},
+	{},
+};
+
+/*
+ * Qualcomm Tech. erratum N/A: Oryon X1 does not honour CNTVOFF_EL2; KVM works
+ * around the broken virtual counter offset.
+ */
+static const struct kvm_migrn_match kvm_migrn_workaround_qcom_oryon_cntvoff[] = {
+	{
+		.range = MIDR_ALL_VERSIONS(MIDR_QCOM_ORYON_X1),
+		.part_mask = 0xfff,
+	},
+	{},
+};
+
 /* The table KVM walks; it ends with an empty entry. */
 static const struct kvm_migrn_erratum kvm_migrn_errata[] __maybe_unused = {
 	{ MIGRN_SAFE_CAP_WORKAROUND_CLEAN_CACHE, kvm_migrn_workaround_clean_cache },
@@ -1078,6 +1172,11 @@ static const struct kvm_migrn_erratum kvm_migrn_errata[] __maybe_unused = {
 	{ MIGRN_SAFE_CAP_WORKAROUND_SPECULATIVE_UNPRIV_LOAD,
 	  kvm_migrn_workaround_speculative_unpriv_load },
 	{ MIGRN_SAFE_CAP_WORKAROUND_AMPERE_AC03_CPU_38, kvm_migrn_workaround_ampere_ac03_cpu_38 },
+	{ MIGRN_SAFE_CAP_WORKAROUND_162100125, kvm_migrn_workaround_162100125 },
+	{ MIGRN_SAFE_CAP_WORKAROUND_NVIDIA_OLYMPUS_1027, kvm_migrn_workaround_nvidia_olympus_1027 },
+	{ MIGRN_SAFE_CAP_WORKAROUND_4193714, kvm_migrn_workaround_4193714 },
+	{ MIGRN_SAFE_CAP_WORKAROUND_AMPERE_AC04_CPU_23, kvm_migrn_workaround_ampere_ac04_cpu_23 },
+	{ MIGRN_SAFE_CAP_WORKAROUND_QCOM_ORYON_CNTVOFF, kvm_migrn_workaround_qcom_oryon_cntvoff },
 	{},
 };
 
