@@ -16,6 +16,10 @@ NOT_MIDR = frozenset({"has_mismatched_cache_type", "has_spectre_v2", "has_spectr
 # has_neoverse_n1_erratum_1542419 writes its one range inside the function, not in the table:
 # Neoverse N1, every variant and revision (then CTR_EL0.DIC, which no table can say).
 RANGES_IN_FUNCTION = {"has_neoverse_n1_erratum_1542419": [(0x410FD0C0, 0, 0xF0000F)]}
+# The matchers that decide by is_affected_midr_range(), the one function that reads an entry's
+# REVIDR fixes (MIDR_FIXED): itself, and those that call it after a condition of their own
+# (Linux 7.3's has_sme_dvmsync_erratum: SME, then the range with its fix).
+READS_FIXED_REVS = frozenset({"is_affected_midr_range", "has_sme_dvmsync_erratum"})
 
 
 def _ranges(entry: dict) -> list[tuple[int, int, int]]:
@@ -39,7 +43,9 @@ def matches(entry: dict, midr: int, revidr: int) -> bool:
     if kind == "is_kryo_midr":
         return any(midr & KRYO_MASK == model & KRYO_MASK for model, _, _ in _ranges(entry))
     hit = any(_in_range(midr, *r) for r in _ranges(entry))
-    if hit and kind == "is_affected_midr_range":
+    assert kind in READS_FIXED_REVS or not entry["fixed_revs"], (
+        f"{kind} has REVIDR fixes: does it call is_affected_midr_range()? (READS_FIXED_REVS)")
+    if hit and kind in READS_FIXED_REVS:
         rv = midr & RV_MASK
         hit = not any(rv == int(f["midr_rv"], 16) and revidr & int(f["revidr_mask"], 16)
                       for f in entry["fixed_revs"])
