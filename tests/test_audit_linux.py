@@ -1,8 +1,10 @@
-"""`errata-db audit` against Debian's Linux 6.12 source (slow tier: `-m slow`, $ERRATA_DB_LINUX_TREE).
+"""`errata-db audit` against Debian's Linux sources (slow tier: `-m slow`).
 
-The report on the real tree is the README's example, so the README cannot drift from what the
-command prints. Then a copy of the files audit reads is edited the way history edits them: an
-older tree (an erratum not merged yet) gives a note and exit 0, a wrong part number exit 1.
+The report on the tree of the README's example is the README's example, so the README cannot
+drift from what the command prints. The bundled registry audits Linux 7.3, the kernel it follows,
+with exit 0, and the older 6.1 and 6.12 with notes only. Then a copy of the files audit reads
+from 6.12 ($ERRATA_DB_LINUX_TREE) is edited the way history edits them: an older tree (an erratum
+not merged yet) gives a note and exit 0, a wrong part number exit 1.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from test_kernel_tree import TREE_ENV, _loud_skip
 
 pytestmark = pytest.mark.slow
 
-EXAMPLE_TREE = "linux-6.12"  # how the README's example names the tree
-DOCUMENTED_VERSION = "6.12.117"
+# How the README's example may name the tree, and the variable that gives that tree.
+EXAMPLE_TREES = {"linux-6.12": TREE_ENV, "linux-7.3": "ERRATA_DB_LINUX_73"}
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +49,60 @@ def readme_example() -> tuple[str, str]:
     return m.group(1), "".join(line[4:] + "\n" for line in m.group(2).splitlines())
 
 
-def test_audit_of_linux_6_12_exits_0_and_prints_the_readme_example(source_tree):
-    result = audit(source_tree)
+def _tree_from(env: str, request) -> Path:
+    value = os.environ.get(env)
+    if not value:
+        _loud_skip(f"${env} is not set (.ci/run sets it)", request.config)
+    tree = Path(value).resolve()
+    if not all((tree / m).exists() for m in AUDIT_MARKERS):
+        _loud_skip(f"${env}={value} is not an arm64 Linux source tree", request.config)
+    return tree
+
+
+def test_audit_of_the_readme_example_s_tree_exits_0_and_prints_the_readme_example(request):
+    command, expected = readme_example()
+    example_tree = command.split()[-1]
+    assert command == f"errata-db audit --kernel-tree {example_tree}" and example_tree in EXAMPLE_TREES, command
+    documented = re.search(r"^Linux (\S+) at ", expected, re.M)
+    assert documented, expected
+    tree = _tree_from(EXAMPLE_TREES[example_tree], request)
+    result = audit(tree)
     assert "Traceback" not in result.err
     version = re.search(r"^Linux (\S+) at ", result.out, re.M)
     assert version, result.out
-    # Debian moves its 6.12 package along the stable series; a newer 6.12.y must still audit
-    # exactly as the README shows (its errata table is the documented one until a stable
-    # release changes it, and then this test is the one that says so).
-    if not version.group(1).startswith("6.12."):
-        pytest.skip(f"the tree is Linux {version.group(1)}; the README documents {DOCUMENTED_VERSION}")
+    # Debian moves its packages along the stable series; a newer X.Y.z must still audit exactly
+    # as the README shows (its errata table is the documented one until a stable release changes
+    # it, and then this test is the one that says so).
+    series = example_tree.removeprefix("linux-")
+    if not version.group(1).startswith(f"{series}."):
+        pytest.skip(f"the tree is Linux {version.group(1)}; the README documents {documented.group(1)}")
     assert result.code == 0, result.out
-    command, expected = readme_example()
-    assert command == f"errata-db audit --kernel-tree {EXAMPLE_TREE}"
-    expected = expected.replace(f"Linux {DOCUMENTED_VERSION} at ", f"Linux {version.group(1)} at ")
-    assert result.out.replace(str(source_tree), EXAMPLE_TREE) == expected
+    expected = expected.replace(f"Linux {documented.group(1)} at ", f"Linux {version.group(1)} at ")
+    assert result.out.replace(str(tree), example_tree) == expected
+
+
+def test_audit_of_linux_7_3_with_the_bundled_registry_exits_0(request):
+    """The bundled registry follows Linux 7.3: no mismatch."""
+    tree = _tree_from("ERRATA_DB_LINUX_73", request)
+    result = audit(tree)
+    assert "Traceback" not in result.err
+    assert re.search(r"^Linux 7\.3\.\S+ at ", result.out, re.M), result.out
+    assert result.code == 0, result.out + result.err
+    assert [line for line in result.out.splitlines() if ": error: " in line] == []
+    assert "0 mismatch(es)" in result.out, result.out
+
+
+@pytest.mark.parametrize(("env", "series"), [("ERRATA_DB_LINUX_61", "6.1"), ("ERRATA_DB_LINUX_612", "6.12")])
+def test_audit_of_an_older_kernel_with_the_bundled_registry_gives_notes_only(request, env, series):
+    """6.1 and 6.12 are older than the registry: what they lack is a note (newer than the tree,
+    not in this tree), never an error or a warning."""
+    tree = _tree_from(env, request)
+    result = audit(tree)
+    assert "Traceback" not in result.err
+    assert re.search(rf"^Linux {re.escape(series)}\.\S+ at ", result.out, re.M), result.out
+    assert result.code == 0, result.out + result.err
+    assert [line for line in result.out.splitlines() if re.search(r": (error|warning): ", line)] == []
+    assert re.search(r": 0 mismatch\(es\), 0 warning\(s\), \d+ note\(s\)$", result.out, re.M), result.out
 
 
 @pytest.fixture

@@ -1,12 +1,17 @@
-"""The two-kernel proof of `errata-db import --kernel-tree` (slow tier).
+"""The kernel-to-kernel proof of `errata-db import --kernel-tree` (slow tier).
 
-Linux 6.1 into an empty registry, then Linux 6.12 on top, each checked by behaviour against
-the kernel's own table as its build preprocesses it (tests/kernel/kernel-facts.sh runs the
-oracle, tests/kernel/extract_errata.py): for every MIDR/REVIDR the generated Python module
-must name the cpucaps that kernel's arm64_errata[] matching decides.
+Linux 6.1 into an empty registry, then Linux 6.12 and 7.3 on top; and 6.12 then 7.3 into another
+empty one, through 7.3's two cpucap renames. Each step is checked by behaviour against the kernel's
+own table as its build preprocesses it (tests/kernel/kernel-facts.sh runs the oracle,
+tests/kernel/extract_errata.py): for every MIDR/REVIDR the generated Python module must name the
+cpucaps that kernel's arm64_errata[] matching decides; and the kernel table `generate` writes is
+that kernel's arm64_errata[], row for row. The bundled registry answers as Linux 7.3 does, and
+importing 7.3 into it changes nothing. (tests/test_import_proof_linux.py imports each kernel
+alone and builds its table.)
 
-Environment (set by .ci/run): ERRATA_DB_LINUX_61 and ERRATA_DB_LINUX_612, pristine source trees;
-ERRATA_DB_FACTS_61 and ERRATA_DB_FACTS_612, the oracle's facts of each (errata-facts.json).
+Environment (set by .ci/run): ERRATA_DB_LINUX_61, ERRATA_DB_LINUX_612 and ERRATA_DB_LINUX_73,
+pristine source trees; ERRATA_DB_FACTS_61, ERRATA_DB_FACTS_612 and ERRATA_DB_FACTS_73, the
+oracle's facts of each (errata-facts.json).
 """
 
 from __future__ import annotations
@@ -59,9 +64,79 @@ def _differences(registry_dir: Path, facts_file: Path) -> list[str]:
                        {c.model for c in reg.cpus})
 
 
-def test_linux_6_1_then_6_12_imported_decide_every_cpu_as_each_kernel_does(tmp_path):
-    tree61, tree612 = _env("ERRATA_DB_LINUX_61"), _env("ERRATA_DB_LINUX_612")
-    facts61, facts612 = _env("ERRATA_DB_FACTS_61"), _env("ERRATA_DB_FACTS_612")
+def _table_differences(registry_dir: Path, tree: Path, version: str) -> list:
+    """Where the kernel table generated from the registry differs from the tree's arm64_errata[],
+    row for row, as `install --kernel-tables` compares them."""
+    table = render(load_registry(registry_dir).registry, {TARGET.name: TARGET}, templates_dir())
+    theirs = cpu_errata.read_source((tree / "arch/arm64/kernel/cpu_errata.c").read_text(), version).rows()
+    ours = cpu_errata.read_source(table[TARGET.path], "generated").rows()
+    return list(cpu_errata.differences(theirs, ours))
+
+
+def _bits(registry_dir: Path) -> dict[str, int]:
+    """Every entry's bit, by entry name."""
+    return {e.name: e.bit for e in load_registry(registry_dir).registry.errata}
+
+
+def _lock_lines(registry_dir: Path) -> list[str]:
+    return [line for line in (registry_dir / "bits.lock").read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _commit(repo: Path, message: str) -> None:
+    if not (repo / ".git").is_dir():
+        _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", message)
+
+
+def _no_breaking_change(repo: Path) -> None:
+    stability = _run(repo, "stability", "--against", "HEAD")
+    assert stability.returncode == 0, stability.stdout + stability.stderr
+    assert "0 breaking" in stability.stdout, stability.stdout
+
+
+# 7.3 renames two cpucaps of 6.12: the workaround is the same, the bits must stay.
+RENAMES = {"WORKAROUND_REPEAT_TLBI": "WORKAROUND_REPEAT_TLBI_SYNC",
+           "WORKAROUND_NVIDIA_CARMEL_CNP": "WORKAROUND_DISABLE_CNP"}
+
+
+def _import_7_3_over_6_12(repo: Path, tree73: Path, facts73: Path) -> None:
+    """Import 7.3 into the registry of repo (committed, 6.12 imported): both renames reported at
+    the bits the old names hold, which they keep, and the result is 7.3."""
+    before = _bits(repo / "errata-db")
+    lock_before = _lock_lines(repo / "errata-db")
+    done = _run(repo, "import", "--kernel-tree", str(tree73))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Linux 7.3." in done.stdout and "registry updated" in done.stdout, done.stdout
+    for old, new in RENAMES.items():
+        assert f"renamed   {old} -> {new} (bit {before[old]})\n" in done.stdout, done.stdout
+        assert f"added     {new} (" not in done.stdout, done.stdout
+    after = load_registry(repo / "errata-db").registry
+    assert {e.name: e.bit for e in after.errata if e.name in before} == before  # nothing moved
+    for old, new in RENAMES.items():
+        entry = next(e for e in after.errata if e.name == old)
+        assert entry.status == "active" and entry.enables == new and entry.bit == before[old]
+        # no other bit for the new name's own workaround: entries under it are new erratum ids
+        assert all(e.bit == before[old] or e.errata_ids != entry.errata_ids
+                   for e in after.errata if e.enables == new)
+    # The lock keeps every line it had, the renamed bits' among them (active, same name and
+    # fingerprint): the lines are the bits' identity.
+    lock_after = _lock_lines(repo / "errata-db")
+    assert [line for line in lock_before if line not in lock_after] == []
+    assert {line.split()[0] for line in lock_before if line.split()[-1] in RENAMES
+            and line.split()[1] == "active"} == {str(before[old]) for old in RENAMES}
+    assert _run(repo, "validate").returncode == 0
+    _no_breaking_change(repo)
+    assert _differences(repo / "errata-db", facts73) == []
+    assert _table_differences(repo / "errata-db", tree73, "7.3") == []
+    again = _run(repo, "import", "--kernel-tree", str(tree73))
+    assert again.returncode == 0 and again.stdout.endswith("nothing to change\n"), again.stdout
+
+
+def test_linux_6_1_then_6_12_then_7_3_imported_decide_every_cpu_as_each_kernel_does(tmp_path):
+    tree61, tree612, tree73 = _env("ERRATA_DB_LINUX_61"), _env("ERRATA_DB_LINUX_612"), _env("ERRATA_DB_LINUX_73")
+    facts61, facts612, facts73 = _env("ERRATA_DB_FACTS_61"), _env("ERRATA_DB_FACTS_612"), _env("ERRATA_DB_FACTS_73")
     repo = tmp_path / "repo"
     repo.mkdir()
     assert _run(repo, "init", "errata-db").returncode == 0
@@ -71,39 +146,51 @@ def test_linux_6_1_then_6_12_imported_decide_every_cpu_as_each_kernel_does(tmp_p
     assert _run(repo, "validate").returncode == 0
     assert _differences(repo / "errata-db", facts61) == []
     # The kernel table generated from what was imported is 6.1's arm64_errata[], row for row.
-    table = render(load_registry(repo / "errata-db").registry, {TARGET.name: TARGET}, templates_dir())
-    theirs = cpu_errata.read_source((tree61 / "arch/arm64/kernel/cpu_errata.c").read_text(), "6.1").rows()
-    ours = cpu_errata.read_source(table[TARGET.path], "generated").rows()
-    assert list(cpu_errata.differences(theirs, ours)) == []
+    assert _table_differences(repo / "errata-db", tree61, "6.1") == []
     audit = _run(repo, "audit", "--kernel-tree", str(tree61))
     assert audit.returncode == 0 and "0 mismatch(es), 0 warning(s)" in audit.stdout, audit.stdout
-    _git(repo, "init", "-q")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "Linux 6.1")
+    _commit(repo, "Linux 6.1")
 
     done = _run(repo, "import", "--kernel-tree", str(tree612))
     assert done.returncode == 0, done.stderr
     assert "cpucap WORKAROUND_SPECULATIVE_UNPRIV_LOAD): ARM 3117295; 1 range(s) on cortex-a510" in done.stdout
     assert "widened   WORKAROUND_SPECULATIVE_SSBS (bit 29): now Azure Cobalt 100 all" in done.stdout
-    stability = _run(repo, "stability", "--against", "HEAD")
-    assert stability.returncode == 0, stability.stdout + stability.stderr
-    assert "0 breaking" in stability.stdout
+    _no_breaking_change(repo)
     assert _differences(repo / "errata-db", facts612) == []
-    # The generated table is 6.12's row for row: erratum 3117295's range stays in its cpucap's
-    # row (kernel.joins), and AmpereOne AC04 has its own id, AC04_CPU_10, so audit is clean.
+    # The generated table is 6.12's row for row: erratum 3117295's entry, bit 33 of its own,
+    # joins the row of its cpucap as 6.12 writes it, and AmpereOne AC04 has its own id,
+    # AC04_CPU_10, so audit is clean.
     assert "WORKAROUND_AC04_CPU_10" in done.stdout
-    table = render(load_registry(repo / "errata-db").registry, {TARGET.name: TARGET}, templates_dir())
-    theirs = cpu_errata.read_source((tree612 / "arch/arm64/kernel/cpu_errata.c").read_text(), "6.12").rows()
-    ours = cpu_errata.read_source(table[TARGET.path], "generated").rows()
-    assert list(cpu_errata.differences(theirs, ours)) == []
+    assert _table_differences(repo / "errata-db", tree612, "6.12") == []
     audit = _run(repo, "audit", "--kernel-tree", str(tree612))
     assert audit.returncode == 0 and "0 mismatch(es), 0 warning(s)" in audit.stdout, audit.stdout
-
     again = _run(repo, "import", "--kernel-tree", str(tree612))
     assert again.returncode == 0 and again.stdout.endswith("nothing to change\n"), again.stdout
+    _commit(repo, "Linux 6.12")
 
+    _import_7_3_over_6_12(repo, tree73, facts73)
+
+
+def test_linux_6_12_then_7_3_imported_keep_the_bits_of_the_renamed_cpucaps(tmp_path):
+    tree612, tree73 = _env("ERRATA_DB_LINUX_612"), _env("ERRATA_DB_LINUX_73")
+    facts612, facts73 = _env("ERRATA_DB_FACTS_612"), _env("ERRATA_DB_FACTS_73")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert _run(repo, "init", "errata-db").returncode == 0
+    done = _run(repo, "import", "--kernel-tree", str(tree612))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _differences(repo / "errata-db", facts612) == []
+    assert set(RENAMES) <= set(_bits(repo / "errata-db"))
+    _commit(repo, "Linux 6.12")
+    _import_7_3_over_6_12(repo, tree73, facts73)
+
+
+def test_the_bundled_registry_decides_every_cpu_as_linux_7_3_does_and_importing_7_3_changes_nothing(tmp_path):
+    tree73, facts73 = _env("ERRATA_DB_LINUX_73"), _env("ERRATA_DB_FACTS_73")
+    assert _differences(REGISTRY, facts73) == []
     bundled = tmp_path / "bundled"
     shutil.copytree(REGISTRY, bundled)
-    same = _run(tmp_path, "import", "--registry", str(bundled), "--kernel-tree", str(tree612))
-    assert same.returncode == 0 and same.stdout.endswith("nothing to change\n"), same.stdout
-    assert subprocess.run(["diff", "-r", str(REGISTRY), str(bundled)], capture_output=True).returncode == 0
+    same = _run(tmp_path, "import", "--registry", str(bundled), "--kernel-tree", str(tree73))
+    assert same.returncode == 0 and same.stdout.endswith("nothing to change\n"), same.stdout + same.stderr
+    diff = subprocess.run(["diff", "-r", str(REGISTRY), str(bundled)], capture_output=True, text=True)
+    assert diff.returncode == 0, diff.stdout

@@ -3,10 +3,13 @@
 #
 # prepare-proof.sh DEST [TARBALL]
 #
-# Prepare what tests/test_kernel_tables_linux.py builds with (ERRATA_DB_LINUX_PROOF=DEST):
+# Prepare what tests/test_kernel_tables_linux.py (ERRATA_DB_LINUX_PROOF_73=DEST, Linux 7.3) and
+# tests/test_import_proof_linux.py (ERRATA_DB_LINUX_PROOF_61, ERRATA_DB_LINUX_PROOF for 6.12,
+# ERRATA_DB_LINUX_PROOF_73) build with:
 #
-#   DEST/pristine   the Linux tree of TARBALL (default Debian's 6.12; tests/kernel/fetch-linux-7.3.sh
-#                   gives 7.3's) as extracted, never written to
+#   DEST/pristine   the Linux tree of TARBALL (default Debian's 6.12; /usr/src/linux-source-6.1.tar.xz
+#                   is 6.1's, tests/kernel/fetch-linux-7.3.sh gives 7.3's) as extracted, never
+#                   written to
 #   DEST/src        a hard-link copy of it, where the test installs the kernel tables (writes
 #                   are renames, so the pristine files are never changed) and puts them back
 #   DEST/o-NAME     one out-of-tree build directory per configuration, prepared from DEST/src:
@@ -15,14 +18,21 @@
 #                   nor ARCH_MXC, which selects two); DEST/o-NAME/.proof-config says NAME, and
 #                   tests/kernel/kernel-facts.sh SRC DEST/o-errata-on takes its facts from that build
 #
-# The erratum options olddefconfig leaves off in errata-on (their dependencies cannot be met: 6.12
-# marks ARM64_SME, which ARM64_ERRATUM_4193714 depends on, BROKEN) are printed and listed in
+# The erratum options olddefconfig leaves off in errata-on (their dependencies cannot be met: 6.1
+# and 6.12 mark ARM64_SME, which ARM64_ERRATUM_4193714 depends on, BROKEN) are printed and listed in
 # DEST/o-errata-on/.proof-off; those it leaves on in errata-off (selected by an option left on)
 # are printed.
 #
-# Idempotent: each step runs only if its result is missing; DEST/src gets its pristine
-# cpu_errata.c back. make's output goes to DEST/prepare-proof.log; its tail is printed on
-# failure. Environment: ARCH (arm64), CROSS_COMPILE (aarch64-linux-gnu-), JOBS (nproc).
+# CONFIGS (default "defconfig errata-on errata-off") names the configurations to prepare: a tree
+# whose only use is import's proof (tests/test_import_proof_linux.py builds errata-on alone, as
+# for Linux 6.1) needs only CONFIGS=errata-on.
+#
+# Idempotent: each step runs only if its result is missing (a build directory prepared before
+# .proof-off existed gets it from its .config); DEST/src gets its pristine cpu_errata.c back, and
+# loses what a test that stopped half way left there (the kernel tables, the headers and test
+# sources tests/test_kernel_tables_linux.py builds in arch/arm64/kvm). make's output goes to
+# DEST/prepare-proof.log; its tail is printed on failure. Environment: ARCH (arm64), CROSS_COMPILE
+# (aarch64-linux-gnu-), JOBS (nproc), CONFIGS.
 set -eu
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -34,7 +44,16 @@ TARBALL=${2:-/usr/src/linux-source-6.12.tar.xz}
 ARCH=${ARCH:-arm64}
 CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+CONFIGS=${CONFIGS:-defconfig errata-on errata-off}
 KERNEL=arch/arm64/kernel
+for NAME in $CONFIGS; do
+	case $NAME in
+	defconfig | errata-on | errata-off) ;;
+	*)
+		echo "prepare-proof: CONFIGS: unknown configuration '$NAME' (defconfig, errata-on, errata-off)" >&2
+		exit 2 ;;
+	esac
+done
 
 now() { date +%s; }
 T0=$(now)
@@ -71,8 +90,9 @@ if [ ! -f "$DEST/src/Makefile" ]; then
 	mv "$DEST/src.tmp" "$DEST/src"
 	step "hard-linked $DEST/src in $(( $(now) - T ))s"
 fi
-# A test that stopped half way may have left the kernel tables installed.
-rm -f "$DEST/src/$KERNEL/cpu_errata_table.h"
+# A test that stopped half way may have left the kernel tables installed, or the headers it builds.
+rm -f "$DEST/src/$KERNEL/cpu_errata_table.h" "$DEST/src/arch/arm64/include/asm/migrn_errata.h" \
+	"$DEST"/src/arch/arm64/kvm/migrn_errata* "$DEST"/src/arch/arm64/kvm/.migrn_errata*
 if ! cmp -s "$DEST/pristine/$KERNEL/cpu_errata.c" "$DEST/src/$KERNEL/cpu_errata.c"; then
 	rm -f "$DEST/src/$KERNEL/cpu_errata.c"
 	ln "$DEST/pristine/$KERNEL/cpu_errata.c" "$DEST/src/$KERNEL/cpu_errata.c"
@@ -93,10 +113,21 @@ run_make() {
 OPTIONS=$(sed -n -E 's/^config ((ARM64_ERRATUM|CAVIUM|QCOM|HISILICON|FUJITSU|NVIDIA|AMPERE|ROCKCHIP|ARM64_WORKAROUND)_[A-Za-z0-9_]+)$/\1/p' \
 	"$DEST/pristine/arch/arm64/Kconfig")
 
-for NAME in defconfig errata-on errata-off; do
+list_off() { # the options of $OPTIONS (and CoreSight) that errata-on's .config leaves off
+	: >"$1/.proof-off.tmp"
+	for o in $OPTIONS CORESIGHT CORESIGHT_SOURCE_ETM4X CORESIGHT_TRBE; do
+		grep -q "^CONFIG_$o=y\$" "$1/.config" || echo "$o" >>"$1/.proof-off.tmp"
+	done
+	mv "$1/.proof-off.tmp" "$1/.proof-off"
+}
+
+for NAME in $CONFIGS; do
 	OUT=$DEST/o-$NAME
 	if [ -f "$OUT/.proof-ready" ]; then
 		[ -f "$OUT/.proof-config" ] || echo "$NAME" >"$OUT/.proof-config"
+		if [ "$NAME" = errata-on ] && [ ! -f "$OUT/.proof-off" ]; then
+			list_off "$OUT"
+		fi
 		step "$OUT is prepared"
 		continue
 	fi
@@ -110,10 +141,7 @@ for NAME in defconfig errata-on errata-off; do
 			"$DEST/src/scripts/config" --file "$OUT/.config" --enable "$o"
 		done
 		run_make "$OUT" olddefconfig
-		: >"$OUT/.proof-off"
-		for o in $OPTIONS CORESIGHT CORESIGHT_SOURCE_ETM4X CORESIGHT_TRBE; do
-			grep -q "^CONFIG_$o=y\$" "$OUT/.config" || echo "$o" >>"$OUT/.proof-off"
-		done
+		list_off "$OUT"
 		if [ -s "$OUT/.proof-off" ]; then
 			step "errata-on: olddefconfig left off:" $(cat "$OUT/.proof-off")
 		fi ;;
