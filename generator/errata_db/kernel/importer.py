@@ -42,7 +42,7 @@ IMPORT_MARKERS = ("Makefile", "arch/arm64/Kconfig", kernel_tree.CPUTYPE, kernel_
 VENDOR_OF_OPTION = (("ARM64_ERRATUM_", "ARM"), ("CAVIUM_", "Cavium"), ("QCOM_", "Qualcomm"),
                     ("NVIDIA_", "NVIDIA"), ("AMPERE_", "Ampere"), ("HISILICON_", "HiSilicon"),
                     ("FUJITSU_", "Fujitsu"), ("ROCKCHIP_", "Rockchip"))
-VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm"}
+VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm", "Hisilicon": "HiSilicon"}
 
 
 class CannotImport(Exception):
@@ -433,7 +433,10 @@ def _describe(r: TreeRange, names: dict[tuple[int, int], str]) -> str:
     return f"{name} {r.revisions}{mask}"
 
 
-def _vendor(ids: tuple[str, ...], options: tuple[str, ...], facts: Facts) -> str:
+def _vendor(ids: tuple[str, ...], options: tuple[str, ...], ranges: tuple[TreeRange, ...],
+            facts: Facts) -> str:
+    """silicon-errata.rst's implementor of the ids; else the vendor of the Kconfig options;
+    else the maker of the CPUs (Oryon's CNTVOFF row has neither id nor option)."""
     found = Counter(v for rst_ids, v in facts.vendors.items() if set(rst_ids) & set(ids) - {"N/A"})
     if found:
         return found.most_common(1)[0][0]
@@ -441,7 +444,8 @@ def _vendor(ids: tuple[str, ...], options: tuple[str, ...], facts: Facts) -> str
         for prefix, vendor in VENDOR_OF_OPTION:
             if option.startswith(prefix):
                 return vendor
-    return "ARM"
+    makers = Counter(facts.makers[r.cpu.implementer] for r in ranges if r.cpu.implementer in facts.makers)
+    return makers.most_common(1)[0][0] if makers else "ARM"
 
 
 def _text(text: str) -> str:
@@ -592,7 +596,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
     def new_entry(name, row, ranges, cpucap, after, whole) -> NewEntry:
         ids = tuple(dict.fromkeys(i for r in ranges for i in r.ids)) or ("N/A",)
         kconfig = _kconfig(ranges, row.guard, facts)
-        vendor = _vendor(ids, kconfig, facts)
+        vendor = _vendor(ids, kconfig, ranges, facts)
         kernel = _kernel_fields(row, ranges, kconfig, ids, vendor, whole)
         if after is not None:
             kernel["after"] = after
@@ -739,6 +743,8 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
 
 
 def _field(value: Any) -> str:
+    if value is True:
+        return "yes"
     if not value:
         return "none"
     return ", ".join(value) if isinstance(value, tuple) else str(value)
@@ -1088,13 +1094,16 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     for c in the_plan.changed:
         if c.lost:
             lines.append(f"narrowed  {c.erratum.name} (bit {c.erratum.bit}): no longer {'; '.join(c.lost)}")
+    guards = {c.erratum.name for c in the_plan.changed if not c.gained and not c.lost}
+    rows = {r.erratum.name: r for r in the_plan.rows}
     for c in the_plan.changed:
-        if not c.gained and not c.lost:
+        if c.erratum.name in guards and c.erratum.name not in rows:
             lines.append(f"kernel    {c.erratum.name} (bit {c.erratum.bit}): its ranges' guards as the tree "
                          "writes them")
     for r in the_plan.rows:
+        also = "; its ranges' guards" if r.erratum.name in guards else ""
         lines.append(f"kernel    {r.erratum.name} (bit {r.erratum.bit}): its row as the tree writes it: "
-                     f"{'; '.join(r.shown)}")
+                     f"{'; '.join(r.shown)}{also}")
     lines.append(f"unchanged {len(the_plan.unchanged)} entr{'y' if len(the_plan.unchanged) == 1 else 'ies'}")
     if the_plan.not_in_tree:
         lines.append(f"not in this tree (kept as they are): {', '.join(the_plan.not_in_tree)}")
