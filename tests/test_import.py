@@ -4,6 +4,7 @@ as that registry does, and generate the same table."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -247,3 +248,41 @@ def test_a_tree_with_more_new_cpucaps_than_free_bits_is_refused_at_the_row_that_
     assert err[0].startswith(f"{tree}/arch/arm64/kernel/cpu_errata.c:")
     assert err[1] == f"errata-db: {reg_dir} was left as it is"
     assert _files(reg_dir) == before
+
+
+def _audit_tree(root: Path, reg) -> Path:
+    """A tree written from a registry, with what audit needs beyond import's files."""
+    tree = write_tree(root, reg)
+    (tree / "Kbuild").write_text("")
+    (tree / "arch/arm64/kvm").mkdir(parents=True)
+    (tree / "arch/arm64/tools").mkdir(parents=True)
+    (tree / "arch/arm64/tools/cpucaps").write_text(
+        "".join(f"{c}\n" for c in sorted({e.enables for e in reg.errata} | {n.cpucap for n in reg.not_covered})))
+    return tree
+
+
+def _with_range(reg, name: str, cpu: str, high: tuple[int, int]):
+    errata = tuple(dataclasses.replace(e, affects=tuple(
+        dataclasses.replace(a, high=high) if a.cpu.id == cpu else a for a in e.affects))
+        if e.name == name else e for e in reg.errata)
+    return dataclasses.replace(reg, errata=errata)
+
+
+def test_audit_calls_a_range_the_tree_widened_a_mismatch_at_the_tree_s_line(tmp_path, bundled, capsys):
+    tree = _audit_tree(tmp_path / "linux", _with_range(bundled, "WORKAROUND_1418040", "cortex-a76", (4, 0)))
+    assert main(["audit", "--registry", str(REGISTRY), "--kernel-tree", str(tree)]) == 1
+    out = capsys.readouterr().out
+    errors = [line for line in out.splitlines() if ": error: " in line]
+    assert len(errors) == 1, out
+    assert errors[0].startswith(f"{tree}/arch/arm64/kernel/cpu_errata.c:")
+    assert ("the tree's table gives 'WORKAROUND_1418040' (bit 11" in errors[0]
+            and "Cortex-A76 r0p0..r4p0, which the registry's ranges and REVIDR fixes do not match "
+            "[audit-ranges]" in errors[0])
+
+
+def test_audit_calls_a_range_the_tree_lacks_an_older_tree(tmp_path, bundled, capsys):
+    tree = _audit_tree(tmp_path / "linux", older(bundled))
+    assert main(["audit", "--registry", str(REGISTRY), "--kernel-tree", str(tree)]) == 0
+    out = capsys.readouterr().out
+    assert ("note: 'WORKAROUND_SPECULATIVE_SSBS' (bit 30) has Azure Cobalt 100 all, which the tree's "
+            "table lacks: the tree is older than the registry, or narrowed it [audit-ranges]") in out
