@@ -141,3 +141,18 @@ def test_the_guest_tree_name_reaches_the_terminal_inert(tmp_path, bundled, capsy
     text = risk(tmp_path, tree, capsys, "text")
     assert "\x1b" not in text and "\nfake: ok" not in text
     assert "lin\\x1b[31mux\\nfake: ok" in text
+
+
+def test_a_guest_that_names_a_cpucap_by_its_older_name_has_that_cpucap(tmp_path, bundled, capsys):
+    """A 6.12 guest has REPEAT_TLBI where the registry follows 7.3's REPEAT_TLBI_SYNC: the same
+    workaround, which Cortex-A55 (2441007) and Azure Cobalt 100 (4118414) both need."""
+    from errata_db.kernel.names import TreeNames, for_tree
+
+    caps = {e.enables for e in bundled.errata} - {"WORKAROUND_REPEAT_TLBI_SYNC"} | {"WORKAROUND_REPEAT_TLBI"}
+    as_612, _ = for_tree(bundled, TreeNames("6.12.118", frozenset(caps), frozenset({"ARM64_WORKAROUND_REPEAT_TLBI"})))
+    assert "WORKAROUND_REPEAT_TLBI" in {e.enables for e in as_612.errata}
+    doc = risk(tmp_path, write_tree(tmp_path / "old-names", as_612), capsys)
+    assert not any("WORKAROUND_REPEAT_TLBI_SYNC" in u["cpucaps"] for u in doc["unknown_to_guest"])
+    for source, target in (("a55", "cobalt"), ("cobalt", "a55")):
+        missing = pair(doc, source, target)["missing"]
+        assert all("WORKAROUND_REPEAT_TLBI_SYNC" not in missing[abi] for abi in missing), missing

@@ -153,10 +153,13 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     host_any, host_local = matchers(reg)
     guest_any, guest_local = matchers(guest.registry)
     order = {e.enables: e.bit for e in reg.errata}
+    # The guest's kernel may name a cpucap by an older name (6.12's REPEAT_TLBI): the same cpucap.
+    newest = {name: e.enables for e in reg.errata for name in e.cpucaps}
+    guest_cpucaps = {newest.get(name, name) for name in guest.cpucaps}
 
     def caps(r: Registry, module, cpus: tuple[Cpu, ...], condition: bool | None = None) -> set[str]:
         bitmap = module.bitmap_for_cpus([(midr, revidr) for midr, revidr, _ in cpus])
-        return {e.enables for e in r.errata if e.active and bitmap >> e.bit & 1
+        return {newest.get(e.enables, e.enables) for e in r.errata if e.active and bitmap >> e.bit & 1
                 and (condition is None or bool(e.condition) == condition)}
 
     def ordered(names: set[str]) -> tuple[str, ...]:
@@ -168,7 +171,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
                         for g in groups]
     own = [caps(guest.registry, guest_any, g.cpus) | caps(guest.registry, guest_local, g.cpus) for g in groups]
     over_fleet = caps(guest.registry, guest_any, fleet)
-    bitmap = (caps(reg, host_any, fleet) | caps(reg, host_local, fleet)) & guest.cpucaps
+    bitmap = (caps(reg, host_any, fleet) | caps(reg, host_local, fleet)) & guest_cpucaps
     never = {e.enables: EL1_NEVER[e.kernel.matcher] for e in reg.errata if e.kernel.matcher in EL1_NEVER}
     pairs = []
     for i, source in enumerate(groups):
@@ -183,7 +186,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
                               {abi: ordered(need[j] - enabled[abi]) for abi in ABIS},
                               {abi: ordered(need_conditional[j] - never.keys() - enabled[abi]) for abi in ABIS},
                               learned=ordered((need[j] & bitmap) - own[j] - own[i]),
-                              unknown=ordered(need[j] - guest.cpucaps)))
+                              unknown=ordered(need[j] - guest_cpucaps)))
     conditionals = tuple(
         Conditional(e.enables, e.condition, never.get(e.enables),
                     tuple(g.name for g, n in zip(groups, need_conditional) if e.enables in n))
