@@ -194,14 +194,33 @@ CASES = [
           "each other: give one of them [schema-not]",)),
     Case("kconfig_names_not_ending_in_the_name_the_guard_uses", A,
          "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n",
-         "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n    kernel:\n      kconfig_names:\n"
+         "    kconfig: [QCOM_FALKOR_ERRATUM_1003]\n    kernel:\n      guard: [QCOM_FALKOR_ERRATUM_1003]\n"
+         "      kconfig_names:\n"
          "        QCOM_FALKOR_ERRATUM_1003:\n          - {name: QCOM_FALKOR_ERRATUM_1003}\n"
          "          - {name: QCOM_FALKOR_1003, since: \"7.3\"}\n"
          "        ARM64_UNUSED:\n          - {name: ARM64_UNUSED_OLD}\n          - {name: ARM64_UNUSED, seen_in: \"7.3.4\"}\n",
-         ("reg/errata/a.yaml:42:9: error: kconfig_names 'QCOM_FALKOR_ERRATUM_1003' must list "
+         ("reg/errata/a.yaml:43:9: error: kconfig_names 'QCOM_FALKOR_ERRATUM_1003' must list "
           "'QCOM_FALKOR_ERRATUM_1003' last, as the newest name; it lists 'QCOM_FALKOR_1003' [cpucap-names]",
-          "reg/errata/a.yaml:42:9: error: kconfig_names 'ARM64_UNUSED': no guard of "
+          "reg/errata/a.yaml:43:9: error: kconfig_names 'ARM64_UNUSED': no guard of "
           "'WORKAROUND_QCOM_FALKOR_E1003' uses that symbol [cpucap-names]")),
+    Case("an_entry_joining_a_row_with_fields_of_its_own_past_its_end_and_outside_its_guard", A,
+         "    status: active\n\n  - name: WORKAROUND_QCOM_FALKOR_E1003\n",
+         "    status: active\n\n  - name: WORKAROUND_9999999\n    bit: 9\n    vendor: ARM\n"
+         "    errata_ids: [\"9999999\"]\n    description: A later erratum of the 843419 cpucap.\n"
+         "    kconfig: [ARM64_ERRATUM_9999999]\n    cpucap: WORKAROUND_843419\n    affects:\n"
+         "      - cpu: cortex-a57\n        revisions: r0p0\n    kernel:\n      joins: WORKAROUND_843419\n"
+         "      joins_at: 5\n      desc: Its own\n    status: active\n\n  - name: WORKAROUND_QCOM_FALKOR_E1003\n",
+         ("reg/errata/a.yaml:45:14: error: the row of 'WORKAROUND_843419' is built under ARM64_ERRATUM_843419, "
+          "none of which builds 'WORKAROUND_9999999' (ARM64_ERRATUM_9999999): give the row the option they "
+          "select, ARM64_WORKAROUND_843419 [kernel-table]",
+          "reg/errata/a.yaml:46:17: error: joins_at 5 is past the end of the row of 'WORKAROUND_843419', which "
+          "has 1 range(s) before it [kernel-table]",
+          "reg/errata/a.yaml:47:13: error: 'WORKAROUND_9999999' has no row of its own (it joins "
+          "'WORKAROUND_843419'): its desc is the row's, set on 'WORKAROUND_843419' [kernel-table]")),
+    Case("joins_at_without_joins", A, "    kconfig: [ARM64_ERRATUM_843419]\n",
+         "    kconfig: [ARM64_ERRATUM_843419]\n    kernel:\n      joins_at: 0\n",
+         ("reg/errata/a.yaml:27:17: error: joins_at says where in another entry's row, but "
+          "'WORKAROUND_843419' joins none [kernel-table]",)),
     Case("name_with_the_arm64_prefix", A, "name: WORKAROUND_843419", "name: ARM64_WORKAROUND_843419",
          ("reg/errata/a.yaml:20:11: error: name 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
           "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `name: "
@@ -376,8 +395,8 @@ CASES = [
           "reg/errata/a.yaml:18:16: error: guard 'ARM64_ERRATUM_843419' is not one of "
           "'WORKAROUND_CLEAN_CACHE' kconfig options (ARM64_ERRATUM_826319, ARM64_ERRATUM_819472) "
           "[kernel-table]",
-          "reg/errata/a.yaml:20:14: error: kernel table 'range' holds one range; 'WORKAROUND_CLEAN_CACHE' "
-          "has 2 [kernel-table]",
+          "reg/errata/a.yaml:20:14: error: kernel table 'range' holds one range; the row of "
+          "'WORKAROUND_CLEAN_CACHE' has 2 [kernel-table]",
           "reg/errata/a.yaml:21:13: error: desc would end the C string: it holds '\"' [kernel-table]",
           "reg/errata/a.yaml:22:14: error: guard 'ARM64_ERRATUM_1' is neither one of "
           "'WORKAROUND_CLEAN_CACHE' kconfig options nor ARM64_WORKAROUND_CLEAN_CACHE, the option they "

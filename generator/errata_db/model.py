@@ -507,11 +507,14 @@ def kernel_table_rows(reg: Registry) -> tuple[list[KernelTableRow], list[KernelT
     return placed, waiting
 
 
-def with_joined(reg: Registry, host: Erratum) -> Erratum:
+def with_joined(reg: Registry, host: Erratum, below: int | None = None) -> Erratum:
     """An entry whose row of arm64_errata[] holds the ranges of other entries (their
-    kernel.joins), with all of them in the order the row lists them."""
+    kernel.joins), with all of them in the order the row lists them; only those of bits below
+    `below`, when given."""
     affects = list(host.affects)
-    for e in sorted((e for e in reg.errata if e.active and e.kernel.joins == host.name), key=lambda e: e.bit):
+    joining = (e for e in reg.errata if e.active and e.kernel.joins == host.name and e is not host
+               and (below is None or e.bit < below))
+    for e in sorted(joining, key=lambda e: e.bit):
         at = len(affects) if e.kernel.joins_at is None else min(e.kernel.joins_at, len(affects))
         affects[at:at] = e.affects
     return host if len(affects) == len(host.affects) else replace(host, affects=tuple(affects))

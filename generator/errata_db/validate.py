@@ -14,7 +14,7 @@ from .diagnostics import MAX_REPEATS, Diagnostic, Pos, Severity
 from .load import quoted
 from .lock import erratum_fingerprint
 from .model import (KRYO_PART_MASK, PRIVATE_USE, UPSTREAM, Affects, Erratum, Located, LockLine, Registry,
-                    kernel_table_rows, rev_str, row_name, rv, version_key)
+                    kernel_table_rows, rev_str, row_name, rv, version_key, with_joined)
 
 Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
@@ -52,7 +52,8 @@ def cpucap_names(reg: Registry) -> Iterator[Finding]:
             if chain[-1].name != key:
                 yield (e.where("kconfig_names"), f"kconfig_names {quoted(key)} must list {quoted(key)} last, as "
                        f"the newest name; it lists {quoted(chain[-1].name)}")
-            used = set(e.kernel.guard or e.kconfig) | {g for a in e.affects for g in a.guard}
+            # install renames the guards it writes: the row's and the ranges'.
+            used = set(e.kernel.guard or ()) | {g for a in e.affects for g in a.guard}
             if key not in used:
                 yield (e.where("kconfig_names"), f"kconfig_names {quoted(key)}: no guard of '{e.name}' uses "
                        "that symbol")
@@ -528,7 +529,8 @@ def not_covered(reg: Registry) -> Iterator[Finding]:
     """A cpucap is either carried by bits or decided by the guest alone, never both."""
     enabled = {}
     for e in reg.errata:
-        enabled.setdefault(e.enables, e)
+        for name in e.cpucaps:
+            enabled.setdefault(name, e)
     for n, first in _first_seen(reg.not_covered, lambda n: n.cpucap):
         yield n.where("cpucap"), f"cpucap '{n.cpucap}' is already listed as not covered at {first.where('cpucap')}"
     for n in reg.not_covered:
@@ -540,8 +542,9 @@ def not_covered(reg: Registry) -> Iterator[Finding]:
                    f"('{e.name}', {e.where()}) enables it")
 
 
-def _kernel_affects(e: Erratum) -> Iterator[Finding]:
-    table = e.kernel.table
+def _kernel_affects(e: Erratum, table: str) -> Iterator[Finding]:
+    """The ranges of an entry, written in a row of that kernel table shape (its own, or the
+    shape of the row it joins)."""
     for a in e.affects:
         if a.guard and table in ("range", "none"):
             yield a.where("guard"), f"a range guard needs a list, but '{e.name}' has kernel table '{table}'"
@@ -563,13 +566,54 @@ def _kernel_affects(e: Erratum) -> Iterator[Finding]:
                    f"'range' or 'entries' for '{e.name}'")
 
 
+JOINED_ALONE = ("desc", "list", "exported", "matcher", "cpu_enable", "type", "guard", "after")
+
+
+def _joins(reg: Registry) -> Iterator[Finding]:
+    """An entry whose ranges are in another entry's row: a row that can hold them, under a
+    guard that builds them, and none of the fields of a row of its own."""
+    by_name = {e.name: e for e in reg.errata}
+    for e in reg.errata:
+        k = e.kernel
+        if k.joins is None:
+            if k.joins_at is not None:
+                yield e.where("joins_at"), f"joins_at says where in another entry's row, but '{e.name}' joins none"
+            continue
+        host = by_name.get(k.joins)
+        if not e.active:
+            continue
+        if host is None or host is e or not host.active or host.kernel.joins is not None or host.enables != e.enables:
+            why = ("no entry has that name" if host is None else "that is its own row" if host is e
+                   else "it is retired" if not host.active
+                   else f"it joins '{host.kernel.joins}' itself" if host.kernel.joins is not None
+                   else f"it enables {host.enables}, not {e.enables}")
+            yield e.where("joins"), f"'{e.name}' joins the row of '{k.joins}', which cannot hold it: {why}"
+            continue
+        for field in JOINED_ALONE:
+            if getattr(k, field) not in (None, False):
+                yield (e.where(field), f"'{e.name}' has no row of its own (it joins '{host.name}'): its {field} "
+                       f"is the row's, set on '{host.name}'")
+        before = with_joined(reg, host, below=e.bit)
+        if k.joins_at is not None and k.joins_at > len(before.affects):
+            yield (e.where("joins_at"), f"joins_at {k.joins_at} is past the end of the row of '{host.name}', "
+                   f"which has {len(before.affects)} range(s) before it")
+        guard = host.kernel.guard if host.kernel.guard is not None else host.kconfig
+        builds = set(e.kconfig) | {f"ARM64_{name}" for name in e.cpucaps}
+        if guard and not builds & set(guard):
+            yield (e.where("joins"), f"the row of '{host.name}' is built under {' || '.join(guard)}, none of "
+                   f"which builds '{e.name}' ({', '.join(e.kconfig) or 'no option'}): give the row the option "
+                   f"they select, ARM64_{e.enables}")
+        yield from _kernel_affects(e, host.kernel.table)
+
+
 def kernel_table(reg: Registry) -> Iterator[Finding]:
     """What `install --kernel-tables` writes must be a table the kernel builds and means."""
     lists: dict[str, Erratum] = {}
     for e in reg.errata:
         k = e.kernel
-        if k.table == "range" and len(e.affects) != 1:
-            yield e.where("table"), f"kernel table 'range' holds one range; '{e.name}' has {len(e.affects)}"
+        ranges = len(with_joined(reg, e).affects) if e.active else len(e.affects)
+        if k.table == "range" and ranges != 1 and k.joins is None:
+            yield e.where("table"), f"kernel table 'range' holds one range; the row of '{e.name}' has {ranges}"
         if k.table == "none" and k.matcher is None:
             yield e.where("table"), "kernel table 'none' needs the matcher that knows the CPUs"
         if k.exported and k.table not in ("list", "entries"):
@@ -584,7 +628,8 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
             where, what = ((e.where("desc"), "desc") if e.kernel.desc is not None else
                            (e.where("vendor"), f"the kernel table's desc '{e.title}', made of vendor and errata_ids,"))
             yield where, f"{what} would end the C string: it holds '\"'"
-        yield from _kernel_affects(e)
+        if k.joins is None:
+            yield from _kernel_affects(e, k.table)
         if e.active and k.table in ("list", "entries"):
             name = k.list or f"{e.name.lower()}_list"
             first = lists.setdefault(name, e)
@@ -593,19 +638,7 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
                     k.table, e.affects, k.guard or e.kconfig):
                 yield (e.where("list"), f"list '{name}' is also the list of '{first.name}' "
                        f"({first.where('list')}), with other ranges or guards")
-    by_name = {e.name: e for e in reg.errata}
-    for e in reg.errata:
-        host = by_name.get(e.kernel.joins or "")
-        if e.kernel.joins is None or not e.active:
-            continue
-        if host is None or not host.active or host.kernel.joins is not None or host.enables != e.enables:
-            why = ("no entry has that name" if host is None else "it is retired" if not host.active
-                   else f"it joins '{host.kernel.joins}' itself" if host.kernel.joins is not None
-                   else f"it enables {host.enables}, not {e.enables}")
-            yield (e.where("joins"), f"'{e.name}' joins the row of '{e.kernel.joins}', which cannot hold it: "
-                   f"{why}")
-        elif e.kernel.after is not None:
-            yield e.where("after"), f"'{e.name}' has no row of its own (joins '{host.name}'), so no after:"
+    yield from _joins(reg)
     for n in reg.not_covered:
         if n.desc is not None and '"' in n.desc:
             yield n.where("desc"), "desc would end the C string: it holds '\"'"
@@ -613,9 +646,11 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
         return  # an entry left out may be the row another one follows
     _, unplaced = kernel_table_rows(reg)
     names = {row_name(r) for r in (*(e for e in reg.errata if e.active), *reg.not_covered)}
+    joined = {e.name: e.kernel.joins for e in reg.errata if e.active and e.kernel.joins is not None}
     for row in unplaced:
         after = row.kernel.after if isinstance(row, Erratum) else row.after
-        why = ("no active entry or not_covered cpucap has that name" if after not in names
+        why = (f"it has no row of its own (it joins '{joined[after]}')" if after in joined
+               else "no active entry or not_covered cpucap has that name" if after not in names
                else "the rows' after: form a cycle")
         yield row.where("after"), f"'{row_name(row)}' comes after '{after}', which is never placed: {why}"
 
