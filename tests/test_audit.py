@@ -91,7 +91,7 @@ def test_a_cpucap_the_tree_lacks_for_an_erratum_it_knows_is_a_mismatch(tree):
     fake_linux.edit(tree, "arch/arm64/tools/cpucaps", "WORKAROUND_1418040\n", "WORKAROUND_1418040_NEW\n")
     d = the_error(tree, "audit-cpucap")
     assert line_of(d).strip() == "- name: WORKAROUND_1418040"
-    assert "set `cpucap:` to the new name" in d["message"]
+    assert "records the new name in `cpucap_names` (with --rename OLD=NEW when it cannot tell)" in d["message"]
     assert "1 mismatch(es)" in audit(tree).out
 
 

@@ -568,15 +568,29 @@ def test_a_new_row_with_only_part_of_a_lacking_cpucaps_errata_is_refused(tmp_pat
                                "arm64_errata[] row for WORKAROUND_NOPE"),
     (f"{OLD}=WORKAROUND_CLEAN_CACHE", "--rename WORKAROUND_REPEAT_TLBI=WORKAROUND_CLEAN_CACHE: "
                                       "WORKAROUND_CLEAN_CACHE is already a cpucap of the registry"),
+    (f"WORKAROUND_CLEAN_CACHE={NEW}", "--rename WORKAROUND_CLEAN_CACHE=WORKAROUND_REPEAT_TLBI_SYNC: {tree} "
+                                     "still has WORKAROUND_CLEAN_CACHE, so it was not renamed"),
     (OLD, f"--rename {OLD}: expected OLD=NEW, two cpucaps"),
     (f"{OLD}=", f"--rename {OLD}=: expected OLD=NEW, two cpucaps"),
-], ids=["old-unknown", "new-not-in-tree", "new-already-in-registry", "no-equals", "no-new"])
+], ids=["old-unknown", "new-not-in-tree", "new-already-in-registry", "old-still-in-tree", "no-equals",
+        "no-new"])
 def test_rename_naming_no_registry_cpucap_or_no_tree_row_is_a_usage_error(reg_dir, tree_73, pair, message):
     before = files(reg_dir)
     result = import_(reg_dir, tree_73, "--rename", pair)
     assert result.code == 2
     assert message.format(tree=tree_73) in result.err
     assert result.out == ""
+    assert files(reg_dir) == before
+
+
+def test_two_renames_onto_one_new_name_are_a_usage_error(tmp_path, reg_dir):
+    tree = write_linux(tmp_path / "linux", model(reg_dir), "7.3.4")
+    rename_cpucap(tree, TVM, TVM + "_TRAP")
+    rename_cpucap(tree, PRFM, PRFM + "_DROP")
+    before = files(reg_dir)
+    result = import_(reg_dir, tree, "--rename", f"{TVM}={TVM}_TRAP", "--rename", f"{PRFM}={TVM}_TRAP")
+    assert result.code == 2
+    assert f"--rename {PRFM}={TVM}_TRAP: {TVM}_TRAP is already the new name of {TVM}" in result.err
     assert files(reg_dir) == before
 
 

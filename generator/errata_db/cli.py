@@ -581,9 +581,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         tree = kernel_tree.read_tree(root, args.kernel_tree, {k for e in reg.errata for k in e.kconfig})
     except kernel_tree.NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    the_plan = _import_plan(reg, args.kernel_tree)
-    renamed = {r.old: r.new for r in the_plan.renamed} if the_plan is not None else {}
-    diags = audit.audit(reg, tree, renamed, the_plan)
+    diags = audit.audit(reg, tree, _import_plan(reg, args.kernel_tree))
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)

@@ -85,7 +85,8 @@ def cpucaps(ctx: Context) -> Iterator[Diagnostic]:
         yield error(where, "audit-cpucap",
                     f"cpucap {e.enables} (bit {e.bit}, '{e.name}') is not in {file}, though the tree knows "
                     f"the erratum ({_evidence(ctx.tree, ctx.table_ids, e)}): if the kernel renamed it, "
-                    "set `cpucap:` to the new name")
+                    "`errata-db import --kernel-tree` records the new name in `cpucap_names` (with "
+                    "--rename OLD=NEW when it cannot tell)")
 
 
 def kconfig(ctx: Context) -> Iterator[Diagnostic]:
@@ -297,11 +298,13 @@ def ranges(reg: Registry, the_plan) -> Iterator[Diagnostic]:
     range the tree's table has and the registry lacks is a mismatch at the tree's line; one the
     registry has and the tree lacks, a tree older than the registry (or a narrowing to review).
     A CPU whose MIDR_* macro the tree defines otherwise is audit-midr's mismatch, said once."""
+    from .importer import entry_key
+
     models = {c.macro: (c.implementer.code, c.part) for c in reg.cpus}
     for change in the_plan.changed:
         e = change.erratum
-        old = {(a.cpu.implementer.code, a.cpu.part, a.low, a.high, a.part_mask,
-                tuple((f.revision, f.mask) for f in a.revidr_fixes)) for a in e.affects}
+        old = set(entry_key(e))
+        # The same ranges, in the same order, as import described in change.gained.
         for r, shown in zip((r for r in change.ranges if r.key not in old), change.gained):
             if models.get(r.cpu.macro, (r.cpu.implementer, r.cpu.part)) != (r.cpu.implementer, r.cpu.part):
                 continue
@@ -311,13 +314,16 @@ def ranges(reg: Registry, the_plan) -> Iterator[Diagnostic]:
             yield note(e.where("affects"), "audit-ranges", f"'{e.name}' (bit {e.bit}) has {shown}, which the "
                        "tree's table lacks: the tree is older than the registry, or narrowed it")
     for n in the_plan.added:
+        if set(n.ids) - {NONE}:
+            continue  # audit-table reports an erratum id the registry lacks, at its row
         first = n.ranges[0].pos if n.ranges else Pos("")
-        yield error(first, "audit-ranges", f"the tree's arm64_errata[] works around {n.vendor} "
-                    f"{', '.join(n.ids)} by MIDR, and no registry entry holds those CPUs")
+        yield error(first, "audit-ranges", f"the tree's arm64_errata[] has a row for ARM64_{n.cpucap or n.name}, "
+                    "decided by MIDR, which no registry entry enables")
 
 
-def audit(reg: Registry, tree: KernelTree, renamed: dict[str, str] | None = None,
-          the_plan=None) -> list[Diagnostic]:
+def audit(reg: Registry, tree: KernelTree, the_plan=None) -> list[Diagnostic]:
+    """the_plan: what import would change, when it can read the tree's table: the renames it
+    recognises, and the ranges to compare."""
     table_ids = frozenset(i for row in tree.table for i in _real_ids(row.ids))
     ctx = Context(
         reg=reg, tree=tree,
@@ -325,7 +331,7 @@ def audit(reg: Registry, tree: KernelTree, renamed: dict[str, str] | None = None
         table_ids=table_ids,
         registry_ids={i: e for e in reversed(reg.errata) for i in _real_ids(e.errata_ids)},
         registry_kconfig={k: e for e in reversed(reg.errata) for k in e.kconfig},
-        renamed=renamed or {},
+        renamed={r.old: r.new for r in the_plan.renamed} if the_plan is not None else {},
     )
     found = [d for check in CHECKS.values() for d in check(ctx)]
     return found + (list(ranges(reg, the_plan)) if the_plan is not None else [])

@@ -30,7 +30,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from .. import lock
 from ..diagnostics import Pos
 from ..load import SourceFile
-from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, rev_str
+from ..model import (KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, rev_str,
+                     version_key)
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
 from . import cpu_errata
@@ -421,7 +422,7 @@ class Plan:
     renamed: tuple[Renamed, ...] = ()
 
 
-def _entry_key(e: Erratum) -> list[tuple]:
+def entry_key(e: Erratum) -> list[tuple]:
     """An entry's ranges as TreeRange.key spells them."""
     return [(a.cpu.implementer.code, a.cpu.part, a.low, a.high, a.part_mask,
              tuple((f.revision, f.mask) for f in a.revidr_fixes)) for a in e.affects]
@@ -520,34 +521,42 @@ def renames(groups: dict[str, list[Erratum]], facts: Facts,
     for old, new in explicit.items():
         if old not in names:
             raise BadRename(f"--rename {old}={new}: no registry entry enables a cpucap named {old}")
+        if names[old] not in gone:
+            raise BadRename(f"--rename {old}={new}: {facts.display} still has {names[old]}, so it was not renamed")
         if new not in rows:
             raise BadRename(f"--rename {old}={new}: {facts.display} has no arm64_errata[] row for {new}")
         if new in names:
             raise BadRename(f"--rename {old}={new}: {new} is already a cpucap of the registry")
+        if new in out:
+            raise BadRename(f"--rename {old}={new}: {new} is already the new name of {out[new]}")
         out[new] = names[old]
-    claimed: dict[str, str] = {old: new for new, old in out.items()}
+    free = gone - set(out.values())
+    claimed: dict[str, str] = {}  # a cpucap recognised as renamed -> the row that took it
     for cap, row in rows.items():
         if cap in names or cap in out:
             continue
         theirs = _row_errata(row, facts)
-        candidates = [g for g in sorted(gone - set(out.values())) if _errata_of(groups[g])[1] & theirs]
+        candidates = [g for g in sorted(free) if _errata_of(groups[g])[1] & theirs]
         whole = [g for g in candidates if _errata_of(groups[g])[0] <= theirs]
         if not candidates:
             continue
         if len(candidates) == 1 and whole and candidates[0] not in claimed:
-            out[cap] = claimed[candidates[0]] = candidates[0]
+            out[cap] = candidates[0]
+            claimed[candidates[0]] = cap
             continue
-        def shown(g: str) -> str:
-            bits = ", ".join(str(e.bit) for e in groups[g])
-            part = "" if g in whole else ", sharing only part of its errata"
-            taken = f", already renamed to {claimed[g]}" if g in claimed else ""
-            return f"{g} (bit {bits}{part}{taken})"
         raise cpu_errata.NotRecognised(
             row.pos, f"ARM64_{cap} is new to the registry and works around errata of "
-            f"{' and '.join(shown(g) for g in candidates)}, whose cpucap the tree lacks: if the kernel "
-            f"renamed it, say so with --rename {candidates[0]}={cap}; else give these errata entries of "
-            "their own")
+            f"{' and '.join(_candidate(g, groups, g in whole, claimed.get(g)) for g in candidates)}, whose "
+            f"cpucap the tree lacks: if the kernel renamed it, say so with --rename {candidates[0]}={cap}; "
+            "else give these errata entries of their own")
     return out
+
+
+def _candidate(cap: str, groups: dict[str, list[Erratum]], whole: bool, taken: str | None) -> str:
+    bits = ", ".join(str(e.bit) for e in groups[cap])
+    part = "" if whole else ", sharing only part of its errata"
+    also = f", which the tree's {taken} already renames" if taken else ""
+    return f"{cap} (bit {bits}{part}{also})"
 
 
 def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) -> Plan:
@@ -626,7 +635,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
         mine: dict[str, list[TreeRange]] = {e.name: [] for e in entries}
         orphans: dict[tuple[str, ...], list[TreeRange]] = {}
         for r in row.ranges:
-            owner = next((e for e in entries if r.key in _entry_key(e)), None)
+            owner = next((e for e in entries if r.key in entry_key(e)), None)
             owner = owner or next((e for e in entries if set(r.ids) & set(e.errata_ids)), None)
             if owner is None and r.ids and all(i not in e.errata_ids for e in entries for i in r.ids) \
                     and not set(r.ids) <= {"N/A"}:
@@ -639,7 +648,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
         if row_change is not None:
             rows.append(row_change)
         for e in entries:
-            old, new = _entry_key(e), [r.key for r in mine[e.name]]
+            old, new = entry_key(e), [r.key for r in mine[e.name]]
             if Counter(old) == Counter(new):
                 guards = {k: (a.guard, a.own_entry) for k, a in zip(old, e.affects)}
                 if any(guards.get(r.key) != (r.guard, r.own_entry) for r in mine[e.name]):
@@ -673,7 +682,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
             used_names.add(name)
             in_row |= {id(r) for r in ranges}
         previous = last_erratum = main.name
-    in_tree = {r.cpucap for r in facts.rows} | set(renamed_to)
+    in_tree = {r.cpucap for r in facts.rows}
     renamed_caps = {e.name for r in renamed for e in r.entries}
     absent += [e.name for e in upstream if not set(e.cpucaps) & in_tree and e.name not in renamed_caps]
     return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)),
@@ -682,8 +691,10 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
 
 def seen_in(facts: Facts) -> str:
     """The tree's version as the registry records it: numbers only (7.3.4, not 7.3.4-rc1)."""
-    m = re.match(r"[0-9]+(?:\.[0-9]+)*", facts.version)
-    return m.group() if m else facts.version
+    try:
+        return ".".join(str(n) for n in version_key(facts.version))
+    except ValueError:
+        return facts.version
 
 
 def _name_dict(n: KernelName) -> dict:
@@ -930,7 +941,7 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         e = change.erratum
         rel, index = _place(e, root)
         node = doc(rel)["errata"][index]
-        old = dict(zip(_entry_key(e), node["affects"]))
+        old = dict(zip(entry_key(e), node["affects"]))
         affects = CommentedSeq()
         for r in change.ranges:
             item = old.get(r.key)
@@ -966,7 +977,7 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
                 at = list(node).index("cpucap") if "cpucap" in node else list(node).index("kconfig") + 1
                 node.pop("cpucap", None)
                 node.insert(at, "cpucap_names", _names_seq([{"name": r.old}]))
-            node["cpucap_names"].append(_name_map({"name": r.new, "seen_in": seen_in(facts)}))
+            node["cpucap_names"].append(_name_map(_chain_after(e, (r,), facts)[-1]))
 
     new_nodes = {}
     for n in the_plan.added:
