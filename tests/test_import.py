@@ -286,3 +286,25 @@ def test_audit_calls_a_range_the_tree_lacks_an_older_tree(tmp_path, bundled, cap
     out = capsys.readouterr().out
     assert ("note: 'WORKAROUND_SPECULATIVE_SSBS' (bit 30) has Azure Cobalt 100 all, which the tree's "
             "table lacks: the tree is older than the registry, or narrowed it [audit-ranges]") in out
+
+
+def test_an_older_tree_with_older_names_imports_into_the_bundled_registry_as_an_older_tree(
+        tmp_path, bundled, capsys):
+    """6.12 names REPEAT_TLBI and its guard as before the 7.3 rename, and has no HIP09 in the CNP
+    row: the registry keeps its names and rows, and the HIP09 entry is not in this tree."""
+    from errata_db.kernel.names import TreeNames, for_tree
+
+    caps = {e.enables for e in bundled.errata} - {"WORKAROUND_REPEAT_TLBI_SYNC"} | {"WORKAROUND_REPEAT_TLBI"}
+    as_612, _ = for_tree(bundled, TreeNames("6.12.118", frozenset(caps),
+                                            frozenset({"ARM64_WORKAROUND_REPEAT_TLBI"})))
+    as_612 = dataclasses.replace(as_612, errata=tuple(e for e in as_612.errata
+                                                      if e.name != "WORKAROUND_162100125"))
+    tree = write_tree(tmp_path / "linux", as_612)
+    reg_dir = tmp_path / "errata-db"
+    shutil.copytree(REGISTRY, reg_dir)
+    before = _files(reg_dir)
+    assert main(["import", "--registry", str(reg_dir), "--kernel-tree", str(tree)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-2:] == ["not in this tree (kept as they are): WORKAROUND_162100125",
+                                     f"Linux 6.99.0 at {tree}: nothing to change"], out
+    assert _files(reg_dir) == before

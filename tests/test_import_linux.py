@@ -194,3 +194,21 @@ def test_the_bundled_registry_decides_every_cpu_as_linux_7_3_does_and_importing_
     assert same.returncode == 0 and same.stdout.endswith("nothing to change\n"), same.stdout + same.stderr
     diff = subprocess.run(["diff", "-r", str(REGISTRY), str(bundled)], capture_output=True, text=True)
     assert diff.returncode == 0, diff.stdout
+
+
+@pytest.mark.parametrize("env", ["ERRATA_DB_LINUX_61", "ERRATA_DB_LINUX_612"])
+def test_an_older_kernel_imported_into_the_bundled_registry_narrows_and_keeps_every_bit_and_name(
+        tmp_path, env):
+    """Going back to an older tree is no removal: the registry validates, every bit and cpucap
+    name stays, and the rows of entries the tree lacks (HIP09 in the CNP row) stay the registry's."""
+    tree = _env(env)
+    bundled = tmp_path / "errata-db"
+    shutil.copytree(REGISTRY, bundled)
+    done = _run(tmp_path, "import", "--registry", str(bundled), "--kernel-tree", str(tree))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not in this tree (kept as they are): WORKAROUND_162100125" in done.stdout
+    assert "renamed" not in done.stdout and "WORKAROUND_NVIDIA_CARMEL_CNP (bit 18)" not in done.stdout
+    before = {e.name: (e.bit, e.cpucaps) for e in load_registry(REGISTRY).registry.errata}
+    after = {e.name: (e.bit, e.cpucaps) for e in load_registry(bundled).registry.errata}
+    assert after == before
+    assert _run(tmp_path, "validate", "--registry", str(bundled)).returncode == 0

@@ -642,8 +642,9 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
                 orphans.setdefault(r.ids, []).append(r)
                 continue
             mine[(owner or main).name].append(r)
-        # The row is main's when every other entry of the cpucap has its ranges in it.
-        sole = all(e is main or e.kernel.joins == main.name for e in entries)
+        # The row is main's when every other entry of the cpucap has its ranges in it; a tree
+        # without the ranges of one of them (an older tree) writes another row than the registry's.
+        sole = all(e is main or (e.kernel.joins == main.name and mine[e.name]) for e in entries)
         row_change = _row_change(main, row, facts) if sole else None
         if row_change is not None:
             rows.append(row_change)
@@ -651,7 +652,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
             old, new = entry_key(e), [r.key for r in mine[e.name]]
             if Counter(old) == Counter(new):
                 guards = {k: (a.guard, a.own_entry) for k, a in zip(old, e.affects)}
-                if any(guards.get(r.key) != (r.guard, r.own_entry) for r in mine[e.name]):
+                if sole and any(guards.get(r.key) != (r.guard, r.own_entry) for r in mine[e.name]):
                     changed.append(NewAffects(e, tuple(mine[e.name]), (), (), None))
                 elif row_change is None or e is not main:
                     unchanged.append(e.name)
@@ -709,8 +710,12 @@ def _guard_renamed(e: Erratum, row: TreeRow, facts: Facts) -> dict | None:
     if k.guard is None or len(k.guard) != 1 or len(row.guard) != 1 or k.guard == row.guard:
         return None
     old, new = k.guard[0], row.guard[0]
-    if old in facts.options or new not in facts.options:
+    # The entry's own erratum option guarding the row is the default shape, not a renamed
+    # hidden symbol (6.12's CNP row, where 7.3 has ARM64_WORKAROUND_DISABLE_CNP).
+    if old in facts.options or new not in facts.options or new in e.kconfig:
         return None
+    if any(n.name == new for n in dict(k.kconfig_names).get(old, ())):
+        return None  # an older tree, with a name the registry already records
     chains = {key: [_name_dict(n) for n in chain] for key, chain in k.kconfig_names}
     chain = chains.pop(old, [{"name": old}])
     chains[new] = [*chain, {"name": new, "seen_in": seen_in(facts)}]
@@ -728,13 +733,17 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     """How the tree writes the row of a cpucap that one entry holds, where the entry's
     `kernel:` fields say otherwise."""
     k = e.kernel
+    # The row's guard as this tree names it: an older tree has the older name of a renamed symbol.
+    renamed = dict(k.kconfig_names)
+    named = tuple(next((n.name for n in reversed(renamed[o]) if n.name in facts.options), o) if o in renamed
+                  else o for o in (k.guard or e.kconfig))
     ranges_default = "entries" if any(r.part_mask is not None or r.fixes for r in row.ranges) else "list"
     table = (k.table, row.table, None if row.table == ranges_default else row.table)
     desc = (k.desc or e.title, row.desc, None if row.desc == e.title else _text(row.desc))
     explicit = None if row.matcher == DEFAULT_MATCHERS.get(row.table) else row.matcher
     matcher = (k.matcher, explicit, explicit)
     kind = (k.type or LOCAL_CPU_ERRATUM, row.type, None if row.type == LOCAL_CPU_ERRATUM else row.type)
-    guard = (tuple(k.guard or e.kconfig), row.guard,
+    guard = (named, row.guard,
              None if set(row.guard) == set(e.kconfig) or not row.guard else list(row.guard))
     exported = (k.exported, bool(row.exported_list), True if row.exported_list else None)
     fields, shown = [], []
