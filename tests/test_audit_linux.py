@@ -1,10 +1,10 @@
 """`errata-db audit` against Debian's Linux sources (slow tier: `-m slow`).
 
-The report on the tree of the README's example is the README's example, so the README cannot
-drift from what the command prints. The bundled registry audits Linux 7.3, the kernel it follows,
-with exit 0, and the older 6.1 and 6.12 with notes only. Then a copy of the files audit reads
-from 6.12 ($ERRATA_DB_LINUX_TREE) is edited the way history edits them: an older tree (an erratum
-not merged yet) gives a note and exit 0, a wrong part number exit 1.
+The report on the tree of the audit example in docs/kernel-trees.md is that example, so the
+documentation cannot drift from what the command prints. The bundled registry audits Linux 7.3,
+the kernel it follows, with exit 0, and the older 6.1 and 6.12 with notes only. Then a copy of the
+files audit reads from 6.12 ($ERRATA_DB_LINUX_TREE) is edited the way history edits them: an older
+tree (an erratum not merged yet) gives a note and exit 0, a wrong part number exit 1.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from test_kernel_tree import TREE_ENV, _loud_skip
 
 pytestmark = pytest.mark.slow
 
-# How the README's example may name the tree, and the variable that gives that tree.
+# How the example of docs/kernel-trees.md may name the tree, and the variable that gives that tree.
 EXAMPLE_TREES = {"linux-6.12": TREE_ENV, "linux-7.3": "ERRATA_DB_LINUX_73"}
 
 
@@ -42,10 +42,10 @@ def audit(tree: Path, *args: str):
 
 
 def readme_example() -> tuple[str, str]:
-    """The command and output of the README's audit example."""
-    text = (REPO / "README.md").read_text()
+    """The command and output of the audit example in docs/kernel-trees.md."""
+    text = (REPO / "docs/kernel-trees.md").read_text()
     m = re.search(r"^    \$ (errata-db audit --kernel-tree \S+)\n((?:    (?!\$).*\n)+)", text, re.M)
-    assert m, "README.md has no `$ errata-db audit --kernel-tree ...` example"
+    assert m, "docs/kernel-trees.md has no `$ errata-db audit --kernel-tree ...` example"
     return m.group(1), "".join(line[4:] + "\n" for line in m.group(2).splitlines())
 
 
@@ -71,11 +71,11 @@ def test_audit_of_the_readme_example_s_tree_exits_0_and_prints_the_readme_exampl
     version = re.search(r"^Linux (\S+) at ", result.out, re.M)
     assert version, result.out
     # Debian moves its packages along the stable series; a newer X.Y.z must still audit exactly
-    # as the README shows (its errata table is the documented one until a stable release changes
-    # it, and then this test is the one that says so).
+    # as docs/kernel-trees.md shows (its errata table is the documented one until a stable release
+    # changes it, and then this test is the one that says so).
     series = example_tree.removeprefix("linux-")
     if not version.group(1).startswith(f"{series}."):
-        pytest.skip(f"the tree is Linux {version.group(1)}; the README documents {documented.group(1)}")
+        pytest.skip(f"the tree is Linux {version.group(1)}; docs/kernel-trees.md shows {documented.group(1)}")
     assert result.code == 0, result.out
     expected = expected.replace(f"Linux {documented.group(1)} at ", f"Linux {version.group(1)} at ")
     assert result.out.replace(str(tree), example_tree) == expected

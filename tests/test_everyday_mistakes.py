@@ -593,7 +593,7 @@ def test_a_tab_used_as_indentation_says_to_indent_with_spaces(checkout):
 
 
 def _tools_table() -> list[list[str]]:
-    readme = (REGISTRY.parent / "README.md").read_text()
+    readme = (REGISTRY.parent / "docs/tests.md").read_text()
     start = readme.index("System tools the tests use")
     rows = re.findall(r"^\|(.*)\|$", readme[start:readme.index("\n\n", readme.index("|", start))], re.M)
     return [[cell.strip() for cell in row.split("|")] for row in rows[2:]]
@@ -610,9 +610,9 @@ def test_readme_names_each_test_file_that_skips_without_a_tool_and_ci_installs_t
         if "CROSS_COMPILE}gcc" in text:
             tools.add("aarch64-linux-gnu-gcc")
         if tools or "TREE_ENV" in text:
-            assert f"`tests/{test.name}`" in documented, f"README does not say that {test.name} needs a tool"
+            assert f"`tests/{test.name}`" in documented, f"docs/tests.md does not say {test.name} needs a tool"
         for tool in tools:
-            assert f"`{tool}`" in documented, f"README does not name {tool}, which {test.name} uses"
+            assert f"`{tool}`" in documented, f"docs/tests.md does not name {tool}, which {test.name} uses"
     packages = {p for row in table for p in re.findall(r"\(`([\w.+-]+)`\)", row[0])}
     packages |= {p for row in table for p in re.findall(r"`([\w.+-]+)`", row[0])
                  if p in ("make", "perl", "bc", "flex", "bison", "libssl-dev", "libelf-dev", "git")}

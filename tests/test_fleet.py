@@ -273,10 +273,10 @@ def test_the_same_host_from_two_places_is_an_error(tmp_path):
 
 
 def test_the_readme_fleet_example_is_what_the_command_prints():
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs/fleets-and-risk.md").read_text()
     m = re.search(r"^    \$ errata-db fleet --hosts examples/fleet.yaml\n((?:    (?!\$).*\n|\n)+?)\n(?!    )",
                   text, re.M)
-    assert m, "README.md has no `$ errata-db fleet --hosts examples/fleet.yaml` example"
+    assert m, "docs/fleets-and-risk.md has no `$ errata-db fleet --hosts examples/fleet.yaml` example"
     expected = "".join(line[4:] + "\n" for line in m.group(1).splitlines())
     assert run_fleet("--hosts", "examples/fleet.yaml").out == expected
 

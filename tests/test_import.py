@@ -56,8 +56,8 @@ def test_import_into_an_empty_registry_decides_every_cpu_as_the_tree_and_generat
     result = load_registry(reg_dir)
     assert [d for d in result.diagnostics] == []
     imported = result.registry
-    # An empty registry takes the README's rule: bit n is the tree's n-th MIDR-matched row, named
-    # as the tree names its cpucap. The bundled registry (Linux 7.3.4) keeps its 6.12 bits and
+    # An empty registry takes docs/bundled-data.md's rule: bit n is the tree's n-th MIDR-matched row,
+    # named as the tree names its cpucap. The bundled registry (Linux 7.3.4) keeps its 6.12 bits and
     # appends 33-37, and its 162100125 shares the DISABLE_CNP row, so the order is the table's.
     rows = [line.split("ARM64_", 1)[1].rstrip(",") for line in table(bundled).splitlines()
             if line.startswith("\t\t.capability = ")]

@@ -177,7 +177,7 @@ errata:
 
 
 def test_the_readme_overlay_walkthrough_works_from_an_empty_directory(tmp_path):
-    """README "Downstream overlays", step by step, where the upstream registry is the bundled one."""
+    """docs/overlays.md, step by step, where the upstream registry is the bundled one."""
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "acme" / "errata").mkdir(parents=True)
     (tmp_path / "acme" / "overlay.yaml").write_text(README_OVERLAY)

@@ -77,8 +77,8 @@ def test_registry_has_no_erratum_the_kernel_table_lacks(registry, reference):
 
 
 def test_bits_follow_the_kernel_table_order(registry, reference, reference_6_12):
-    """The README's assignment rule: bit n is the n-th MIDR-matched entry of arm64_errata[] of the
-    kernel that brought it. Bits 0-32 are Linux 6.12's table, under the name 6.12 gave the cpucap;
+    """docs/bundled-data.md's assignment rule: bit n is the n-th MIDR-matched entry of arm64_errata[]
+    of the kernel that brought it. Bits 0-32 are Linux 6.12's table, under the name 6.12 gave the cpucap;
     bits 33-37 are what 7.3.4 added, in 7.3.4's table order."""
     order_6_12 = [e["capability"] for e in reference_6_12 if e["matches"] not in NOT_MIDR]
     ordered = sorted(registry.errata, key=lambda e: e.bit)

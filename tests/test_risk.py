@@ -231,10 +231,10 @@ def test_markdown_has_a_table_per_behaviour(tmp_path):
 
 
 def test_the_readme_risk_example_is_what_the_command_prints():
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs/fleets-and-risk.md").read_text()
     m = re.search(r"^    \$ errata-db risk --hosts examples/fleet.yaml\n((?:    (?!\$).*\n|\n)+?)\n(?!    )",
                   text, re.M)
-    assert m, "README.md has no `$ errata-db risk --hosts examples/fleet.yaml` example"
+    assert m, "docs/fleets-and-risk.md has no `$ errata-db risk --hosts examples/fleet.yaml` example"
     expected = "".join(line[4:] + "\n" for line in m.group(1).splitlines())
     assert run_risk("--hosts", "examples/fleet.yaml").out == expected
 
