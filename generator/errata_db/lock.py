@@ -17,7 +17,7 @@ LOCK_NAME = "bits.lock"
 HEADER = """\
 # errata-db bit lock: every bit ever given, one line each. Do not edit by hand:
 # `errata-db lock` appends lines for new errata and marks retirements, and never
-# changes a line's bit, fingerprint or name. See README.md, "Stability rules".
+# changes a line's bit, fingerprint or name. See docs/stability.md.
 # bit status fingerprint name
 """
 _LEADING_BIT = re.compile(r"[ \t]*([0-9]{1,6})(?![0-9A-Za-z_])")

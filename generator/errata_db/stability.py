@@ -1,7 +1,7 @@
 """Classify every change between a registry at a git ref and now: breaking, needs review, safe.
 
 compare() is pure: two models in, a list of changes out. Each change says what changed, where
-(now and at the ref) and how to fix it. The rules, by level, are listed in README.md.
+(now and at the ref) and how to fix it. The rules, by level, are listed in docs/stability.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Semantic rules over the model, as a table: rule name -> (check, severity).
 
 Each check is a generator of (position, message) pairs; the rule name goes into every
-diagnostic so that users can find the rule here and in the README.
+diagnostic so that users can find the rule here and in docs/registry-format.md.
 """
 
 from __future__ import annotations

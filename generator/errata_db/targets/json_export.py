@@ -1,4 +1,4 @@
-"""Machine-readable export of the whole registry (format described in README.md)."""
+"""Machine-readable export of the whole registry (format described in docs/generated-files.md)."""
 
 from __future__ import annotations
 
