@@ -28,13 +28,7 @@ EXAMPLE_TREES = {"linux-6.12": TREE_ENV, "linux-7.3": "ERRATA_DB_LINUX_73"}
 
 @pytest.fixture(scope="module")
 def source_tree(request) -> Path:
-    value = os.environ.get(TREE_ENV)
-    if not value:
-        _loud_skip(f"${TREE_ENV} is not set (prepare one with tests/kernel/prepare-tree.sh DIR)", request.config)
-    tree = Path(value).resolve()
-    if not all((tree / m).exists() for m in AUDIT_MARKERS):
-        _loud_skip(f"${TREE_ENV}={value} is not an arm64 Linux source tree", request.config)
-    return tree
+    return _tree_from(TREE_ENV, request, "prepare one with tests/kernel/prepare-tree.sh DIR")
 
 
 def audit(tree: Path, *args: str):
@@ -49,10 +43,10 @@ def readme_example() -> tuple[str, str]:
     return m.group(1), "".join(line[4:] + "\n" for line in m.group(2).splitlines())
 
 
-def _tree_from(env: str, request) -> Path:
+def _tree_from(env: str, request, how: str = ".ci/run sets it") -> Path:
     value = os.environ.get(env)
     if not value:
-        _loud_skip(f"${env} is not set (.ci/run sets it)", request.config)
+        _loud_skip(f"${env} is not set ({how})", request.config)
     tree = Path(value).resolve()
     if not all((tree / m).exists() for m in AUDIT_MARKERS):
         _loud_skip(f"${env}={value} is not an arm64 Linux source tree", request.config)
