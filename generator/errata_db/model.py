@@ -168,6 +168,11 @@ class KernelName:
     exact: bool = False
 
 
+def newest_in(names: tuple[str, ...], present) -> str | None:
+    """The newest of a chain of names (oldest first) that a tree has; None if it has none."""
+    return next((name for name in reversed(names) if name in present), None)
+
+
 # is_kryo_midr, the kernel's part-family matcher, compares only these part number bits.
 KRYO_PART_MASK = 0xF00
 LOCAL_CPU_ERRATUM = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
@@ -225,6 +230,11 @@ class Erratum:
     def cpucaps(self) -> tuple[str, ...]:
         """Every name the kernel has given that cpucap, oldest first."""
         return tuple(n.name for n in self.cpucap_names) or (self.enables,)
+
+    @property
+    def cpucap_field(self) -> str:
+        """The field that says which cpucap the bit enables, for messages to point at."""
+        return "cpucap_names" if self.cpucap_names else "cpucap" if self.cpucap else "name"
 
     @property
     def active(self) -> bool:

@@ -125,7 +125,7 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
             yield _change(Level.SAFE, "cpucap-renamed",
                           f"bit {n.bit} ('{n.name}') enables ARM64_{n.enables}, the kernel's new name "
                           f"for ARM64_{o.enables}, which older trees keep",
-                          n.where("cpucap_names"), o.where("cpucap_names" if o.cpucap_names else "cpucap"),
+                          n.where("cpucap_names"), o.where(o.cpucap_field),
                           "")
         elif o.enables != n.enables:
             # A kernel rename moves every bit of a cpucap to a name no entry used before; pointing

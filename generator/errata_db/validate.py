@@ -64,7 +64,7 @@ def cpucap_names(reg: Registry) -> Iterator[Finding]:
             first = chains.setdefault(name, (e, names))
             if first[1] != names:
                 other = first[0]
-                yield (e.where("cpucap_names" if e.cpucap_names else "cpucap" if e.cpucap else "name"),
+                yield (e.where(e.cpucap_field),
                        f"cpucap name {quoted(name)} of '{e.name}' (names: {', '.join(names)}) is also a "
                        f"name of '{other.name}' at {other.where()} (names: {', '.join(first[1])}): a name "
                        "means one cpucap; give every bit of a cpucap the same cpucap_names")

@@ -40,8 +40,7 @@ def knows(tree: KernelTree, table_ids: frozenset[str], e: Erratum) -> bool:
     its Kconfig options, or (when the bit has a cpucap of its own) its cpucap."""
     return (bool(_real_ids(e.errata_ids) & table_ids)
             or any(k in tree.kconfig for k in e.kconfig)
-            or (not e.cpucap and not e.cpucap_names and e.name in tree.cpucaps)
-            or any(name in tree.cpucaps for name in e.cpucap_names))
+            or (not e.cpucap and any(name in tree.cpucaps for name in e.cpucaps)))
 
 
 def _absent(ctx: Context, e: Erratum) -> bool:
@@ -66,7 +65,7 @@ def cpucaps(ctx: Context) -> Iterator[Diagnostic]:
     for e in ctx.reg.errata:
         if any(name in ctx.tree.cpucaps for name in e.cpucaps) or _absent(ctx, e):
             continue
-        where = e.where("cpucap_names" if e.cpucap_names else "cpucap" if e.cpucap else "name")
+        where = e.where(e.cpucap_field)
         file = ctx.tree.path("arch/arm64/tools/cpucaps")
         new = ctx.renamed.get(e.enables)
         if new is not None:

@@ -30,8 +30,8 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from .. import lock
 from ..diagnostics import Pos
 from ..load import SourceFile
-from ..model import (KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, rev_str,
-                     version_key)
+from ..model import (KRYO_PART_MASK, LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, newest_in,
+                     rev_str, version_key)
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
 from . import cpu_errata
@@ -683,9 +683,8 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
             used_names.add(name)
             in_row |= {id(r) for r in ranges}
         previous = last_erratum = main.name
-    in_tree = {r.cpucap for r in facts.rows}
-    renamed_caps = {e.name for r in renamed for e in r.entries}
-    absent += [e.name for e in upstream if not set(e.cpucaps) & in_tree and e.name not in renamed_caps]
+    in_tree = {r.cpucap for r in facts.rows} | {r.old for r in renamed}
+    absent += [e.name for e in upstream if not set(e.cpucaps) & in_tree]
     return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)),
                 tuple(new_cpus.values()), tuple(new_nc), _shared(upstream, added), tuple(rows), renamed)
 
@@ -734,9 +733,8 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     `kernel:` fields say otherwise."""
     k = e.kernel
     # The row's guard as this tree names it: an older tree has the older name of a renamed symbol.
-    renamed = dict(k.kconfig_names)
-    named = tuple(next((n.name for n in reversed(renamed[o]) if n.name in facts.options), o) if o in renamed
-                  else o for o in (k.guard or e.kconfig))
+    chains = {key: tuple(n.name for n in chain) for key, chain in k.kconfig_names}
+    named = tuple(newest_in(chains[o], facts.options) or o if o in chains else o for o in (k.guard or e.kconfig))
     ranges_default = "entries" if any(r.part_mask is not None or r.fixes for r in row.ranges) else "list"
     table = (k.table, row.table, None if row.table == ranges_default else row.table)
     desc = (k.desc or e.title, row.desc, None if row.desc == e.title else _text(row.desc))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..model import Erratum, KernelName, Registry, version_key
+from ..model import Erratum, KernelName, Registry, newest_in, version_key
 from . import tree as kernel_tree
 
 
@@ -48,14 +48,12 @@ def _by_version(chain: tuple[KernelName, ...], version: str) -> str:
 def cpucap_in(e: Erratum, tree: TreeNames) -> str | None:
     """The name the tree gives the cpucap the bit enables; None if the tree has none of them."""
     if tree.cpucaps is not None:
-        found = [name for name in e.cpucaps if name in tree.cpucaps]
-        return found[-1] if found else None
+        return newest_in(e.cpucaps, tree.cpucaps)
     return _by_version(e.cpucap_names, tree.version) if e.cpucap_names else e.enables
 
 
 def _symbol_in(chain: tuple[KernelName, ...], tree: TreeNames) -> str:
-    found = [n.name for n in chain if n.name in tree.kconfig]
-    return found[-1] if found else _by_version(chain, tree.version)
+    return newest_in(tuple(n.name for n in chain), tree.kconfig) or _by_version(chain, tree.version)
 
 
 def _renamed(e: Erratum, tree: TreeNames) -> Erratum:
