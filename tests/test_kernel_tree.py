@@ -109,11 +109,12 @@ def rendered(linux_tree, tmp_path_factory) -> Path:
     """The two headers rendered now from errata-db/, as the tree names the cpucaps (the registry
     writes the newest kernel's names; `install` writes each tree's), under OUT/linux/arch/arm64/..."""
     from errata_db.kernel import names
+    from errata_db.kernel.tree import Tree
 
     result = load_registry(REGISTRY)
     assert result.registry is not None and not has_errors(result.diagnostics)
     out = tmp_path_factory.mktemp("rendered")
-    registry, _ = names.for_tree(result.registry, names.read_names(linux_tree))
+    registry, _ = names.for_tree(result.registry, names.of_tree(Tree(linux_tree, str(linux_tree))))
     texts = render(registry, TARGETS, templates_dir())
     for rel in (GUEST, KVM):
         (out / rel).parent.mkdir(parents=True, exist_ok=True)

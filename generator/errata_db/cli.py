@@ -20,7 +20,7 @@ from .load import SourceFile, is_registry_file, read_source
 from .lookup import cpu_of, cpu_warnings, lookup_module, revision
 from .model import RESERVED, rev_str
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
-                       read_directory, taken_bits, tree_at)
+                       read_directory, taken_bits)
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
@@ -321,15 +321,6 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _replaced(tree: RegistryFiles, texts: dict[str, str]) -> RegistryFiles:
-    """The registry as it would be with these files (relative path: text) written: a trial that
-    must validate before anything is."""
-    new = {f"{tree.root}/{rel}": SourceFile(f"{tree.root}/{rel}", text.encode("utf-8"))
-           for rel, text in texts.items()}
-    files = {**{f.path: f for f in tree.files}, **new}
-    return RegistryFiles(tree.root, tuple(files[p] for p in sorted(files)), tree.overlay, tree.problems)
-
-
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     bundled = located[2]
@@ -353,7 +344,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
         changes.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
     # Only a lock that makes the registry valid is written: never one that gives a locked bit
     # a new meaning.
-    trial = [_replaced(tree, {lock.LOCK_NAME: new}) for tree, _, new in changes]
+    trial = [tree.with_texts({lock.LOCK_NAME: new}) for tree, _, new in changes]
     check = assemble(trial[0], tuple(trial[1:]))
     if has_errors(check.diagnostics):
         # The registry's own diagnostics point at real lines; the trial lock is never written.
@@ -407,119 +398,101 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
 
 
 def cmd_stability(args: argparse.Namespace) -> int:
-    from . import gitio, stability
+    from . import gitio, history, stability
 
     upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
     trees = (upstream, *overlays)
     new = assemble(upstream, overlays)
     owners = [UPSTREAM, *(o.owner for o in new.registry.overlays)] if new.registry else []
     try:
-        root = gitio.repo_root(Path.cwd())
-        if args.against == "":
-            raise UsageError("--against needs a git ref; leave it out for the merge-base with the main branch")
-        ref = args.against or gitio.default_base(root)
-        commit = gitio.resolve(root, ref)
-        for tree in trees:
-            if os.path.realpath(tree.root) != os.path.abspath(tree.root):
-                raise UsageError(f"{tree.root} goes through a symbolic link: what it points at can "
-                                 "change without git seeing it; pass the real directory")
-        tracked = [gitio.same_repository(root, Path(t.root)) for t in trees]
-        if not any(tracked):
-            raise UsageError(f"neither {upstream.root} nor any overlay is tracked by the git repository "
-                             f"{root}, so there is no history to compare with")
+        base = history.resolve(Path.cwd(), args.against, trees)
         if new.registry is None or not new.registry.complete or len(owners) != len(trees):
             _print_diags(new)
             print("errata-db: entries of the working tree's registry cannot be read; fix them "
                   "before comparing", file=sys.stderr)
             return EXIT_INVALID
-        old_trees = []
-        for tree, owner, in_repo in zip(trees, owners, tracked):
-            if not in_repo:
-                print(f"errata-db: note: {tree.root} is not tracked by this repository: compared "
-                      "as unchanged", file=sys.stderr)
-                old_trees.append(tree)
-                continue
-            old_tree, moved = tree_at(root, commit, ref, tree, owner)
-            if moved is not None:
-                print(f"errata-db: note: {tree.root} was at {moved} in {ref}", file=sys.stderr)
-            old_trees.append(old_tree)
-    except gitio.GitProblem as exc:
+        old_trees, notes = history.trees_at(base, trees, owners)
+    except (history.NoHistory, gitio.GitProblem) as exc:
         raise UsageError(str(exc)) from exc
-    if not old_trees[0].files:
-        raise UsageError(f"{upstream.root} does not exist at {ref}, under this path or any other: "
-                         "a new registry has no history to check")
-    for tree, old_tree in zip(overlays, old_trees[1:]):
-        if not old_tree.files:
-            print(f"errata-db: note: overlay {tree.root} does not exist at {ref}: its entries are new",
-                  file=sys.stderr)
+    for text in notes:
+        print(f"errata-db: note: {text}", file=sys.stderr)
     _print_diags(new)
     old = assemble(old_trees[0], tuple(t for t in old_trees[1:] if t.files))
     if old.registry is None or not old.registry.complete:
         _print_diags(old)
-        raise UsageError(f"the registry at {ref} has entries that cannot be read (above), so "
+        raise UsageError(f"the registry at {base.ref} has entries that cannot be read (above), so "
                          "comparing with it would report false changes")
     changes = stability.compare(old.registry, new.registry)
-    sys.stdout.write(stability.FORMATS[args.format](changes, ref))
+    sys.stdout.write(stability.FORMATS[args.format](changes, base.ref))
     if has_errors(new.diagnostics):
         print("errata-db: the working tree's registry is invalid (errors above)", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_INVALID if stability.has_breaking(changes) else EXIT_OK
 
 
-def _kernel_tree(args: argparse.Namespace, markers: tuple[str, ...]) -> Path:
+def _open_tree(args_tree: str, markers_name: str):
+    """The Linux tree of --kernel-tree or --guest-kernel-tree, or a usage error."""
     from .kernel import tree as kernel_tree
 
-    root = Path(args.kernel_tree)
     try:
-        kernel_tree.check_tree(root, markers)
+        return kernel_tree.Tree.open(Path(args_tree), args_tree, getattr(kernel_tree, markers_name))
     except kernel_tree.NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    return root
+
+
+def _not_recognised(exc, rule: str) -> None:
+    """A table the kernel-source reader does not know how to read, at its line."""
+    sys.stderr.write(render_diags([error(exc.pos, rule, exc.reason)], "text"))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from .kernel import install, names
-    from .kernel import tree as kernel_tree
+    from .kernel import install
+    from .kernel.tree import NotALinuxTree
 
-    root = _kernel_tree(args, kernel_tree.INSTALL_MARKERS)
+    tree = _open_tree(args.kernel_tree, "INSTALL_MARKERS")
     located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
     result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
-    shown = args.kernel_tree.rstrip("/")
+    shown = tree.display
     if not args.check:
-        _recover(root, install.all_tree_paths(TARGETS), shown)
+        _recover(tree.root, install.all_tree_paths(TARGETS), shown)
     try:
-        reg, lacking = names.for_tree(result.registry, names.read_names(root))
-    except kernel_tree.NotALinuxTree as exc:
+        if args.kernel_tables:
+            files, diags = install.table_files(result.registry, tree, templates_dir())
+            what, extra = "kernel table file(s)", ["--kernel-tables"]
+            if diags:
+                sys.stderr.write(render_diags(diags, "text"))
+                print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that "
+                      "mean the same (make the registry say what the tree says first)", file=sys.stderr)
+                return EXIT_INVALID
+        else:
+            files, lacking = install.header_files(result.registry, tree, templates_dir())
+            what, extra = "installed header(s)", []
+            if lacking:
+                print(f"{shown} has no cpucap for bit(s) {', '.join(str(e.bit) for e in lacking)} "
+                      f"({', '.join(e.enables for e in lacking)}): left out of its migrn_safe_caps[]")
+    except NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    if args.kernel_tables:
-        files = _kernel_table_files(root, reg, shown)
-        what, extra = "kernel table file(s)", ["--kernel-tables"]
-    else:
-        if lacking:
-            print(f"{shown} has no cpucap for bit(s) {', '.join(str(e.bit) for e in lacking)} "
-                  f"({', '.join(e.enables for e in lacking)}): left out of its migrn_safe_caps[]")
-        rendered = _render(reg, install.kernel_targets(TARGETS))
-        files = None if rendered is None else install.tree_paths(rendered)
-        what, extra = "installed header(s)", []
-    if files is None:
+    except RenderError as exc:
+        print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if args.check:
         fix = " ".join(["errata-db install", *_registry_options(args, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}", *extra])
-        return _check_stale(root, files, "", what, fix)
+        return _check_stale(tree.root, files, "", what, fix)
+    # cpu_errata.c is the tree's own, read already; the headers are errata-db's unless --force.
+    headers = [rel for rel in sorted(files) if rel != install.CPU_ERRATA]
     try:
-        old = {rel: current(root, rel) for rel in files}
+        old = {rel: current(tree.root, rel) for rel in headers}
     except (UnsafePath, OSError) as exc:
         raise _cannot_write(shown, exc) from exc
-    existed = {rel for rel, data in old.items() if data is not None}
-    foreign = [rel for rel in sorted(existed)
-               if rel != install.CPU_ERRATA and not install.is_ours(old[rel])]
+    existed = {rel for rel, data in old.items() if data is not None} | (set(files) - set(headers))
+    foreign = [rel for rel in headers if old[rel] is not None and not install.is_ours(old[rel])]
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
-    changed = _write(root, files, shown)
+    changed = _write(tree.root, files, shown)
     for rel in sorted(files):
         state = "unchanged" if rel not in changed else "updated" if rel in existed else "new"
         print(f"{state:9} {shown}/{rel}")
@@ -527,61 +500,19 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _kernel_table_files(root: Path, reg, shown: str) -> dict[str, str] | None:
-    """install --kernel-tables: the generated errata table, and cpu_errata.c including it in
-    place of its own tables; None, with the reasons printed, when cpu_errata.c is refused."""
-    from .kernel import install
-    from .targets.kernel_tables import TARGET
-
-    rendered = _render(reg, {TARGET.name: TARGET})
-    if rendered is None:
-        return None
-    try:
-        data = current(root, install.CPU_ERRATA)
-    except (UnsafePath, OSError) as exc:
-        raise UsageError(f"cannot read {shown}/{install.CPU_ERRATA}: {getattr(exc, 'strerror', None) or exc}") from exc
-    if data is None:
-        raise UsageError(f"{shown} has no {install.CPU_ERRATA}")
-    files, diags = install.kernel_table_files(data.decode("utf-8", errors="replace"),
-                                              f"{shown}/{install.CPU_ERRATA}", rendered[TARGET.path])
-    if diags:
-        sys.stderr.write(render_diags(diags, "text"))
-        print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that mean "
-              "the same (make the registry say what the tree says first)", file=sys.stderr)
-        return None
-    return files
-
-
-def _import_plan(reg, kernel_tree: str):
-    """What import would do with the tree, for audit: the renames it recognises and the ranges
-    it would change. None for a table import cannot read or refuses (`import` says why):
-    audit's own checks still run."""
-    from .kernel import cpu_errata, importer
-
-    try:
-        facts = importer.read_facts(Path(kernel_tree), kernel_tree)
-        the_plan = importer.plan(reg, facts)
-    except importer.CannotImport as exc:
-        raise UsageError(str(exc)) from exc
-    except cpu_errata.NotRecognised:
-        return None
-    return the_plan
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
     from .kernel import audit
-    from .kernel import tree as kernel_tree
+    from .kernel.tree import NotALinuxTree
 
-    root = _kernel_tree(args, kernel_tree.AUDIT_MARKERS)
+    tree = _open_tree(args.kernel_tree, "AUDIT_MARKERS")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
     reg = result.registry
     try:
-        tree = kernel_tree.read_tree(root, args.kernel_tree, {k for e in reg.errata for k in e.kconfig})
-    except kernel_tree.NotALinuxTree as exc:
+        diags = audit.audit(reg, tree)
+    except NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    diags = audit.audit(reg, tree, _import_plan(reg, args.kernel_tree))
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)
@@ -672,37 +603,34 @@ def cmd_risk(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _guest(tree: str):
-    """risk --guest-kernel-tree: the guest kernel's own errata table, imported into an empty
-    registry in memory, and whether it matches over a target list."""
-    from . import risk
-    from .kernel import cpu_errata, importer
-    from .kernel import tree as kernel_tree
+def _guest(path: str):
+    """risk --guest-kernel-tree: the guest kernel's own errata table as a registry, or None
+    with the reasons printed."""
+    from .kernel import cpu_errata
+    from .kernel.guest import read_guest
+    from .kernel.tree import NotALinuxTree
 
-    root = Path(tree)
+    tree = _open_tree(path, "IMPORT_MARKERS")
     try:
-        facts = importer.read_facts(root, tree)
-        no_target_impl = kernel_tree.target_impl_missing(root)
-        own, diags = importer.into_empty(facts)
-    except importer.CannotImport as exc:
+        guest, diags = read_guest(tree)
+    except NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
-    except (OSError, UnicodeDecodeError, kernel_tree.NotALinuxTree) as exc:
-        raise UsageError(f"cannot read {tree}: {getattr(exc, 'strerror', None) or exc}") from exc
     except cpu_errata.NotRecognised as exc:
-        sys.stderr.write(render_diags([error(exc.pos, "guest-kernel-tree", exc.reason)], "text"))
+        _not_recognised(exc, "guest-kernel-tree")
         return None
-    if own is None or has_errors(diags):
+    if guest is None:
         sys.stderr.write(render_diags(diags, "text"))
-        print(f"errata-db: error: the errata table of {tree} cannot be read as a registry", file=sys.stderr)
-        return None
-    known = facts.cpucaps | {e.enables for e in own.errata} | {n.cpucap for n in own.not_covered}
-    return risk.Guest(f"Linux {facts.version} at {facts.display}", own, known, no_target_impl)
+        print(f"errata-db: error: the errata table of {path} cannot be read as a registry", file=sys.stderr)
+    return guest
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """import --kernel-tree: the registry brought up to the tree's arm64_errata[], all files
     written at once after the result validates, or none."""
     from .kernel import cpu_errata, importer
+    from .kernel.facts import read_facts
+    from .kernel.plan import BadRename, NoFreeBit
+    from .kernel.tree import NotALinuxTree
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
     if not args.dry_run:
@@ -714,35 +642,29 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print_diags(result)
         print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
         return EXIT_INVALID
+    tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
     try:
-        facts = importer.read_facts(Path(args.kernel_tree), args.kernel_tree)
-        the_plan = importer.plan(result.registry, facts, _renames(args.rename))
-    except (importer.CannotImport, importer.BadRename) as exc:
+        facts = read_facts(tree)
+        imported = importer.into(upstream, overlays, result.registry, facts, _renames(args.rename))
+    except (NotALinuxTree, BadRename) as exc:
         raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
-        sys.stderr.write(render_diags([error(exc.pos, "import", exc.reason)], "text"))
-        why = "" if isinstance(exc, importer.NoFreeBit) else ": import reads only what it understands"
+        _not_recognised(exc, "import")
+        why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
         print(f"errata-db: {upstream.root} was left as it is{why}", file=sys.stderr)
         return EXIT_INVALID
-    files = {upstream.rel(f): f.data.decode("utf-8") for f in upstream.files}
-    changed = importer.apply(files, upstream.root, result.registry, the_plan, facts)
-    trial = assemble(_replaced(upstream, changed), overlays)
-    if trial.registry is not None:
-        new_lock = importer.lock_text(files.get(lock.LOCK_NAME, ""), trial.registry)
-        if new_lock != files.get(lock.LOCK_NAME, ""):
-            changed[lock.LOCK_NAME] = new_lock
-        trial = assemble(_replaced(upstream, changed), overlays)
-    if trial.registry is None or has_errors(trial.diagnostics):
-        _print_diags(trial)
+    if not imported.valid:
+        _print_diags(imported.result)
         print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
               "was left as it is", file=sys.stderr)
         return EXIT_INVALID
+    changed = imported.changed
     if changed and not args.dry_run:
         _write(located[0], changed, upstream.root)
-    sys.stdout.write(importer.report(the_plan, facts, bool(changed) and not args.dry_run,
+    sys.stdout.write(importer.report(imported.plan, imported.facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
     for rel in sorted(changed):
-        state = "updated" if rel in files else "new"
+        state = "updated" if any(upstream.rel(f) == rel for f in upstream.files) else "new"
         print(f"{'would be ' + state if args.dry_run else state:16} {upstream.root}/{rel}")
     return EXIT_OK
 

@@ -7,7 +7,7 @@ everything after works on in-memory files so that any source goes through the sa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import lock, schema, validate
@@ -35,6 +35,14 @@ class RegistryFiles:
     def rel(self, src: SourceFile) -> str:
         return src.path[len(self.root) + 1:]
 
+    def with_texts(self, texts: dict[str, str]) -> "RegistryFiles":
+        """The directory as it would be with these files (relative path: text) written: a trial
+        that must validate before anything is."""
+        new = {f"{self.root}/{rel}": SourceFile(f"{self.root}/{rel}", text.encode("utf-8"))
+               for rel, text in texts.items()}
+        files = {**{f.path: f for f in self.files}, **new}
+        return replace(self, files=tuple(files[p] for p in sorted(files)))
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -42,13 +50,13 @@ class LoadResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def _marker(overlay: bool) -> str:
+def marker_file(overlay: bool) -> str:
     """The file that makes a directory a registry, or an overlay."""
     return "overlay.yaml" if overlay else "registry.yaml"
 
 
 def read_directory(path: Path, display: str, *, overlay: bool = False) -> RegistryFiles:
-    marker = _marker(overlay)
+    marker = marker_file(overlay)
     if not path.is_dir():
         what = "not a directory" if path.exists() else "no such directory"
         raise EnvironmentProblem(f"{display}: {what}")
@@ -263,52 +271,3 @@ def load_registry(path: Path, overlays: tuple[Path, ...] = (), display: str | No
     upstream = read_directory(path, display or str(path))
     trees = tuple(read_directory(p, str(p), overlay=True) for p in overlays)
     return assemble(upstream, trees)
-
-
-def _moved_to(root: Path, commit: str, tree: RegistryFiles, owner: str) -> str | None:
-    """Where the same registry (or the overlay of the same owner) was at commit, if elsewhere.
-
-    A directory missing at the ref must not be compared with nothing: that would let a moved
-    directory change every bit unnoticed.
-    """
-    from . import gitio  # only stability reads history: other commands need no git
-
-    names = gitio.sizes_at(root, commit)
-    marker = _marker(tree.overlay)
-    found = []
-    for name in names:
-        directory, _, base = name.rpartition("/")
-        # A directory that still has its marker now did not move here: it is another one.
-        if base != marker or (root / name).exists():
-            continue
-        lock_name = f"{directory}/{lock.LOCK_NAME}" if directory else lock.LOCK_NAME
-        if not tree.overlay:
-            if lock_name in names:
-                found.append(directory or ".")
-            continue
-        doc, _ = parse(gitio.sources_at(root, commit, {name: name}, names)[0])
-        if doc is not None and str(doc.root.get("owner")) == owner:
-            found.append(directory or ".")
-    if len(found) > 1:
-        raise gitio.GitProblem(f"{tree.root} does not exist at the ref, and several directories "
-                               f"there could be it ({', '.join(found)}): pass --against a ref that "
-                               "has it at this path")
-    return found[0] if found else None
-
-
-def tree_at(root: Path, commit: str, ref: str, tree: RegistryFiles, owner: str) -> tuple[RegistryFiles, str | None]:
-    """The same registry or overlay directory as it was at commit, and where it was if it moved.
-
-    No files means it did not exist then under any path.
-    """
-    from . import gitio  # only stability reads history: other commands need no git
-
-    rel = gitio.relative(root, Path(tree.root))
-    moved = None
-    files = gitio.files_at(root, commit, rel, f"{ref}:{tree.root}")
-    if not files:
-        moved = _moved_to(root, commit, tree, owner)
-        if moved is not None:
-            files = gitio.files_at(root, commit, moved, f"{ref}:{moved}")
-    label = f"{ref}:{moved if moved is not None else tree.root}"
-    return RegistryFiles(label, files, tree.overlay), moved

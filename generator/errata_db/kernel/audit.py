@@ -1,6 +1,6 @@
 """Cross-check the registry against a Linux tree: a table of checks, like validate's.
 
-Pure: a Registry and the KernelTree facts in, diagnostics out. Each check tells a tree that is
+A Registry and a Tree in, diagnostics out; the tree's files are read through the Tree. Each check tells a tree that is
 merely older than the registry (it does not know an erratum yet: a note) from a real mismatch
 (the tree knows the erratum but disagrees with the registry: an error).
 """
@@ -12,7 +12,10 @@ from typing import Callable, Iterator
 
 from ..diagnostics import Diagnostic, Pos, Severity, capped, error, note, warning
 from ..model import Cpu, Erratum, Registry
-from .tree import CPU_ERRATA, KernelTree, MIDR_MODEL, TableRow, define_value, midr_models
+from . import cpu_errata
+from .facts import read_facts
+from .plan import Plan, entry_key, plan
+from .tree import CPU_ERRATA, MIDR_MODEL, NotALinuxTree, SILICON_ERRATA, TableRow, Tree, define_value, midr_models
 
 # How silicon-errata.rst writes "no erratum id" or "no Kconfig option".
 NONE = "N/A"
@@ -23,7 +26,7 @@ class Context:
     """What every check needs, computed once."""
 
     reg: Registry
-    tree: KernelTree
+    tree: Tree
     known: frozenset[str]  # names of the errata this tree knows
     table_ids: frozenset[str]
     registry_ids: dict[str, Erratum]
@@ -35,7 +38,7 @@ def _real_ids(ids) -> set[str]:
     return {i for i in ids if i != NONE}
 
 
-def knows(tree: KernelTree, table_ids: frozenset[str], e: Erratum) -> bool:
+def knows(tree: Tree, table_ids: frozenset[str], e: Erratum) -> bool:
     """Whether the tree has heard of the erratum at all: one of its ids in the table, one of
     its Kconfig options, or (when the bit has a cpucap of its own) its cpucap."""
     return (bool(_real_ids(e.errata_ids) & table_ids)
@@ -48,13 +51,13 @@ def _absent(ctx: Context, e: Erratum) -> bool:
     return e.name not in ctx.known
 
 
-def _evidence(tree: KernelTree, table_ids: frozenset[str], e: Erratum) -> str:
+def _evidence(tree: Tree, table_ids: frozenset[str], e: Erratum) -> str:
     found = sorted(_real_ids(e.errata_ids) & table_ids)
     if found:
         return f"silicon-errata.rst lists erratum {found[0]}"
     k = next((k for k in e.kconfig if k in tree.kconfig), None)
     if k is not None:
-        return f"{tree.kconfig[k]} defines {k}"
+        return f"{tree.kconfig[k].pos} defines {k}"
     return f"cpucaps has {e.name}"
 
 
@@ -111,7 +114,7 @@ def kconfig(ctx: Context) -> Iterator[Diagnostic]:
             for row in sorted(rows, key=lambda r: r.pos)
             if row.kconfig != NONE and row.kconfig not in e.kconfig and e.active], f"'{e.name}'")
         for k in e.kconfig:
-            pos = ctx.tree.kconfig.get(k)
+            pos = ctx.tree.kconfig[k].pos if k in ctx.tree.kconfig else None
             if pos is None and k in listed and e.active:
                 yield error(e.where("kconfig"), "audit-kconfig",
                             f"Kconfig symbol {k} ('{e.name}', bit {e.bit}) is defined nowhere in the tree, "
@@ -126,7 +129,7 @@ def kconfig(ctx: Context) -> Iterator[Diagnostic]:
                            f"Kconfig symbol {k} ('{e.name}') is defined in {pos}, not in {arch}")
 
 
-def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]:
+def _cpu_problems(tree: Tree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]:
     """(registry position, problem, whether the macro is merely missing) for each way the
     tree's macros disagree with a CPU."""
     file = tree.path("arch/arm64/include/asm/cputype.h")
@@ -153,7 +156,7 @@ def _cpu_problems(tree: KernelTree, cpu: Cpu) -> Iterator[tuple[Pos, str, bool]]
                f"names {cpu.part_macro}", False)
 
 
-def _models(tree: KernelTree) -> dict[tuple[int, int], str]:
+def _models(tree: Tree) -> dict[tuple[int, int], str]:
     """(implementer, part) -> the tree's MIDR_* macro for it."""
     out: dict[tuple[int, int], str] = {}
     for name, (_, imp, _, part) in sorted(midr_models(tree.defines).items()):
@@ -292,13 +295,11 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def ranges(reg: Registry, the_plan) -> Iterator[Diagnostic]:
+def ranges(reg: Registry, the_plan: Plan) -> Iterator[Diagnostic]:
     """What import would change in the registry's ranges, read as import reads the table: a
     range the tree's table has and the registry lacks is a mismatch at the tree's line; one the
     registry has and the tree lacks, a tree older than the registry (or a narrowing to review).
     A CPU whose MIDR_* macro the tree defines otherwise is audit-midr's mismatch, said once."""
-    from .importer import entry_key
-
     models = {c.macro: (c.implementer.code, c.part) for c in reg.cpus}
     for change in the_plan.changed:
         e = change.erratum
@@ -320,9 +321,21 @@ def ranges(reg: Registry, the_plan) -> Iterator[Diagnostic]:
                     "decided by MIDR, which no registry entry enables")
 
 
-def audit(reg: Registry, tree: KernelTree, the_plan=None) -> list[Diagnostic]:
-    """the_plan: what import would change, when it can read the tree's table: the renames it
-    recognises, and the ranges to compare."""
+def import_plan(reg: Registry, tree: Tree) -> Plan | None:
+    """What import would do with the tree: the renames it recognises and the ranges it would
+    change. None for a table import cannot read or refuses (`import` says why): audit's own
+    checks still run."""
+    try:
+        return plan(reg, read_facts(tree))
+    except cpu_errata.NotRecognised:
+        return None
+
+
+def audit(reg: Registry, tree: Tree) -> list[Diagnostic]:
+    """Raises NotALinuxTree for a tree without silicon-errata.rst, or with a file it cannot read."""
+    if tree.table_path is None:
+        raise NotALinuxTree(f"{tree.root} has no {SILICON_ERRATA[0]} (nor the pre-6.5 {SILICON_ERRATA[1]})")
+    the_plan = import_plan(reg, tree)
     table_ids = frozenset(i for row in tree.table for i in _real_ids(row.ids))
     ctx = Context(
         reg=reg, tree=tree,

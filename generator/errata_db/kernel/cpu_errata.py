@@ -654,6 +654,12 @@ def tested_configs(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\bCONFIG_([A-Za-z0-9_]+)", text))
 
 
+def defines_function(text: str, function: str) -> bool:
+    """Whether a C file defines the function: its name at the start of a declaration, then
+    its parameters (a call sits inside a body, indented)."""
+    return re.search(rf"^\w[^;]*\b{function}\s*\(", text, re.M) is not None
+
+
 def is_converted(src: Source, include: str) -> bool:
     return ERRATA_TABLE not in src.tables and any(name == include for name, _ in src.includes)
 

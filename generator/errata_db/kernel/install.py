@@ -4,10 +4,16 @@ linux/, or (--kernel-tables) the kernel's errata table and cpu_errata.c converte
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..diagnostics import Pos, error
-from ..render import Target
-from . import cpu_errata
-from .tree import CPU_ERRATA, CPU_ERRATA_TABLE
+from ..model import Erratum, Registry
+from ..render import Target, render
+from ..targets import TARGETS
+from ..targets.kernel_tables import TARGET as TABLE_TARGET
+from . import cpu_errata, names
+from .tree import Tree
+from .tree import CPU_ERRATA, CPU_ERRATA_TABLE, TABLE_HEADER
 
 KERNEL_PREFIX = "linux/"
 # Every generated header's banner says this; a file without it is somebody's own work.
@@ -18,7 +24,6 @@ BANNER = "by errata-db, do not edit"
 # by `install --kernel-tables`.
 KERNEL_TABLES = "kernel-tables"
 TABLE_PATH = CPU_ERRATA_TABLE
-TABLE_HEADER = TABLE_PATH.rsplit("/", 1)[1]  # as cpu_errata.c, beside it, includes it
 
 
 def kernel_targets(targets: dict[str, Target]) -> dict[str, Target]:
@@ -68,3 +73,20 @@ def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, 
         return {}, [error(exc.pos, "kernel-tables", f"not a cpu_errata.c this version of errata-db can "
                           f"rewrite: {exc.reason}")]
     return {TABLE_PATH: header, CPU_ERRATA: new}, []
+
+
+def header_files(reg: Registry, tree: Tree, templates: Path) -> tuple[dict[str, str], tuple[Erratum, ...]]:
+    """The generated headers as the tree names its cpucaps, at their paths in the tree, and the
+    active entries whose cpucap the tree lacks (left out of migrn_safe_caps[]). Raises
+    RenderError and NotALinuxTree."""
+    named, lacking = names.for_tree(reg, names.of_tree(tree))
+    return tree_paths(render(named, kernel_targets(TARGETS), templates)), lacking
+
+
+def table_files(reg: Registry, tree: Tree, templates: Path) -> tuple[dict[str, str], list]:
+    """install --kernel-tables: the generated errata table, and cpu_errata.c including it in
+    place of its own tables; no files and the reasons (diagnostics) when cpu_errata.c is
+    refused. Raises RenderError and NotALinuxTree."""
+    named, _ = names.for_tree(reg, names.of_tree(tree))
+    header = render(named, {TABLE_TARGET.name: TABLE_TARGET}, templates)[TABLE_TARGET.path]
+    return kernel_table_files(tree.text(CPU_ERRATA), tree.path(CPU_ERRATA), header)

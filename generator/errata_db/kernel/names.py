@@ -10,26 +10,22 @@ for a tree without tools/cpucaps (before Linux 5.19).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from ..model import Erratum, KernelName, Registry, newest_in, version_key
-from . import tree as kernel_tree
+from .tree import Tree
 
 
 @dataclass(frozen=True)
 class TreeNames:
     version: str
     cpucaps: frozenset[str] | None  # None: the tree has no arch/arm64/tools/cpucaps
-    kconfig: frozenset[str]  # the symbols arch/arm64/Kconfig defines
+    kconfig: frozenset[str]  # the symbols its errata Kconfig files define
 
 
-def read_names(root: Path) -> TreeNames:
-    """Raises kernel_tree.NotALinuxTree for a file it cannot read."""
-    cpucaps = None
-    if (root / kernel_tree.CPUCAPS).exists():
-        cpucaps = frozenset(kernel_tree.parse_cpucaps(kernel_tree.read(root / kernel_tree.CPUCAPS), ""))
-    kconfig = frozenset(kernel_tree.parse_kconfig(kernel_tree.read(root / kernel_tree.KCONFIG), ""))
-    return TreeNames(kernel_tree.parse_version(kernel_tree.read(root / "Makefile")), cpucaps, kconfig)
+def of_tree(tree: Tree) -> TreeNames:
+    """Raises NotALinuxTree for a file it cannot read."""
+    cpucaps = tree.cpucaps
+    return TreeNames(tree.version, None if cpucaps is None else frozenset(cpucaps), frozenset(tree.kconfig))
 
 
 def _by_version(chain: tuple[KernelName, ...], version: str) -> str:

@@ -1,16 +1,17 @@
-"""Facts read from a Linux source tree: the files `install` writes into, `audit` checks and
-`import` reads (cpu_errata.c itself is read by cpu_errata.py).
+"""One Linux source tree, read once per command: the files `install` writes into, `audit`
+checks, `import` reads and `risk --guest-kernel-tree` matches with.
 
-The parsers are pure functions of a file's text; every file is read through `read`, bounded
-and refusing what is not a regular file. Positions are kept so that `audit` can point into the
-tree the way `validate` points into the registry.
+`Tree` reads each file at most once, bounded and refusing what is not a regular file, and
+parses it on first use; every reader of a tree (audit, import, install, risk) takes a Tree.
+The parsers are pure functions of a file's text. Positions are kept so that `audit` can point
+into the tree the way `validate` points into the registry.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..diagnostics import Pos
@@ -23,8 +24,17 @@ CPUTYPE = "arch/arm64/include/asm/cputype.h"
 CPU_ERRATA = "arch/arm64/kernel/cpu_errata.c"
 # Where install --kernel-tables puts the generated table, which cpu_errata.c then includes.
 CPU_ERRATA_TABLE = "arch/arm64/kernel/cpu_errata_table.h"
+TABLE_HEADER = CPU_ERRATA_TABLE.rsplit("/", 1)[1]  # as cpu_errata.c, beside it, includes it
 # The table moved with the arm64 documentation in Linux 6.5; older trees have the first path.
 SILICON_ERRATA = ("Documentation/arch/arm64/silicon-errata.rst", "Documentation/arm64/silicon-errata.rst")
+# The Kconfig files that define the options of arm64 errata: the architecture's own, and those
+# of the drivers whose errata silicon-errata.rst lists (timers, SMMUs, interrupt controllers,
+# PMUs): ARM64_ERRATUM_858921 lives in drivers/clocksource/Kconfig. Reading these, not the
+# tree's 1,800 Kconfig files, is what keeps a tree's reading under a second; an option defined
+# anywhere else is reported as defined nowhere.
+ERRATA_KCONFIGS = (KCONFIG, "drivers/clocksource/Kconfig", "drivers/iommu/Kconfig", "drivers/iommu/arm/Kconfig",
+                   "drivers/irqchip/Kconfig", "drivers/perf/Kconfig")
+KVM_GUEST = "drivers/firmware/smccc/kvm_guest.c"
 
 # No tree file errata-db reads comes near this (arch/arm64/Kconfig, the largest, is some 90 KB); a
 # sparse or endless file at one of their paths is refused before it costs memory.
@@ -34,10 +44,12 @@ TREE_FILE_MAX = 4 << 20
 # first missing piece is the reason given.
 INSTALL_MARKERS = ("Makefile", "Kbuild", "arch/arm64/Kconfig", "arch/arm64/include/asm", "arch/arm64/kvm")
 AUDIT_MARKERS = (*INSTALL_MARKERS, CPUCAPS, CPUTYPE, CPU_ERRATA)
+IMPORT_MARKERS = ("Makefile", KCONFIG, CPUTYPE, CPU_ERRATA)
 
 
 class NotALinuxTree(Exception):
-    """The directory is not (or not enough of) a Linux source tree: an environment error."""
+    """The directory is not (or not enough of) a Linux source tree, or one of its files cannot be
+    read: an environment error."""
 
 
 @dataclass(frozen=True)
@@ -58,31 +70,14 @@ class Define:
 
 
 @dataclass(frozen=True)
-class KernelTree:
-    display: str  # the tree's directory as the user should see it
-    version: str
-    cpucaps: dict[str, Pos]
-    kconfig: dict[str, Pos]  # symbols of the wanted set, wherever in the tree they are defined
-    defines: dict[str, Define]  # single-line #defines of cputype.h
-    table: tuple[TableRow, ...]
-    table_path: str
-    errata_configs: frozenset[str]  # Kconfig symbols cpu_errata.c tests: the arm64_errata[] options
+class KconfigSymbol:
+    """Where a symbol is defined, its prompt (`bool "Cortex-A57: 832075: possible deadlock ..."`,
+    the kernel's one-line description of an erratum option) and the symbols it selects (an
+    erratum option selects the hidden ARM64_WORKAROUND_* option a table row is guarded by)."""
 
-    def path(self, rel: str) -> str:
-        return f"{self.display.rstrip('/')}/{rel}"
-
-
-def check_tree(root: Path, markers: tuple[str, ...]) -> None:
-    """Raise NotALinuxTree with the first reason the directory cannot be used."""
-    if not root.exists():
-        raise NotALinuxTree(f"{root} does not exist")
-    if not root.is_dir():
-        raise NotALinuxTree(f"{root} is not a directory")
-    for rel in markers:
-        if not (root / rel).exists():
-            raise NotALinuxTree(f"{root} is not an arm64 Linux source tree: it has no {rel}")
-    if not re.search(r"^VERSION\s*=", read(root / "Makefile"), re.M):
-        raise NotALinuxTree(f"{root} is not a Linux source tree: its Makefile sets no VERSION")
+    pos: Pos
+    prompt: str | None
+    selects: tuple[str, ...]
 
 
 def read(path: Path) -> str:
@@ -93,6 +88,111 @@ def read(path: Path) -> str:
         raise NotALinuxTree(f"cannot read {path}: it {exc}") from exc
     except OSError as exc:
         raise NotALinuxTree(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+class Tree:
+    """A Linux source tree: each file read once, each fact parsed once, on first use.
+
+    Every property may raise NotALinuxTree (a file that cannot be read); the properties that
+    read cpu_errata.c may raise cpu_errata.NotRecognised (a table written in a way the reader
+    does not know).
+    """
+
+    def __init__(self, root: Path, display: str) -> None:
+        self.root = root
+        self.display = display.rstrip("/") or display  # the directory as the user should see it
+        self._texts: dict[str, str] = {}
+
+    @classmethod
+    def open(cls, root: Path, display: str, markers: tuple[str, ...]) -> "Tree":
+        """The tree, or NotALinuxTree with the first reason the directory cannot be used."""
+        if not root.exists():
+            raise NotALinuxTree(f"{root} does not exist")
+        if not root.is_dir():
+            raise NotALinuxTree(f"{root} is not a directory")
+        for rel in markers:
+            if not (root / rel).exists():
+                raise NotALinuxTree(f"{root} is not an arm64 Linux source tree: it has no {rel}")
+        tree = cls(root, display)
+        if not re.search(r"^VERSION\s*=", tree.text("Makefile"), re.M):
+            raise NotALinuxTree(f"{root} is not a Linux source tree: its Makefile sets no VERSION")
+        return tree
+
+    def path(self, rel: str) -> str:
+        return f"{self.display}/{rel}"
+
+    def has(self, rel: str) -> bool:
+        return rel in self._texts or (self.root / rel).exists()
+
+    def text(self, rel: str) -> str:
+        if rel not in self._texts:
+            self._texts[rel] = read(self.root / rel)
+        return self._texts[rel]
+
+    @cached_property
+    def version(self) -> str:
+        return parse_version(self.text("Makefile"))
+
+    @cached_property
+    def cpucaps(self) -> dict[str, Pos] | None:
+        """tools/cpucaps' names, without ARM64_; None before Linux 5.19, which has no such file."""
+        return parse_cpucaps(self.text(CPUCAPS), self.path(CPUCAPS)) if self.has(CPUCAPS) else None
+
+    @cached_property
+    def kconfig(self) -> dict[str, KconfigSymbol]:
+        """The symbols of ERRATA_KCONFIGS; arch/arm64/Kconfig's first."""
+        out: dict[str, KconfigSymbol] = {}
+        for rel in ERRATA_KCONFIGS:
+            if rel == KCONFIG or self.has(rel):
+                for name, symbol in parse_kconfig(self.text(rel), self.path(rel)).items():
+                    out.setdefault(name, symbol)
+        return out
+
+    @cached_property
+    def defines(self) -> dict[str, Define]:
+        """The single-line #defines of cputype.h."""
+        return parse_defines(self.text(CPUTYPE), self.path(CPUTYPE))
+
+    @cached_property
+    def table_path(self) -> str | None:
+        """silicon-errata.rst as shown, None when the tree has none."""
+        rel = next((p for p in SILICON_ERRATA if self.has(p)), None)
+        return None if rel is None else self.path(rel)
+
+    @cached_property
+    def table(self) -> tuple[TableRow, ...]:
+        """The rows of silicon-errata.rst; none when the tree has none."""
+        rel = next((p for p in SILICON_ERRATA if self.has(p)), None)
+        return () if rel is None else parse_errata_table(self.text(rel), self.path(rel))
+
+    @cached_property
+    def cpu_errata(self) -> cpu_errata.Source:
+        return cpu_errata.read_source(self.text(CPU_ERRATA), self.path(CPU_ERRATA))
+
+    @cached_property
+    def errata_table(self) -> cpu_errata.Source:
+        """The source that holds arm64_errata[]: cpu_errata.c, or the table errata-db generated
+        when install --kernel-tables made cpu_errata.c include it."""
+        if cpu_errata.is_converted(self.cpu_errata, TABLE_HEADER):
+            return cpu_errata.read_source(self.text(CPU_ERRATA_TABLE), self.path(CPU_ERRATA_TABLE))
+        return self.cpu_errata
+
+    @cached_property
+    def errata_configs(self) -> frozenset[str]:
+        """Kconfig symbols cpu_errata.c tests: the arm64_errata[] options. In a converted tree
+        the table's options are in the table it includes, but they are all options of registry
+        entries, which audit counts anyway."""
+        return cpu_errata.tested_configs(self.text(CPU_ERRATA))
+
+    @cached_property
+    def target_impl_missing(self) -> str | None:
+        """None when the tree's guest matches errata over the VMM's target implementation CPUs
+        (Linux 6.15 and later; see reference/target-impl.md); else what it lacks."""
+        for rel, function in ((CPU_ERRATA, "cpu_errata_set_target_impl"),
+                              (KVM_GUEST, "kvm_arm_target_impl_cpu_init")):
+            if not cpu_errata.defines_function(self.text(rel) if self.has(rel) else "", function):
+                return f"{rel} has no {function}()"
+        return None
 
 
 def parse_version(makefile: str) -> str:
@@ -111,15 +211,30 @@ def parse_cpucaps(text: str, path: str) -> dict[str, Pos]:
 
 
 _CONFIG = re.compile(r"^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$")
+_PROMPT = re.compile(r'^\s*(?:bool|tristate)\s+"((?:[^"\\]|\\.)*)"')
+_SELECT = re.compile(r"^\s*select\s+([A-Za-z0-9_]+)")
 
 
-def parse_kconfig(text: str, path: str) -> dict[str, Pos]:
-    symbols: dict[str, Pos] = {}
+def parse_kconfig(text: str, path: str) -> dict[str, KconfigSymbol]:
+    """Each symbol a Kconfig file defines: where first, its first prompt, and what every
+    definition of it selects."""
+    found: dict[str, tuple[Pos, str | None, list[str]]] = {}
+    symbol = None
     for n, line in enumerate(text.splitlines(), 1):
         m = _CONFIG.match(line)
         if m:
-            symbols.setdefault(m.group(1), Pos(path, n, line.index(m.group(1)) + 1))
-    return symbols
+            symbol = m.group(1)
+            found.setdefault(symbol, (Pos(path, n, line.index(symbol) + 1), None, []))
+            continue
+        if symbol is None:
+            continue
+        p = _PROMPT.match(line)
+        if p and found[symbol][1] is None:
+            found[symbol] = (found[symbol][0], p.group(1), found[symbol][2])
+        s = _SELECT.match(line)
+        if s:
+            found[symbol][2].append(s.group(1))
+    return {k: KconfigSymbol(pos, prompt, tuple(selects)) for k, (pos, prompt, selects) in found.items()}
 
 
 _DEFINE = re.compile(r"^#define\s+([A-Za-z_][A-Za-z0-9_]*)[ \t]+(.*?)\s*(?:/\*.*)?$")
@@ -183,80 +298,6 @@ def _is_header(line: str) -> bool:
     return [c.strip() for c in line.strip().strip("|").split("|")] == list(_HEADER)
 
 
-def _find_kconfig(root: Path, display: str, wanted: set[str]) -> dict[str, Pos]:
-    """Where the wanted symbols are defined anywhere in the tree (some erratum options live
-    with their drivers, such as ARM64_ERRATUM_858921 in drivers/clocksource/Kconfig)."""
-    found: dict[str, Pos] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("Kconfig"):
-                continue
-            rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-            symbols = parse_kconfig(read(Path(dirpath) / name), f"{display.rstrip('/')}/{rel}")
-            for sym in wanted & symbols.keys():
-                found.setdefault(sym, symbols[sym])
-    return found
-
-
-def read_tree(root: Path, display: str, kconfig_symbols: set[str]) -> KernelTree:
-    """Read what audit needs. kconfig_symbols: the registry's, looked for outside
-    arch/arm64/Kconfig only when that file lacks them."""
-    check_tree(root, AUDIT_MARKERS)
-    shown = display.rstrip("/")
-    table_rel = next((p for p in SILICON_ERRATA if (root / p).exists()), None)
-    if table_rel is None:
-        raise NotALinuxTree(f"{root} has no {SILICON_ERRATA[0]} (nor the pre-6.5 {SILICON_ERRATA[1]})")
-    kconfig = parse_kconfig(read(root / KCONFIG), f"{shown}/{KCONFIG}")
-    wanted = set(kconfig_symbols) - kconfig.keys()
-    elsewhere = _find_kconfig(root, shown, wanted) if wanted else {}
-    return KernelTree(
-        display=shown,
-        version=parse_version(read(root / "Makefile")),
-        cpucaps=parse_cpucaps(read(root / CPUCAPS), f"{shown}/{CPUCAPS}"),
-        kconfig={**elsewhere, **kconfig},
-        defines=parse_defines(read(root / CPUTYPE), f"{shown}/{CPUTYPE}"),
-        table=parse_errata_table(read(root / table_rel), f"{shown}/{table_rel}"),
-        table_path=f"{shown}/{table_rel}",
-        # In a converted tree the table's options are in the table it includes, but they are
-        # all options of registry entries, which audit counts anyway.
-        errata_configs=cpu_errata.tested_configs(read(root / CPU_ERRATA)),
-    )
-
-
-_PROMPT = re.compile(r'^\s*(?:bool|tristate)\s+"((?:[^"\\]|\\.)*)"')
-_SELECT = re.compile(r"^\s*select\s+([A-Za-z0-9_]+)")
-
-
-@dataclass(frozen=True)
-class KconfigOption:
-    prompt: str | None
-    selects: tuple[str, ...]
-
-
-def parse_kconfig_options(text: str) -> dict[str, KconfigOption]:
-    """Each symbol's prompt (`bool "Cortex-A57: 832075: possible deadlock ..."`, the kernel's
-    one-line description of an erratum option) and the symbols it selects (an erratum option
-    selects the hidden ARM64_WORKAROUND_* option a table row is guarded by)."""
-    found: dict[str, tuple[str | None, list[str]]] = {}
-    symbol = None
-    for line in text.splitlines():
-        m = _CONFIG.match(line)
-        if m:
-            symbol = m.group(1)
-            found.setdefault(symbol, (None, []))
-            continue
-        if symbol is None:
-            continue
-        p = _PROMPT.match(line)
-        if p and found[symbol][0] is None:
-            found[symbol] = (p.group(1), found[symbol][1])
-        s = _SELECT.match(line)
-        if s:
-            found[symbol][1].append(s.group(1))
-    return {k: KconfigOption(prompt, tuple(selects)) for k, (prompt, selects) in found.items()}
-
-
 MIDR_MODEL = re.compile(r"MIDR_CPU_MODEL\(\s*(\w+)\s*,\s*(\w+)\s*\)")
 
 
@@ -280,29 +321,3 @@ def midr_models(defines: dict[str, Define]) -> dict[str, tuple[str, int, str, in
             if imp is not None and part is not None:
                 out[name] = (m.group(1), imp, m.group(2), part)
     return out
-
-
-def kconfig_options_elsewhere(root: Path, display: str, wanted: set[str]) -> dict[str, KconfigOption]:
-    """The prompts and selects of wanted symbols defined outside arch/arm64/Kconfig."""
-    out: dict[str, KconfigOption] = {}
-    prefix = f"{display.rstrip('/')}/"
-    for symbol, pos in sorted(_find_kconfig(root, display, wanted).items()):
-        options = parse_kconfig_options(read(root / pos.path[len(prefix):]))
-        out[symbol] = options[symbol]
-    return out
-
-
-KVM_GUEST = "drivers/firmware/smccc/kvm_guest.c"
-# What a tree has when its guest matches errata over the VMM's target implementation CPUs
-# (Linux 6.15 and later; see reference/target-impl.md).
-TARGET_IMPL = ((CPU_ERRATA, "cpu_errata_set_target_impl"), (KVM_GUEST, "kvm_arm_target_impl_cpu_init"))
-
-
-def target_impl_missing(root: Path) -> str | None:
-    """None when the tree's guest matches over a target list; else what it lacks."""
-    for rel, function in TARGET_IMPL:
-        path = root / rel
-        text = read(path) if path.exists() else ""
-        if not re.search(rf"^\w[^;]*\b{function}\s*\(", text, re.M):
-            return f"{rel} has no {function}()"
-    return None

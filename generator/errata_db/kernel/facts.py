@@ -1,0 +1,307 @@
+"""What import reads from a Linux tree: the rows of its arm64_errata[] as data.
+
+Read through the shared readers (cpu_errata.py for cpu_errata.c, the Tree for cputype.h,
+Kconfig, silicon-errata.rst and cpucaps), with every `#ifdef CONFIG_...` taken as enabled; each
+range carries the erratum ids silicon-errata.rst gives it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..diagnostics import Pos
+from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, rev_str, version_key
+from . import cpu_errata
+from .tree import KconfigSymbol, Tree, midr_models
+
+VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm", "Hisilicon": "HiSilicon"}
+
+
+@dataclass(frozen=True)
+class TreeCpu:
+    macro: str
+    imp_macro: str
+    implementer: int
+    part_macro: str
+    part: int
+
+    @property
+    def id(self) -> str:
+        """The registry id the CPU gets: MIDR_CORTEX_A53 -> cortex-a53."""
+        return self.macro[len("MIDR_"):].removeprefix(self.vendor + "_").lower().replace("_", "-")
+
+    @property
+    def vendor(self) -> str:
+        return self.imp_macro.rsplit("_", 1)[-1]
+
+    @property
+    def imp_id(self) -> str:
+        return self.vendor.lower()
+
+    @property
+    def name(self) -> str:
+        """Cortex-A53, Neoverse-N1, Kryo 2XX Silver: as the kernel's documentation writes them."""
+        shown = [w.upper() if re.fullmatch(r"[a-z]{0,2}[0-9]+[a-z]*|[0-9]xx", w) else w.capitalize()
+                 for w in self.id.split("-")]
+        if len(shown) > 1 and re.fullmatch(r"[A-Z]+[0-9][0-9A-Z]*", shown[1]):
+            shown[:2] = [f"{shown[0]}-{shown[1]}"]
+        return " ".join(shown)
+
+
+@dataclass(frozen=True)
+class TreeRange:
+    cpu: TreeCpu
+    low: tuple[int, int]
+    high: tuple[int, int]
+    part_mask: int | None
+    fixes: tuple[tuple[tuple[int, int], int], ...]  # (revision, REVIDR mask)
+    guard: tuple[str, ...]
+    own_entry: bool
+    ids: tuple[str, ...] = ()
+    pos: Pos = field(default=Pos(""), compare=False)
+
+    @property
+    def key(self) -> tuple:
+        return (self.cpu.implementer, self.cpu.part, self.low, self.high, self.part_mask, self.fixes)
+
+    @property
+    def revisions(self) -> str:
+        if (self.low, self.high) == ((0, 0), (15, 15)):
+            return "all"
+        return rev_str(self.low) if self.low == self.high else f"{rev_str(self.low)}..{rev_str(self.high)}"
+
+@dataclass(frozen=True)
+class TreeRow:
+    """A MIDR-decided row of arm64_errata[]: its cpucap (without ARM64_), ranges and how it is
+    written."""
+
+    cpucap: str
+    desc: str
+    ranges: tuple[TreeRange, ...]
+    table: str  # range, list, entries, or none (the matcher holds its ranges)
+    matcher: str
+    type: str
+    cpu_enable: str | None
+    guard: tuple[str, ...]
+    exported_list: str | None
+    pos: Pos
+
+@dataclass(frozen=True)
+class TreeNotCovered:
+    cpucap: str
+    matcher: str
+    desc: str
+    cpu_enable: str | None
+    guard: tuple[str, ...]
+    pos: Pos
+    type: str = LOCAL_CPU_ERRATUM
+
+
+@dataclass(frozen=True)
+class Facts:
+    version: str
+    display: str
+    rows: tuple[TreeRow | TreeNotCovered, ...]  # in the table's order
+    options: dict[str, KconfigSymbol]  # the tree's erratum Kconfig files'
+    vendors: dict[tuple[str, ...], str]  # errata ids -> silicon-errata.rst's implementor
+    makers: dict[int, str] = field(default_factory=dict)  # implementer code -> its name there
+    cpucaps: frozenset[str] = frozenset()  # tools/cpucaps' names, without ARM64_ (none before 5.19)
+
+    @property
+    def seen_in(self) -> str:
+        """The tree's version as the registry records it: numbers only (7.3.4, not 7.3.4-rc1)."""
+        try:
+            return ".".join(str(n) for n in version_key(self.version))
+        except ValueError:
+            return self.version
+
+
+def read_facts(tree: Tree) -> Facts:
+    """Everything import needs from the tree. Raises NotALinuxTree for a tree it cannot read and
+    cpu_errata.NotRecognised for a table written in a way the reader does not know."""
+    rst = tree.table
+    cpucaps = tree.cpucaps
+    models = midr_models(tree.defines)
+    rows = tuple(_rows(tree.errata_table, tree.cpu_errata, models, rst, cpucaps, tree.kconfig))
+    makers: dict[int, str] = {}
+    for row in rows:
+        for r in getattr(row, "ranges", ()):
+            for t in rst:
+                if _cpu_keys(r.cpu) & _component_keys(t.component):
+                    makers.setdefault(r.cpu.implementer, VENDOR_NAMES.get(t.implementor, t.implementor))
+    return Facts(tree.version, tree.display, rows, tree.kconfig, _vendors(rst), makers, frozenset(cpucaps or ()))
+
+
+def _all_options(row: cpu_errata.Row) -> set[str]:
+    """Every Kconfig option that guards a row, its match list or its ranges."""
+    found = {o for g in row.guard for o in g}
+    for value in (row.get("midr_range_list"), row.get("match_list")):
+        if isinstance(value, cpu_errata.RangeList):
+            found |= {o for r in value.ranges for g in r.guard for o in g}
+        elif value:
+            found |= {o for sub in value for o in _all_options(sub)}
+    return found
+
+def _vendors(rst) -> dict[tuple[str, ...], str]:
+    return {r.ids: VENDOR_NAMES.get(r.implementor, r.implementor) for r in rst}
+
+def _ordered(options: frozenset[str], text: str) -> tuple[str, ...]:
+    """A guard's options in the order the file writes them."""
+    return tuple(sorted(options, key=lambda o: (text.find(f"CONFIG_{o}"), o)))
+
+def _guard(guard: cpu_errata.Guard, src: cpu_errata.Source, pos: Pos) -> tuple[str, ...]:
+    if len(guard) > 1:
+        raise cpu_errata.NotRecognised(pos, "a range inside two Kconfig guards: the registry holds one "
+                                       "guard of alternative options per range")
+    return _ordered(guard[0], src.text) if guard else ()
+
+def _cpu(macro: Any, models: dict, pos: Pos) -> TreeCpu:
+    if not isinstance(macro, str) or macro not in models:
+        raise cpu_errata.NotRecognised(pos, f"{macro} is not a MIDR_CPU_MODEL() model of cputype.h")
+    imp_macro, imp, part_macro, part = models[macro]
+    return TreeCpu(macro, imp_macro, imp, part_macro, part)
+
+def _rev(value: Any, pos: Pos) -> tuple[int, int]:
+    if not isinstance(value, int):
+        raise cpu_errata.NotRecognised(pos, f"'{value}' is not a variant and revision this reader can "
+                                       "compute")
+    return (value >> 20 & 0xF, value & 0xF)
+
+def _fixes(value: Any, pos: Pos) -> tuple:
+    if not value:
+        return ()
+    if not isinstance(value, tuple) or not all(isinstance(f, tuple) and all(isinstance(x, int) for x in f)
+                                               for f in value):
+        raise cpu_errata.NotRecognised(pos, f"REVIDR fixes written as '{value}' are not MIDR_FIXED()")
+    return tuple((_rev(rv, pos), mask) for rv, mask in value)
+
+def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> TreeRange:
+    macro, low, high = r
+    if mask is not None:
+        low, high = 0, cpu_errata.ALL
+    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False,
+                     (), pos)
+
+def _row_ranges(row: cpu_errata.Row, src, code, models) -> tuple[str, list[TreeRange], str | None]:
+    """(how the row holds its ranges, the ranges, the name of an exported list). src holds the
+    table, code the matcher functions (both are cpu_errata.c unless it includes the table)."""
+    if row.get("match_list") is not None:
+        out: list[TreeRange] = []
+        for sub in row.get("match_list"):
+            guard = _guard(sub.guard, src, sub.pos)
+            _, ranges, _ = _row_ranges(sub, src, code, models)
+            if sub.get("matches") == "is_kryo_midr":
+                ranges = [_range((r.cpu.macro, 0, 0), models, guard, sub.pos, mask=KRYO_PART_MASK)
+                          for r in ranges]
+            ranges = [replace(r, guard=r.guard or guard) for r in ranges]
+            # The generator puts consecutive plain ranges of one guard into one list: a range
+            # that is a sub-entry of its own after such a range says so.
+            if (len(ranges) == 1 and not ranges[0].fixes and ranges[0].part_mask is None and out
+                    and out[-1].guard == ranges[0].guard and not out[-1].fixes and out[-1].part_mask is None):
+                ranges = [replace(ranges[0], own_entry=True)]
+            out += ranges
+        return "entries", out, None
+    lst = row.get("midr_range_list")
+    if lst is not None:
+        ranges = [_range(g.range, models, _guard(g.guard, src, g.pos), g.pos) for g in lst.ranges]
+        return "list", ranges, lst.exported
+    if row.get("midr_range") is not None:
+        return "range", [_range(row.get("midr_range"), models, (), row.pos,
+                                fixes=_fixes(row.get("fixed_revs"), row.pos))], None
+    inside = cpu_errata.function_ranges(code, str(row.get("matches")))
+    return "none", [_range(g.range, models, (), g.pos) for g in inside], None
+
+def selecting(guard: tuple[str, ...], options: dict[str, KconfigSymbol]) -> tuple[str, ...]:
+    """The erratum options behind a row guarded only by hidden ARM64_WORKAROUND_* options:
+    those that select them."""
+    if not guard or any(option_id(o) for o in guard):
+        return guard
+    return tuple(k for k, o in options.items() if set(o.selects) & set(guard) and option_id(k)) or guard
+
+def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps, options):
+    for row in src.rows():
+        cap = row.get("capability")
+        if not isinstance(cap, str) or not cap.startswith("ARM64_"):
+            raise cpu_errata.NotRecognised(row.pos, f"a row whose capability is '{cap}', not an ARM64_ "
+                                           "cpucap")
+        if cpucaps is not None and cap[len("ARM64_"):] not in cpucaps:
+            raise cpu_errata.NotRecognised(row.pos, f"{cap} is not in arch/arm64/tools/cpucaps")
+        guard = _guard(row.guard, src, row.pos)
+        table, ranges, exported = _row_ranges(row, src, code, models)
+        matcher = str(row.get("matches"))
+        if not ranges:
+            yield TreeNotCovered(cap[len("ARM64_"):], matcher, str(row.get("desc") or ""),
+                                 row.get("cpu_enable"), guard, row.pos, str(row.get("type") or LOCAL_CPU_ERRATUM))
+            continue
+        ranges = _with_ids_of_row(ranges, selecting(guard, options), rst)
+        yield TreeRow(cap[len("ARM64_"):], str(row.get("desc") or ""), tuple(ranges), table, matcher,
+                      str(row.get("type") or LOCAL_CPU_ERRATUM), row.get("cpu_enable"), guard, exported,
+                      row.pos)
+
+
+# --- erratum ids, from silicon-errata.rst --------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+def _cpu_keys(cpu: TreeCpu) -> set[str]:
+    vendor = cpu.imp_macro.rsplit("_", 1)[-1]
+    name = cpu.macro[len("MIDR_"):]
+    return {_norm(name), _norm(name.removeprefix(vendor + "_"))}
+
+def _component_keys(component: str) -> set[str]:
+    out = set()
+    for part in component.split("/"):
+        key = _norm(part)
+        # cputype.h spells AmpereOne MIDR_AMPERE1.
+        out |= {key, key.removesuffix("core"), key.replace("one", "1")}
+    return out
+
+def option_id(option: str) -> str | None:
+    m = re.search(r"_ERRATUM_(\w+)$", option)
+    return m.group(1) if m else None
+
+def _with_ids_of_row(ranges: list[TreeRange], row_guard: tuple[str, ...], rst) -> list[TreeRange]:
+    """Each range with its erratum ids. Where silicon-errata.rst names no range's CPU in one
+    of an option's rows, and the row's other ranges claim all of that option's rows but one, the
+    last row is that range's: AmpereOne AC04 (MIDR_AMPERE1A) gets AC04_CPU_10 beside
+    AmpereOne's AC03_CPU_38."""
+    claimed: dict[tuple[str, ...], set] = {}
+    for r in ranges:
+        options = r.guard or row_guard
+        claimed.setdefault(options, set()).update(
+            id(t) for t in rst if t.kconfig in options and _cpu_keys(r.cpu) & _component_keys(t.component))
+    out = []
+    for r in ranges:
+        options = r.guard or row_guard
+        rows = [t for t in rst if t.kconfig in options]
+        named = any(_cpu_keys(r.cpu) & _component_keys(t.component) for t in rows)
+        left = [t for t in rows if id(t) not in claimed[options]]
+        out.append(_with_ids(r, row_guard, rst, left[0] if not named and len(left) == 1 else None))
+    return out
+
+def _with_ids(r: TreeRange, row_guard: tuple[str, ...], rst, only=None) -> TreeRange:
+    """The erratum ids of one range: silicon-errata.rst's rows for its Kconfig option and its
+    CPU (or `only`, the one row left for it); else the ids all that option's rows agree on;
+    else the option's own number."""
+    options = r.guard or row_guard
+    rows = [t for t in rst if t.kconfig in options]
+    mine = [only] if only is not None else [t for t in rows if _cpu_keys(r.cpu) & _component_keys(t.component)]
+    ids = [i for t in mine for i in t.ids if i != "N/A"]
+    if not ids and not mine and len({t.ids for t in rows}) == 1:
+        ids = [i for i in rows[0].ids if i != "N/A"]
+    if not ids:
+        ids = [i for i in (option_id(o) for o in options) if i]
+    if not ids and any(t.ids == ("N/A",) for t in mine or rows):
+        ids = ["N/A"]
+    return replace(r, ids=tuple(dict.fromkeys(ids)))
+
+
+def registry_text(text: str) -> str:
+    """Kernel text as the registry allows it: printable ASCII, no comment delimiters or
+    backslashes."""
+    text = re.sub(r"\s+", " ", text.replace("\\", " ").replace("/*", "/ *").replace("*/", "* /"))
+    return "".join(c for c in text if " " <= c <= "~").strip()
