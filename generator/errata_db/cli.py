@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import shlex
 import sys
@@ -15,12 +14,10 @@ from typing import Callable
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, error, escape, has_errors, render as render_diags
-from .inputs import Refused, TooLarge, read_stream_limited
-from .load import SourceFile, is_registry_file, read_source
-from .lookup import cpu_of, cpu_warnings, lookup_module, revision
-from .model import RESERVED, rev_str
-from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble,
-                       read_directory, taken_bits)
+from .load import is_registry_file
+from .lookup import bitmap_report, cpu_report, lookup_module
+from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble, next_free_bit,
+                       read_directory, relock)
 from .render import RenderError, render
 from .resources import bundled_registry, templates_dir
 from .targets import TARGETS
@@ -236,58 +233,13 @@ def _int(text: str, what: str, bits: int = 32) -> int:
     return value
 
 
-def _erratum_rows(errata, reg) -> list[dict]:
-    # `register` is the register's name, as in errata.json and fleet's JSON, with the bit's
-    # place in it beside; the Python module's records keep the index (registers() is a tuple).
-    return [{"name": e.name, "bit": e.bit, "register": reg.registers[e.register],
-             "register_bit": e.bit % reg.register_bits, "status": e.status,
-             "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description}
-            for e in errata]
-
-
-def _print_errata(errata, heading: str) -> None:
-    print(heading)
-    for e in errata:
-        ids = ", ".join(e.errata_ids)
-        retired = "  (retired)" if e.status != "active" else ""
-        print(f"  bit {e.bit:3}  R{e.register}  {e.name:40} {e.vendor} {ids}{retired}")
-    if not errata:
-        print("  (none)")
-
-
-def _print_warnings(warnings: list[tuple[str, str]]) -> None:
-    for kind, message in warnings:
-        print(f"  warning: {message} [{kind}]")
-
-
-def _warning_rows(warnings: list[tuple[str, str]]) -> list[dict]:
-    return [{"kind": kind, "message": message} for kind, message in warnings]
-
-
 def cmd_lookup(args: argparse.Namespace) -> int:
     midr = _int(args.midr, "--midr")
     revidr = _int(args.revidr, "--revidr")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    reg = result.registry
-    errata = lookup_module(reg).errata_for_cpu(midr, revidr)
-    cpu = cpu_of(reg, midr)
-    warnings = cpu_warnings(reg, midr)
-    if args.format == "json":
-        print(json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
-                          "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
-                          "warnings": _warning_rows(warnings)}, indent=2))
-        return EXIT_OK
-    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
-    if cpu is None and not errata:
-        # "0 errata" would read as "no errata": the registry simply does not know this CPU.
-        print(heading + "not in cpus.yaml")
-    else:
-        # A CPU cpus.yaml lacks can still match a part family (the Kryo rows).
-        unknown = ", not in cpus.yaml" if cpu is None else ""
-        _print_errata(errata, heading + f"{len(errata)} errata{unknown}")
-    _print_warnings(warnings)
+    sys.stdout.write(cpu_report(result.registry, midr, revidr, args.format))
     return EXIT_OK
 
 
@@ -301,23 +253,7 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
-    mod = lookup_module(result.registry)
-    bitmap = mod.bitmap_for_cpus(cpus)
-    regs = mod.registers(bitmap)
-    errata = mod.errata_from_registers(*regs)
-    names = mod.REGISTERS
-    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(result.registry, midr)]
-    if args.format == "json":
-        print(json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
-                          "bitmap": hex(bitmap),
-                          "registers": {n: f"{v:#018x}" for n, v in zip(names, regs)},
-                          "errata": _erratum_rows(errata, result.registry),
-                          "warnings": _warning_rows(warnings)}, indent=2))
-    else:
-        for n, v in zip(names, regs):
-            print(f"{n} = {v:#018x}")
-        _print_errata(errata, f"{len(errata)} errata for {len(cpus)} CPU(s)")
-        _print_warnings(warnings)
+    sys.stdout.write(bitmap_report(result.registry, cpus, args.format))
     return EXIT_OK
 
 
@@ -328,34 +264,17 @@ def cmd_lock(args: argparse.Namespace) -> int:
         # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
         # is finished here, so that lock never turns a user away from a half-switched registry.
         _recover(root, is_registry_file, shown)
-    upstream, overlays = _trees(args, located=located)
-    result = assemble(upstream, overlays)
-    if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
-                                      if d.severity is Severity.ERROR):
-        _print_diags(result)
+    update = relock(*_trees(args, located=located))
+    if not update.valid:
+        sys.stderr.write(render_diags(update.diagnostics, "text"))
+        if update.new_meaning:
+            print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
+                  file=sys.stderr)
         return EXIT_INVALID
-    reg = result.registry
-    # Every other error is ruled out above, so each overlay's overlay.yaml was read.
-    owners = [UPSTREAM, *(o.owner for o in reg.overlays)]
-    changes = []
-    for tree, origin in zip((upstream, *overlays), owners):
-        lock_path = f"{tree.root}/{lock.LOCK_NAME}"
-        old = next((f.data.decode().removeprefix("\ufeff") for f in tree.files if f.path == lock_path), "")
-        changes.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
-    # Only a lock that makes the registry valid is written: never one that gives a locked bit
-    # a new meaning.
-    trial = [tree.with_texts({lock.LOCK_NAME: new}) for tree, _, new in changes]
-    check = assemble(trial[0], tuple(trial[1:]))
-    if has_errors(check.diagnostics):
-        # The registry's own diagnostics point at real lines; the trial lock is never written.
-        _print_diags(result if result.diagnostics else check)
-        print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
-              file=sys.stderr)
-        return EXIT_INVALID
-    if bundled and changes[0][1] != changes[0][2]:
+    if bundled and update.locks[0][1] != update.locks[0][2]:
         raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
                          "--registry DIR for an upstream checkout")
-    for tree, old, new in changes:
+    for tree, old, new in update.locks:
         if old != new:
             _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root)
             print(f"updated {tree.root}/{lock.LOCK_NAME}")
@@ -378,18 +297,10 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     if errors:
         print(f"errata-db: note: the registry has {len(errors)} error(s) (`errata-db validate` lists "
               "them); every bit its entries and locks hold counts as taken", file=sys.stderr)
-    overlay = reg.overlays[0] if reg.overlays and args.range is None else None
-    name = args.range or (overlay.range if overlay else UPSTREAM)
-    rng = next((r for r in reg.ranges if r.name == name), None)
-    if rng is None:
-        raise UsageError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
-    if rng.status == RESERVED:
-        raise UsageError(f"range '{name}' is Reserved: nobody may be given its bits")
-    first, last = rng.first, rng.last
-    if overlay is not None and overlay.first is not None:
-        first, last = overlay.first, overlay.last
-    used = taken_bits((upstream, *overlays))
-    free = next((b for b in range(first, last + 1) if b not in used), None)
+    try:
+        free, name, first, last = next_free_bit(upstream, overlays, reg, args.range)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     if free is None:
         print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
         return EXIT_INVALID
@@ -522,48 +433,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_INVALID if has_errors(diags) else EXIT_OK
 
 
-def _read_input(path: str, limit: int) -> SourceFile:
-    """A file, or stdin for '-', read no further than the limit."""
-    try:
-        if path == "-":
-            if sys.stdin is None:  # started with stdin closed (`<&-`)
-                raise UsageError("cannot read --hosts -: standard input is closed")
-            try:
-                return SourceFile("<stdin>", read_stream_limited(sys.stdin.buffer, limit))
-            except TooLarge as exc:
-                return SourceFile("<stdin>", b"", str(exc))
-        return read_source(Path(path), path, limit)
-    except Refused as exc:
-        # A FIFO may have no writer, and then waits forever; a pipe that has one is stdin's job.
-        hint = "; to read a pipe, pass --hosts - and pipe it in" if exc.fifo else ""
-        raise UsageError(f"cannot read {path}: {exc}{hint}") from exc
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
 def _fleet_hosts(args: argparse.Namespace) -> list | None:
     """The hosts of --hosts and --sysfs, or None when one is invalid (diagnostics printed)."""
     from . import fleet
 
     if not args.sources:
         raise UsageError("no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, each repeatable")
-    hosts: list[fleet.Host] = []
-    diags = []
-    for option, arg in args.sources:
-        if option == "hosts":
-            found, problems = fleet.parse_hosts(_read_input(arg, fleet.MAX_BYTES))
-            hosts += found
-            diags += problems
-            continue
-        name, root = fleet.sysfs_arg(arg)
-        try:
-            host, problems = fleet.read_sysfs(Path(root), root, name)
-        except fleet.SysfsProblem as exc:
-            raise UsageError(str(exc)) from exc
-        diags += problems
-        if host is not None:
-            hosts.append(host)
-    diags += fleet.duplicate_hosts(hosts)
+    try:
+        hosts, diags = fleet.read_hosts(args.sources, sys.stdin)
+    except fleet.HostsUnreadable as exc:
+        raise UsageError(str(exc)) from exc
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
     return None if has_errors(diags) else hosts

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from . import schema
 from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note
-from .inputs import Refused, read_limited
-from .load import Document, SourceFile, parse, quoted
+from .inputs import Refused, TooLarge, read_limited, read_stream_limited
+from .load import Document, SourceFile, parse, quoted, read_source
 from .lookup import implementer_part, unknown_cpu
 from .model import Erratum, Located, Registry, Where, rev_str
 
@@ -39,8 +39,8 @@ MAX_NODES = 1_000_000
 _PLAIN_JSON = re.compile(r"[\t\n\r\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
-class SysfsProblem(Exception):
-    """A --sysfs root that cannot be used at all: an environment error."""
+class HostsUnreadable(Exception):
+    """A --hosts file or a --sysfs root that cannot be used at all: an environment error."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,44 @@ def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
     return hosts, diags
 
 
+def _read_input(path: str, stdin) -> SourceFile:
+    """A --hosts file, or stdin for '-', read no further than MAX_BYTES."""
+    try:
+        if path == "-":
+            if stdin is None:  # started with stdin closed (`<&-`)
+                raise HostsUnreadable("cannot read --hosts -: standard input is closed")
+            try:
+                return SourceFile("<stdin>", read_stream_limited(stdin.buffer, MAX_BYTES))
+            except TooLarge as exc:
+                return SourceFile("<stdin>", b"", str(exc))
+        return read_source(Path(path), path, MAX_BYTES)
+    except Refused as exc:
+        # A FIFO may have no writer, and then waits forever; a pipe that has one is stdin's job.
+        hint = "; to read a pipe, pass --hosts - and pipe it in" if exc.fifo else ""
+        raise HostsUnreadable(f"cannot read {path}: {exc}{hint}") from exc
+    except OSError as exc:
+        raise HostsUnreadable(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def read_hosts(sources: list[tuple[str, str]], stdin) -> tuple[list[Host], list[Diagnostic]]:
+    """The hosts of --hosts FILE and --sysfs [NAME=]ROOT options, in the order given, and what
+    is wrong with them. Raises HostsUnreadable for an input that cannot be read."""
+    hosts: list[Host] = []
+    diags: list[Diagnostic] = []
+    for option, arg in sources:
+        if option == "hosts":
+            found, problems = parse_hosts(_read_input(arg, stdin))
+            hosts += found
+            diags += problems
+            continue
+        name, root = sysfs_arg(arg)
+        host, problems = read_sysfs(Path(root), root, name)
+        diags += problems
+        if host is not None:
+            hosts.append(host)
+    return hosts, diags + duplicate_hosts(hosts)
+
+
 def duplicate_hosts(hosts: list[Host]) -> list[Diagnostic]:
     """Host names label the plan's output, across every file and sysfs tree: one name, one host."""
     seen: dict[str, Where | Located] = {}
@@ -172,18 +210,18 @@ def read_sysfs(root: Path, display: str, name: str | None = None) -> tuple[Host 
     """One host from the identification registers under root/sys/devices/system/cpu.
 
     CPUs without regs/identification (offline ones) are skipped with a note. Raises
-    SysfsProblem when root has no sys/devices/system/cpu directory, or it cannot be listed.
+    HostsUnreadable when root has no sys/devices/system/cpu directory, or it cannot be listed.
     """
     base = root / SYSFS_CPUS
     shown_base = f"{display.rstrip('/')}/{SYSFS_CPUS}"
     if not base.is_dir():
-        raise SysfsProblem(f"{display} has no {SYSFS_CPUS} directory")
+        raise HostsUnreadable(f"{display} has no {SYSFS_CPUS} directory")
     diags: list[Diagnostic] = []
     cpus: list[HostCpu] = []
     try:
         entries = [p for p in base.iterdir() if _CPU_DIR.fullmatch(p.name)]
     except OSError as exc:
-        raise SysfsProblem(f"cannot list {shown_base}: {exc.strerror or exc}") from exc
+        raise HostsUnreadable(f"cannot list {shown_base}: {exc.strerror or exc}") from exc
     for cpu_dir in sorted(entries, key=lambda p: int(p.name[3:])):
         regs = cpu_dir / _ID_REGS
         shown = f"{shown_base}/{cpu_dir.name}/{_ID_REGS}"

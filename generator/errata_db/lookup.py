@@ -3,6 +3,7 @@ module and (through the differential tests) the KVM header can never disagree.""
 
 from __future__ import annotations
 
+import json
 import types
 
 from .model import MIDR_ARCHITECTURE, Cpu, Registry, rev_str, rv
@@ -80,3 +81,72 @@ def cpu_warnings(reg: Registry, midr: int) -> list[tuple[str, str]]:
              f"{cpu.name} {rev_str(given)}: no erratum of the registry names a {cpu.name} revision "
              f"above {rev_str(closest)}; if the MIDR's variant or revision is mistyped, the closest "
              f"known CPU is {cpu.name} {rev_str(closest)}, MIDR {suggestion:#010x}")]
+
+
+# --- what lookup and bitmap print ----------------------------------------------------------------
+
+
+def _erratum_rows(errata, reg: Registry) -> list[dict]:
+    # `register` is the register's name, as in errata.json and fleet's JSON, with the bit's
+    # place in it beside; the Python module's records keep the index (registers() is a tuple).
+    return [{"name": e.name, "bit": e.bit, "register": reg.registers[e.register],
+             "register_bit": e.bit % reg.register_bits, "status": e.status,
+             "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description}
+            for e in errata]
+
+
+def _errata_lines(errata, heading: str) -> list[str]:
+    lines = [heading]
+    for e in errata:
+        ids = ", ".join(e.errata_ids)
+        retired = "  (retired)" if e.status != "active" else ""
+        lines.append(f"  bit {e.bit:3}  R{e.register}  {e.name:40} {e.vendor} {ids}{retired}")
+    if not errata:
+        lines.append("  (none)")
+    return lines
+
+
+def _warning_lines(warnings: list[tuple[str, str]]) -> list[str]:
+    return [f"  warning: {message} [{kind}]" for kind, message in warnings]
+
+
+def _warning_rows(warnings: list[tuple[str, str]]) -> list[dict]:
+    return [{"kind": kind, "message": message} for kind, message in warnings]
+
+
+def cpu_report(reg: Registry, midr: int, revidr: int, fmt: str) -> str:
+    """`lookup`: the errata of one CPU, as text or JSON."""
+    errata = lookup_module(reg).errata_for_cpu(midr, revidr)
+    cpu = cpu_of(reg, midr)
+    warnings = cpu_warnings(reg, midr)
+    if fmt == "json":
+        return json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
+                           "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
+                           "warnings": _warning_rows(warnings)}, indent=2) + "\n"
+    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
+    if cpu is None and not errata:
+        # "0 errata" would read as "no errata": the registry simply does not know this CPU.
+        lines = [heading + "not in cpus.yaml"]
+    else:
+        # A CPU cpus.yaml lacks can still match a part family (the Kryo rows).
+        unknown = ", not in cpus.yaml" if cpu is None else ""
+        lines = _errata_lines(errata, heading + f"{len(errata)} errata{unknown}")
+    return "\n".join(lines + _warning_lines(warnings)) + "\n"
+
+
+def bitmap_report(reg: Registry, cpus: list[tuple[int, int]], fmt: str) -> str:
+    """`bitmap`: the R0-R3 values for a set of (MIDR, REVIDR) and the errata they carry."""
+    mod = lookup_module(reg)
+    bitmap = mod.bitmap_for_cpus(cpus)
+    regs = mod.registers(bitmap)
+    errata = mod.errata_from_registers(*regs)
+    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(reg, midr)]
+    if fmt == "json":
+        return json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
+                           "bitmap": hex(bitmap),
+                           "registers": {n: f"{v:#018x}" for n, v in zip(mod.REGISTERS, regs)},
+                           "errata": _erratum_rows(errata, reg),
+                           "warnings": _warning_rows(warnings)}, indent=2) + "\n"
+    lines = [f"{n} = {v:#018x}" for n, v in zip(mod.REGISTERS, regs)]
+    lines += _errata_lines(errata, f"{len(errata)} errata for {len(cpus)} CPU(s)")
+    return "\n".join(lines + _warning_lines(warnings)) + "\n"

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import lock, schema, validate
-from .diagnostics import Diagnostic, Pos, error, has_errors, warning
+from .diagnostics import Diagnostic, Pos, Severity, error, has_errors, warning
 from .load import Document, SourceFile, parse, read_dir_files
-from .model import (UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, build_cpus, build_errata,
+from .model import (RESERVED, UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, build_cpus, build_errata,
                     build_implementers, build_not_covered, build_ranges)
 
 
@@ -264,6 +264,58 @@ def taken_bits(trees: tuple[RegistryFiles, ...]) -> set[int]:
                 if bit is not None:
                     bits.add(bit)
     return bits
+
+
+@dataclass(frozen=True)
+class LockUpdate:
+    """What `errata-db lock` would write: each directory's lock, old and new text, or why none."""
+
+    valid: bool  # the registry but for its locks is valid, and the new locks keep every meaning
+    diagnostics: tuple[Diagnostic, ...]  # to show when it is not
+    locks: tuple[tuple[RegistryFiles, str, str], ...] = ()
+    new_meaning: bool = False  # refused: a new lock would give a locked bit a new meaning
+
+
+def relock(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...]) -> LockUpdate:
+    """New bits appended to each directory's lock and retirements marked. Only a lock that makes
+    the registry valid is offered: never one that gives a locked bit a new meaning."""
+    result = assemble(upstream, overlays)
+    if result.registry is None or any(d.rule != "lock" for d in result.diagnostics
+                                      if d.severity is Severity.ERROR):
+        return LockUpdate(False, result.diagnostics)
+    reg = result.registry
+    # Every other error is ruled out above, so each overlay's overlay.yaml was read.
+    owners = [UPSTREAM, *(o.owner for o in reg.overlays)]
+    locks = []
+    for tree, origin in zip((upstream, *overlays), owners):
+        src = next((f for f in tree.files if tree.rel(f) == lock.LOCK_NAME), None)
+        old = lock.text_of(src)[0] if src is not None else ""
+        locks.append((tree, old, lock.updated(old, [e for e in reg.errata if e.origin == origin])))
+    trial = [tree.with_texts({lock.LOCK_NAME: new}) for tree, _, new in locks]
+    check = assemble(trial[0], tuple(trial[1:]))
+    if has_errors(check.diagnostics):
+        # The registry's own diagnostics point at real lines; the trial lock is never written.
+        return LockUpdate(False, result.diagnostics or check.diagnostics, new_meaning=True)
+    return LockUpdate(True, (), tuple(locks))
+
+
+def next_free_bit(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...], reg: Registry,
+                  range_name: str | None) -> tuple[int | None, str, int, int]:
+    """The lowest bit never given in a range (default: the first overlay's, else upstream's),
+    with the range's name and bounds; None when all are given. Raises ValueError for a range
+    that does not exist or is reserved."""
+    overlay = reg.overlays[0] if reg.overlays and range_name is None else None
+    name = range_name or (overlay.range if overlay else UPSTREAM)
+    rng = next((r for r in reg.ranges if r.name == name), None)
+    if rng is None:
+        raise ValueError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
+    if rng.status == RESERVED:
+        raise ValueError(f"range '{name}' is Reserved: nobody may be given its bits")
+    first, last = rng.first, rng.last
+    if overlay is not None and overlay.first is not None:
+        first, last = overlay.first, overlay.last
+    used = taken_bits((upstream, *overlays))
+    return next((b for b in range(first, last + 1) if b not in used), None), name, first, last
 
 
 def load_registry(path: Path, overlays: tuple[Path, ...] = (), display: str | None = None) -> LoadResult:
