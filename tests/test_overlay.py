@@ -198,13 +198,13 @@ def test_the_readme_overlay_walkthrough_works_from_an_empty_directory(tmp_path):
 
 
 def test_lock_under_an_overlay_never_writes_the_bundled_upstream_lock(tmp_path, monkeypatch):
-    import errata_db.cli
+    import errata_db.locate
 
     bundled = tmp_path / "bundled"
     shutil.copytree(REGISTRY, bundled)
     lock = bundled / "bits.lock"
     lock.write_text("".join(x for x in lock.read_text().splitlines(keepends=True) if not x.startswith("32 ")))
-    monkeypatch.setattr(errata_db.cli, "bundled_registry", lambda: bundled)
+    monkeypatch.setattr(errata_db.locate, "bundled_registry", lambda: bundled)
     work = tmp_path / "work"
     shutil.copytree(ACME, work / "acme")
     before = lock.read_text()

@@ -19,9 +19,10 @@ from .lookup import bitmap_report, cpu_report, lookup_module
 from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble, next_free_bit,
                        read_directory, relock)
 from .render import RenderError, render
-from .resources import bundled_registry, templates_dir
+from .locate import Located, NoRegistry, locate, out_dir, registry_options
+from .resources import templates_dir
 from .targets import TARGETS
-from .write import Interrupted, UnsafePath, current, recover, stale, write_all
+from .write import Interrupted, UnsafePath, recover, stale, write_all
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
@@ -38,39 +39,23 @@ class UsageError(Exception):
 # --- loading -------------------------------------------------------------------------------
 
 
-def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> tuple[Path, str, bool]:
-    """--registry, else errata-db/ here or in a parent directory, else the bundled copy.
-
-    Returns the path, how to show it, and whether it is the bundled copy. The commands that
-    write the lock or compare history use the bundled copy only under overlays, as the
-    upstream those overlays extend: it is never the registry the user is working on.
-    """
-    if args.registry is not None:
-        return Path(args.registry), args.registry, False
-    here = Path.cwd()
-    for parent in (here, *here.parents):
-        if (parent / "errata-db" / "registry.yaml").is_file():
-            return parent / "errata-db", os.path.relpath(parent / "errata-db", here), False
-    bundled = bundled_registry()
-    if not bundled_ok:
-        # The bundled copy is worth naming to the commands that only read it to write elsewhere;
-        # lock would write into the installed package, and stability finds no history there.
-        offer = (f" (that copy is --registry {shlex.quote(str(bundled))})"
-                 if args.command in ("generate", "install") else "")
-        raise UsageError(f"no errata-db/ registry in this directory or its parents, and {args.command} "
-                         "does not work on the copy bundled with the package: run it in the checkout "
-                         f"that holds errata-db/, or pass --registry DIR{offer}")
-    print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
-          f"bundled with the package, {bundled}", file=sys.stderr)
-    return bundled, str(bundled), True
+def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> Located:
+    try:
+        located = locate(args.registry, args.command, Path.cwd(), bundled_ok=bundled_ok)
+    except NoRegistry as exc:
+        raise UsageError(str(exc)) from exc
+    if located.bundled:
+        print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
+              f"bundled with the package, {located.path}", file=sys.stderr)
+    return located
 
 
 def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
-           located: tuple[Path, str, bool] | None = None) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
+           located: Located | None = None) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
     """The registry (found by _registry_dir unless already located) and the overlays, read."""
-    path, display, _ = located or _registry_dir(args, bundled_ok=bundled_ok)
+    located = located or _registry_dir(args, bundled_ok=bundled_ok)
     try:
-        upstream = read_directory(path, display)
+        upstream = read_directory(located.path, located.display)
         overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
     except EnvironmentProblem as exc:
         raise UsageError(*exc.args) from exc
@@ -82,13 +67,11 @@ def _print_diags(result: LoadResult, fmt: str = "text", stream=None) -> None:
         (stream or sys.stderr).write(render_diags(result.diagnostics, fmt))
 
 
-def _load_valid(args: argparse.Namespace, tolerated: tuple[str, ...] = (),
-                located: tuple[Path, str, bool] | None = None) -> LoadResult | None:
-    """The registry if it is valid, but for errors of the tolerated rules; diagnostics printed."""
+def _load_valid(args: argparse.Namespace, located: Located | None = None) -> LoadResult | None:
+    """The registry if it is valid; diagnostics printed."""
     result = assemble(*_trees(args, located=located))
-    shown = tuple(d for d in result.diagnostics if d.rule not in tolerated)
-    _print_diags(LoadResult(result.registry, shown))
-    if result.registry is None or has_errors(shown):
+    _print_diags(result)
+    if result.registry is None or has_errors(result.diagnostics):
         return None
     return result
 
@@ -108,35 +91,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _out_dir(args: argparse.Namespace, located: tuple[Path, str, bool]) -> str:
-    """--out, else generated/ beside the registry found in this directory or a parent.
-
-    Run from a subdirectory of a checkout, the output still goes where it is committed.
-    """
-    if args.out is not None:
-        return args.out
-    path, _, bundled = located
-    if args.registry is None and not bundled:
-        return os.path.relpath(path.parent / "generated")
-    return "generated"
-
-
 def _render(reg, targets) -> dict[str, str] | None:
     try:
         return render(reg, targets, templates_dir())
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return None
-
-
-def _registry_options(args: argparse.Namespace, located: tuple[Path, str, bool]) -> list[str]:
-    """The options that name this registry, for a command line to suggest. The bundled copy is
-    named too: the writing commands do not fall back to it on their own."""
-    path, _, bundled = located
-    options = [f"--registry {shlex.quote(args.registry)}"] if args.registry else []
-    if bundled and not args.overlay:
-        options = [f"--registry {shlex.quote(str(path))}"]
-    return options + [f"--overlay {shlex.quote(p)}" for p in args.overlay]
 
 
 def _cannot_write(shown: str, exc: Exception) -> UsageError:
@@ -197,7 +157,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.out == "":
         raise UsageError("--out needs a directory")
     located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
-    out_arg = _out_dir(args, located)
+    out_arg = out_dir(args.out, args.registry, located)
     result = _load_valid(args, located=located)
     if result is None:
         return EXIT_INVALID
@@ -211,7 +171,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"{shown} is a symbolic link: errata-db does not read or write through one; "
                          "put the directory itself there, or pass --out with the path it points to")
     if args.check:
-        fix = " ".join(["errata-db generate", *_registry_options(args, located), f"--out {shlex.quote(out_arg)}"])
+        fix = " ".join(["errata-db generate", *registry_options(args.registry, args.overlay, located), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
     changed = _write(out, files, out_arg)
     for rel in changed:
@@ -259,8 +219,8 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
 
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
-    bundled = located[2]
-    for root, shown in ([] if bundled else [located[:2]]) + [(Path(p), p) for p in args.overlay]:
+    own = [] if located.bundled else [(located.path, located.display)]
+    for root, shown in own + [(Path(p), p) for p in args.overlay]:
         # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
         # is finished here, so that lock never turns a user away from a half-switched registry.
         _recover(root, is_registry_file, shown)
@@ -271,7 +231,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
             print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
                   file=sys.stderr)
         return EXIT_INVALID
-    if bundled and update.locks[0][1] != update.locks[0][2]:
+    if located.bundled and update.locks[0][1] != update.locks[0][2]:
         raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
                          "--registry DIR for an upstream checkout")
     for tree, old, new in update.locks:
@@ -381,25 +341,20 @@ def cmd_install(args: argparse.Namespace) -> int:
             files, lacking = install.header_files(result.registry, tree, templates_dir())
             what, extra = "installed header(s)", []
             if lacking:
-                print(f"{shown} has no cpucap for bit(s) {', '.join(str(e.bit) for e in lacking)} "
-                      f"({', '.join(e.enables for e in lacking)}): left out of its migrn_safe_caps[]")
+                print(install.lacking_note(shown, lacking))
     except NotALinuxTree as exc:
         raise UsageError(str(exc)) from exc
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if args.check:
-        fix = " ".join(["errata-db install", *_registry_options(args, located),
+        fix = " ".join(["errata-db install", *registry_options(args.registry, args.overlay, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}", *extra])
         return _check_stale(tree.root, files, "", what, fix)
-    # cpu_errata.c is the tree's own, read already; the headers are errata-db's unless --force.
-    headers = [rel for rel in sorted(files) if rel != install.CPU_ERRATA]
     try:
-        old = {rel: current(tree.root, rel) for rel in headers}
+        existed, foreign = install.existing(tree.root, files)
     except (UnsafePath, OSError) as exc:
         raise _cannot_write(shown, exc) from exc
-    existed = {rel for rel, data in old.items() if data is not None} | (set(files) - set(headers))
-    foreign = [rel for rel in headers if old[rel] is not None and not install.is_ours(old[rel])]
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
@@ -508,13 +463,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     written at once after the result validates, or none."""
     from .kernel import cpu_errata, importer
     from .kernel.facts import read_facts
-    from .kernel.plan import BadRename, NoFreeBit
+    from .kernel.plan import BadRename, NoFreeBit, parse_renames
     from .kernel.tree import NotALinuxTree
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
     if not args.dry_run:
         # A killed import may have written any registry file: finish it before reading.
-        _recover(located[0], is_registry_file, located[1])
+        _recover(located.path, is_registry_file, located.display)
     upstream, overlays = _trees(args, located=located)
     result = assemble(upstream, overlays)
     if result.registry is None or has_errors(result.diagnostics):
@@ -524,7 +479,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
     try:
         facts = read_facts(tree)
-        imported = importer.into(upstream, overlays, result.registry, facts, _renames(args.rename))
+        imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
     except (NotALinuxTree, BadRename) as exc:
         raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
@@ -539,27 +494,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     changed = imported.changed
     if changed and not args.dry_run:
-        _write(located[0], changed, upstream.root)
+        _write(located.path, changed, upstream.root)
     sys.stdout.write(importer.report(imported.plan, imported.facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
     for rel in sorted(changed):
         state = "updated" if any(upstream.rel(f) == rel for f in upstream.files) else "new"
         print(f"{'would be ' + state if args.dry_run else state:16} {upstream.root}/{rel}")
     return EXIT_OK
-
-
-def _renames(pairs: list[str]) -> dict[str, str]:
-    """--rename OLD=NEW, repeatable: OLD -> NEW, each cpucap without ARM64_."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        old, sep, new = pair.partition("=")
-        old, new = old.removeprefix("ARM64_"), new.removeprefix("ARM64_")
-        if not sep or not old or not new:
-            raise UsageError(f"--rename {pair}: expected OLD=NEW, two cpucaps")
-        if out.get(old, new) != new:
-            raise UsageError(f"--rename {pair}: {old} is already renamed to {out[old]}")
-        out[old] = new
-    return out
 
 
 def cmd_init(args: argparse.Namespace) -> int:

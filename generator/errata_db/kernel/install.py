@@ -11,6 +11,7 @@ from ..model import Erratum, Registry
 from ..render import Target, render
 from ..targets import TARGETS
 from ..targets.kernel_tables import TARGET as TABLE_TARGET
+from ..write import current
 from . import cpu_errata, names
 from .tree import Tree
 from .tree import CPU_ERRATA, CPU_ERRATA_TABLE, TABLE_HEADER
@@ -46,6 +47,21 @@ def tree_paths(files: dict[str, str]) -> dict[str, str]:
 def is_ours(data: bytes) -> bool:
     """Whether a header's first bytes carry the banner errata-db writes."""
     return BANNER.encode() in data[:1024]
+
+
+def existing(root: Path, files: dict[str, str]) -> tuple[set[str], list[str]]:
+    """Which of the files to write the tree has now, and which of those are headers errata-db
+    did not write (install leaves them alone without --force). cpu_errata.c is the tree's own
+    and was read already. Raises UnsafePath and OSError."""
+    headers = [rel for rel in sorted(files) if rel != CPU_ERRATA]
+    old = {rel: current(root, rel) for rel in headers}
+    existed = {rel for rel, data in old.items() if data is not None} | (set(files) - set(headers))
+    return existed, [rel for rel in headers if old[rel] is not None and not is_ours(old[rel])]
+
+
+def lacking_note(shown: str, lacking: tuple[Erratum, ...]) -> str:
+    return (f"{shown} has no cpucap for bit(s) {', '.join(str(e.bit) for e in lacking)} "
+            f"({', '.join(e.enables for e in lacking)}): left out of its migrn_safe_caps[]")
 
 
 def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, str], list]:

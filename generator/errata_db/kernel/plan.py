@@ -169,6 +169,20 @@ def _row_errata(row: TreeRow, facts: Facts) -> set[str]:
     return ids | set(_kconfig(row.ranges, row.guard, facts))
 
 
+def parse_renames(pairs: list[str]) -> dict[str, str]:
+    """--rename OLD=NEW, repeatable: OLD -> NEW, each cpucap without ARM64_. Raises BadRename."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        old, new = old.removeprefix("ARM64_"), new.removeprefix("ARM64_")
+        if not sep or not old or not new:
+            raise BadRename(f"--rename {pair}: expected OLD=NEW, two cpucaps")
+        if out.get(old, new) != new:
+            raise BadRename(f"--rename {pair}: {old} is already renamed to {out[old]}")
+        out[old] = new
+    return out
+
+
 def renames(groups: dict[str, list[Erratum]], facts: Facts,
             explicit: dict[str, str] | None = None) -> dict[str, str]:
     """New cpucap -> the registry cpucap it renames. A row of the tree whose cpucap no entry
