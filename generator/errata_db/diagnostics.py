@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import Enum
-from typing import Iterable
+from typing import Callable, Iterable, Iterator, TypeVar
 
 
 # After this many diagnostics of one rule in one entry (or one lock file), one line counts the
@@ -41,6 +41,11 @@ class Diagnostic:
     message: str
 
 
+# A check's finding before it is given its rule and severity: where, and what is wrong.
+Finding = tuple[Pos, str]
+T = TypeVar("T")
+
+
 def error(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.ERROR, rule, message)
 
@@ -53,22 +58,38 @@ def note(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.NOTE, rule, message)
 
 
+def _capped(items: Iterable[T], kind: Callable[[T], str], left_out: Callable[[T, int], T]) -> Iterator[T]:
+    """The first MAX_REPEATS items of each kind, in their order, then for each kind with more
+    one item, made from the first left out and how many were, where the rest begins."""
+    counts: dict[str, int] = {}
+    first_left_out: dict[str, T] = {}
+    for item in items:
+        k = kind(item)
+        counts[k] = counts.get(k, 0) + 1
+        if counts[k] <= MAX_REPEATS:
+            yield item
+        else:
+            first_left_out.setdefault(k, item)
+    for k, first in first_left_out.items():
+        yield left_out(first, counts[k] - MAX_REPEATS)
+
+
+def _more(n: int, what: str, where: str | None) -> str:
+    place = f" in {where}" if where else ""
+    return f"{n} more {what}{place} from here on, not listed one by one"
+
+
 def capped(diags: Iterable[Diagnostic], where: str) -> list[Diagnostic]:
     """The diagnostics of one entry, with at most MAX_REPEATS of each rule and then one that
     counts the rest of that rule, placed at the first one left out."""
-    out: list[Diagnostic] = []
-    left_out: dict[str, list] = {}
-    counts: dict[str, int] = {}
-    for d in diags:
-        counts[d.rule] = counts.get(d.rule, 0) + 1
-        if counts[d.rule] <= MAX_REPEATS:
-            out.append(d)
-        else:
-            left_out.setdefault(d.rule, [d, 0])[1] += 1
-    for rule, (first, n) in left_out.items():
-        out.append(Diagnostic(first.pos, first.severity, rule,
-                              f"{n} more {rule} problem(s) in {where} from here on, not listed one by one"))
-    return out
+    return list(_capped(diags, lambda d: d.rule,
+                        lambda first, n: replace(first, message=_more(n, f"{first.rule} problem(s)", where))))
+
+
+def capped_findings(where: str | None, what: str, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """capped for findings of one kind, before they are given a rule: what names them in the
+    line that counts the rest ("ranges listed twice")."""
+    return _capped(findings, lambda _: what, lambda first, n: (first[0], _more(n, what, where)))
 
 
 def has_errors(diags: Iterable[Diagnostic]) -> bool:

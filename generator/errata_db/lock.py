@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .diagnostics import MAX_REPEATS, Diagnostic, Pos, error
+from .diagnostics import Diagnostic, Pos, capped_findings, error
 from .load import MAX_BYTES, SourceFile, TooLarge, text_pos
 from .model import Erratum, LockLine, Where
 
@@ -52,30 +52,22 @@ def text_of(src: SourceFile) -> tuple[str | None, list[Diagnostic]]:
 
 
 def parse(path: str, text: str, origin: str) -> tuple[list[LockLine], list[Diagnostic]]:
-    lines, diags = [], []
-    malformed = 0
+    lines, malformed = [], []
     for n, raw in enumerate(text.splitlines(), start=1):
         body = raw.strip()
         if not body or body.startswith("#"):
             continue
         m = _LINE.fullmatch(body)
         if m is None:
-            # A file of junk lines must not make a message per line.
-            malformed += 1
-            if malformed <= MAX_REPEATS:
-                diags.append(error(Pos(path, n, 1), "lock-syntax",
-                                   "malformed lock line: expected '<bit> <active|retired> "
-                                   "<16 hex digits> <name>'"))
-            elif malformed == MAX_REPEATS + 1:
-                first_unlisted = n
+            malformed.append(n)
             continue
         lines.append(LockLine(int(m.group(1)), m.group(2), m.group(3), m.group(4), origin,
                               Where(Pos(path, n, 1))))
-    if malformed > MAX_REPEATS:
-        diags.append(error(Pos(path, first_unlisted, 1), "lock-syntax",
-                           f"{malformed - MAX_REPEATS} more malformed lock line(s) from here on, "
-                           "not listed one by one"))
-    return lines, diags
+    # A file of junk lines must not make a message per line.
+    findings = ((Pos(path, n, 1), "malformed lock line: expected '<bit> <active|retired> "
+                 "<16 hex digits> <name>'") for n in malformed)
+    return lines, [error(pos, "lock-syntax", message)
+                   for pos, message in capped_findings(None, "malformed lock line(s)", findings)]
 
 
 def recorded_bits(text: str) -> set[int]:
