@@ -1,9 +1,10 @@
 """The rules every command follows when it prints: how many of one problem it lists before it
-counts the rest. Each has one home in errata_db.diagnostics; these tests pin it there."""
+counts the rest, and how it cuts a long list short. Each has one home in errata_db.diagnostics;
+these tests pin it there."""
 
 from __future__ import annotations
 
-from errata_db.diagnostics import MAX_REPEATS, Pos, capped, capped_findings, error, warning
+from errata_db.diagnostics import MAX_REPEATS, Pos, capped, capped_findings, error, some, warning
 
 
 def test_after_max_repeats_of_a_kind_one_finding_counts_the_rest_where_they_begin():
@@ -35,3 +36,19 @@ def test_diagnostics_are_capped_rule_by_rule_in_their_order_with_the_counts_last
         error(Pos("a.yaml", 11, 1), "one", "3 more one problem(s) in 'E' from here on, not listed one by one"),
         warning(Pos("a.yaml", 11, 2), "two", "2 more two problem(s) in 'E' from here on, not listed one by one"),
     ]
+
+
+def test_a_long_list_shows_its_first_items_and_counts_the_rest():
+    assert some(["a", "b", "c", "d", "e", "f", "g"]) == "a, b, c +4 more"
+    assert some(("a", "b", "c", "d"), 2) == "a, b +2 more"
+
+
+def test_a_list_no_longer_than_the_limit_is_shown_whole():
+    assert some(["a", "b", "c"]) == "a, b, c"
+    assert some(["a"], 10) == "a"
+    assert some([]) == ""
+
+
+def test_a_list_inside_a_list_puts_its_count_aside():
+    assert some(["r0p0", "r0p1", "r0p2"], 1, aside=True) == "r0p0 (+2 more)"
+    assert some(["r0p0"], 1, aside=True) == "r0p0"

@@ -1,11 +1,15 @@
-"""Diagnostics are values: every check yields them, the CLI prints them."""
+"""Diagnostics are values: every check yields them, the CLI prints them.
+
+Here too are the rules for whatever a command prints, so that every report keeps them alike:
+how many of one problem are listed (capped), how a long list is cut short (some), and how text
+from a file is kept to one harmless line (escape)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
 from enum import Enum
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 
 # After this many diagnostics of one rule in one entry (or one lock file), one line counts the
@@ -90,6 +94,14 @@ def capped_findings(where: str | None, what: str, findings: Iterable[Finding]) -
     """capped for findings of one kind, before they are given a rule: what names them in the
     line that counts the rest ("ranges listed twice")."""
     return _capped(findings, lambda _: what, lambda first, n: (first[0], _more(n, what, where)))
+
+
+def some(items: Sequence[str], limit: int = 3, *, aside: bool = False) -> str:
+    """The first `limit` items and how many more: "a, b, c +4 more"; aside, "a (+4 more)" for a
+    list inside a list. A report line stays short however long the list is."""
+    rest = len(items) - limit
+    more = "" if rest <= 0 else f" (+{rest} more)" if aside else f" +{rest} more"
+    return ", ".join(items[:limit]) + more
 
 
 def has_errors(diags: Iterable[Diagnostic]) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note
+from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note, some
 from .inputs import Refused, read_limited
 from .load import Document, SourceFile, parse, quoted
 from .lookup import implementer_part, unknown_cpu
@@ -366,7 +366,7 @@ def format_text(p: Plan) -> str:
     out += ["", f"Guest: errata to enable ({len(p.errata)})"]
     for n in p.errata:
         # Some cpucaps carry twenty ids; --format json has them all.
-        ids = ", ".join(n.errata_ids[:3]) + (f" +{len(n.errata_ids) - 3} more" if len(n.errata_ids) > 3 else "")
+        ids = some(n.errata_ids)
         enables = f"-> ARM64_{n.cpucap}" if n.cpucap else "(retired: enables nothing)"
         out.append(f"  bit {n.bit:3}  {n.register}  {n.name:36} {n.vendor} {ids}  {enables}")
         out.append(f"           needed by: {'; '.join(n.needed_by)}")
