@@ -33,9 +33,15 @@ def erratum_fingerprint(e: Erratum) -> str:
     return fingerprint(e.name, e.vendor, e.errata_ids)
 
 
+def decoded(data: bytes) -> str:
+    """The lock's text, as every reader of its bytes takes it: UTF-8 with a byte order mark
+    dropped. A byte that is not UTF-8 reads as U+FFFD rather than failing, so that a damaged
+    lock still gives up the bits it records; text_of is what refuses such a lock."""
+    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+
+
 def text_of(src: SourceFile) -> tuple[str | None, list[Diagnostic]]:
-    """The lock's text, under the limits of the YAML files: size, NUL bytes, UTF-8, and a
-    byte order mark dropped."""
+    """The lock's text (decoded), under the limits of the YAML files: size, NUL bytes, UTF-8."""
     path, data = src.path, src.data
     if src.oversize or len(data) > MAX_BYTES:
         return None, [error(Pos(path, 1, 1), "file-too-large",
@@ -48,7 +54,7 @@ def text_of(src: SourceFile) -> tuple[str | None, list[Diagnostic]]:
     if "\0" in text:
         return None, [error(text_pos(path, text, text.index("\0")), "file-binary",
                             "file contains NUL bytes: not a text file")]
-    return text.removeprefix("\ufeff"), []
+    return decoded(data), []
 
 
 def parse(path: str, text: str, origin: str) -> tuple[list[LockLine], list[Diagnostic]]:
