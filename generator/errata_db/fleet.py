@@ -318,7 +318,7 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
                              e.errata_ids, e.status, e.enables if e.active else None,
                              tuple(t.label for t in targets if e.bit in t.bits)))
     return Plan(tuple(hosts), tuple(targets), impl_cpus, bitmap, regs, tuple(errata),
-                tuple(_warnings(reg, by_bit, targets, errata)))
+                tuple(_warnings(reg, module, by_bit, targets, errata)))
 
 
 def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
@@ -334,10 +334,11 @@ def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
         yield ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(where[(midr, revidr, aidr)]))
 
 
-def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], errata: list[Needed]):
+def _warnings(reg: Registry, module: types.ModuleType, by_bit: dict[int, Erratum], targets: list[Target],
+              errata: list[Needed]):
     for t in targets:
         if t.cpu is None:
-            yield "unknown-cpu", unknown_cpu(reg, t.midr, f", on {', '.join(t.hosts)}")
+            yield "unknown-cpu", unknown_cpu(reg, module, t.midr, f", on {', '.join(t.hosts)}")
     for n in errata:
         e = by_bit[n.bit]
         if not e.active:

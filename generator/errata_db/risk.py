@@ -191,10 +191,10 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
         Conditional(e.enables, e.condition, never.get(e.enables),
                     tuple(g.name for g, n in zip(groups, need_conditional) if e.enables in n))
         for e in reg.errata if e.active and e.condition and any(e.enables in n for n in need_conditional))
-    return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, groups)), len(hosts), guest)
+    return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
 
 
-def _warnings(reg: Registry, groups: tuple[HostClass, ...]):
+def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, ...]):
     names = cpu_names(reg)
     unknown: dict[int, list[str]] = {}
     for g in groups:
@@ -202,7 +202,7 @@ def _warnings(reg: Registry, groups: tuple[HostClass, ...]):
             if implementer_part(midr) not in names and g.name not in unknown.setdefault(midr, []):
                 unknown[midr].append(g.name)
     for midr in sorted(unknown):
-        yield ("unknown-cpu", unknown_cpu(reg, midr, f", on {', '.join(unknown[midr])}"))
+        yield ("unknown-cpu", unknown_cpu(reg, module, midr, f", on {', '.join(unknown[midr])}"))
     not_covered = not_covered_warning(reg)
     if not_covered:
         yield ("not-covered", not_covered)
