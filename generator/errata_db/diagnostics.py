@@ -1,8 +1,9 @@
 """Diagnostics are values: every check yields them, the CLI prints them.
 
 Here too are the rules for whatever a command prints, so that every report keeps them alike:
-how many of one problem are listed (capped), how a long list is cut short (some), and how text
-from a file is kept to one harmless line (escape)."""
+how many of one problem are listed (capped), how a long list is cut short (some), how text
+from a file is kept to one harmless line (escape), and how a GitHub workflow log is annotated
+(github_annotation)."""
 
 from __future__ import annotations
 
@@ -132,11 +133,22 @@ def _json(diags: list[Diagnostic]) -> str:
     return json.dumps({"diagnostics": rows}, indent=2) + "\n"
 
 
-def github_escape(text: str, prop: bool = False) -> str:
+def _github_escape(text: str, prop: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
+
+
+def github_annotation(command: str, pos: Pos, title: str, message: str) -> str:
+    """One GitHub workflow command (error, warning or notice) that annotates pos, as one line
+    without its line break: what a file or message holds can neither end it nor start another."""
+    props = [f"file={_github_escape(pos.path, True)}"]
+    if pos.line:
+        props.append(f"line={pos.line}")
+        props.append(f"col={pos.col or 1}")
+    props.append(f"title={_github_escape(title, True)}")
+    return f"::{command} {','.join(props)}::{_github_escape(message)}"
 
 
 # GitHub's workflow commands call a note "notice".
@@ -144,15 +156,8 @@ _GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severit
 
 
 def _github(diags: list[Diagnostic]) -> str:
-    lines = []
-    for d in diags:
-        props = [f"file={github_escape(d.pos.path, True)}"]
-        if d.pos.line:
-            props.append(f"line={d.pos.line}")
-            props.append(f"col={d.pos.col or 1}")
-        props.append(f"title={github_escape(d.rule, True)}")
-        lines.append(f"::{_GITHUB_COMMAND[d.severity]} {','.join(props)}::{github_escape(d.message)}\n")
-    return "".join(lines)
+    return "".join(github_annotation(_GITHUB_COMMAND[d.severity], d.pos, d.rule, d.message) + "\n"
+                   for d in diags)
 
 
 FORMATTERS = {"text": _text, "json": _json, "github": _github}

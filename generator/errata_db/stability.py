@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
 
-from .diagnostics import Pos, escape, github_escape, some
+from .diagnostics import Pos, escape, github_annotation, some
 from .model import RESERVED, Affects, Erratum, Registry, rev_str
 from .validate import allowed_bits, in_allowed_bits
 
@@ -272,12 +272,8 @@ def _github(changes: list[Change], base: str) -> str:
     kind = {Level.BREAKING: "error", Level.REVIEW: "warning", Level.SAFE: "notice"}
     lines = []
     for c in changes:
-        pos = c.now or c.then
-        props = f"file={github_escape(pos.path, True)}"
-        if pos.line:
-            props += f",line={pos.line},col={pos.col}"
         text = f"{c.level.value}: {c.message}" + (f". Fix: {c.fix}" if c.fix and c.level is not Level.SAFE else "")
-        lines.append(f"::{kind[c.level]} {props},title={github_escape(c.rule, True)}::{github_escape(text)}")
+        lines.append(github_annotation(kind[c.level], c.now or c.then, c.rule, text))
     lines.append(_summary(changes, base))
     return "\n".join(lines) + "\n"
 
