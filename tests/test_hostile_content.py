@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conftest import REGISTRY, run_cli
 from errata_db.diagnostics import MAX_REPEATS
+from errata_db.load import SourceFile
+from errata_db.lock import decoded, text_of
 
 
 def registry(tmp_path: Path) -> Path:
@@ -164,3 +166,20 @@ def test_thousands_of_table_rows_against_one_entry_are_checked_quickly_with_boun
     assert len(lines) == MAX_REPEATS + 1, result.out[-2000:]
     assert lines[-1].endswith(f"{3000 - MAX_REPEATS} more audit-kconfig problem(s) in '{e.name}' from here on, "
                               "not listed one by one [audit-kconfig]")
+
+
+def test_next_bit_reads_a_lock_after_a_byte_order_mark_as_validate_does(tmp_path):
+    """Every reader decodes the lock alike (lock.decoded): a line right after the mark still
+    holds its bit, which next-bit must then never hand out."""
+    root = registry(tmp_path)
+    lock = root / "bits.lock"
+    lock.write_bytes(b"\xef\xbb\xbf38  active  0123456789abcdef WORKAROUND_GONE\n" + lock.read_bytes())
+    assert "bit 38 ('WORKAROUND_GONE') is in bits.lock but no erratum has it" in validate(root)[0].err
+    assert run_cli("next-bit", "--registry", str(root)).out.strip() == "39"
+
+
+def test_the_lock_s_bytes_decode_one_way_without_the_mark_and_never_fail():
+    text = "# bit status fingerprint name\n3   active  b208012ddb45edcc WORKAROUND_843419\n"
+    assert decoded(b"\xef\xbb\xbf" + text.encode()) == text
+    assert text_of(SourceFile("bits.lock", b"\xef\xbb\xbf" + text.encode())) == (text, [])
+    assert decoded(b"7 active \xff\n") == "7 active \ufffd\n"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import fake_linux
 from conftest import FIXTURES, GENERATED, REPO, run_cli
+from errata_db.model import default_table
 
 TABLE = "linux/arch/arm64/kernel/cpu_errata_table.h"
 
@@ -61,6 +62,14 @@ def test_ranges_a_list_cannot_hold_make_an_entries_table(tmp_path):
             "\t{},\n};\n") in text
     assert ("\t{\n\t\tERRATA_MIDR_REV_RANGE(MIDR_CORTEX_A53, 0, 0, 4),\n"
             "\t\tMIDR_FIXED(MIDR_CPU_VAR_REV(0, 4), BIT(8)),\n\t},\n") in text
+
+
+def test_the_default_table_is_entries_exactly_when_a_range_is_a_part_family_or_has_revidr_fixes():
+    fix = ((0, 4), 1 << 8)
+    assert default_table([]) == "list"
+    assert default_table([(None, ()), (None, ())]) == "list"
+    assert default_table([(None, ()), (0xF00, ())]) == "entries"
+    assert default_table([(None, (fix,)), (None, ())]) == "entries"
 
 
 def test_an_entry_without_kconfig_options_gets_an_unguarded_list_and_no_double_blank_line(tmp_path):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 
 import pytest
 
 from conftest import REGISTRY, REPO, run_cli
+from errata_db.lookup import lookup_module, unknown_cpu
 
 A53_R0P4 = "0x410fd034"
 A76_R0P0 = "0x410fd0b0"
@@ -68,6 +70,15 @@ def test_lookup_of_a_kryo_part_missing_from_cpus_yaml_lists_its_family_errata():
     assert lines[0] == "MIDR 0x510f2010 REVIDR 0x00000000: 2 errata, not in cpus.yaml"
     assert [line.split()[3] for line in lines[1:3]] == ["WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI"]
     assert "it matches the part family of Kryo" in lines[3]
+
+
+def test_the_part_family_an_unknown_cpu_matches_is_the_lookup_module_s_match(registry):
+    """The words for an unknown CPU take the module's model_mask, not a copy of it: with another
+    mask in the module, they change with it."""
+    module = lookup_module(registry)
+    assert "it matches the part family of Kryo" in unknown_cpu(registry, module, 0x510F2010)
+    whole_part = types.SimpleNamespace(model_mask=lambda part_mask: module.model_mask(0xFFF))
+    assert "part family" not in unknown_cpu(registry, whole_part, 0x510F2010)
 
 
 def test_lookup_uses_the_checkout_registry_by_default():

@@ -155,6 +155,16 @@ def test_kryo_part_family(mod):
     assert "WORKAROUND_845719" not in names(mod.errata_for_cpu(0x51AF8013))
 
 
+def test_model_mask_is_the_midr_bits_an_entry_of_that_part_mask_compares(mod):
+    assert mod.model_mask(0xFFF) == 0xFF0FFFF0
+    assert mod.model_mask(0xF00) == 0xFF0FF000  # is_kryo_midr: implementer, architecture, 0x2xx
+    kryo = 0x510F2000
+    for midr in (0x510F2010, 0x51AF2FF4):
+        assert midr & mod.model_mask(0xF00) == kryo & mod.model_mask(0xF00)
+        assert names(mod.errata_for_cpu(midr)) == {"WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI"}
+    assert 0x410F2010 & mod.model_mask(0xF00) != kryo & mod.model_mask(0xF00)
+
+
 def test_bitmap_is_union_over_cpus(mod):
     a53 = mod.bitmap_for_cpus([A53_R0P4])
     a76 = mod.bitmap_for_cpus([(A76_R0P0, 1)])

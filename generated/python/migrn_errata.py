@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Union
 
 __all__ = ["Erratum", "ERRATA", "REGISTERS", "REGISTER_BITS", "errata_for_cpu",
-           "bitmap_for_cpus", "registers", "errata_from_registers"]
+           "bitmap_for_cpus", "registers", "errata_from_registers", "model_mask"]
 
 REGISTERS = ('R0', 'R1', 'R2', 'R3')
 REGISTER_BITS = 64
@@ -635,10 +635,16 @@ _INDEX = {
     },
 }
 
+
+def model_mask(part_mask: int) -> int:
+    """The MIDR bits an entry with this part mask compares: implementer, architecture and the
+    part number's bits under the mask (0xfff, or 0xf00 for the kernel's is_kryo_midr family)."""
+    return _IMPLEMENTER_ARCH_MASK | (part_mask << _PART_SHIFT)
+
+
 # The MIDR bits each part mask compares, beside its models and the pieces of each model's
 # variant/revision space (see _pieces), which are worked out on the model's first lookup.
-_MODEL_MASKS = tuple((_IMPLEMENTER_ARCH_MASK | (part_mask << _PART_SHIFT), models, {})
-                     for part_mask, models in _INDEX.items())
+_MODEL_MASKS = tuple((model_mask(part_mask), models, {}) for part_mask, models in _INDEX.items())
 
 
 def _u32(value: int, what: str) -> int:

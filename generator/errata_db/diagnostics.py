@@ -1,11 +1,16 @@
-"""Diagnostics are values: every check yields them, the CLI prints them."""
+"""Diagnostics are values: every check yields them, the CLI prints them.
+
+Here too are the rules for whatever a command prints, so that every report keeps them alike:
+how many of one problem are listed (capped), how a long list is cut short (some), how text
+from a file is kept to one harmless line (escape), and how a GitHub workflow log is annotated
+(github_annotation)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import Enum
-from typing import Iterable
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 
 # After this many diagnostics of one rule in one entry (or one lock file), one line counts the
@@ -41,6 +46,11 @@ class Diagnostic:
     message: str
 
 
+# A check's finding before it is given its rule and severity: where, and what is wrong.
+Finding = tuple[Pos, str]
+T = TypeVar("T")
+
+
 def error(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.ERROR, rule, message)
 
@@ -53,22 +63,46 @@ def note(pos: Pos, rule: str, message: str) -> Diagnostic:
     return Diagnostic(pos, Severity.NOTE, rule, message)
 
 
+def _capped(items: Iterable[T], kind: Callable[[T], str], left_out: Callable[[T, int], T]) -> Iterator[T]:
+    """The first MAX_REPEATS items of each kind, in their order, then for each kind with more
+    one item, made from the first left out and how many were, where the rest begins."""
+    counts: dict[str, int] = {}
+    first_left_out: dict[str, T] = {}
+    for item in items:
+        k = kind(item)
+        counts[k] = counts.get(k, 0) + 1
+        if counts[k] <= MAX_REPEATS:
+            yield item
+        else:
+            first_left_out.setdefault(k, item)
+    for k, first in first_left_out.items():
+        yield left_out(first, counts[k] - MAX_REPEATS)
+
+
+def _more(n: int, what: str, where: str | None) -> str:
+    place = f" in {where}" if where else ""
+    return f"{n} more {what}{place} from here on, not listed one by one"
+
+
 def capped(diags: Iterable[Diagnostic], where: str) -> list[Diagnostic]:
     """The diagnostics of one entry, with at most MAX_REPEATS of each rule and then one that
     counts the rest of that rule, placed at the first one left out."""
-    out: list[Diagnostic] = []
-    left_out: dict[str, list] = {}
-    counts: dict[str, int] = {}
-    for d in diags:
-        counts[d.rule] = counts.get(d.rule, 0) + 1
-        if counts[d.rule] <= MAX_REPEATS:
-            out.append(d)
-        else:
-            left_out.setdefault(d.rule, [d, 0])[1] += 1
-    for rule, (first, n) in left_out.items():
-        out.append(Diagnostic(first.pos, first.severity, rule,
-                              f"{n} more {rule} problem(s) in {where} from here on, not listed one by one"))
-    return out
+    return list(_capped(diags, lambda d: d.rule,
+                        lambda first, n: replace(first, message=_more(n, f"{first.rule} problem(s)", where))))
+
+
+def capped_findings(where: str | None, what: str, findings: Iterable[Finding]) -> Iterator[Finding]:
+    """capped for findings of one kind, before they are given a rule: what names them in the
+    line that counts the rest ("ranges listed twice")."""
+    return _capped(findings, lambda _: what, lambda first, n: (first[0], _more(n, what, where)))
+
+
+def some(items: Sequence[str], limit: int = 3, *, aside: bool = False) -> str:
+    """The first `limit` items and how many more: "a, b, c +4 more"; aside, "a (+4 more)" for a
+    list inside a list. A report line stays short however long the list is."""
+    rest = len(items) - limit
+    more = "" if rest <= 0 else f" (+{rest} more)" if aside else f" +{rest} more"
+    return ", ".join(items[:limit]) + more
 
 
 def has_errors(diags: Iterable[Diagnostic]) -> bool:
@@ -99,11 +133,22 @@ def _json(diags: list[Diagnostic]) -> str:
     return json.dumps({"diagnostics": rows}, indent=2) + "\n"
 
 
-def github_escape(text: str, prop: bool = False) -> str:
+def _github_escape(text: str, prop: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
+
+
+def github_annotation(command: str, pos: Pos, title: str, message: str) -> str:
+    """One GitHub workflow command (error, warning or notice) that annotates pos, as one line
+    without its line break: what a file or message holds can neither end it nor start another."""
+    props = [f"file={_github_escape(pos.path, True)}"]
+    if pos.line:
+        props.append(f"line={pos.line}")
+        props.append(f"col={pos.col or 1}")
+    props.append(f"title={_github_escape(title, True)}")
+    return f"::{command} {','.join(props)}::{_github_escape(message)}"
 
 
 # GitHub's workflow commands call a note "notice".
@@ -111,15 +156,8 @@ _GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severit
 
 
 def _github(diags: list[Diagnostic]) -> str:
-    lines = []
-    for d in diags:
-        props = [f"file={github_escape(d.pos.path, True)}"]
-        if d.pos.line:
-            props.append(f"line={d.pos.line}")
-            props.append(f"col={d.pos.col or 1}")
-        props.append(f"title={github_escape(d.rule, True)}")
-        lines.append(f"::{_GITHUB_COMMAND[d.severity]} {','.join(props)}::{github_escape(d.message)}\n")
-    return "".join(lines)
+    return "".join(github_annotation(_GITHUB_COMMAND[d.severity], d.pos, d.rule, d.message) + "\n"
+                   for d in diags)
 
 
 FORMATTERS = {"text": _text, "json": _json, "github": _github}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note
+from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note, some
 from .inputs import Refused, TooLarge, read_limited, read_stream_limited
 from .load import Document, SourceFile, parse, quoted, read_source
 from .lookup import implementer_part, unknown_cpu
@@ -356,7 +356,7 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
                              e.errata_ids, e.status, e.enables if e.active else None,
                              tuple(t.label for t in targets if e.bit in t.bits)))
     return Plan(tuple(hosts), tuple(targets), impl_cpus, bitmap, regs, tuple(errata),
-                tuple(_warnings(reg, by_bit, targets, errata)))
+                tuple(_warnings(reg, module, by_bit, targets, errata)))
 
 
 def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
@@ -372,10 +372,11 @@ def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
         yield ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(where[(midr, revidr, aidr)]))
 
 
-def _warnings(reg: Registry, by_bit: dict[int, Erratum], targets: list[Target], errata: list[Needed]):
+def _warnings(reg: Registry, module: types.ModuleType, by_bit: dict[int, Erratum], targets: list[Target],
+              errata: list[Needed]):
     for t in targets:
         if t.cpu is None:
-            yield "unknown-cpu", unknown_cpu(reg, t.midr, f", on {', '.join(t.hosts)}")
+            yield "unknown-cpu", unknown_cpu(reg, module, t.midr, f", on {', '.join(t.hosts)}")
     for n in errata:
         e = by_bit[n.bit]
         if not e.active:
@@ -404,7 +405,7 @@ def format_text(p: Plan) -> str:
     out += ["", f"Guest: errata to enable ({len(p.errata)})"]
     for n in p.errata:
         # Some cpucaps carry twenty ids; --format json has them all.
-        ids = ", ".join(n.errata_ids[:3]) + (f" +{len(n.errata_ids) - 3} more" if len(n.errata_ids) > 3 else "")
+        ids = some(n.errata_ids)
         enables = f"-> ARM64_{n.cpucap}" if n.cpucap else "(retired: enables nothing)"
         out.append(f"  bit {n.bit:3}  {n.register}  {n.name:36} {n.vendor} {ids}  {enables}")
         out.append(f"           needed by: {'; '.join(n.needed_by)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .diagnostics import MAX_REPEATS, Diagnostic, Pos, error
+from .diagnostics import Diagnostic, Pos, capped_findings, error
 from .load import MAX_BYTES, SourceFile, TooLarge, text_pos
 from .model import Erratum, LockLine, Where
 
@@ -33,9 +33,15 @@ def erratum_fingerprint(e: Erratum) -> str:
     return fingerprint(e.name, e.vendor, e.errata_ids)
 
 
+def decoded(data: bytes) -> str:
+    """The lock's text, as every reader of its bytes takes it: UTF-8 with a byte order mark
+    dropped. A byte that is not UTF-8 reads as U+FFFD rather than failing, so that a damaged
+    lock still gives up the bits it records; text_of is what refuses such a lock."""
+    return data.decode("utf-8", "replace").removeprefix("\ufeff")
+
+
 def text_of(src: SourceFile) -> tuple[str | None, list[Diagnostic]]:
-    """The lock's text, under the limits of the YAML files: size, NUL bytes, UTF-8, and a
-    byte order mark dropped."""
+    """The lock's text (decoded), under the limits of the YAML files: size, NUL bytes, UTF-8."""
     path, data = src.path, src.data
     if src.oversize or len(data) > MAX_BYTES:
         return None, [error(Pos(path, 1, 1), "file-too-large",
@@ -48,34 +54,26 @@ def text_of(src: SourceFile) -> tuple[str | None, list[Diagnostic]]:
     if "\0" in text:
         return None, [error(text_pos(path, text, text.index("\0")), "file-binary",
                             "file contains NUL bytes: not a text file")]
-    return text.removeprefix("\ufeff"), []
+    return decoded(data), []
 
 
 def parse(path: str, text: str, origin: str) -> tuple[list[LockLine], list[Diagnostic]]:
-    lines, diags = [], []
-    malformed = 0
+    lines, malformed = [], []
     for n, raw in enumerate(text.splitlines(), start=1):
         body = raw.strip()
         if not body or body.startswith("#"):
             continue
         m = _LINE.fullmatch(body)
         if m is None:
-            # A file of junk lines must not make a message per line.
-            malformed += 1
-            if malformed <= MAX_REPEATS:
-                diags.append(error(Pos(path, n, 1), "lock-syntax",
-                                   "malformed lock line: expected '<bit> <active|retired> "
-                                   "<16 hex digits> <name>'"))
-            elif malformed == MAX_REPEATS + 1:
-                first_unlisted = n
+            malformed.append(n)
             continue
         lines.append(LockLine(int(m.group(1)), m.group(2), m.group(3), m.group(4), origin,
                               Where(Pos(path, n, 1))))
-    if malformed > MAX_REPEATS:
-        diags.append(error(Pos(path, first_unlisted, 1), "lock-syntax",
-                           f"{malformed - MAX_REPEATS} more malformed lock line(s) from here on, "
-                           "not listed one by one"))
-    return lines, diags
+    # A file of junk lines must not make a message per line.
+    findings = ((Pos(path, n, 1), "malformed lock line: expected '<bit> <active|retired> "
+                 "<16 hex digits> <name>'") for n in malformed)
+    return lines, [error(pos, "lock-syntax", message)
+                   for pos, message in capped_findings(None, "malformed lock line(s)", findings)]
 
 
 def recorded_bits(text: str) -> set[int]:

@@ -39,32 +39,28 @@ def cpu_of(reg: Registry, midr: int) -> Cpu | None:
     return next((c for c in reg.cpus if (c.implementer.code, c.part) == implementer_part(midr)), None)
 
 
-def unknown_cpu(reg: Registry, midr: int, where: str = "") -> str:
+def unknown_cpu(reg: Registry, module: types.ModuleType, midr: int, where: str = "") -> str:
     """The words for a MIDR that cpus.yaml lacks: "0 errata" would read as "no errata", and a
-    part-family entry (the Kryo rows) may still match it."""
+    part-family entry (the Kryo rows) may still match it, as the lookup module matches it."""
     implementer, part = implementer_part(midr)
     head = f"MIDR {midr:#010x} (implementer {implementer:#04x}, part {part:#05x}{where}) is not in cpus.yaml"
     families = sorted({a.cpu.name for e in reg.errata for a in e.affects if a.part_mask is not None
-                       and midr & _family_mask(a.mask) == a.cpu.model & _family_mask(a.mask)})
+                       and midr & module.model_mask(a.mask) == a.cpu.model & module.model_mask(a.mask)})
     if families:
         return f"{head}: it matches the part family of {', '.join(families)}, and has that family's errata"
     return f"{head}: the registry knows no errata for it, which does not mean it has none"
 
 
-def _family_mask(part_mask: int) -> int:
-    """The MIDR bits a part-family match compares: implementer, architecture, masked part."""
-    return 0xFF0F0000 | part_mask << 4
-
-
-def cpu_warnings(reg: Registry, midr: int) -> list[tuple[str, str]]:
+def cpu_warnings(reg: Registry, midr: int, module: types.ModuleType | None = None) -> list[tuple[str, str]]:
     """(kind, message) for a MIDR the registry does not know, or whose revision no entry names.
+    module: the registry's lookup module; without one it is built here, for an unknown CPU only.
 
     A variant or revision above every one the registry names for a known CPU is most often a
     mistyped MIDR: the closest revision it names is suggested, as a MIDR to look up instead.
     """
     cpu = cpu_of(reg, midr)
     if cpu is None:
-        return [("unknown-cpu", unknown_cpu(reg, midr))]
+        return [("unknown-cpu", unknown_cpu(reg, module or lookup_module(reg), midr))]
     given = revision(midr)
     if midr & ARCHITECTURE_FIELD != cpu.model & ARCHITECTURE_FIELD:
         return [("unknown-architecture",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Collection, Iterable, Iterator
 
 from .diagnostics import Diagnostic, Pos, capped, error
 from .load import Document, quoted
@@ -181,8 +181,8 @@ LOCAL_CPU_ERRATUM = "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"
 @dataclass(frozen=True)
 class KernelRow:
     """How an entry's row of the kernel's arm64_errata[] is written, where the registry says.
-    The table shape is settled when the model is built (_kernel_row); the other defaults, which
-    a new entry gets, where the table is rendered (targets/kernel_tables.py)."""
+    The table shape is settled when the model is built (default_table); the other defaults,
+    which a new entry gets, where the table is rendered (targets/kernel_tables.py)."""
 
     desc: str | None = None
     table: str = "list"  # list, range, entries or none; without one, entries for ranges a list cannot hold
@@ -197,6 +197,14 @@ class KernelRow:
     kconfig_names: tuple[tuple[str, tuple[KernelName, ...]], ...] = ()
     joins: str | None = None  # the entry whose row holds this entry's ranges
     joins_at: int | None = None  # where among that row's ranges (None: after them)
+
+
+def default_table(ranges: Iterable[tuple[int | None, Collection[object]]]) -> str:
+    """The table a row is written in when its `kernel:` block names none, from each range's
+    (part_mask, REVIDR fixes): a part family (is_kryo_midr) or a range with fixes is matched
+    only from an entries array; any other range fits a range list. import writes a table only
+    where it differs from this one, so the two must decide alike."""
+    return "entries" if any(mask is not None or fixes for mask, fixes in ranges) else "list"
 
 
 @dataclass(frozen=True)
@@ -383,8 +391,7 @@ def _names(items: Any) -> tuple[KernelName, ...]:
 
 def _kernel_row(node: Any, affects: list[Affects]) -> KernelRow:
     node = node or {}
-    table = _opt(node, "table") or (
-        "entries" if any(a.part_mask is not None or a.revidr_fixes for a in affects) else "list")
+    table = _opt(node, "table") or default_table((a.part_mask, a.revidr_fixes) for a in affects)
     guard = _strings(node, "guard")
     return KernelRow(desc=_opt(node, "desc"), table=table, list=_opt(node, "list"),
                      exported=bool(node.get("exported")), matcher=_opt(node, "matcher"),

@@ -249,7 +249,7 @@ def taken_bits(trees: tuple[RegistryFiles, ...]) -> set[int]:
         for src in tree.files:
             rel = tree.rel(src)
             if rel == lock.LOCK_NAME:
-                bits |= lock.recorded_bits(src.data.decode("utf-8", "replace"))
+                bits |= lock.recorded_bits(lock.decoded(src.data))
                 continue
             if _kind(rel, tree.overlay) != "errata":
                 continue

@@ -27,7 +27,7 @@ import types
 from dataclasses import dataclass
 from typing import Callable
 
-from .diagnostics import escape
+from .diagnostics import escape, some
 from .fleet import Host, cpu_label, cpu_names, not_covered_warning
 from .lookup import implementer_part, lookup_module, unknown_cpu
 from .model import Registry
@@ -191,10 +191,10 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
         Conditional(e.enables, e.condition, never.get(e.enables),
                     tuple(g.name for g, n in zip(groups, need_conditional) if e.enables in n))
         for e in reg.errata if e.active and e.condition and any(e.enables in n for n in need_conditional))
-    return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, groups)), len(hosts), guest)
+    return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
 
 
-def _warnings(reg: Registry, groups: tuple[HostClass, ...]):
+def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, ...]):
     names = cpu_names(reg)
     unknown: dict[int, list[str]] = {}
     for g in groups:
@@ -202,18 +202,13 @@ def _warnings(reg: Registry, groups: tuple[HostClass, ...]):
             if implementer_part(midr) not in names and g.name not in unknown.setdefault(midr, []):
                 unknown[midr].append(g.name)
     for midr in sorted(unknown):
-        yield ("unknown-cpu", unknown_cpu(reg, midr, f", on {', '.join(unknown[midr])}"))
+        yield ("unknown-cpu", unknown_cpu(reg, module, midr, f", on {', '.join(unknown[midr])}"))
     not_covered = not_covered_warning(reg)
     if not_covered:
         yield ("not-covered", not_covered)
 
 
 # --- output ----------------------------------------------------------------------------------
-
-
-def _some(names: tuple[str, ...], limit: int = 3) -> str:
-    more = f" +{len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(escape(n) for n in names[:limit]) + more
 
 
 def _summary_line(r: Risk) -> str:
@@ -267,7 +262,7 @@ def format_text(r: Risk) -> str:
     out = [_summary_line(r), *_guest_lines(r), "", "Classes"]
     width = max(len(escape(g.name)) for g in r.classes)
     for g in r.classes:
-        out.append(f"  {escape(g.name):{width}}  {len(g.hosts)} host(s): {_some(g.hosts)}")
+        out.append(f"  {escape(g.name):{width}}  {len(g.hosts)} host(s): {escape(some(g.hosts))}")
         out += [f"  {'':{width}}  MIDR {m:#010x}  REVIDR {rv:#010x}  AIDR {a:#010x}  {label}"
                 for (m, rv, a), label in zip(g.cpus, g.labels)]
     cells = _cells(r)
@@ -297,7 +292,7 @@ def format_text(r: Risk) -> str:
     if r.conditionals:
         out += ["", "Errata whose kernel matcher adds a condition (not counted as unsafe)"]
         for c in r.conditionals:
-            out.append(f"  {c.cpucap}: needed on {_some(c.needed_by, 10)}")
+            out.append(f"  {c.cpucap}: needed on {escape(some(c.needed_by, 10))}")
             if c.el1_never:
                 out.append(f"    {c.el1_never}: a guest kernel at EL1 never enables it, under any behaviour, "
                            "migrated or not")
@@ -353,7 +348,7 @@ def format_markdown(r: Risk) -> str:
     for g in r.classes:
         cpus = "<br>".join(f"MIDR `{m:#010x}` REVIDR `{rv:#010x}` AIDR `{a:#010x}` {label}"
                            for (m, rv, a), label in zip(g.cpus, g.labels))
-        out.append(f"| {_md(g.name)} | {len(g.hosts)}: {_md(_some(g.hosts))} | {cpus} |")
+        out.append(f"| {_md(g.name)} | {len(g.hosts)}: {_md(escape(some(g.hosts)))} | {cpus} |")
     cells = _cells(r)
     for abi in ABIS:
         out += ["", f"## `{abi}`: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe", "",
@@ -382,7 +377,7 @@ def format_markdown(r: Risk) -> str:
         for c in r.conditionals:
             why = (f"{_md(c.el1_never)}: a guest kernel at EL1 never enables it" if c.el1_never
                    else f"the guest enables it only if {_md(c.condition)}")
-            out.append(f"| `{c.cpucap}` | {_md(_some(c.needed_by, 10))} | {why} |")
+            out.append(f"| `{c.cpucap}` | {_md(escape(some(c.needed_by, 10)))} | {why} |")
     if r.warnings:
         out += ["", "## Warnings", ""] + [f"- {_md(message)} [{kind}]" for kind, message in r.warnings]
     return "\n".join(out) + "\n"
@@ -414,7 +409,7 @@ def format_html(r: Risk) -> str:
     for g in r.classes:
         cpus = "<br>".join(e(f"MIDR {m:#010x} REVIDR {rv:#010x} AIDR {a:#010x} {label}")
                            for (m, rv, a), label in zip(g.cpus, g.labels))
-        out.append(f"<tr><td>{e(g.name)}</td><td>{len(g.hosts)}: {e(_some(g.hosts))}</td><td>{cpus}</td></tr>")
+        out.append(f"<tr><td>{e(g.name)}</td><td>{len(g.hosts)}: {e(escape(some(g.hosts)))}</td><td>{cpus}</td></tr>")
     out.append("</table>")
     cells = _cells(r)
     for abi in ABIS:
@@ -445,7 +440,7 @@ def format_html(r: Risk) -> str:
         for c in r.conditionals:
             why = (f"{c.el1_never}: a guest kernel at EL1 never enables it" if c.el1_never
                    else f"the guest enables it only if {c.condition}")
-            out.append(f"<tr><td>{e(c.cpucap)}</td><td>{e(_some(c.needed_by, 10))}</td><td>{e(why)}</td></tr>")
+            out.append(f"<tr><td>{e(c.cpucap)}</td><td>{e(escape(some(c.needed_by, 10)))}</td><td>{e(why)}</td></tr>")
         out.append("</table>")
     if r.warnings:
         out += ["<h2>Warnings</h2>", "<ul>"] + [f"<li>{e(message)} [{e(kind)}]</li>" for kind, message in r.warnings]

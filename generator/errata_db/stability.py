@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
 
-from .diagnostics import Pos, escape, github_escape
+from .diagnostics import Pos, escape, github_annotation, some
 from .model import RESERVED, Affects, Erratum, Registry, rev_str
 from .validate import allowed_bits, in_allowed_bits
 
@@ -70,9 +70,9 @@ def _affects_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
         lost = sorted(set(before) - set(after))
         gained = sorted(set(after) - set(before))
         if lost:
-            narrowed.append(f"{cpu} no longer {rev_str(lost[0])}" + (f" (+{len(lost) - 1} more)" if len(lost) > 1 else ""))
+            narrowed.append(f"{cpu} no longer {some([rev_str(r) for r in lost], 1, aside=True)}")
         if gained:
-            widened.append(f"{cpu} now {rev_str(gained[0])}" + (f" (+{len(gained) - 1} more)" if len(gained) > 1 else ""))
+            widened.append(f"{cpu} now {some([rev_str(r) for r in gained], 1, aside=True)}")
         for rev in sorted(set(before) & set(after)):
             if after[rev] - before[rev]:
                 fixes_added.append(f"{cpu} {rev_str(rev)}")
@@ -272,12 +272,8 @@ def _github(changes: list[Change], base: str) -> str:
     kind = {Level.BREAKING: "error", Level.REVIEW: "warning", Level.SAFE: "notice"}
     lines = []
     for c in changes:
-        pos = c.now or c.then
-        props = f"file={github_escape(pos.path, True)}"
-        if pos.line:
-            props += f",line={pos.line},col={pos.col}"
         text = f"{c.level.value}: {c.message}" + (f". Fix: {c.fix}" if c.fix and c.level is not Level.SAFE else "")
-        lines.append(f"::{kind[c.level]} {props},title={github_escape(c.rule, True)}::{github_escape(text)}")
+        lines.append(github_annotation(kind[c.level], c.now or c.then, c.rule, text))
     lines.append(_summary(changes, base))
     return "\n".join(lines) + "\n"
 

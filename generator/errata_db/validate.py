@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
-from .diagnostics import MAX_REPEATS, Diagnostic, Pos, Severity
+from .diagnostics import Diagnostic, Finding, Pos, Severity, capped_findings
 from .load import quoted
 from .lock import erratum_fingerprint
 from .model import (KRYO_PART_MASK, PRIVATE_USE, UPSTREAM, Affects, Erratum, Located, LockLine, Registry,
                     kernel_table_rows, rev_str, row_name, rv, version_key, with_joined)
 
-Finding = tuple[Pos, str]
 Check = Callable[[Registry], Iterator[Finding]]
 
 C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -211,30 +210,16 @@ def field_widths(reg: Registry) -> Iterator[Finding]:
 
 def revision_order(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        yield from _capped(f"'{e.name}'", "ranges with bounds out of order", (
+        yield from capped_findings(f"'{e.name}'", "ranges with bounds out of order", (
             (a.where("revisions"), f"lower bound {rev_str(a.low)} is above upper bound "
              f"{rev_str(a.high)} in '{e.name}'")
             for a in e.affects if rv(a.low) > rv(a.high)))
 
 
-def _capped(where: str, what: str, findings: Iterable[Finding]) -> Iterator[Finding]:
-    """The first MAX_REPEATS findings of one rule in one entry (or lock), then one that counts
-    the rest: an entry of a thousand bad ranges must not print a thousand lines."""
-    rest, first_left_out = 0, None
-    for n, (pos, message) in enumerate(findings):
-        if n < MAX_REPEATS:
-            yield pos, message
-        else:
-            rest += 1
-            first_left_out = first_left_out or pos
-    if rest:
-        yield first_left_out, f"{rest} more {what} in {where} from here on, not listed one by one"
-
-
 def duplicate_range(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
         key = lambda a: (a.cpu.id, a.low, a.high, a.part_mask)  # noqa: E731
-        yield from _capped(f"'{e.name}'", "ranges listed twice", (
+        yield from capped_findings(f"'{e.name}'", "ranges listed twice", (
             (a.where(), f"'{e.name}' lists {a.cpu.id} {a.revisions} twice (first at {first.where()})")
             for a, first in _first_seen(e.affects, key)))
 
@@ -292,7 +277,7 @@ def overlapping_ranges(reg: Registry) -> Iterator[Finding]:
                 if (later[0], earlier[0]) not in pairs:
                     pairs.add((later[0], earlier[0]))
                     found.append((later[0], later[1], earlier[1]))
-        yield from _capped(f"'{e.name}'", "overlapping ranges", (
+        yield from capped_findings(f"'{e.name}'", "overlapping ranges", (
             (a.where(), f"{a.cpu.id} {a.revisions} overlaps {b.revisions} (at {b.where()}) "
              f"in '{e.name}': merge them, or give each the errata_ids it comes from")
             for _, a, b in sorted(found, key=lambda f: f[0])))
@@ -300,7 +285,7 @@ def overlapping_ranges(reg: Registry) -> Iterator[Finding]:
 
 def range_errata_ids(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        yield from _capped(f"'{e.name}'", "unknown range errata_ids", (
+        yield from capped_findings(f"'{e.name}'", "unknown range errata_ids", (
             (a.where("errata_ids"), f"erratum id '{eid}' is not one of '{e.name}' errata_ids")
             for a in e.affects for eid in a.errata_ids if eid not in e.errata_ids))
 
@@ -319,7 +304,7 @@ def _revidr_fixes(e: Erratum) -> Iterator[Finding]:
 
 def revidr_fixes(reg: Registry) -> Iterator[Finding]:
     for e in reg.errata:
-        yield from _capped(f"'{e.name}'", "REVIDR fix problems", _revidr_fixes(e))
+        yield from capped_findings(f"'{e.name}'", "REVIDR fix problems", _revidr_fixes(e))
 
 
 def c_identifiers(reg: Registry) -> Iterator[Finding]:
@@ -473,7 +458,7 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
     for line in reg.lock:
         locks.setdefault(line.origin, []).append(line)
     for lines in locks.values():
-        yield from _capped(lines[0].where().path, "bits locked twice", _twice(lines, by_bit))
+        yield from capped_findings(lines[0].where().path, "bits locked twice", _twice(lines, by_bit))
     errata_bits = {e.bit for e in reg.errata}
     present = {o for o, _, exists in reg.lock_files if exists}
     moved = _moved(reg)
@@ -512,14 +497,14 @@ def lock_agrees(reg: Registry) -> Iterator[Finding]:
             yield e.where("status"), (f"bit {e.bit} ('{e.name}') is retired but bits.lock says active: "
                                       f"run `{_lock_command(reg, e.origin)}`")
     for lines in locks.values():
-        yield from _capped(lines[0].where().path, "names locked twice", (
+        yield from capped_findings(lines[0].where().path, "names locked twice", (
             (line.where(), f"'{line.name}' is locked at bit {first.bit} ({first.where()}) and again "
              f"at bit {line.bit}: a bit never moves, and a name keeps one bit")
             for line, first in _first_seen(lines, lambda x: x.name)))
     if not reg.complete:
         return
     for lines in locks.values():
-        yield from _capped(lines[0].where().path, "bits no erratum has", (
+        yield from capped_findings(lines[0].where().path, "bits no erratum has", (
             (line.where(), f"bit {line.bit} ('{line.name}') is in bits.lock but no erratum has it: "
              "restore the entry, with `status: retired` if it is gone")
             for line in lines if line.bit not in errata_bits and (line.origin, line.name) not in moved))

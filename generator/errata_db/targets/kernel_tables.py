@@ -2,9 +2,9 @@
 of arch/arm64/kernel/cpu_errata.c, in the kernel's own macros (errata-db install
 --kernel-tables puts it in a tree and makes cpu_errata.c include it).
 
-The defaults a new entry gets are decided here, but for the table shape the model settles: a
-range list matched by is_affected_midr_range_list, named after the entry, guarded by the
-entry's Kconfig options.
+The defaults a new entry gets are decided here, but for the table shape, which the model
+settles (model.default_table): a range list matched by is_affected_midr_range_list, named
+after the entry, guarded by the entry's Kconfig options.
 """
 
 from __future__ import annotations
