@@ -51,16 +51,16 @@ def unknown_cpu(reg: Registry, module: types.ModuleType, midr: int, where: str =
     return f"{head}: the registry knows no errata for it, which does not mean it has none"
 
 
-def cpu_warnings(reg: Registry, midr: int, module: types.ModuleType | None = None) -> list[tuple[str, str]]:
+def cpu_warnings(reg: Registry, midr: int, module: types.ModuleType) -> list[tuple[str, str]]:
     """(kind, message) for a MIDR the registry does not know, or whose revision no entry names.
-    module: the registry's lookup module; without one it is built here, for an unknown CPU only.
+    module: the registry's lookup module.
 
     A variant or revision above every one the registry names for a known CPU is most often a
     mistyped MIDR: the closest revision it names is suggested, as a MIDR to look up instead.
     """
     cpu = cpu_of(reg, midr)
     if cpu is None:
-        return [("unknown-cpu", unknown_cpu(reg, module or lookup_module(reg), midr))]
+        return [("unknown-cpu", unknown_cpu(reg, module, midr))]
     given = revision(midr)
     if midr & ARCHITECTURE_FIELD != cpu.model & ARCHITECTURE_FIELD:
         return [("unknown-architecture",
@@ -112,9 +112,10 @@ def _warning_rows(warnings: list[tuple[str, str]]) -> list[dict]:
 
 def cpu_report(reg: Registry, midr: int, revidr: int, fmt: str) -> str:
     """`lookup`: the errata of one CPU, as text or JSON."""
-    errata = lookup_module(reg).errata_for_cpu(midr, revidr)
+    module = lookup_module(reg)
+    errata = module.errata_for_cpu(midr, revidr)
     cpu = cpu_of(reg, midr)
-    warnings = cpu_warnings(reg, midr)
+    warnings = cpu_warnings(reg, midr, module)
     if fmt == "json":
         return json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
                            "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
@@ -136,7 +137,7 @@ def bitmap_report(reg: Registry, cpus: list[tuple[int, int]], fmt: str) -> str:
     bitmap = mod.bitmap_for_cpus(cpus)
     regs = mod.registers(bitmap)
     errata = mod.errata_from_registers(*regs)
-    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(reg, midr)]
+    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(reg, midr, mod)]
     if fmt == "json":
         return json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
                            "bitmap": hex(bitmap),

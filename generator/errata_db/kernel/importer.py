@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import lock
-from ..diagnostics import has_errors
+from ..diagnostics import has_errors, some
 from ..load import SourceFile
 from ..model import Registry
 from ..registry import LoadResult, RegistryFiles, assemble
@@ -45,7 +45,7 @@ def into(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...], reg: Regi
     changed = apply(files, upstream.root, reg, the_plan, facts)
     trial = assemble(upstream.with_texts(changed), overlays)
     if trial.registry is not None:
-        old_lock = files.get(lock.LOCK_NAME, "")
+        old_lock = next((lock.decoded(f.data) for f in upstream.files if upstream.rel(f) == lock.LOCK_NAME), "")
         new_lock = lock_text(old_lock, trial.registry)
         if new_lock != old_lock:
             changed[lock.LOCK_NAME] = new_lock
@@ -67,11 +67,6 @@ def into_empty(facts: Facts) -> Imported:
 # --- the report ----------------------------------------------------------------------------------
 
 
-def _some(items: list[str], n: int = 3) -> str:
-    items = list(dict.fromkeys(items))
-    return ", ".join(items[:n]) + (f" +{len(items) - n} more" if len(items) > n else "")
-
-
 def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) -> str:
     """What changed, grouped: added, widened, narrowed, unchanged (a count), not in this tree.
     known_imps: the implementer codes the registry had."""
@@ -79,8 +74,8 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     for n in the_plan.added:
         newest = n.cpucap_names[-1]["name"] if n.cpucap_names else n.cpucap
         cap = f", cpucap {newest}" if newest else ""
-        lines.append(f"added     {n.name} (bit {n.bit}{cap}): {n.vendor} {_some(list(n.ids))}; "
-                     f"{len(n.ranges)} range(s) on {_some([r.cpu.id for r in n.ranges], 4)}")
+        lines.append(f"added     {n.name} (bit {n.bit}{cap}): {n.vendor} {some(list(dict.fromkeys(n.ids)))}; "
+                     f"{len(n.ranges)} range(s) on {some(list(dict.fromkeys(r.cpu.id for r in n.ranges)), 4)}")
     if the_plan.new_cpus:
         imps = sorted({c.imp_id for c in the_plan.new_cpus if c.implementer not in known_imps})
         of = f" ({len(imps)} new implementer(s): {', '.join(imps)})" if imps else ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import Pos
-from ..model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, newest_in
+from ..model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, default_table, newest_in
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
 from . import cpu_errata
@@ -140,8 +140,7 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     if whole and row.desc != title:
         out["desc"] = registry_text(row.desc)
     table = row.table if whole or row.table in ("entries", "none") else "list"
-    default_table = "entries" if any(r.part_mask is not None or r.fixes for r in ranges) else "list"
-    if table != default_table:
+    if table != default_table((r.part_mask, r.fixes) for r in ranges):
         out["table"] = table
     if whole and row.exported_list:
         out["list"] = row.exported_list
@@ -405,7 +404,7 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     # The row's guard as this tree names it: an older tree has the older name of a renamed symbol.
     chains = {key: tuple(n.name for n in chain) for key, chain in k.kconfig_names}
     named = tuple(newest_in(chains[o], facts.options) or o if o in chains else o for o in (k.guard or e.kconfig))
-    ranges_default = "entries" if any(r.part_mask is not None or r.fixes for r in row.ranges) else "list"
+    ranges_default = default_table((r.part_mask, r.fixes) for r in row.ranges)
     table = (k.table, row.table, None if row.table == ranges_default else row.table)
     desc = (k.desc or e.title, row.desc, None if row.desc == e.title else registry_text(row.desc))
     explicit = None if row.matcher == DEFAULT_MATCHERS.get(row.table) else row.matcher
