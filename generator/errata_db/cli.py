@@ -14,12 +14,12 @@ from typing import Callable
 # them: every other command would pay for them at start-up.
 from . import __version__, lock
 from .diagnostics import FORMATTERS, Severity, error, escape, has_errors, render as render_diags
+from .errors import Unusable
 from .load import is_registry_file
+from .locate import Located, locate, out_dir, registry_options
 from .lookup import bitmap_report, cpu_report, lookup_module
-from .registry import (UPSTREAM, EnvironmentProblem, LoadResult, RegistryFiles, assemble, next_free_bit,
-                       read_directory, relock)
+from .registry import UPSTREAM, LoadResult, RegistryFiles, assemble, next_free_bit, read_directory, relock
 from .render import RenderError, render
-from .locate import Located, NoRegistry, locate, out_dir, registry_options
 from .resources import templates_dir
 from .targets import TARGETS
 from .write import Interrupted, UnsafePath, recover, stale, write_all
@@ -32,18 +32,15 @@ RISK_FORMATS = ("html", "json", "markdown", "text")
 STABILITY_FORMATS = ("github", "json", "markdown", "text")
 
 
-class UsageError(Exception):
-    """Bad arguments or environment: exit 2."""
+class UsageError(Unusable):
+    """Bad arguments or environment, found by the command line itself: exit 2."""
 
 
 # --- loading -------------------------------------------------------------------------------
 
 
 def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> Located:
-    try:
-        located = locate(args.registry, args.command, Path.cwd(), bundled_ok=bundled_ok)
-    except NoRegistry as exc:
-        raise UsageError(str(exc)) from exc
+    located = locate(args.registry, args.command, Path.cwd(), bundled_ok=bundled_ok)
     if located.bundled:
         print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
               f"bundled with the package, {located.path}", file=sys.stderr)
@@ -54,12 +51,8 @@ def _trees(args: argparse.Namespace, *, bundled_ok: bool = True,
            located: Located | None = None) -> tuple[RegistryFiles, tuple[RegistryFiles, ...]]:
     """The registry (found by _registry_dir unless already located) and the overlays, read."""
     located = located or _registry_dir(args, bundled_ok=bundled_ok)
-    try:
-        upstream = read_directory(located.path, located.display)
-        overlays = tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
-    except EnvironmentProblem as exc:
-        raise UsageError(*exc.args) from exc
-    return upstream, overlays
+    upstream = read_directory(located.path, located.display)
+    return upstream, tuple(read_directory(Path(p), p, overlay=True) for p in args.overlay)
 
 
 def _print_diags(result: LoadResult, fmt: str = "text", stream=None) -> None:
@@ -257,10 +250,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
     if errors:
         print(f"errata-db: note: the registry has {len(errors)} error(s) (`errata-db validate` lists "
               "them); every bit its entries and locks hold counts as taken", file=sys.stderr)
-    try:
-        free, name, first, last = next_free_bit(upstream, overlays, reg, args.range)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    free, name, first, last = next_free_bit(upstream, overlays, reg, args.range)
     if free is None:
         print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
         return EXIT_INVALID
@@ -269,22 +259,19 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
 
 
 def cmd_stability(args: argparse.Namespace) -> int:
-    from . import gitio, history, stability
+    from . import history, stability
 
     upstream, overlays = _trees(args, bundled_ok=bool(args.overlay))
     trees = (upstream, *overlays)
     new = assemble(upstream, overlays)
     owners = [UPSTREAM, *(o.owner for o in new.registry.overlays)] if new.registry else []
-    try:
-        base = history.resolve(Path.cwd(), args.against, trees)
-        if new.registry is None or not new.registry.complete or len(owners) != len(trees):
-            _print_diags(new)
-            print("errata-db: entries of the working tree's registry cannot be read; fix them "
-                  "before comparing", file=sys.stderr)
-            return EXIT_INVALID
-        old_trees, notes = history.trees_at(base, trees, owners)
-    except (history.NoHistory, gitio.GitProblem) as exc:
-        raise UsageError(str(exc)) from exc
+    base = history.resolve(Path.cwd(), args.against, trees)
+    if new.registry is None or not new.registry.complete or len(owners) != len(trees):
+        _print_diags(new)
+        print("errata-db: entries of the working tree's registry cannot be read; fix them "
+              "before comparing", file=sys.stderr)
+        return EXIT_INVALID
+    old_trees, notes = history.trees_at(base, trees, owners)
     for text in notes:
         print(f"errata-db: note: {text}", file=sys.stderr)
     _print_diags(new)
@@ -305,10 +292,7 @@ def _open_tree(args_tree: str, markers_name: str):
     """The Linux tree of --kernel-tree or --guest-kernel-tree, or a usage error."""
     from .kernel import tree as kernel_tree
 
-    try:
-        return kernel_tree.Tree.open(Path(args_tree), args_tree, getattr(kernel_tree, markers_name))
-    except kernel_tree.NotALinuxTree as exc:
-        raise UsageError(str(exc)) from exc
+    return kernel_tree.Tree.open(Path(args_tree), args_tree, getattr(kernel_tree, markers_name))
 
 
 def _not_recognised(exc, rule: str) -> None:
@@ -318,7 +302,6 @@ def _not_recognised(exc, rule: str) -> None:
 
 def cmd_install(args: argparse.Namespace) -> int:
     from .kernel import install
-    from .kernel.tree import NotALinuxTree
 
     tree = _open_tree(args.kernel_tree, "INSTALL_MARKERS")
     located = _registry_dir(args, bundled_ok=_writes_bundled_ok(args))
@@ -342,8 +325,6 @@ def cmd_install(args: argparse.Namespace) -> int:
             what, extra = "installed header(s)", []
             if lacking:
                 print(install.lacking_note(shown, lacking))
-    except NotALinuxTree as exc:
-        raise UsageError(str(exc)) from exc
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -368,17 +349,13 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .kernel import audit
-    from .kernel.tree import NotALinuxTree
 
     tree = _open_tree(args.kernel_tree, "AUDIT_MARKERS")
     result = _load_valid(args)
     if result is None:
         return EXIT_INVALID
     reg = result.registry
-    try:
-        diags = audit.audit(reg, tree)
-    except NotALinuxTree as exc:
-        raise UsageError(str(exc)) from exc
+    diags = audit.audit(reg, tree)
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)
@@ -394,10 +371,7 @@ def _fleet_hosts(args: argparse.Namespace) -> list | None:
 
     if not args.sources:
         raise UsageError("no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, each repeatable")
-    try:
-        hosts, diags = fleet.read_hosts(args.sources, sys.stdin)
-    except fleet.HostsUnreadable as exc:
-        raise UsageError(str(exc)) from exc
+    hosts, diags = fleet.read_hosts(args.sources, sys.stdin)
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
     return None if has_errors(diags) else hosts
@@ -442,13 +416,10 @@ def _guest(path: str):
     with the reasons printed."""
     from .kernel import cpu_errata
     from .kernel.guest import read_guest
-    from .kernel.tree import NotALinuxTree
 
     tree = _open_tree(path, "IMPORT_MARKERS")
     try:
         guest, diags = read_guest(tree)
-    except NotALinuxTree as exc:
-        raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
         _not_recognised(exc, "guest-kernel-tree")
         return None
@@ -463,8 +434,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     written at once after the result validates, or none."""
     from .kernel import cpu_errata, importer
     from .kernel.facts import read_facts
-    from .kernel.plan import BadRename, NoFreeBit, parse_renames
-    from .kernel.tree import NotALinuxTree
+    from .kernel.plan import NoFreeBit, parse_renames
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
     if not args.dry_run:
@@ -480,8 +450,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         facts = read_facts(tree)
         imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
-    except (NotALinuxTree, BadRename) as exc:
-        raise UsageError(str(exc)) from exc
     except cpu_errata.NotRecognised as exc:
         _not_recognised(exc, "import")
         why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
@@ -504,11 +472,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .scaffold import CannotInit, create, skeleton
-    try:
-        create(Path(args.dir), skeleton())
-    except CannotInit as exc:
-        raise UsageError(str(exc)) from exc
+    from .scaffold import create, skeleton
+
+    create(Path(args.dir), skeleton())
     print(f"created an empty registry in {args.dir}: registry.yaml, cpus.yaml, errata/upstream.yaml, "
           f"bits.lock, schema/")
     return EXIT_OK
@@ -617,7 +583,7 @@ def _run(args: argparse.Namespace) -> int:
             # os._exit, which flushes nothing. (No stdout at all when it was closed: `>&-`.)
             if sys.stdout is not None:
                 sys.stdout.flush()
-    except UsageError as exc:
+    except Unusable as exc:
         # One line per problem, each escaped: a path or ref from outside cannot start a line.
         for problem in exc.args:
             print(f"errata-db: error: {escape(str(problem))}", file=sys.stderr)

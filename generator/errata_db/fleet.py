@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import schema
 from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note, some
+from .errors import Unusable
 from .inputs import Refused, TooLarge, read_limited, read_stream_limited
 from .load import Document, SourceFile, parse, quoted, read_source
 from .lookup import implementer_part, unknown_cpu
@@ -39,7 +40,7 @@ MAX_NODES = 1_000_000
 _PLAIN_JSON = re.compile(r"[\t\n\r\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
-class HostsUnreadable(Exception):
+class HostsUnreadable(Unusable):
     """A --hosts file or a --sysfs root that cannot be used at all: an environment error."""
 
 

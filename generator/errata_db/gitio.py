@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from .errors import Unusable
 from .load import MAX_BYTES, SourceFile, TooLarge, is_registry_file
 
 
-class GitProblem(Exception):
+class GitProblem(Unusable):
     """git is missing, the directory is not a repository, or the ref cannot be resolved: exit 2."""
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import gitio, lock
+from .errors import Unusable
 from .load import parse
 from .registry import RegistryFiles, marker_file
 
 
-class NoHistory(Exception):
+class NoHistory(Unusable):
     """There is nothing to compare with, or the directories cannot be compared: usage, exit 2."""
 
 

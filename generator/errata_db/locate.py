@@ -12,10 +12,11 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import Unusable
 from .resources import bundled_registry
 
 
-class NoRegistry(Exception):
+class NoRegistry(Unusable):
     """No registry was found, and the command may not use the bundled copy: usage, exit 2."""
 
 

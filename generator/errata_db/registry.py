@@ -12,13 +12,14 @@ from pathlib import Path
 
 from . import lock, schema, validate
 from .diagnostics import Diagnostic, Pos, Severity, error, has_errors, warning
+from .errors import Unusable
 from .load import Document, SourceFile, parse, read_dir_files
 from .model import (RESERVED, UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, build_cpus, build_errata,
                     build_implementers, build_not_covered, build_ranges)
 
 
 
-class EnvironmentProblem(Exception):
+class EnvironmentProblem(Unusable):
     """The registry cannot be read at all (missing directory, not a registry): exit 2."""
 
 
@@ -266,6 +267,10 @@ def taken_bits(trees: tuple[RegistryFiles, ...]) -> set[int]:
     return bits
 
 
+class NoSuchRange(Unusable):
+    """next-bit --range names no range, or one nobody may take bits of: usage, exit 2."""
+
+
 @dataclass(frozen=True)
 class LockUpdate:
     """What `errata-db lock` would write: each directory's lock, old and new text, or why none."""
@@ -302,15 +307,15 @@ def relock(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...]) -> Lock
 def next_free_bit(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...], reg: Registry,
                   range_name: str | None) -> tuple[int | None, str, int, int]:
     """The lowest bit never given in a range (default: the first overlay's, else upstream's),
-    with the range's name and bounds; None when all are given. Raises ValueError for a range
+    with the range's name and bounds; None when all are given. Raises NoSuchRange for a range
     that does not exist or is reserved."""
     overlay = reg.overlays[0] if reg.overlays and range_name is None else None
     name = range_name or (overlay.range if overlay else UPSTREAM)
     rng = next((r for r in reg.ranges if r.name == name), None)
     if rng is None:
-        raise ValueError(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
+        raise NoSuchRange(f"no bit range named '{name}' (ranges: {', '.join(r.name for r in reg.ranges)})")
     if rng.status == RESERVED:
-        raise ValueError(f"range '{name}' is Reserved: nobody may be given its bits")
+        raise NoSuchRange(f"range '{name}' is Reserved: nobody may be given its bits")
     first, last = rng.first, rng.last
     if overlay is not None and overlay.first is not None:
         first, last = overlay.first, overlay.last

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .errors import Unusable
 from .resources import schema_dir, templates_dir
 from .write import TXN, UnsafePath, write_all
 
@@ -20,7 +21,7 @@ from .write import TXN, UnsafePath, write_all
 _STAGING_PREFIX = ".{}.init-"
 
 
-class CannotInit(Exception):
+class CannotInit(Unusable):
     """DIR cannot become a new registry: an environment error (exit 2)."""
 
 

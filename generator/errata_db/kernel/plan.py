@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import Pos
+from ..errors import Unusable
 from ..model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, default_table, newest_in
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
@@ -26,7 +27,7 @@ VENDOR_OF_OPTION = (("ARM64_ERRATUM_", "ARM"), ("CAVIUM_", "Cavium"), ("QCOM_", 
                     ("FUJITSU_", "Fujitsu"), ("ROCKCHIP_", "Rockchip"))
 
 
-class BadRename(Exception):
+class BadRename(Unusable):
     """A --rename OLD=NEW that names no cpucap of the registry or no row of the tree: usage."""
 
 

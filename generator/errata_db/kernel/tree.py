@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..diagnostics import Pos
+from ..errors import Unusable
 from ..inputs import Refused, read_limited
 from . import cpu_errata
 
@@ -47,7 +48,7 @@ AUDIT_MARKERS = (*INSTALL_MARKERS, CPUCAPS, CPUTYPE, CPU_ERRATA)
 IMPORT_MARKERS = ("Makefile", KCONFIG, CPUTYPE, CPU_ERRATA)
 
 
-class NotALinuxTree(Exception):
+class NotALinuxTree(Unusable):
     """The directory is not (or not enough of) a Linux source tree, or one of its files cannot be
     read: an environment error."""
 
