@@ -22,7 +22,7 @@ from .registry import UPSTREAM, LoadResult, RegistryFiles, assemble, next_free_b
 from .render import RenderError, render
 from .resources import templates_dir
 from .targets import TARGETS
-from .write import Interrupted, UnsafePath, recover, stale, write_all
+from .write import Interrupted, UnsafePath, recover, stale, write_all, writing
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
@@ -92,18 +92,10 @@ def _render(reg, targets) -> dict[str, str] | None:
         return None
 
 
-def _cannot_write(shown: str, exc: Exception) -> UsageError:
-    """A write to shown was refused (UnsafePath) or failed (OSError)."""
-    reason = (exc.strerror or exc) if isinstance(exc, OSError) else exc
-    return UsageError(f"cannot write to {shown}: {reason}")
-
-
 def _write(root: Path, files: dict[str, str], shown: str) -> list[str]:
     """write_all, as usage errors when it is refused or fails; the paths it changed."""
-    try:
+    with writing(shown):
         changed, left = write_all(root, files)
-    except (UnsafePath, OSError) as exc:
-        raise _cannot_write(shown, exc) from exc
     if left:
         print(f"errata-db: warning: the files were written, but {left}: the next run removes it",
               file=sys.stderr)
@@ -112,10 +104,8 @@ def _write(root: Path, files: dict[str, str], shown: str) -> list[str]:
 
 def _recover(root: Path, rels, shown: str) -> None:
     """Finish what an interrupted run left in root before anything there is read."""
-    try:
+    with writing(shown):
         recover(root, rels)
-    except (UnsafePath, OSError) as exc:
-        raise _cannot_write(shown, exc) from exc
 
 
 def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: str) -> int:
@@ -312,30 +302,24 @@ def cmd_install(args: argparse.Namespace) -> int:
     if not args.check:
         _recover(tree.root, install.all_tree_paths(TARGETS), shown)
     try:
-        if args.kernel_tables:
-            files, diags = install.table_files(result.registry, tree, templates_dir())
-            what, extra = "kernel table file(s)", ["--kernel-tables"]
-            if diags:
-                sys.stderr.write(render_diags(diags, "text"))
-                print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that "
-                      "mean the same (make the registry say what the tree says first)", file=sys.stderr)
-                return EXIT_INVALID
-        else:
-            files, lacking = install.header_files(result.registry, tree, templates_dir())
-            what, extra = "installed header(s)", []
-            if lacking:
-                print(install.lacking_note(shown, lacking))
+        files, diags, note = install.files_for(result.registry, tree, templates_dir(), args.kernel_tables)
     except RenderError as exc:
         print(f"errata-db: error: template failed, nothing written: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    if diags:
+        sys.stderr.write(render_diags(diags, "text"))
+        print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that "
+              "mean the same (make the registry say what the tree says first)", file=sys.stderr)
+        return EXIT_INVALID
+    if note:
+        print(note)
+    what, extra = ("kernel table file(s)", ["--kernel-tables"]) if args.kernel_tables else ("installed header(s)", [])
     if args.check:
         fix = " ".join(["errata-db install", *registry_options(args.registry, args.overlay, located),
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}", *extra])
         return _check_stale(tree.root, files, "", what, fix)
-    try:
+    with writing(shown):
         existed, foreign = install.existing(tree.root, files)
-    except (UnsafePath, OSError) as exc:
-        raise _cannot_write(shown, exc) from exc
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
@@ -365,8 +349,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_INVALID if has_errors(diags) else EXIT_OK
 
 
-def _fleet_hosts(args: argparse.Namespace) -> list | None:
-    """The hosts of --hosts and --sysfs, or None when one is invalid (diagnostics printed)."""
+def _fleet(args: argparse.Namespace):
+    """The hosts of --hosts and --sysfs and the registry, or None when either is invalid
+    (diagnostics printed)."""
     from . import fleet
 
     if not args.sources:
@@ -374,39 +359,37 @@ def _fleet_hosts(args: argparse.Namespace) -> list | None:
     hosts, diags = fleet.read_hosts(args.sources, sys.stdin)
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
-    return None if has_errors(diags) else hosts
+    if has_errors(diags):
+        return None
+    result = _load_valid(args)
+    return None if result is None else (hosts, result.registry)
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
     from . import fleet
 
-    hosts = _fleet_hosts(args)
-    if hosts is None:
+    loaded = _fleet(args)
+    if loaded is None:
         return EXIT_INVALID
-    result = _load_valid(args)
-    if result is None:
-        return EXIT_INVALID
-    plan = fleet.plan(result.registry, lookup_module(result.registry), hosts)
-    sys.stdout.write(fleet.FORMATS[args.format](plan))
+    hosts, reg = loaded
+    sys.stdout.write(fleet.FORMATS[args.format](fleet.plan(reg, lookup_module(reg), hosts)))
     return EXIT_OK
 
 
 def cmd_risk(args: argparse.Namespace) -> int:
     from . import risk
 
-    hosts = _fleet_hosts(args)
-    if hosts is None:
+    loaded = _fleet(args)
+    if loaded is None:
         return EXIT_INVALID
-    result = _load_valid(args)
-    if result is None:
-        return EXIT_INVALID
+    hosts, reg = loaded
     if args.guest_kernel_tree is None:
-        analysis = risk.analyse(result.registry, hosts)
+        analysis = risk.analyse(reg, hosts)
     else:
         guest = _guest(args.guest_kernel_tree)
         if guest is None:
             return EXIT_INVALID
-        analysis = risk.analyse_guest(result.registry, hosts, guest)
+        analysis = risk.analyse_guest(reg, hosts, guest)
     sys.stdout.write(risk.FORMATS[args.format](analysis))
     return EXIT_OK
 

@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from .errors import Unusable
 from .inputs import Refused, kind, read_at_most
 
 TXN = ".errata-db-txn"
@@ -42,6 +43,20 @@ _JOURNAL_LIMIT = 1 << 16
 
 class UnsafePath(Exception):
     """A path the tool will not read or write through: an environment error naming it."""
+
+
+class CannotWrite(Unusable):
+    """A write refused (UnsafePath) or failed (OSError), named by the directory the user gave."""
+
+
+@contextlib.contextmanager
+def writing(shown: str):
+    """Writes to the directory shown as `shown`, their refusals and failures as CannotWrite."""
+    try:
+        yield
+    except (UnsafePath, OSError) as exc:
+        reason = (exc.strerror or exc) if isinstance(exc, OSError) else exc
+        raise CannotWrite(f"cannot write to {shown}: {reason}") from exc
 
 
 class Interrupted(Exception):

@@ -106,3 +106,14 @@ def table_files(reg: Registry, tree: Tree, templates: Path) -> tuple[dict[str, s
     named, _ = names.for_tree(reg, names.of_tree(tree))
     header = render(named, {TABLE_TARGET.name: TABLE_TARGET}, templates)[TABLE_TARGET.path]
     return kernel_table_files(tree.text(CPU_ERRATA), tree.path(CPU_ERRATA), header)
+
+
+def files_for(reg: Registry, tree: Tree, templates: Path, kernel_tables: bool) -> tuple[dict[str, str], list, str]:
+    """What install writes in the tree (--kernel-tables: the errata table and cpu_errata.c; else
+    the headers), the diagnostics that refuse it, and the line to print first (a tree that
+    lacks cpucaps of active bits). Raises RenderError and NotALinuxTree."""
+    if kernel_tables:
+        files, diags = table_files(reg, tree, templates)
+        return files, diags, ""
+    files, lacking = header_files(reg, tree, templates)
+    return files, [], lacking_note(tree.display, lacking) if lacking else ""
