@@ -31,6 +31,7 @@ def test_synthetic_registry_is_valid(tmp_path, bits, ranges, overlays):
     assert len(overlay_dirs) == overlays
 
 
+@pytest.mark.slow  # 4 s of whole processes: the fast tier stays under a minute
 def test_quick_run_prints_the_tables():
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True,
                           text=True, timeout=120)
