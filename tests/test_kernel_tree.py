@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+import checkpatch
 from conftest import REGISTRY, run_cli
 from errata_db.diagnostics import has_errors
 from errata_db.registry import load_registry
@@ -308,51 +309,11 @@ def test_wrong_model_value_fails_the_build(installed, rendered):
 
 # --- b. checkpatch --------------------------------------------------------------------------------
 
-HIT_RE = re.compile(r"^(?P<level>ERROR|WARNING|CHECK):(?P<type>\w+): (?P<msg>.*)$")
-WHERE_RE = re.compile(r"^#\d+: FILE: (?P<file>.+):(?P<line>\d+):$")
-
-
-def checkpatch(tree: Path, cwd: Path, *args: str) -> tuple[list[dict], str]:
-    """Run the tree's checkpatch.pl; each finding with its file, line and the code it is about."""
-    script = tree / "scripts/checkpatch.pl"
-    assert script.is_file(), f"{script} does not exist (a full Linux source tree has it)"
-    proc = subprocess.run(["perl", str(script), "--no-tree", "--show-types", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "LC_ALL": "C"})
-    output = proc.stdout + proc.stderr
-    assert re.search(r"^total: \d+ errors, \d+ warnings", proc.stdout, re.M), output
-    found: list[dict] = []
-    lines = proc.stdout.splitlines()
-    for i, line in enumerate(lines):
-        m = HIT_RE.match(line)
-        if not m:
-            continue
-        hit = {**m.groupdict(), "file": "", "line": "", "code": ""}
-        where = WHERE_RE.match(lines[i + 1]) if i + 1 < len(lines) else None
-        if where:
-            hit.update(where.groupdict())
-            if i + 2 < len(lines) and lines[i + 2].startswith("+"):
-                hit["code"] = lines[i + 2][1:]
-        found.append(hit)
-    print(f"checkpatch {' '.join(args)}: "
-          + (re.search(r"^total: .*$", proc.stdout, re.M).group(0)))
-    return found, output
-
-
-def assert_checkpatch_clean(found: list[dict], output: str, *, checks_too: bool) -> None:
-    levels = ("ERROR", "WARNING", "CHECK") if checks_too else ("ERROR", "WARNING")
-    bad = [f for f in found if f["level"] in levels]
-    print(f"checkpatch: {len(bad)} problems")
-    assert not bad, "checkpatch:\n" + "\n".join(
-        f"{f['file']}:{f['line']}: {f['level']}:{f['type']}: {f['msg']}\n    {f['code']}" for f in bad) \
-        + "\n\n" + output
-
-
 @pytest.mark.parametrize("header", [GUEST, KVM], ids=["guest", "kvm"])
 def test_checkpatch_file(linux_tree, rendered, header):
     """`checkpatch.pl --no-tree -f` on each header, run from the tree root as a maintainer would."""
-    found, output = checkpatch(linux_tree, rendered / "linux", "-f", in_tree(header))
-    assert_checkpatch_clean(found, output, checks_too=False)
+    checkpatch.assert_clean(checkpatch.run(linux_tree / "scripts/checkpatch.pl", rendered / "linux", "-f",
+                                           in_tree(header)))
 
 
 def test_checkpatch_strict_as_a_patch(linux_tree, rendered, tmp_path):
@@ -372,5 +333,4 @@ def test_checkpatch_strict_as_a_patch(linux_tree, rendered, tmp_path):
         body += [f"+{line}" for line in lines]
     patch = tmp_path / "headers.patch"
     patch.write_text("\n".join(body) + "\n")
-    found, output = checkpatch(linux_tree, tmp_path, "--strict", patch.name)
-    assert_checkpatch_clean(found, output, checks_too=True)
+    checkpatch.assert_clean(checkpatch.run(linux_tree / "scripts/checkpatch.pl", tmp_path, "--strict", patch.name))
