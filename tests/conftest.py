@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import shutil
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import errata_db.write
 from errata_db.cli import main
 from errata_db.diagnostics import has_errors
 from errata_db.registry import load_registry
@@ -72,3 +75,56 @@ def fresh(tmp_path_factory, registry) -> Path:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text)
     return out
+
+
+# --- the write edge, failing on purpose ---------------------------------------------------------
+
+
+def os_namespace() -> types.SimpleNamespace:
+    """The os module's functions in a namespace of their own, for errata_db.write to use instead
+    of os: a test replaces there the ones it fails or watches."""
+    return types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
+
+
+@pytest.fixture
+def write_os(monkeypatch) -> types.SimpleNamespace:
+    """The os errata_db.write calls, for the test to replace functions of (os again after it)."""
+    fake = os_namespace()
+    monkeypatch.setattr(errata_db.write, "os", fake)
+    return fake
+
+
+@pytest.fixture
+def failing_rename(write_os):
+    """fail(n): the n-th rename of a new content onto its destination fails with EIO (renames
+    inside the transaction directory, and the old files put back after, pass). fail returns
+    the destinations renamed onto, the failing one last."""
+    def fail(n: int) -> list[str]:
+        real, calls = os.replace, []
+
+        def replace(src, dst):
+            if len(calls) < n and errata_db.write.TXN not in Path(dst).parts:
+                calls.append(dst)
+                if len(calls) == n:
+                    raise OSError(errno.EIO, "Input/output error")
+            return real(src, dst)
+
+        write_os.replace = replace
+        return calls
+    return fail
+
+
+@pytest.fixture
+def failing_mkstemp(monkeypatch):
+    """fail(n, error): the n-th temporary file errata_db.write makes fails with that OSError."""
+    def fail(n: int, error: OSError) -> None:
+        real, calls = errata_db.write.tempfile.mkstemp, []
+
+        def mkstemp(*args, **kwargs):
+            calls.append(args)
+            if len(calls) == n:
+                raise error
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(errata_db.write, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+    return fail

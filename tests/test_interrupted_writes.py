@@ -28,7 +28,7 @@ import pytest
 
 import errata_db.write
 import fake_linux
-from conftest import FIXTURES, REGISTRY, run_cli
+from conftest import FIXTURES, REGISTRY, os_namespace, run_cli
 from cost import run_measured
 from errata_db.cli import main
 from errata_db.targets import TARGETS
@@ -51,7 +51,7 @@ def _stepping_os(on_step) -> types.SimpleNamespace:
     fsync only counts as a step: a killed process loses nothing the kernel already holds, and
     the many runs would otherwise wait for the disk.
     """
-    fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
+    fake = os_namespace()
     count = [0]
 
     def wrap(name):
