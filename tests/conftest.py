@@ -51,6 +51,51 @@ def run_cli(*args: str, cwd: Path | None = None) -> Run:
     return Run(code, out.getvalue(), err.getvalue())
 
 
+# --- host files `fleet` and `risk` refuse ----------------------------------------------------------
+
+NO_HOSTS = "errata-db: error: no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, each repeatable\n"
+
+# hosts.yaml's text, and the line of the error both commands give for it (None: libyaml's own
+# words for a syntax error).
+BAD_HOSTS = [
+    pytest.param("hosts: []\n", "hosts.yaml:1:8: error: 'hosts': [] should be non-empty [schema-minItems]",
+                 id="no-hosts"),
+    pytest.param('{"hosts": []}', "hosts.yaml:1:11: error: 'hosts': [] should be non-empty [schema-minItems]",
+                 id="no-hosts-json"),
+    pytest.param("", "hosts.yaml:1:1: error: file is empty: expected a YAML mapping [file-empty]", id="empty"),
+    pytest.param("hosts:\n  - name: a\n    cpus: []\n",
+                 "hosts.yaml:3:11: error: 'hosts[a].cpus': [] should be non-empty [schema-minItems]", id="no-cpus"),
+    pytest.param("hosts:\n  - name: a\n    cpus: [{midr: 0x1ffffffff}]\n",
+                 "hosts.yaml:3:19: error: 'hosts[a].cpus.0.midr': 8589934591 is not valid under any of the given "
+                 "schemas [schema-oneOf]", id="midr-over-32-bits"),
+    pytest.param("hosts:\n  - name: a\n    cpus: [{midr: '9999999999'}]\n",
+                 "hosts.yaml:3:19: error: midr '9999999999' does not fit in 32 bits [fleet-value]",
+                 id="midr-string-over-32-bits"),
+    pytest.param("hosts:\n  - name: a\n    cpus: [{midr: 1, revidr: x}]\n",
+                 "hosts.yaml:3:30: error: 'hosts[a].cpus.0.revidr': 'x' is not valid under any of the given "
+                 "schemas [schema-oneOf]", id="revidr-not-a-number"),
+    pytest.param("hosts:\n  - name: a\n    cpus: [{mdir: 1}]\n",
+                 "hosts.yaml:3:13: error: unknown key 'mdir'; did you mean 'midr'? [schema-unknown-key]",
+                 id="misspelt-key"),
+    pytest.param("hosts:\n  - name: a\n    cpus: [{midr: 1}]\n  - name: a\n    cpus: [{midr: 2}]\n",
+                 "hosts.yaml:4:11: error: host 'a' is already defined at hosts.yaml:2:11 [fleet-duplicate-host]",
+                 id="duplicate-host"),
+    pytest.param("hosts:\n  - name: a\n    cpus: [{midr: 1, count: 2000000}]\n",
+                 "hosts.yaml:3:29: error: 'hosts[a].cpus.0.count': 2000000 is greater than the maximum of 1048576 "
+                 "[schema-maximum]", id="count-too-large"),
+    pytest.param("hosts: [\n", None, id="yaml-syntax"),
+]
+
+
+def assert_hosts_refused(result: Run, expected: str | None) -> None:
+    """Exit 1, nothing on stdout, and the error at its place in the file."""
+    assert (result.code, result.out) == (1, ""), result.err
+    if expected is None:
+        assert result.err.startswith("hosts.yaml:") and "[yaml-syntax]" in result.err, result.err
+    else:
+        assert expected in result.err.splitlines(), result.err
+
+
 @pytest.fixture
 def registry_copy(tmp_path: Path) -> Path:
     """A writable copy of the bundled registry."""
