@@ -1,4 +1,5 @@
-"""Shared test helpers: the repository's paths and a way to run the CLI in-process."""
+"""Shared test helpers: the repository's paths, a way to run the CLI in-process, the write edge
+made to fail, the host files `fleet` and `risk` refuse, and the Linux trees of the slow tier."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import errno
 import io
 import os
 import shutil
+import sys
 import types
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, NoReturn
 
 import pytest
 
@@ -173,3 +177,33 @@ def failing_mkstemp(monkeypatch):
 
         monkeypatch.setattr(errata_db.write, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
     return fail
+
+
+# --- the Linux trees of the slow tier -----------------------------------------------------------
+
+
+class LinuxTreeSkipped(pytest.PytestWarning):
+    """A test that needs a Linux tree did not run (shown in pytest's warnings summary)."""
+
+
+def skip_loudly(reason: str, request: pytest.FixtureRequest) -> NoReturn:
+    """Skip, and say so on the terminal past pytest's capture and in its warnings summary: pytest
+    alone shows skip reasons only with -rs, and a CI job that meant to run the test must not miss it."""
+    text = f"SKIPPING {request.node.nodeid or request.fixturename}: {reason}"
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\n*** {text}", file=sys.stderr, flush=True)
+    warnings.warn(LinuxTreeSkipped(text), stacklevel=2)
+    pytest.skip(reason)
+
+
+def path_from_env(name: str, request: pytest.FixtureRequest, *, how: str = ".ci/run sets it",
+                  usable: Callable[[Path], bool] = Path.exists, what: str = "an existing path") -> Path:
+    """The path the variable name gives; a loud skip when it is unset (saying how to set it) or
+    the path is not usable (saying what it must be)."""
+    value = os.environ.get(name)
+    if not value:
+        skip_loudly(f"${name} is not set ({how})", request)
+    if not usable(Path(value)):
+        skip_loudly(f"${name}={value} is not {what}", request)
+    return Path(value)

@@ -20,21 +20,18 @@ and 7.3 after `errata-db import`.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import fcntl
 import os
 import re
 import shutil
 import subprocess
-import sys
-import warnings
 from pathlib import Path
 
 import pytest
 
 import checkpatch
-from conftest import REPO, run_cli
+from conftest import REPO, path_from_env, run_cli, skip_loudly
 
 pytestmark = pytest.mark.slow
 
@@ -55,19 +52,6 @@ KERNEL_TESTS = Path(__file__).resolve().parent / "kernel"
 # The range widened for the second check: Neoverse-N1 of erratum 1418040, r0p0..r3p1 -> r0p0..r4p0.
 NARROW = "      - cpu: neoverse-n1\n        revisions: r0p0..r3p1\n"
 WIDE = "      - cpu: neoverse-n1\n        revisions: r0p0..r4p0\n"
-
-
-class ProofSkipped(pytest.PytestWarning):
-    """The kernel table proof did not run (shown in pytest's warnings summary)."""
-
-
-def _loud_skip(reason: str, config: pytest.Config) -> None:
-    text = f"SKIPPING the kernel table proof ({__name__}): {reason}"
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        print(f"\n*** {text}", file=sys.stderr, flush=True)
-    warnings.warn(ProofSkipped(text), stacklevel=2)
-    pytest.skip(reason)
 
 
 def tree_version(tree: Path) -> str:
@@ -137,20 +121,17 @@ class Proof:
 def open_proof(env: str, configs: tuple[str, ...], version: str, request, work: Path):
     """The proof directory $env names, checked, locked and restored; a generator for a fixture.
     Skips out loud when it is not set or not prepared with `configs`."""
-    value = os.environ.get(env)
-    if not value:
-        _loud_skip(f"${env} is not set (prepare one with tests/kernel/prepare-proof.sh DIR)", request.config)
-    root = Path(value).resolve()
+    root = path_from_env(env, request, how="prepare one with tests/kernel/prepare-proof.sh DIR").resolve()
     missing = [p for p in ("pristine/Makefile", "src/Makefile", *(f"o-{c}/.proof-ready" for c in configs),
                            *(["o-errata-on/.proof-off"] if "errata-on" in configs else []))
                if not (root / p).is_file()]
     if missing:
-        _loud_skip(f"{root} is not prepared (missing {', '.join(missing)}): run "
-                   f"tests/kernel/prepare-proof.sh {root}", request.config)
+        skip_loudly(f"{root} is not prepared (missing {', '.join(missing)}): run "
+                    f"tests/kernel/prepare-proof.sh {root}", request)
     if shutil.which(f"{CROSS_COMPILE}gcc") is None:
-        _loud_skip(f"{CROSS_COMPILE}gcc not found", request.config)
+        skip_loudly(f"{CROSS_COMPILE}gcc not found", request)
     found = tree_version(root / "pristine")
-    assert found == version, f"${env}={value} is Linux {found}, not {version}"
+    assert found == version, f"${env}={os.environ[env]} is Linux {found}, not {version}"
     _lock(root)
     try:
         p = Proof(root, work)

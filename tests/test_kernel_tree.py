@@ -28,13 +28,12 @@ import shutil
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
 
 import checkpatch
-from conftest import REGISTRY, run_cli
+from conftest import REGISTRY, path_from_env, run_cli, skip_loudly
 from errata_db.diagnostics import has_errors
 from errata_db.registry import load_registry
 from errata_db.render import render
@@ -62,45 +61,25 @@ FALLBACK_RE = re.compile(
 # Every table of the headers: "static const struct TYPE NAME[] ... = {".
 TABLE_RE = re.compile(r"^static const struct \w+ (\w+)\[\]", re.M)
 
-class LinuxTreeSkipped(pytest.PytestWarning):
-    """The Linux tree tests did not run (shown in pytest's warnings summary)."""
-
-
-def _loud_skip(reason: str, config: pytest.Config | None = None):
-    """Skip, but say so out loud: on the terminal past pytest's capture, and in the warnings summary.
-
-    pytest alone shows skip reasons only with -rs; a CI job that meant to run these must not miss it.
-    """
-    text = f"SKIPPING the Linux tree tests ({__name__}): {reason}"
-    capture = config.pluginmanager.get_plugin("capturemanager") if config else None
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        print(f"\n*** {text}", file=sys.stderr, flush=True)
-    warnings.warn(LinuxTreeSkipped(text), stacklevel=2)
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="module")
 def linux_tree(request) -> Path:
-    def skip(reason: str):
-        _loud_skip(reason, request.config)
+    def is_arm64_tree(tree: Path) -> bool:
+        return (tree / "Makefile").is_file() and (tree / "arch/arm64/include/asm/cputype.h").is_file()
 
-    value = os.environ.get(TREE_ENV)
-    if not value:
-        skip(f"${TREE_ENV} is not set (prepare one with tests/kernel/prepare-tree.sh DIR)")
-    tree = Path(value).resolve()
-    if not (tree / "Makefile").is_file() or not (tree / "arch/arm64/include/asm/cputype.h").is_file():
-        skip(f"${TREE_ENV}={value} is not an arm64 Linux source tree")
+    tree = path_from_env(TREE_ENV, request, how="prepare one with tests/kernel/prepare-tree.sh DIR",
+                         usable=is_arm64_tree, what="an arm64 Linux source tree").resolve()
     missing = [p for p in (".config", "include/generated/autoconf.h", "include/config/auto.conf",
                            "include/generated/asm-offsets.h",
                            "arch/arm64/include/generated/asm/cpucap-defs.h")
                if not (tree / p).is_file()]
     if missing:
-        skip(f"{tree} is not prepared (missing {', '.join(missing)}): "
-             f"run tests/kernel/prepare-tree.sh {tree}")
+        skip_loudly(f"{tree} is not prepared (missing {', '.join(missing)}): "
+                    f"run tests/kernel/prepare-tree.sh {tree}", request)
     if shutil.which(f"{CROSS_COMPILE}gcc") is None:
-        skip(f"{CROSS_COMPILE}gcc not found (apt-get install gcc-aarch64-linux-gnu)")
+        skip_loudly(f"{CROSS_COMPILE}gcc not found (apt-get install gcc-aarch64-linux-gnu)", request)
     if shutil.which("make") is None:
-        skip("make not found")
+        skip_loudly("make not found", request)
     assert os.access(tree / KVM_DIR, os.W_OK), f"{tree / KVM_DIR} is not writable"
     return tree
 
