@@ -1,12 +1,15 @@
 """How fast errata-db is, and how its costs grow with the registry.
 
-    python3 bench/run.py [--quick] [--runs N] [--size BITSxRANGESxOVERLAYS ...]
+    python3 bench/run.py [--quick] [--runs N] [--size BITSxRANGESxOVERLAYS ...] [--kernel-tree DIR]
 
 prints Markdown tables of:
 
 1. whole processes on the bundled registry: `validate`, `generate` (into an empty directory),
    `generate --check` and `stability --against HEAD`, with a bare `python3 -c pass` for the
-   interpreter's own start-up, and `risk` on a JSON file of 10,000 hosts of 20 kinds;
+   interpreter's own start-up, and `risk` on a JSON file of 10,000 hosts of 20 kinds; with
+   --kernel-tree DIR, a full Linux source tree, also `audit --kernel-tree DIR` and
+   `import --kernel-tree DIR --dry-run` of it (the commands that read a whole tree, beside
+   `validate`, which reads the registry alone);
 2. the same on synthetic registries (bench/make_registry.py) that fill 64, 128 and 256 bits
    with 1, 10 and 50 CPU ranges per erratum, with 0 and 4 overlays; the in-process cost of
    loading (read, parse, schema, model, rules) and of rendering and comparing every target,
@@ -21,7 +24,9 @@ from cached bytecode, as in an installed tool. In-process figures are the fastes
 calls or more, with the garbage collector paused (as timeit does). Stability runs in a temporary git
 repository that holds the synthetic registry and its overlays at HEAD. --quick measures one small
 synthetic registry, once, so that a test can check that the script works; --size 256x50x4
-measures the synthetic registries named instead of the whole grid.
+measures the synthetic registries named instead of the whole grid. The tree is only ever the
+one --kernel-tree names: $ERRATA_DB_LINUX_TREE, which names the slow tier's tree, is not read,
+so that the rows a run prints are the ones its command line asks for.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import gc
 import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -118,6 +124,25 @@ def _commands(registry: Path, overlays: list[Path], out: Path, repo: Path, runs:
         }
     finally:
         shutil.rmtree(scratch)
+
+
+def _tree_commands(tree: Path, runs: int) -> dict[str, float]:
+    """Whole-process medians of the commands that read a Linux tree, with the bundled registry."""
+    tool = [sys.executable, "-m", "errata_db"]
+    where = ["--registry", str(REPO / "errata-db")]
+    return {
+        "audit --kernel-tree DIR": _wall(tool + ["audit", "--kernel-tree", str(tree), *where], REPO, runs),
+        "import --kernel-tree DIR --dry-run": _wall(
+            tool + ["import", "--kernel-tree", str(tree), "--dry-run", *where], REPO, runs),
+    }
+
+
+def _linux_version(tree: Path) -> str:
+    """The tree's version as its top Makefile gives it: 6.12.118."""
+    fields = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION) *= *(\S*)",
+                             (tree / "Makefile").read_text(), re.M))
+    numbers = ".".join(fields.get(k, "?") for k in ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
+    return numbers + fields.get("EXTRAVERSION", "")
 
 
 def _fleet(path: Path, registry: Path) -> None:
@@ -276,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="runs per figure (default 5, 1 with --quick)")
     parser.add_argument("--size", action="append", type=_size, metavar="BITSxRANGESxOVERLAYS",
                         help="measure only this synthetic registry, such as 256x50x4 (repeatable)")
+    parser.add_argument("--kernel-tree", type=Path, metavar="DIR",
+                        help="also measure audit and import --dry-run of this Linux source tree")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 5)
     grid = args.size or (QUICK_GRID if args.quick else GRID)
@@ -288,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| `python3 -c pass` (interpreter start) | {_ms(startup)} |")
     for name in COMMANDS:
         print(f"| `errata-db {name}` | {_ms(bundled[name])} |")
+    if args.kernel_tree:
+        # Measured first: a directory that is not a tree stops the run with the tool's own message.
+        figures = _tree_commands(args.kernel_tree, runs)
+        for name, seconds in figures.items():
+            print(f"| `errata-db {name}`, Linux {_linux_version(args.kernel_tree)} | {_ms(seconds)} |")
     print(f"| `errata-db risk`, {FLEET_HOSTS:,} hosts of {FLEET_KINDS} kinds (JSON) | {_ms(_risk(runs))} |")
 
     rows = [((bits, ranges, overlays), _synthetic(bits, ranges, overlays, runs))

@@ -9,16 +9,15 @@ tree (an erratum not merged yet) gives a note and exit 0, a wrong part number ex
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, path_from_env, run_cli
 from errata_db.kernel.tree import AUDIT_MARKERS, SILICON_ERRATA
-from test_kernel_tree import TREE_ENV, _loud_skip
+from test_kernel_tree import TREE_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -44,13 +43,8 @@ def readme_example() -> tuple[str, str]:
 
 
 def _tree_from(env: str, request, how: str = ".ci/run sets it") -> Path:
-    value = os.environ.get(env)
-    if not value:
-        _loud_skip(f"${env} is not set ({how})", request.config)
-    tree = Path(value).resolve()
-    if not all((tree / m).exists() for m in AUDIT_MARKERS):
-        _loud_skip(f"${env}={value} is not an arm64 Linux source tree", request.config)
-    return tree
+    return path_from_env(env, request, how=how, usable=lambda t: all((t / m).exists() for m in AUDIT_MARKERS),
+                         what="an arm64 Linux source tree").resolve()
 
 
 def test_audit_of_the_readme_example_s_tree_exits_0_and_prints_the_readme_example(request):

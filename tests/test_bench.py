@@ -31,10 +31,16 @@ def test_synthetic_registry_is_valid(tmp_path, bits, ranges, overlays):
     assert len(overlay_dirs) == overlays
 
 
-def test_quick_run_prints_the_tables():
-    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick"], capture_output=True,
-                          text=True, timeout=120)
+@pytest.mark.slow  # 4 s of whole processes: the fast tier stays under a minute
+def test_quick_run_prints_the_tables(tmp_path, registry):
+    from test_renames import write_linux
+
+    tree = write_linux(tmp_path / "linux", registry, "6.12.7")  # a small tree audit and import both read
+    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), "--quick", "--kernel-tree", str(tree)],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     for heading in ("| `errata-db generate --check` |", "| `errata-db risk`, 10,000 hosts of 20 kinds (JSON) |",
+                    "| `errata-db audit --kernel-tree DIR`, Linux 6.12.7 |",
+                    "| `errata-db import --kernel-tree DIR --dry-run`, Linux 6.12.7 |",
                     "| 64 | 1 | 4 | 64 |", "| errata_for_cpu |"):
         assert heading in proc.stdout

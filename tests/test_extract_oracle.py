@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import path_from_env
+
 _SPEC = importlib.util.spec_from_file_location(
     "extract_errata", Path(__file__).resolve().parent / "kernel" / "extract_errata.py")
 extract_errata = importlib.util.module_from_spec(_SPEC)
@@ -72,15 +74,12 @@ def test_oracle_names_the_construct_it_does_not_understand():
 
 
 @pytest.mark.slow
-def test_oracle_on_debian_6_12_gives_the_reference_facts_exactly():
+def test_oracle_on_debian_6_12_gives_the_reference_facts_exactly(request):
     """The facts the import proof trusts come from the same oracle that reproduces the
     reference the bundled registry was checked against (Debian's 6.12.117; later 6.12.y keep
     that table until a stable release changes it, and then this test says so)."""
     import json
-    import os
 
-    facts = os.environ.get("ERRATA_DB_FACTS_612")
-    if not facts or not Path(facts).is_file():
-        pytest.skip("ERRATA_DB_FACTS_612 is not set to the oracle's facts of 6.12 (.ci/run sets it)")
+    facts = path_from_env("ERRATA_DB_FACTS_612", request, usable=Path.is_file, what="the oracle's facts of 6.12")
     reference = Path(__file__).resolve().parent / "reference" / "linux-6.12-errata.json"
-    assert json.loads(Path(facts).read_text()) == json.loads(reference.read_text())
+    assert json.loads(facts.read_text()) == json.loads(reference.read_text())

@@ -8,13 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 
 import errata_db.cli
-import errata_db.write
 from conftest import GENERATED, REGISTRY, REPO, run_cli
 from errata_db.targets import TARGETS
 
@@ -332,10 +330,9 @@ def test_template_error_writes_nothing(broken_templates, old_out, template, old,
     assert_untouched(old_out, before)
 
 
-def _failing_os(fail_on: int, where: str) -> types.SimpleNamespace:
-    """The os module as errata_db.write sees it, with the fail_on-th temp file failing."""
+def _fail_third_temp_file(write_os, where: str) -> None:
+    """The third temp file errata_db.write stages fails to be written, or to be given its mode."""
     calls = {"n": 0}
-    fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
 
     class FailingFile:
         def __init__(self, fh):
@@ -353,16 +350,15 @@ def _failing_os(fail_on: int, where: str) -> types.SimpleNamespace:
     def fdopen(fd, *args, **kwargs):
         calls["n"] += 1
         fh = os.fdopen(fd, *args, **kwargs)
-        return FailingFile(fh) if calls["n"] == fail_on and where == "write" else fh
+        return FailingFile(fh) if calls["n"] == 3 and where == "write" else fh
 
     def chmod(path, mode, *args, **kwargs):
-        if calls["n"] == fail_on and where == "chmod":
+        if calls["n"] == 3 and where == "chmod":
             raise OSError(1, "Operation not permitted")
         return os.chmod(path, mode, *args, **kwargs)
 
-    fake.fdopen = fdopen
-    fake.chmod = chmod
-    return fake
+    write_os.fdopen = fdopen
+    write_os.chmod = chmod
 
 
 def _temp_files(root: Path) -> list[str]:
@@ -370,8 +366,8 @@ def _temp_files(root: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("where", ["write", "chmod"])
-def test_oserror_writing_the_third_file_leaves_old_files(monkeypatch, old_out, where):
-    monkeypatch.setattr(errata_db.write, "os", _failing_os(3, where))
+def test_oserror_writing_the_third_file_leaves_old_files(write_os, old_out, where):
+    _fail_third_temp_file(write_os, where)
     before = snapshot(old_out)
     r = generate(old_out)
     assert r.code == 2
@@ -382,26 +378,11 @@ def test_oserror_writing_the_third_file_leaves_old_files(monkeypatch, old_out, w
     assert _temp_files(old_out) == []
 
 
-def test_a_failed_rename_puts_back_the_files_already_replaced(monkeypatch, old_out):
-    real = os.replace
-    calls = {"n": 0}
-
-    def replace(src, dst):
-        # Only the renames of new contents onto their destinations count, not the rollback.
-        if not Path(src).name.startswith(".") or calls["n"] >= 10:
-            return real(src, dst)
-        calls["n"] += 1
-        if calls["n"] == 3:
-            calls["n"] = 10
-            raise OSError(5, "Input/output error")
-        return real(src, dst)
-
-    fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
-    fake.replace = replace
-    monkeypatch.setattr(errata_db.write, "os", fake)
+def test_a_failed_rename_puts_back_the_files_already_replaced(failing_rename, old_out):
+    renamed = failing_rename(3)
     before = snapshot(old_out)
     r = generate(old_out)
-    assert r.code == 2 and "Input/output error" in r.err
+    assert r.code == 2 and "Input/output error" in r.err and len(renamed) == 3
     assert contents(old_out) == {rel: data for rel, (data, _) in before.items()}
     assert _temp_files(old_out) == []
 
@@ -428,17 +409,8 @@ def test_a_python_error_inside_a_template_is_reported_not_raised(broken_template
     assert_untouched(old_out, before)
 
 
-def test_oserror_creating_the_third_temp_file_leaves_no_trace(monkeypatch, old_out):
-    real = errata_db.write.tempfile.mkstemp
-    calls = {"n": 0}
-
-    def mkstemp(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError(24, "Too many open files")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(errata_db.write, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+def test_oserror_creating_the_third_temp_file_leaves_no_trace(failing_mkstemp, old_out):
+    failing_mkstemp(3, OSError(24, "Too many open files"))
     before = snapshot(old_out)
     r = generate(old_out)
     assert r.code == 2 and "cannot write to" in r.err and "Too many open files" in r.err

@@ -17,7 +17,6 @@ oracle's facts of each (errata-facts.json).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY
+from conftest import REGISTRY, path_from_env
 from kernel_matching import differences
 
 from errata_db.kernel import cpu_errata
@@ -38,11 +37,6 @@ from errata_db.targets.kernel_tables import TARGET
 pytestmark = pytest.mark.slow
 
 
-def _env(name: str) -> Path:
-    value = os.environ.get(name)
-    if not value or not Path(value).exists():
-        pytest.skip(f"{name} is not set to an existing path (.ci/run sets it)")
-    return Path(value)
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -134,9 +128,9 @@ def _import_7_3_over_6_12(repo: Path, tree73: Path, facts73: Path) -> None:
     assert again.returncode == 0 and again.stdout.endswith("nothing to change\n"), again.stdout
 
 
-def test_linux_6_1_then_6_12_then_7_3_imported_decide_every_cpu_as_each_kernel_does(tmp_path):
-    tree61, tree612, tree73 = _env("ERRATA_DB_LINUX_61"), _env("ERRATA_DB_LINUX_612"), _env("ERRATA_DB_LINUX_73")
-    facts61, facts612, facts73 = _env("ERRATA_DB_FACTS_61"), _env("ERRATA_DB_FACTS_612"), _env("ERRATA_DB_FACTS_73")
+def test_linux_6_1_then_6_12_then_7_3_imported_decide_every_cpu_as_each_kernel_does(tmp_path, request):
+    tree61, tree612, tree73 = (path_from_env(f"ERRATA_DB_LINUX_{v}", request) for v in ("61", "612", "73"))
+    facts61, facts612, facts73 = (path_from_env(f"ERRATA_DB_FACTS_{v}", request) for v in ("61", "612", "73"))
     repo = tmp_path / "repo"
     repo.mkdir()
     assert _run(repo, "init", "errata-db").returncode == 0
@@ -171,9 +165,9 @@ def test_linux_6_1_then_6_12_then_7_3_imported_decide_every_cpu_as_each_kernel_d
     _import_7_3_over_6_12(repo, tree73, facts73)
 
 
-def test_linux_6_12_then_7_3_imported_keep_the_bits_of_the_renamed_cpucaps(tmp_path):
-    tree612, tree73 = _env("ERRATA_DB_LINUX_612"), _env("ERRATA_DB_LINUX_73")
-    facts612, facts73 = _env("ERRATA_DB_FACTS_612"), _env("ERRATA_DB_FACTS_73")
+def test_linux_6_12_then_7_3_imported_keep_the_bits_of_the_renamed_cpucaps(tmp_path, request):
+    tree612, tree73 = (path_from_env(f"ERRATA_DB_LINUX_{v}", request) for v in ("612", "73"))
+    facts612, facts73 = (path_from_env(f"ERRATA_DB_FACTS_{v}", request) for v in ("612", "73"))
     repo = tmp_path / "repo"
     repo.mkdir()
     assert _run(repo, "init", "errata-db").returncode == 0
@@ -185,8 +179,9 @@ def test_linux_6_12_then_7_3_imported_keep_the_bits_of_the_renamed_cpucaps(tmp_p
     _import_7_3_over_6_12(repo, tree73, facts73)
 
 
-def test_the_bundled_registry_decides_every_cpu_as_linux_7_3_does_and_importing_7_3_changes_nothing(tmp_path):
-    tree73, facts73 = _env("ERRATA_DB_LINUX_73"), _env("ERRATA_DB_FACTS_73")
+def test_the_bundled_registry_decides_every_cpu_as_linux_7_3_does_and_importing_7_3_changes_nothing(
+        tmp_path, request):
+    tree73, facts73 = path_from_env("ERRATA_DB_LINUX_73", request), path_from_env("ERRATA_DB_FACTS_73", request)
     assert _differences(REGISTRY, facts73) == []
     bundled = tmp_path / "bundled"
     shutil.copytree(REGISTRY, bundled)
@@ -198,10 +193,10 @@ def test_the_bundled_registry_decides_every_cpu_as_linux_7_3_does_and_importing_
 
 @pytest.mark.parametrize("env", ["ERRATA_DB_LINUX_61", "ERRATA_DB_LINUX_612"])
 def test_an_older_kernel_imported_into_the_bundled_registry_narrows_and_keeps_every_bit_and_name(
-        tmp_path, env):
+        tmp_path, request, env):
     """Going back to an older tree is no removal: the registry validates, every bit and cpucap
     name stays, and the rows of entries the tree lacks (HIP09 in the CNP row) stay the registry's."""
-    tree = _env(env)
+    tree = path_from_env(env, request)
     bundled = tmp_path / "errata-db"
     shutil.copytree(REGISTRY, bundled)
     done = _run(tmp_path, "import", "--registry", str(bundled), "--kernel-tree", str(tree))

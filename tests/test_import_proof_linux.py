@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
-from test_import_linux import _differences, _env
+from conftest import path_from_env, run_cli
+from test_import_linux import _differences
 from test_kernel_tables_linux import CPU_ERRATA, HEADER, open_proof
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ class Imported:
 def imported(request, tmp_path_factory):
     version = request.param
     proof_env, facts_env = KERNELS[version]
-    facts = _env(facts_env)
+    facts = path_from_env(facts_env, request)
     work = tmp_path_factory.mktemp(f"import-{version}")
     for proof in open_proof(proof_env, ("errata-on",), version, request, work):
         registry = work / "errata-db"

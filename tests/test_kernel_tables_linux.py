@@ -20,20 +20,18 @@ and 7.3 after `errata-db import`.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import fcntl
 import os
 import re
 import shutil
 import subprocess
-import sys
-import warnings
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+import checkpatch
+from conftest import REPO, path_from_env, run_cli, skip_loudly
 
 pytestmark = pytest.mark.slow
 
@@ -54,19 +52,6 @@ KERNEL_TESTS = Path(__file__).resolve().parent / "kernel"
 # The range widened for the second check: Neoverse-N1 of erratum 1418040, r0p0..r3p1 -> r0p0..r4p0.
 NARROW = "      - cpu: neoverse-n1\n        revisions: r0p0..r3p1\n"
 WIDE = "      - cpu: neoverse-n1\n        revisions: r0p0..r4p0\n"
-
-
-class ProofSkipped(pytest.PytestWarning):
-    """The kernel table proof did not run (shown in pytest's warnings summary)."""
-
-
-def _loud_skip(reason: str, config: pytest.Config) -> None:
-    text = f"SKIPPING the kernel table proof ({__name__}): {reason}"
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        print(f"\n*** {text}", file=sys.stderr, flush=True)
-    warnings.warn(ProofSkipped(text), stacklevel=2)
-    pytest.skip(reason)
 
 
 def tree_version(tree: Path) -> str:
@@ -136,20 +121,17 @@ class Proof:
 def open_proof(env: str, configs: tuple[str, ...], version: str, request, work: Path):
     """The proof directory $env names, checked, locked and restored; a generator for a fixture.
     Skips out loud when it is not set or not prepared with `configs`."""
-    value = os.environ.get(env)
-    if not value:
-        _loud_skip(f"${env} is not set (prepare one with tests/kernel/prepare-proof.sh DIR)", request.config)
-    root = Path(value).resolve()
+    root = path_from_env(env, request, how="prepare one with tests/kernel/prepare-proof.sh DIR").resolve()
     missing = [p for p in ("pristine/Makefile", "src/Makefile", *(f"o-{c}/.proof-ready" for c in configs),
                            *(["o-errata-on/.proof-off"] if "errata-on" in configs else []))
                if not (root / p).is_file()]
     if missing:
-        _loud_skip(f"{root} is not prepared (missing {', '.join(missing)}): run "
-                   f"tests/kernel/prepare-proof.sh {root}", request.config)
+        skip_loudly(f"{root} is not prepared (missing {', '.join(missing)}): run "
+                    f"tests/kernel/prepare-proof.sh {root}", request)
     if shutil.which(f"{CROSS_COMPILE}gcc") is None:
-        _loud_skip(f"{CROSS_COMPILE}gcc not found", request.config)
+        skip_loudly(f"{CROSS_COMPILE}gcc not found", request)
     found = tree_version(root / "pristine")
-    assert found == version, f"${env}={value} is Linux {found}, not {version}"
+    assert found == version, f"${env}={os.environ[env]} is Linux {found}, not {version}"
     _lock(root)
     try:
         p = Proof(root, work)
@@ -246,24 +228,15 @@ def test_the_conversion_is_a_checkpatch_clean_patch(proof, objects, tmp_path):
         + "".join(difflib.unified_diff(old, new, f"a/{CPU_ERRATA}", f"b/{CPU_ERRATA}"))
         + f"diff --git a/{HEADER} b/{HEADER}\nnew file mode 100644\n"
         + "".join(difflib.unified_diff([], header, "/dev/null", f"b/{HEADER}")))
-    run = subprocess.run(["perl", str(proof.pristine / "scripts/checkpatch.pl"), "--strict", "--no-tree",
-                          "--show-types", str(patch)], capture_output=True, text=True, cwd=proof.pristine,
-                         env={**os.environ, "LC_ALL": "C"}, timeout=300)
-    # Each finding, with the added line it is about ("" when it names none).
-    lines = run.stdout.splitlines()
-    found = []
-    for i, line in enumerate(lines):
-        if m := re.match(r"^(ERROR|WARNING|CHECK):(\w+):", line):
-            code = next((c[1:] for c in lines[i + 1:i + 3] if c.startswith("+")), "")
-            found.append((m.group(1), m.group(2), code))
-    assert found, run.stdout
+    report = checkpatch.run(proof.pristine / "scripts/checkpatch.pl", proof.pristine, "--strict", str(patch))
+    assert report.findings, report.output
     # A new file always asks whether MAINTAINERS needs updating; arch/arm64/ is the ARM64 PORT's.
-    assert [f for f in found if f[1] == "FILE_PATH_CHANGES"] == [("WARNING", "FILE_PATH_CHANGES", "")]
+    assert [(f.level, f.code) for f in report.findings if f.type == "FILE_PATH_CHANGES"] == [("WARNING", "")]
     # Anything else is about a line the kernel's own cpu_errata.c has as it is (7.3: the CamelCase
     # ARM64_WORKAROUND_GICv3_BROKEN_SEIS, the spelling "acknowledgement" of a .desc): the same
     # table has the same text; the generated code adds no finding of its own.
     own = {line.strip() for line in old}
-    assert [f for f in found if f[1] != "FILE_PATH_CHANGES" and f[2].strip() not in own] == [], run.stdout
+    checkpatch.assert_clean(report, lambda f: f.type == "FILE_PATH_CHANGES" or f.code.strip() in own)
     assert "\nF:\tarch/arm64/\n" in (proof.pristine / "MAINTAINERS").read_text()
 
 

@@ -28,12 +28,12 @@ import shutil
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY, run_cli
+import checkpatch
+from conftest import REGISTRY, path_from_env, run_cli, skip_loudly
 from errata_db.diagnostics import has_errors
 from errata_db.registry import load_registry
 from errata_db.render import render
@@ -61,45 +61,25 @@ FALLBACK_RE = re.compile(
 # Every table of the headers: "static const struct TYPE NAME[] ... = {".
 TABLE_RE = re.compile(r"^static const struct \w+ (\w+)\[\]", re.M)
 
-class LinuxTreeSkipped(pytest.PytestWarning):
-    """The Linux tree tests did not run (shown in pytest's warnings summary)."""
-
-
-def _loud_skip(reason: str, config: pytest.Config | None = None):
-    """Skip, but say so out loud: on the terminal past pytest's capture, and in the warnings summary.
-
-    pytest alone shows skip reasons only with -rs; a CI job that meant to run these must not miss it.
-    """
-    text = f"SKIPPING the Linux tree tests ({__name__}): {reason}"
-    capture = config.pluginmanager.get_plugin("capturemanager") if config else None
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        print(f"\n*** {text}", file=sys.stderr, flush=True)
-    warnings.warn(LinuxTreeSkipped(text), stacklevel=2)
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="module")
 def linux_tree(request) -> Path:
-    def skip(reason: str):
-        _loud_skip(reason, request.config)
+    def is_arm64_tree(tree: Path) -> bool:
+        return (tree / "Makefile").is_file() and (tree / "arch/arm64/include/asm/cputype.h").is_file()
 
-    value = os.environ.get(TREE_ENV)
-    if not value:
-        skip(f"${TREE_ENV} is not set (prepare one with tests/kernel/prepare-tree.sh DIR)")
-    tree = Path(value).resolve()
-    if not (tree / "Makefile").is_file() or not (tree / "arch/arm64/include/asm/cputype.h").is_file():
-        skip(f"${TREE_ENV}={value} is not an arm64 Linux source tree")
+    tree = path_from_env(TREE_ENV, request, how="prepare one with tests/kernel/prepare-tree.sh DIR",
+                         usable=is_arm64_tree, what="an arm64 Linux source tree").resolve()
     missing = [p for p in (".config", "include/generated/autoconf.h", "include/config/auto.conf",
                            "include/generated/asm-offsets.h",
                            "arch/arm64/include/generated/asm/cpucap-defs.h")
                if not (tree / p).is_file()]
     if missing:
-        skip(f"{tree} is not prepared (missing {', '.join(missing)}): "
-             f"run tests/kernel/prepare-tree.sh {tree}")
+        skip_loudly(f"{tree} is not prepared (missing {', '.join(missing)}): "
+                    f"run tests/kernel/prepare-tree.sh {tree}", request)
     if shutil.which(f"{CROSS_COMPILE}gcc") is None:
-        skip(f"{CROSS_COMPILE}gcc not found (apt-get install gcc-aarch64-linux-gnu)")
+        skip_loudly(f"{CROSS_COMPILE}gcc not found (apt-get install gcc-aarch64-linux-gnu)", request)
     if shutil.which("make") is None:
-        skip("make not found")
+        skip_loudly("make not found", request)
     assert os.access(tree / KVM_DIR, os.W_OK), f"{tree / KVM_DIR} is not writable"
     return tree
 
@@ -309,51 +289,11 @@ def test_wrong_model_value_fails_the_build(installed, rendered):
 
 # --- b. checkpatch --------------------------------------------------------------------------------
 
-HIT_RE = re.compile(r"^(?P<level>ERROR|WARNING|CHECK):(?P<type>\w+): (?P<msg>.*)$")
-WHERE_RE = re.compile(r"^#\d+: FILE: (?P<file>.+):(?P<line>\d+):$")
-
-
-def checkpatch(tree: Path, cwd: Path, *args: str) -> tuple[list[dict], str]:
-    """Run the tree's checkpatch.pl; each finding with its file, line and the code it is about."""
-    script = tree / "scripts/checkpatch.pl"
-    assert script.is_file(), f"{script} does not exist (a full Linux source tree has it)"
-    proc = subprocess.run(["perl", str(script), "--no-tree", "--show-types", *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=300,
-                          env={**os.environ, "LC_ALL": "C"})
-    output = proc.stdout + proc.stderr
-    assert re.search(r"^total: \d+ errors, \d+ warnings", proc.stdout, re.M), output
-    found: list[dict] = []
-    lines = proc.stdout.splitlines()
-    for i, line in enumerate(lines):
-        m = HIT_RE.match(line)
-        if not m:
-            continue
-        hit = {**m.groupdict(), "file": "", "line": "", "code": ""}
-        where = WHERE_RE.match(lines[i + 1]) if i + 1 < len(lines) else None
-        if where:
-            hit.update(where.groupdict())
-            if i + 2 < len(lines) and lines[i + 2].startswith("+"):
-                hit["code"] = lines[i + 2][1:]
-        found.append(hit)
-    print(f"checkpatch {' '.join(args)}: "
-          + (re.search(r"^total: .*$", proc.stdout, re.M).group(0)))
-    return found, output
-
-
-def assert_checkpatch_clean(found: list[dict], output: str, *, checks_too: bool) -> None:
-    levels = ("ERROR", "WARNING", "CHECK") if checks_too else ("ERROR", "WARNING")
-    bad = [f for f in found if f["level"] in levels]
-    print(f"checkpatch: {len(bad)} problems")
-    assert not bad, "checkpatch:\n" + "\n".join(
-        f"{f['file']}:{f['line']}: {f['level']}:{f['type']}: {f['msg']}\n    {f['code']}" for f in bad) \
-        + "\n\n" + output
-
-
 @pytest.mark.parametrize("header", [GUEST, KVM], ids=["guest", "kvm"])
 def test_checkpatch_file(linux_tree, rendered, header):
     """`checkpatch.pl --no-tree -f` on each header, run from the tree root as a maintainer would."""
-    found, output = checkpatch(linux_tree, rendered / "linux", "-f", in_tree(header))
-    assert_checkpatch_clean(found, output, checks_too=False)
+    checkpatch.assert_clean(checkpatch.run(linux_tree / "scripts/checkpatch.pl", rendered / "linux", "-f",
+                                           in_tree(header)))
 
 
 def test_checkpatch_strict_as_a_patch(linux_tree, rendered, tmp_path):
@@ -373,5 +313,4 @@ def test_checkpatch_strict_as_a_patch(linux_tree, rendered, tmp_path):
         body += [f"+{line}" for line in lines]
     patch = tmp_path / "headers.patch"
     patch.write_text("\n".join(body) + "\n")
-    found, output = checkpatch(linux_tree, tmp_path, "--strict", patch.name)
-    assert_checkpatch_clean(found, output, checks_too=True)
+    checkpatch.assert_clean(checkpatch.run(linux_tree / "scripts/checkpatch.pl", tmp_path, "--strict", patch.name))

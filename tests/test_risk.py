@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import BAD_HOSTS, NO_HOSTS, REPO, assert_hosts_refused, run_cli
 from errata_db import fleet, risk
 from errata_db.load import SourceFile, parse
 from errata_db.lookup import lookup_module
@@ -245,20 +245,13 @@ def test_the_readme_risk_example_is_what_the_command_prints():
 def test_no_hosts_at_all_is_a_usage_error():
     result = run_risk()
     assert result.code == 2
-    assert result.err == ("errata-db: error: no hosts: pass --hosts FILE (YAML or JSON) or --sysfs ROOT, "
-                          "each repeatable\n")
+    assert result.err == NO_HOSTS
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("hosts: []\n", "hosts.yaml:1:8: error: 'hosts': [] should be non-empty [schema-minItems]"),
-    ("", "hosts.yaml:1:1: error: file is empty: expected a YAML mapping [file-empty]"),
-    ('{"hosts": []}', "hosts.yaml:1:11: error: 'hosts': [] should be non-empty [schema-minItems]"),
-])
-def test_an_empty_fleet_is_an_error_at_its_place(tmp_path, text, expected):
+@pytest.mark.parametrize("text, expected", BAD_HOSTS)
+def test_bad_hosts_files_get_positioned_errors_and_exit_1(tmp_path, text, expected):
     (tmp_path / "hosts.yaml").write_text(text)
-    result = run_risk("--hosts", "hosts.yaml", cwd=tmp_path)
-    assert (result.code, result.out) == (1, "")
-    assert expected in result.err.splitlines(), result.err
+    assert_hosts_refused(run_risk("--hosts", "hosts.yaml", cwd=tmp_path), expected)
 
 
 def test_a_cpu_missing_from_cpus_yaml_warns_and_a_kryo_part_still_matches_its_family(tmp_path):

@@ -4,23 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY
+from conftest import REGISTRY, path_from_env
 
 pytestmark = pytest.mark.slow
 
 
-def _tree(name: str) -> Path:
-    value = os.environ.get(name)
-    if not value or not Path(value).is_dir():
-        pytest.skip(f"{name} is not set to a Linux source tree (.ci/run sets it)")
-    return Path(value)
+def _tree(name: str, request) -> Path:
+    return path_from_env(name, request, usable=Path.is_dir, what="a Linux source tree")
 
 
 def _risk(tmp_path: Path, tree: Path) -> dict:
@@ -35,8 +31,8 @@ def _risk(tmp_path: Path, tree: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_linux_6_1_guest_misses_ssbs_on_cobalt_but_under_the_bitmap(tmp_path):
-    doc = _risk(tmp_path, _tree("ERRATA_DB_LINUX_61"))
+def test_a_linux_6_1_guest_misses_ssbs_on_cobalt_but_under_the_bitmap(tmp_path, request):
+    doc = _risk(tmp_path, _tree("ERRATA_DB_LINUX_61", request))
     missing = next(p for p in doc["pairs"] if (p["from"], p["to"]) == ("a55", "cobalt"))["missing"]
     assert "WORKAROUND_SPECULATIVE_SSBS" in missing["none"]
     assert "WORKAROUND_SPECULATIVE_SSBS" in missing["impl-cpus"]
@@ -44,7 +40,7 @@ def test_a_linux_6_1_guest_misses_ssbs_on_cobalt_but_under_the_bitmap(tmp_path):
     assert {"from": "a55", "to": "cobalt", "cpucaps": ["WORKAROUND_SPECULATIVE_SSBS"]} in doc["learned"]
 
 
-def test_a_linux_6_12_guest_predates_the_target_list(tmp_path):
-    doc = _risk(tmp_path, _tree("ERRATA_DB_LINUX_612"))
+def test_a_linux_6_12_guest_predates_the_target_list(tmp_path, request):
+    doc = _risk(tmp_path, _tree("ERRATA_DB_LINUX_612", request))
     assert doc["guest"]["impl_cpus"] is False
     assert all(p["missing"]["impl-cpus"] == p["missing"]["none"] for p in doc["pairs"])

@@ -11,12 +11,10 @@ import fcntl
 import os
 import signal
 import stat
-import types
 from pathlib import Path
 
 import pytest
 
-import errata_db.write
 import fake_linux
 from conftest import REGISTRY, run_cli
 from errata_db.targets import TARGETS
@@ -115,38 +113,18 @@ def test_install_force_over_a_latin1_header_keeps_it_when_the_run_fails(tree):
     assert state(tree) == before
 
 
-def test_a_rename_failing_midway_puts_back_the_old_bytes_of_files_no_decoder_accepts(monkeypatch, old_out):
+def test_a_rename_failing_midway_puts_back_the_old_bytes_of_files_no_decoder_accepts(failing_rename, old_out):
     """The first two files are replaced, the third rename fails: both come back byte for byte.
     (Each step failing in turn is in test_interrupted_writes.py.)"""
-    real, calls = os.replace, []
-
-    def replace(src, dst):
-        # A new content onto its destination (not an old one put back after the failure).
-        if len(calls) < 3 and TXN not in Path(dst).parts:
-            calls.append(dst)
-            if len(calls) == 3:
-                raise OSError(5, "Input/output error")
-        return real(src, dst)
-
-    fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
-    fake.replace = replace
-    monkeypatch.setattr(errata_db.write, "os", fake)
+    renamed = failing_rename(3)
     before = state(old_out)
     r = generate(old_out)
     assert r.code == 2 and "Input/output error" in r.err
-    assert len(calls) == 3 and state(old_out) == before
+    assert len(renamed) == 3 and state(old_out) == before
 
 
-def test_a_failed_run_into_a_new_directory_leaves_no_directory(monkeypatch, tmp_path):
-    real, calls = errata_db.write.tempfile.mkstemp, []
-
-    def mkstemp(*args, **kwargs):
-        calls.append(args)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(errata_db.write, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+def test_a_failed_run_into_a_new_directory_leaves_no_directory(failing_mkstemp, tmp_path):
+    failing_mkstemp(3, OSError(28, "No space left on device"))
     r = generate(tmp_path / "a" / "b" / "out")
     assert r.code == 2 and "No space left on device" in r.err
     assert list(tmp_path.iterdir()) == []
