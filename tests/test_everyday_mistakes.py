@@ -320,7 +320,7 @@ def test_stale_installed_headers_advice_reinstalls_them(repo_registry_tree):
     result = cli(checkout, "install", "--kernel-tree", "linux", "--check")
     assert result.code == 1
     advice = result.err.splitlines()[-1]
-    assert advice == "errata-db: 2 installed header(s) out of date; run: errata-db install --kernel-tree linux"
+    assert advice == "errata-db: 2 installed header(s) missing; run: errata-db install --kernel-tree linux"
     assert follow(checkout, advice).code == 0
     assert cli(checkout, "install", "--kernel-tree", "linux", "--check").code == 0
 
@@ -429,7 +429,7 @@ def test_lookup_of_a_known_cpu_at_an_unknown_revision_suggests_the_closest(typed
     assert result.out.splitlines()[-1] == f"  warning: {advice}"
     assert re.search(r"MIDR (0x[0-9a-f]{8}) \[", advice).group(1) == midr
     followed = bundled("lookup", "--midr", midr)
-    assert followed.out.splitlines()[0] == f"MIDR {midr} REVIDR 0x00000000: 2 errata"
+    assert followed.out.splitlines()[0] == f"MIDR {midr} REVIDR 0x00000000 (Cortex-A53 r0p4): 2 errata"
     assert "warning" not in followed.out
     doc = json.loads(bundled("lookup", "--midr", typed, "--format", "json").out)
     assert doc["cpu"] == "Cortex-A53" and doc["warnings"][0]["message"] == advice.rsplit(" [", 1)[0]
@@ -495,7 +495,7 @@ def test_generate_check_outside_a_checkout_advises_a_command_that_works(elsewher
     result = run_cli("generate", "--check", cwd=elsewhere)
     assert result.code == 1
     advice = result.err.splitlines()[-1]
-    assert advice == (f"errata-db: {len(TARGETS)} generated file(s) out of date; run: errata-db generate --registry "
+    assert advice == (f"errata-db: {len(TARGETS)} generated file(s) missing; run: errata-db generate --registry "
                       f"{bundled_registry()} --out generated")
     assert follow(elsewhere, advice).code == 0
     assert run_cli("generate", "--check", cwd=elsewhere).code == 0
@@ -505,14 +505,14 @@ def test_generate_check_outside_a_checkout_advises_a_command_that_works(elsewher
 
 
 def test_generate_says_how_many_files_it_left_unchanged(checkout):
-    assert cli(checkout, "generate").out.count("wrote generated/") == len(TARGETS)
+    assert cli(checkout, "generate").out.count("new       generated/") == len(TARGETS)
     again = cli(checkout, "generate")
-    assert (again.code, again.out) == (0, f"{len(TARGETS)} files unchanged\n")
+    assert (again.code, again.out) == (0, f"0 of {len(TARGETS)} file(s) changed\n")
     edit(checkout / "errata-db/errata/a.yaml", "Cortex-A53 load or store", "A Cortex-A53 load or store")
     some = cli(checkout, "generate")
-    left = len(TARGETS) - some.out.count("wrote generated/")
-    assert 0 < left < len(TARGETS)
-    assert some.out.splitlines()[-1] == f"{left} file{'s' if left != 1 else ''} unchanged"
+    changed = some.out.count("updated   generated/")
+    assert 0 < changed < len(TARGETS)
+    assert some.out.splitlines()[-1] == f"{changed} of {len(TARGETS)} file(s) changed"
 
 
 def test_a_misspelt_cpu_gets_the_closest_id_not_a_list_of_all(tmp_path):

@@ -68,12 +68,13 @@ def test_writes_the_five_targets(reference):
 def test_generate_twice_is_byte_identical(tmp_path, reference):
     r = generate(tmp_path / "a")
     assert r.code == 0
-    assert r.out.splitlines() == [f"wrote {tmp_path / 'a'}/{rel}" for rel in OUTPUTS]
+    assert r.out.splitlines() == [*(f"new       {tmp_path / 'a'}/{rel}" for rel in OUTPUTS),
+                                  f"{len(OUTPUTS)} of {len(OUTPUTS)} file(s) changed"]
     assert contents(tmp_path / "a") == reference
     # A second run into the same directory changes nothing, not even mtimes.
     before = snapshot(tmp_path / "a")
     r = generate(tmp_path / "a")
-    assert (r.code, r.out) == (0, f"{len(TARGETS)} files unchanged\n")
+    assert (r.code, r.out) == (0, f"0 of {len(TARGETS)} file(s) changed\n")
     assert snapshot(tmp_path / "a") == before
 
 
@@ -186,9 +187,9 @@ def test_check_reports_a_deleted_file(tmp_path, reference):
     before = snapshot(out)
     r = generate(out, "--check")
     assert r.code == 1
-    assert f"{out}/{rel}: stale" in r.err
-    assert "(missing)" in r.out and f"+++ b/{rel}" in r.out
-    assert f"run: errata-db generate --registry {REGISTRY} --out {out}" in r.err
+    # A missing file is named missing, without a diff of its whole text.
+    assert f"{out}/{rel}: missing" in r.err and r.out == ""
+    assert f"errata-db: 1 generated file(s) missing; run: errata-db generate --registry {REGISTRY} --out {out}" in r.err
     assert_untouched(out, before)
     assert not (out / rel).exists()
 
@@ -235,8 +236,11 @@ def test_a_closed_stdout_gets_no_traceback():
 
 def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     # `errata-db generate --check | head -1`: the diffs are written to a closed pipe.
+    for rel in OUTPUTS:
+        (tmp_path / "old" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "old" / rel).write_text("an older rendering\n")
     proc = subprocess.Popen([sys.executable, "-m", "errata_db", "generate", "--check", "--registry",
-                             str(REGISTRY), "--out", str(tmp_path / "nothing")],
+                             str(REGISTRY), "--out", str(tmp_path / "old")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
     proc.stdout.close()
@@ -249,8 +253,8 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
 def test_check_writes_nothing_into_a_missing_directory(tmp_path):
     r = generate(tmp_path / "nothing", "--check")
     assert r.code == 1
-    assert r.err.count(": stale") == len(OUTPUTS)
-    assert f"{len(OUTPUTS)} generated file(s) out of date" in r.err
+    assert r.err.count(": missing") == len(OUTPUTS) and r.out == ""
+    assert f"{len(OUTPUTS)} generated file(s) missing" in r.err
     assert not (tmp_path / "nothing").exists()
 
 
@@ -430,7 +434,7 @@ def test_generate_from_a_subdirectory_writes_beside_the_registry(tmp_path):
     shutil.copytree(REGISTRY, tmp_path / "errata-db")
     (tmp_path / "sub").mkdir()
     r = run_cli("generate", cwd=tmp_path / "sub")
-    assert r.code == 0 and "wrote ../generated/python/migrn_errata.py" in r.out
+    assert r.code == 0 and "new       ../generated/python/migrn_errata.py" in r.out
     assert sorted(contents(tmp_path / "generated")) == OUTPUTS
     assert list((tmp_path / "sub").iterdir()) == []
     assert run_cli("generate", "--check", cwd=tmp_path / "sub").code == 0

@@ -34,13 +34,13 @@ def test_install_writes_the_committed_headers_and_a_second_run_changes_nothing(t
         assert (tree / rel).read_bytes() == (GENERATED / "linux" / rel).read_bytes()
     second = install(tree)
     assert second.code == 0
-    assert second.out == f"unchanged {tree}/{GUEST}\nunchanged {tree}/{KVM}\n0 of 2 file(s) changed\n"
+    assert second.out == "0 of 2 file(s) changed\n"
 
 
 def test_install_check_reports_missing_and_edited_headers_and_writes_nothing(tree):
     missing = install(tree, "--check")
     assert missing.code == 1
-    assert f"{tree}/{GUEST}: stale" in missing.err and "(missing)" in missing.out
+    assert f"{tree}/{GUEST}: missing" in missing.err and missing.out == ""
     assert not (tree / GUEST).exists()
     assert install(tree).code == 0
     assert install(tree, "--check").code == 0
@@ -53,7 +53,7 @@ def test_install_check_reports_missing_and_edited_headers_and_writes_nothing(tre
     assert changed == ["-#define MIDR_CORTEX_A53 MIDR_CPU_MODEL(0x41, 0xd04)",
                        "+#define MIDR_CORTEX_A53 MIDR_CPU_MODEL(0x41, 0xd03)"]
     again = install(tree)
-    assert again.out.startswith(f"unchanged {tree}/{GUEST}\nupdated   {tree}/{KVM}\n")
+    assert again.out == f"updated   {tree}/{KVM}\n1 of 2 file(s) changed\n"
 
 
 def test_a_failed_install_leaves_every_header_as_it_was(tree):

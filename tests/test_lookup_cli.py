@@ -29,7 +29,7 @@ def test_lookup_text():
     r = cli("lookup", "--midr", A53_R0P4)
     assert r.code == 0, r.err
     lines = r.out.splitlines()
-    assert lines[0] == "MIDR 0x410fd034 REVIDR 0x00000000: 2 errata"
+    assert lines[0] == "MIDR 0x410fd034 REVIDR 0x00000000 (Cortex-A53 r0p4): 2 errata"
     assert [line.split()[:4] for line in lines[1:]] == \
         [["bit", str(b), "R0", name] for b, name in A53_BITS.items()]
     assert "ARM 843419" in lines[1]

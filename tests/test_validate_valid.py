@@ -72,5 +72,5 @@ def test_lock_on_a_valid_registry_changes_nothing(tmp_path: Path) -> None:
     root = tmp_path / "reg"
     shutil.copytree(VALID, root)
     result = run_cli("lock", "--registry", "reg", cwd=tmp_path)
-    assert (result.code, result.out, result.err) == (0, "", "")
+    assert (result.code, result.out, result.err) == (0, "0 of 1 file(s) changed\n", "")
     assert (root / "bits.lock").read_bytes() == (VALID / "bits.lock").read_bytes()

@@ -92,14 +92,23 @@ def _render(reg, targets) -> dict[str, str] | None:
         return None
 
 
-def _write(root: Path, files: dict[str, str], shown: str) -> list[str]:
-    """write_all, as usage errors when it is refused or fails; the paths it changed."""
+def _write(root: Path, files: dict[str, str], shown: str) -> tuple[list[str], set[str]]:
+    """write_all, as usage errors when it is refused or fails; the paths it changed, and those
+    of them that are new."""
     with writing(shown):
-        changed, left = write_all(root, files)
+        changed, created, left = write_all(root, files)
     if left:
         print(f"errata-db: warning: the files were written, but {left}: the next run removes it",
               file=sys.stderr)
-    return changed
+    return changed, created
+
+
+def _report_files(shown: str, rels, changed, created, *, dry_run: bool = False) -> None:
+    """What every writing command prints: each file it changed, new or updated, then how many
+    of the files it keeps were changed (the rest are unchanged)."""
+    for rel in sorted(changed):
+        print(f"{'new' if rel in created else 'updated':9} {shown}/{rel}")
+    print(f"{len(changed)} of {len(rels)} file(s) {'would change' if dry_run else 'changed'}")
 
 
 def _recover(root: Path, rels, shown: str) -> None:
@@ -119,12 +128,16 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
-    for rel, _ in problems:
-        print(f"{out / rel}: stale", file=sys.stderr)
+    missing = [rel for rel, diff in problems if diff is None]
+    for rel, diff in problems:
+        print(f"{out / rel}: {'missing' if diff is None else 'stale'}", file=sys.stderr)
     for _, diff in problems:
-        sys.stdout.write(diff)
+        sys.stdout.write(diff or "")
     if problems:
-        print(f"errata-db: {len(problems)} {what} out of date; run: {fix}", file=sys.stderr)
+        counts = [f"{n} {state}" for n, state in ((len(missing), "missing"),
+                                                  (len(problems) - len(missing), "out of date")) if n]
+        print(f"errata-db: {counts[0].replace(' ', f' {what} ', 1)}{''.join(', ' + c for c in counts[1:])}; "
+              f"run: {fix}", file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
 
@@ -156,13 +169,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.check:
         fix = " ".join(["errata-db generate", *registry_options(args.registry, args.overlay, located), f"--out {shlex.quote(out_arg)}"])
         return _check_stale(out, files, "" if out.is_absolute() else shown, "generated file(s)", fix)
-    changed = _write(out, files, out_arg)
-    for rel in changed:
-        print(f"wrote {shown}/{rel}")
-    unchanged = len(files) - len(changed)
-    if unchanged:
-        # Without it a run that changed nothing printed nothing, which reads as "did nothing".
-        print(f"{unchanged} file{'s' if unchanged != 1 else ''} unchanged")
+    _report_files(shown, files, *_write(out, files, out_arg))
     return EXIT_OK
 
 
@@ -217,10 +224,9 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if located.bundled and update.locks[0][1] != update.locks[0][2]:
         raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
                          "--registry DIR for an upstream checkout")
-    for tree, old, new in update.locks:
-        if old != new:
-            _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root)
-            print(f"updated {tree.root}/{lock.LOCK_NAME}")
+    for tree, old, new in update.locks[1:] if located.bundled else update.locks:
+        written = _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root) if old != new else ([], set())
+        _report_files(tree.root, [lock.LOCK_NAME], *written)
     return EXIT_OK
 
 
@@ -236,10 +242,14 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
         print(f"errata-db: error: next-bit needs the bit ranges of {what}: fix the errors above",
               file=sys.stderr)
         return EXIT_INVALID
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and d.rule != "lock"]
-    if errors:
-        print(f"errata-db: note: the registry has {len(errors)} error(s) (`errata-db validate` lists "
-              "them); every bit its entries and locks hold counts as taken", file=sys.stderr)
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    lock_errors = sum(d.rule == "lock" for d in errors)
+    if len(errors) > lock_errors:
+        # The lock's own errors are what adding an entry makes, until `lock`: not worth a note,
+        # but counted, so that the number is the one validate gives.
+        besides = f", {lock_errors} of them in bits.lock" if lock_errors else ""
+        print(f"errata-db: note: the registry has {len(errors)} error(s){besides} (`errata-db validate` "
+              "lists them); every bit its entries and locks hold counts as taken", file=sys.stderr)
     free, name, first, last = next_free_bit(upstream, overlays, reg, args.range)
     if free is None:
         print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
@@ -319,15 +329,11 @@ def cmd_install(args: argparse.Namespace) -> int:
                         f"--kernel-tree {shlex.quote(args.kernel_tree)}", *extra])
         return _check_stale(tree.root, files, "", what, fix)
     with writing(shown):
-        existed, foreign = install.existing(tree.root, files)
+        foreign = install.foreign(tree.root, files)
     if foreign and not args.force:
         raise UsageError(f"{shown}/{foreign[0]} exists and was not written by errata-db: refusing to "
                          "overwrite it (move it away, or pass --force)")
-    changed = _write(tree.root, files, shown)
-    for rel in sorted(files):
-        state = "unchanged" if rel not in changed else "updated" if rel in existed else "new"
-        print(f"{state:9} {shown}/{rel}")
-    print(f"{len(changed)} of {len(files)} file(s) changed")
+    _report_files(shown, files, *_write(tree.root, files, shown))
     return EXIT_OK
 
 
@@ -444,13 +450,14 @@ def cmd_import(args: argparse.Namespace) -> int:
               "was left as it is", file=sys.stderr)
         return EXIT_INVALID
     changed = imported.changed
+    created = {rel for rel in changed if all(upstream.rel(f) != rel for f in upstream.files)}
     if changed and not args.dry_run:
         _write(located.path, changed, upstream.root)
     sys.stdout.write(importer.report(imported.plan, imported.facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
-    for rel in sorted(changed):
-        state = "updated" if any(upstream.rel(f) == rel for f in upstream.files) else "new"
-        print(f"{'would be ' + state if args.dry_run else state:16} {upstream.root}/{rel}")
+    if changed:  # else the report's last line says "nothing to change"
+        kept = {upstream.rel(f) for f in upstream.files} | set(changed)
+        _report_files(upstream.root, kept, changed, created, dry_run=args.dry_run)
     return EXIT_OK
 
 
@@ -492,7 +499,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     p = add("generate", cmd_generate, "render the headers, Python module, docs and JSON")
     p.add_argument("--out", metavar="DIR",
-                   help="output directory (default: generated/ beside the registry's errata-db/)")
+                   help="output directory (default: generated/ beside the registry directory, "
+                   "./generated for the copy bundled with the package)")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and show a diff if any output is stale or missing")
     p = add("lookup", cmd_lookup, "list the errata of one CPU")

@@ -46,13 +46,15 @@ def locate(registry: str | None, command: str, cwd: Path, *, bundled_ok: bool) -
 
 
 def out_dir(out: str | None, registry: str | None, located: Located) -> str:
-    """--out, else generated/ beside the registry found in this directory or a parent.
-
-    Run from a subdirectory of a checkout, the output still goes where it is committed.
-    """
+    """--out, else generated/ beside the registry directory: beside --registry DIR, or beside
+    the errata-db/ found in this directory or a parent (run from a subdirectory of a checkout,
+    the output still goes where it is committed). The bundled copy lives inside the installed
+    package, so its output goes to ./generated."""
     if out is not None:
         return out
-    if registry is None and not located.bundled:
+    if registry is not None:
+        return str(Path(registry).parent / "generated")
+    if not located.bundled:
         return os.path.relpath(located.path.parent / "generated")
     return "generated"
 

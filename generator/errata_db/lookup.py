@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import types
 
+from .diagnostics import some
 from .model import MIDR_ARCHITECTURE, Cpu, Registry, rev_str, rv
 from .render import render
 from .resources import templates_dir
@@ -94,7 +95,7 @@ def _erratum_rows(errata, reg: Registry) -> list[dict]:
 def _errata_lines(errata, heading: str) -> list[str]:
     lines = [heading]
     for e in errata:
-        ids = ", ".join(e.errata_ids)
+        ids = some(e.errata_ids)
         retired = "  (retired)" if e.status != "active" else ""
         lines.append(f"  bit {e.bit:3}  R{e.register}  {e.name:40} {e.vendor} {ids}{retired}")
     if not errata:
@@ -120,7 +121,8 @@ def cpu_report(reg: Registry, midr: int, revidr: int, fmt: str) -> str:
         return json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
                            "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
                            "warnings": _warning_rows(warnings)}, indent=2) + "\n"
-    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}: "
+    named = f" ({cpu.name} {rev_str(revision(midr))})" if cpu is not None else ""
+    heading = f"MIDR {midr:#010x} REVIDR {revidr:#010x}{named}: "
     if cpu is None and not errata:
         # "0 errata" would read as "no errata": the registry simply does not know this CPU.
         lines = [heading + "not in cpus.yaml"]

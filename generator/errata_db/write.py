@@ -325,10 +325,11 @@ def _commit(root: Path, new: dict[str, bytes]) -> None:
     _switch(root, txn, journal)
 
 
-def write_all(out_dir: Path, files: dict[str, str]) -> tuple[list[str], str | None]:
-    """Replace every changed file at once, or none; the paths whose content changed.
+def write_all(out_dir: Path, files: dict[str, str]) -> tuple[list[str], set[str], str | None]:
+    """Replace every changed file at once, or none; the paths whose content changed, and those
+    of them that did not exist.
 
-    The second value says what could not be cleaned up after a complete switch (the next run
+    The last value says what could not be cleaned up after a complete switch (the next run
     removes it). Raises UnsafePath before anything is read or written if a path is unsafe.
     """
     data = {rel: text.encode("utf-8") for rel, text in files.items()}
@@ -339,10 +340,11 @@ def write_all(out_dir: Path, files: dict[str, str]) -> tuple[list[str], str | No
         try:
             _recover(out_dir, data)
             check_paths(out_dir, data)
-            changed = [rel for rel, body in sorted(data.items())
-                       if _read_regular(out_dir / rel, len(body)) != body]
+            old = {rel: _read_regular(out_dir / rel, len(body)) for rel, body in sorted(data.items())}
+            changed = [rel for rel, body in sorted(data.items()) if old[rel] != body]
+            new_files = {rel for rel in changed if old[rel] is None}
             if not changed:
-                return [], None
+                return [], set(), None
             _commit(out_dir, {rel: data[rel] for rel in changed})
         except BaseException:
             for path in created:  # deepest first; one that is not empty stays
@@ -352,28 +354,32 @@ def write_all(out_dir: Path, files: dict[str, str]) -> tuple[list[str], str | No
         try:
             _remove(out_dir / TXN)
         except OSError as exc:
-            return changed, f"{out_dir / TXN}: {exc.strerror or exc}"
-    return changed, None
+            return changed, new_files, f"{out_dir / TXN}: {exc.strerror or exc}"
+    return changed, new_files, None
 
 
-def stale(out_dir: Path, files: dict[str, str], label: str) -> list[tuple[str, str]]:
-    """(path, unified diff) for every file that is missing or differs from its rendering."""
+def stale(out_dir: Path, files: dict[str, str], label: str) -> list[tuple[str, str | None]]:
+    """(path, unified diff) for every file that differs from its rendering; the diff is None
+    for a file that is missing, which a diff of its whole text would only bury."""
     if _lstat(out_dir / TXN) is not None:
         raise Interrupted(f"{out_dir / TXN} holds the unfinished write of an interrupted errata-db "
                           "run: the files may be half replaced")
     check_paths(out_dir, files)
     prefix = f"{label}/" if label else ""
-    out = []
+    out: list[tuple[str, str | None]] = []
     for rel, text in sorted(files.items()):
         data = _read_regular(out_dir / rel, READ_LIMIT)
         if data == text.encode("utf-8"):
             continue
-        if data is not None and len(data) > READ_LIMIT:
+        if data is None:
+            out.append((rel, None))
+            continue
+        if len(data) > READ_LIMIT:
             out.append((rel, f"(larger than {READ_LIMIT} bytes: no diff shown)\n"))
             continue
-        note = "(missing)\n" if data is None else ""
+        note = ""
         try:
-            old = (data or b"").decode("utf-8")
+            old = data.decode("utf-8")
         except UnicodeDecodeError:
             old, note = data.decode("utf-8", errors="replace"), "(not UTF-8)\n"
         diff = "".join(difflib.unified_diff(old.splitlines(keepends=True),

@@ -49,14 +49,12 @@ def is_ours(data: bytes) -> bool:
     return BANNER.encode() in data[:1024]
 
 
-def existing(root: Path, files: dict[str, str]) -> tuple[set[str], list[str]]:
-    """Which of the files to write the tree has now, and which of those are headers errata-db
-    did not write (install leaves them alone without --force). cpu_errata.c is the tree's own
-    and was read already. Raises UnsafePath and OSError."""
+def foreign(root: Path, files: dict[str, str]) -> list[str]:
+    """The headers among the files to write that the tree has and errata-db did not write
+    (install leaves them alone without --force). cpu_errata.c is the tree's own. Raises
+    UnsafePath and OSError."""
     headers = [rel for rel in sorted(files) if rel != CPU_ERRATA]
-    old = {rel: current(root, rel) for rel in headers}
-    existed = {rel for rel, data in old.items() if data is not None} | (set(files) - set(headers))
-    return existed, [rel for rel in headers if old[rel] is not None and not is_ours(old[rel])]
+    return [rel for rel in headers if (data := current(root, rel)) is not None and not is_ours(data)]
 
 
 def lacking_note(shown: str, lacking: tuple[Erratum, ...]) -> str:
