@@ -7,13 +7,18 @@ registry, so that the advice is followed as printed.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import REGISTRY, run_cli
-from test_everyday_mistakes import advised, edit
+from generated_tree import write_tree
+from test_everyday_mistakes import advised, edit, git
+
+from errata_db.model import ALL_REVISIONS, Affects, revision_set_str
+from errata_db.registry import load_registry
 
 
 @pytest.fixture
@@ -70,3 +75,46 @@ def test_duplicate_bit_names_the_unlocked_newcomer_and_next_bit_then_lock_fix_it
     lock = (checkout / "errata-db/bits.lock").read_text()
     assert lock.startswith((REGISTRY / "bits.lock").read_text())
     assert lock.endswith(" WORKAROUND_9999999\n")
+
+
+# --- one wording for a set of revisions ------------------------------------------------------
+
+
+def test_a_set_of_revisions_reads_all_or_its_runs_as_the_registry_writes_ranges():
+    every = {(v, r) for v in range(16) for r in range(16)}
+    assert revision_set_str(every) == "all"
+    assert revision_set_str(every - {(15, 15)}) == "r0p0..r15p14"
+    assert revision_set_str([(2, 0), (0, 0), (0, 1), (0, 2), (1, 2), (0, 15), (1, 0), (1, 1)]) == \
+        "r0p0..r0p2, r0p15..r1p2, r2p0"
+    assert revision_set_str([(2, 0), (0, 0), (0, 1), (1, 2)]) == "r0p0..r0p1, r1p2, r2p0"
+    # A report line stays short however scattered the set.
+    assert revision_set_str({(0, r) for r in range(0, 16, 2)}) == "r0p0, r0p2, r0p4 +5 more"
+
+
+@pytest.fixture
+def repo(checkout: Path) -> Path:
+    """The checkout as a git repository, its registry committed."""
+    git(checkout, "init", "-q", "-b", "main")
+    git(checkout, "add", "-A")
+    git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "registry")
+    return checkout
+
+
+def test_a_widening_reads_the_same_in_import_and_in_stability(repo):
+    """The tree adds AmpereOne AC04 (all revisions) and Cortex-A53 r0p0..r1p2 to erratum 1418040:
+    import reports it, and stability then reports the change, in the same words."""
+    reg = load_registry(REGISTRY).registry
+    cpus = {c.id: c for c in reg.cpus}
+    added = (Affects(cpus["ampere1a"], *ALL_REVISIONS, None, (), ()),
+             Affects(cpus["cortex-a53"], (0, 0), (1, 2), None, (), ()))
+    wider = tuple(dataclasses.replace(e, affects=(*e.affects, *added)) if e.name == "WORKAROUND_1418040" else e
+                  for e in reg.errata)
+    tree = write_tree(repo / "linux", dataclasses.replace(reg, errata=wider))
+    imported = cli(repo, "import", "--kernel-tree", str(tree))
+    now = "now AmpereOne AC04 all; Cortex-A53 r0p0..r1p2"
+    assert imported.code == 0 and f"widened   WORKAROUND_1418040 (bit 11): {now}" in imported.out.splitlines()
+    changes = cli(repo, "stability", "--against", "HEAD")
+    assert changes.code == 0
+    assert changes.out.splitlines()[0] == (
+        f"errata-db/errata/arm.yaml:246:7: safe: 'WORKAROUND_1418040' affects more CPUs: {now} "
+        "(was HEAD:errata-db/errata/arm.yaml:246:7) [ranges-widened]")
