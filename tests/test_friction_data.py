@@ -118,3 +118,37 @@ def test_a_widening_reads_the_same_in_import_and_in_stability(repo):
     assert changes.out.splitlines()[0] == (
         f"errata-db/errata/arm.yaml:246:7: safe: 'WORKAROUND_1418040' affects more CPUs: {now} "
         "(was HEAD:errata-db/errata/arm.yaml:246:7) [ranges-widened]")
+
+
+# --- a part cpus.yaml lacks is shown by the part family it matches ----------------------------
+
+KRYO_201 = 0x510F2011  # Qualcomm part 0x201: not in cpus.yaml, in the Kryo 0x2xx family
+KRYO_WARNING = ("  warning: MIDR 0x510f2011 (implementer 0x51, part 0x201, on kryo) is not in cpus.yaml: "
+                "it matches the part family of Kryo (0x2xx family), and has that family's errata [unknown-cpu]")
+
+
+@pytest.fixture
+def fleet_file(checkout: Path) -> Path:
+    path = checkout / "hosts.yaml"
+    path.write_text(f"hosts:\n  - name: kryo\n    cpus: [{{midr: {KRYO_201:#x}}}]\n"
+                    "  - name: a53\n    cpus: [{midr: 0x410fd034}]\n")
+    return path
+
+
+def test_fleet_shows_a_kryo_part_by_its_family_beside_the_warning_that_says_so(checkout, fleet_file):
+    result = cli(checkout, "fleet", "--hosts", str(fleet_file))
+    lines = result.out.splitlines()
+    assert result.code == 0 and KRYO_WARNING in lines
+    label = "Kryo (0x2xx family) part 0x201 r0p1"
+    assert f"  MIDR 0x510f2011  REVIDR 0x00000000  {label} x1    on kryo" in lines
+    assert lines.count(f"           needed by: {label}") == 2
+    assert lines[lines.index("  DISCOVER_IMPL_VER      R1 = 0x00010000 (version 1.0)  R2 = 2 (count)") + 2] == (
+        f"  DISCOVER_IMPL_CPUS(1)  R1 = MIDR 0x510f2011  R2 = REVIDR 0x00000000  R3 = AIDR 0x00000000  {label}")
+
+
+def test_risk_shows_a_kryo_part_by_its_family_beside_the_warning_that_says_so(checkout, fleet_file):
+    result = cli(checkout, "risk", "--hosts", str(fleet_file))
+    lines = result.out.splitlines()
+    assert result.code == 0 and KRYO_WARNING in lines
+    assert lines[lines.index("  kryo  1 host(s): kryo") + 1] == (
+        "        MIDR 0x510f2011  REVIDR 0x00000000  AIDR 0x00000000  Kryo (0x2xx family) part 0x201 r0p1")
