@@ -51,11 +51,6 @@ def test_a_list_no_longer_than_the_limit_is_shown_whole():
     assert some([]) == ""
 
 
-def test_a_list_inside_a_list_puts_its_count_aside():
-    assert some(["r0p0", "r0p1", "r0p2"], 1, aside=True) == "r0p0 (+2 more)"
-    assert some(["r0p0"], 1, aside=True) == "r0p0"
-
-
 def test_a_github_annotation_is_one_workflow_command_with_the_file_line_and_column():
     assert github_annotation("error", Pos("errata-db/errata/arm.yaml", 12, 7), "duplicate-bit", "bit 3 twice") == \
         "::error file=errata-db/errata/arm.yaml,line=12,col=7,title=duplicate-bit::bit 3 twice"

@@ -97,11 +97,11 @@ def capped_findings(where: str | None, what: str, findings: Iterable[Finding]) -
     return _capped(findings, lambda _: what, lambda first, n: (first[0], _more(n, what, where)))
 
 
-def some(items: Sequence[str], limit: int = 3, *, aside: bool = False) -> str:
-    """The first `limit` items and how many more: "a, b, c +4 more"; aside, "a (+4 more)" for a
-    list inside a list. A report line stays short however long the list is."""
+def some(items: Sequence[str], limit: int = 3) -> str:
+    """The first `limit` items and how many more: "a, b, c +4 more". A report line stays short
+    however long the list is."""
     rest = len(items) - limit
-    more = "" if rest <= 0 else f" (+{rest} more)" if aside else f" +{rest} more"
+    more = "" if rest <= 0 else f" +{rest} more"
     return ", ".join(items[:limit]) + more
 
 

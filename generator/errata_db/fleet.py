@@ -259,6 +259,7 @@ class Target:
     midr: int
     revidr: int
     cpu: str | None  # the registry's name for it, None when cpus.yaml does not list it
+    label: str  # as cpu_label shows it
     hosts: tuple[str, ...]
     count: int
     bits: tuple[int, ...]
@@ -266,10 +267,6 @@ class Target:
     @property
     def revision(self) -> str:
         return rev_str(((self.midr >> 20) & 0xF, self.midr & 0xF))
-
-    @property
-    def label(self) -> str:
-        return f"{self.cpu or 'unknown CPU'} {self.revision}"
 
 
 @dataclass(frozen=True)
@@ -317,9 +314,23 @@ def cpu_names(reg: Registry) -> dict[tuple[int, int], str]:
     return {(c.implementer.code, c.part): c.name for c in reg.cpus}
 
 
-def cpu_label(names: dict[tuple[int, int], str], midr: int) -> str:
-    """How a CPU is shown: "Neoverse-N1 r3p1", or "unknown CPU r0p0" when cpus.yaml lacks it."""
-    return f"{names.get(implementer_part(midr)) or 'unknown CPU'} {rev_str(((midr >> 20) & 0xF, midr & 0xF))}"
+def part_families(reg: Registry, module: types.ModuleType, midr: int) -> list[str]:
+    """The names of the CPUs whose part-family ranges (the Kryo rows) match a MIDR, as the
+    lookup module matches them."""
+    return sorted({a.cpu.name for e in reg.errata for a in e.affects if a.part_mask is not None
+                   and midr & module.model_mask(a.mask) == a.cpu.model & module.model_mask(a.mask)})
+
+
+def cpu_label(reg: Registry, module: types.ModuleType, names: dict[tuple[int, int], str], midr: int) -> str:
+    """How a CPU is shown: "Neoverse-N1 r3p1" (names: cpu_names of reg). A part cpus.yaml lacks
+    is shown by the part family it matches, named as the unknown-cpu warning beside it names it,
+    "Kryo (0x2xx family) part 0x201 r0p1": it has that family's errata. Else "unknown CPU r0p0"."""
+    implementer, part = implementer_part(midr)
+    name = names.get((implementer, part))
+    if name is None:
+        families = part_families(reg, module, midr)
+        name = f"{', '.join(families)} part {part:#05x}" if families else "unknown CPU"
+    return f"{name} {rev_str(((midr >> 20) & 0xF, midr & 0xF))}"
 
 
 def not_covered_warning(reg: Registry) -> str | None:
@@ -345,7 +356,8 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     for midr, revidr in sorted(where):
         bits = tuple(e.bit for e in module.errata_for_cpu(midr, revidr))
         targets.append(Target(midr, revidr, models.get(implementer_part(midr)),
-                              tuple(where[(midr, revidr)]), counts[(midr, revidr)], bits))
+                              cpu_label(reg, module, models, midr), tuple(where[(midr, revidr)]),
+                              counts[(midr, revidr)], bits))
     impl_cpus = tuple(_impl_cpus(hosts, {(t.midr, t.revidr): t.label for t in targets}))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Collection, Iterable, Iterator
 
-from .diagnostics import Diagnostic, Pos, capped, error
+from .diagnostics import Diagnostic, Pos, capped, error, some
 from .load import Document, quoted
 
 MIDR_ARCHITECTURE = 0xF
@@ -109,6 +109,33 @@ def rev_str(rev: Revision) -> str:
     return f"r{rev[0]}p{rev[1]}"
 
 
+def revision_range_str(low: Revision, high: Revision) -> str:
+    """A range as the registry writes it: "all", "r1p2" or "r0p0..r1p2"."""
+    if (low, high) == ALL_REVISIONS:
+        return "all"
+    return rev_str(low) if low == high else f"{rev_str(low)}..{rev_str(high)}"
+
+
+def revision_set_str(revs: Iterable[Revision]) -> str:
+    """A set of revisions as every report writes it: its runs in MIDR order, each as the
+    registry writes a range ("r0p0..r1p2, r2p0"), so all 256 are "all" and one range reads as
+    its `revisions:`. A run goes on as a range does: r0p15 into r1p0."""
+    runs: list[list[Revision]] = []
+    for v, r in sorted(set(revs)):
+        if runs and runs[-1][1] == ((v, r - 1) if r else (v - 1, 15)):
+            runs[-1][1] = (v, r)
+        else:
+            runs.append([(v, r), (v, r)])
+    return some([revision_range_str(low, high) for low, high in runs])
+
+
+def on_cpu_str(cpu_name: str, revisions: str, part_mask: int | None) -> str:
+    """Revisions of one CPU, as every report of a change in ranges writes them: by the
+    registry's CPU name, "Kryo 2XX Gold all (part family 0xf00)"."""
+    family = f" (part family {part_mask:#x})" if part_mask is not None else ""
+    return f"{cpu_name} {revisions}{family}"
+
+
 @dataclass(frozen=True)
 class RevidrFix:
     revision: Revision
@@ -151,11 +178,7 @@ class Affects:
 
     @property
     def revisions(self) -> str:
-        if self.all_revisions:
-            return "all"
-        if self.low == self.high:
-            return rev_str(self.low)
-        return f"{rev_str(self.low)}..{rev_str(self.high)}"
+        return revision_range_str(self.low, self.high)
 
 
 @dataclass(frozen=True)

@@ -113,13 +113,15 @@ class Risk:
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def classes(reg: Registry, hosts: list[Host]) -> tuple[HostClass, ...]:
-    """Hosts grouped by their set of CPUs, in the order of each group's first host."""
+def classes(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> tuple[HostClass, ...]:
+    """Hosts grouped by their set of CPUs, in the order of each group's first host.
+    module: a generated lookup module, which matches the part family of a CPU cpus.yaml lacks."""
     groups: dict[tuple[Cpu, ...], list[str]] = {}
     for h in hosts:
         groups.setdefault(tuple(sorted({(c.midr, c.revidr, c.aidr) for c in h.cpus})), []).append(h.name)
     names = cpu_names(reg)
-    return tuple(HostClass(members[0], tuple(members), cpus, tuple(cpu_label(names, c[0]) for c in cpus))
+    return tuple(HostClass(members[0], tuple(members), cpus,
+                           tuple(cpu_label(reg, module, names, c[0]) for c in cpus))
                  for cpus, members in groups.items())
 
 
@@ -149,8 +151,8 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     `impl-cpus` (the latter only if the kernel uses a target list), and under `bitmap` from the
     registry's bitmap for the fleet, for every cpucap the guest kernel has, on top of its own
     matching."""
-    groups = classes(reg, hosts)
     host_any, host_local = matchers(reg)
+    groups = classes(reg, host_local, hosts)
     guest_any, guest_local = matchers(guest.registry)
     order = {e.enables: e.bit for e in reg.errata}
     # The guest's kernel may name a cpucap by an older name (6.12's REPEAT_TLBI): the same cpucap.

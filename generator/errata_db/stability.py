@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
 
-from .diagnostics import Pos, escape, github_annotation, some
-from .model import RESERVED, Affects, Erratum, Registry, rev_str
+from .diagnostics import Pos, escape, github_annotation
+from .model import RESERVED, Affects, Erratum, Registry, on_cpu_str, revision_set_str
 from .validate import allowed_bits, in_allowed_bits
 
 
@@ -44,11 +44,15 @@ def _change(level: Level, rule: str, message: str, now: Pos | None, then: Pos | 
     return Change(_RANK[level], rule, message, now, then, fix, level)
 
 
+def _key(a: Affects) -> tuple:
+    return (a.cpu.implementer.code, a.cpu.part, a.part_mask, a.cpu.id)
+
+
 def _coverage(affects: tuple[Affects, ...]) -> dict[tuple, set[tuple[int, int, frozenset]]]:
     """Per (CPU model, part mask): the set of (rv, REVIDR fixes on that rv) the entry matches."""
     out: dict[tuple, set] = {}
     for a in affects:
-        key = (a.cpu.implementer.code, a.cpu.part, a.part_mask, a.cpu.id)
+        key = _key(a)
         for v in range(a.low[0], a.high[0] + 1):
             lo = a.low[1] if v == a.low[0] else 0
             hi = a.high[1] if v == a.high[0] else 15
@@ -62,30 +66,28 @@ def _affects_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
     if o.affects == n.affects:
         return
     old, new = _coverage(o.affects), _coverage(n.affects)
+    # CPUs by the registry's names, as import reports the same change (a renamed CPU by its new one).
+    names = {_key(a): a.cpu.name for a in (*o.affects, *n.affects)}
     narrowed, widened, fixes_added = [], [], []
     for key in sorted(set(old) | set(new), key=str):
         before = {(v, r): f for v, r, f in old.get(key, ())}
         after = {(v, r): f for v, r, f in new.get(key, ())}
-        cpu = key[3]
-        lost = sorted(set(before) - set(after))
-        gained = sorted(set(after) - set(before))
-        if lost:
-            narrowed.append(f"{cpu} no longer {some([rev_str(r) for r in lost], 1, aside=True)}")
-        if gained:
-            widened.append(f"{cpu} now {some([rev_str(r) for r in gained], 1, aside=True)}")
-        for rev in sorted(set(before) & set(after)):
-            if after[rev] - before[rev]:
-                fixes_added.append(f"{cpu} {rev_str(rev)}")
+        lost = set(before) - set(after)
+        gained = set(after) - set(before)
+        fixed = {rev for rev in set(before) & set(after) if after[rev] - before[rev]}
+        for revs, found in ((lost, narrowed), (gained, widened), (fixed, fixes_added)):
+            if revs:
+                found.append(on_cpu_str(names[key], revision_set_str(revs), key[2]))
     if narrowed:
         yield _change(Level.REVIEW, "ranges-narrowed",
-                      f"'{n.name}' affects fewer CPUs: {'; '.join(narrowed)}", n.where("affects"),
+                      f"'{n.name}' affects fewer CPUs: no longer {'; '.join(narrowed)}", n.where("affects"),
                       o.where("affects"), "check that the CPUs dropped really are not affected")
     if fixes_added:
         yield _change(Level.REVIEW, "revidr-fix-added",
-                      f"'{n.name}' gained REVIDR fixes on {', '.join(fixes_added)}", n.where("affects"),
+                      f"'{n.name}' gained REVIDR fixes on {'; '.join(fixes_added)}", n.where("affects"),
                       o.where("affects"), "check the REVIDR bit against the vendor's erratum notice")
     if widened:
-        yield _change(Level.SAFE, "ranges-widened", f"'{n.name}' affects more CPUs: {'; '.join(widened)}",
+        yield _change(Level.SAFE, "ranges-widened", f"'{n.name}' affects more CPUs: now {'; '.join(widened)}",
                       n.where("affects"), o.where("affects"))
 
 

@@ -96,11 +96,22 @@ def _moved(reg: Registry) -> dict[tuple[str, str], LockLine]:
 
 def duplicate_bit(reg: Registry) -> Iterator[Finding]:
     moved = _moved(reg)
-    for e, first in _first_seen(reg.errata, lambda e: e.bit):
-        if (e.origin, e.name) in moved or (first.origin, first.name) in moved:
-            continue  # the move is the cause, reported by the lock rule with the fix (move it back)
-        yield (e.where("bit"), f"bit {e.bit} of '{e.name}' is already given to '{first.name}' "
-               f"at {first.where('bit')}; run `errata-db next-bit` for a free bit")
+    locked = {(line.origin, line.name, line.bit) for line in reg.lock}
+    sharing: dict[int, list[Erratum]] = {}
+    for e in reg.errata:
+        sharing.setdefault(e.bit, []).append(e)
+    for entries in sharing.values():
+        # The entry bits.lock gives the bit to keeps it, wherever it sorts: the advice
+        # (next-bit) goes to the others, and following it must never move a locked bit.
+        holders = [e for e in entries if (e.origin, e.name, e.bit) in locked]
+        owner = holders[0] if len(holders) == 1 else entries[0]
+        for e in entries:
+            if e is owner:
+                continue
+            if (e.origin, e.name) in moved or (owner.origin, owner.name) in moved:
+                continue  # the move is the cause, reported by the lock rule with the fix (move it back)
+            yield (e.where("bit"), f"bit {e.bit} of '{e.name}' is already given to '{owner.name}' "
+                   f"at {owner.where('bit')}; run `errata-db next-bit` for a free bit")
 
 
 def duplicate_erratum_id(reg: Registry) -> Iterator[Finding]:

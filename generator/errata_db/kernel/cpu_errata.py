@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..diagnostics import Pos
-from ..model import LOCAL_CPU_ERRATUM
+from ..model import LOCAL_CPU_ERRATUM, rev_str, revision_range_str
 
 TABLE_STRUCTS = ("midr_range", "arm64_cpu_capabilities")
 ERRATA_TABLE = "arm64_errata"
@@ -507,12 +507,15 @@ def _show(value: Any) -> str:
         return hex(value)
     if isinstance(value, tuple) and len(value) == 3:
         model, low, high = value
+        if isinstance(low, int) and isinstance(high, int):
+            # As the registry and every report write a range: "all", "r1p2", "r0p0..r3p1".
+            return f"{model} {revision_range_str((low >> 20, low & 0xF), (high >> 20, high & 0xF))}"
         return f"{model} {_rev(low)}..{_rev(high)}"
     return repr(value)
 
 
 def _rev(rv: Any) -> str:
-    return f"r{rv >> 20}p{rv & 0xF}" if isinstance(rv, int) else str(rv)
+    return rev_str((rv >> 20, rv & 0xF)) if isinstance(rv, int) else str(rv)
 
 
 def _guard_text(guard: Guard) -> str:

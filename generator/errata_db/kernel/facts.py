@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..diagnostics import Pos
-from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, rev_str, version_key
+from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, revision_range_str, version_key
 from . import cpu_errata
 from .tree import KconfigSymbol, Tree, midr_models
 
@@ -68,9 +68,7 @@ class TreeRange:
 
     @property
     def revisions(self) -> str:
-        if (self.low, self.high) == ((0, 0), (15, 15)):
-            return "all"
-        return rev_str(self.low) if self.low == self.high else f"{rev_str(self.low)}..{rev_str(self.high)}"
+        return revision_range_str(self.low, self.high)
 
 @dataclass(frozen=True)
 class TreeRow:

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..diagnostics import Pos
 from ..errors import Unusable
-from ..model import LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, default_table, newest_in
+from ..model import (LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, default_table, newest_in,
+                     on_cpu_str)
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
 from . import cpu_errata
@@ -101,9 +102,7 @@ def entry_key(e: Erratum) -> list[tuple]:
 
 
 def _describe(r: TreeRange, names: dict[tuple[int, int], str]) -> str:
-    name = names.get((r.cpu.implementer, r.cpu.part)) or r.cpu.name
-    mask = f" (part family {r.part_mask:#x})" if r.part_mask is not None else ""
-    return f"{name} {r.revisions}{mask}"
+    return on_cpu_str(names.get((r.cpu.implementer, r.cpu.part)) or r.cpu.name, r.revisions, r.part_mask)
 
 
 def _vendor(ids: tuple[str, ...], options: tuple[str, ...], ranges: tuple[TreeRange, ...],
@@ -340,7 +339,8 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
                 continue
             gained = tuple(_describe(r, names) for r in mine[e.name] if r.key not in old)
             lost_keys = [k for k in old if k not in new]
-            lost = tuple(f"{a.cpu.name} {a.revisions}" for a, k in zip(e.affects, old) if k in lost_keys)
+            lost = tuple(on_cpu_str(a.cpu.name, a.revisions, a.part_mask)
+                         for a, k in zip(e.affects, old) if k in lost_keys)
             table = ("list" if e.kernel.table == "range" and len(mine[e.name]) > 1 and not sole
                      and not orphans else None)
             changed.append(NewAffects(e, tuple(mine[e.name]), gained, lost, table))
