@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note, some
 from .errors import Unusable
 from .inputs import Refused, TooLarge, read_limited, read_stream_limited
 from .load import Document, SourceFile, parse, quoted, read_source
-from .lookup import implementer_part, unknown_cpu
+from .lookup import implementer_part, part_families, unknown_cpu
 from .model import Erratum, Located, Registry, Where, rev_str
 
 SYSFS_CPUS = "sys/devices/system/cpu"
@@ -312,13 +312,6 @@ class Plan:
 def cpu_names(reg: Registry) -> dict[tuple[int, int], str]:
     """{(implementer, part): the registry's name of that CPU}."""
     return {(c.implementer.code, c.part): c.name for c in reg.cpus}
-
-
-def part_families(reg: Registry, module: types.ModuleType, midr: int) -> list[str]:
-    """The names of the CPUs whose part-family ranges (the Kryo rows) match a MIDR, as the
-    lookup module matches them."""
-    return sorted({a.cpu.name for e in reg.errata for a in e.affects if a.part_mask is not None
-                   and midr & module.model_mask(a.mask) == a.cpu.model & module.model_mask(a.mask)})
 
 
 def cpu_label(reg: Registry, module: types.ModuleType, names: dict[tuple[int, int], str], midr: int) -> str:

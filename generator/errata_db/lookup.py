@@ -40,13 +40,19 @@ def cpu_of(reg: Registry, midr: int) -> Cpu | None:
     return next((c for c in reg.cpus if (c.implementer.code, c.part) == implementer_part(midr)), None)
 
 
+def part_families(reg: Registry, module: types.ModuleType, midr: int) -> list[str]:
+    """The names of the CPUs whose part-family ranges (the Kryo rows) match a MIDR, as the
+    lookup module matches them."""
+    return sorted({a.cpu.name for e in reg.errata for a in e.affects if a.part_mask is not None
+                   and midr & module.model_mask(a.mask) == a.cpu.model & module.model_mask(a.mask)})
+
+
 def unknown_cpu(reg: Registry, module: types.ModuleType, midr: int, where: str = "") -> str:
     """The words for a MIDR that cpus.yaml lacks: "0 errata" would read as "no errata", and a
     part-family entry (the Kryo rows) may still match it, as the lookup module matches it."""
     implementer, part = implementer_part(midr)
     head = f"MIDR {midr:#010x} (implementer {implementer:#04x}, part {part:#05x}{where}) is not in cpus.yaml"
-    families = sorted({a.cpu.name for e in reg.errata for a in e.affects if a.part_mask is not None
-                       and midr & module.model_mask(a.mask) == a.cpu.model & module.model_mask(a.mask)})
+    families = part_families(reg, module, midr)
     if families:
         return f"{head}: it matches the part family of {', '.join(families)}, and has that family's errata"
     return f"{head}: the registry knows no errata for it, which does not mean it has none"
