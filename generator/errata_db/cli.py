@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import shlex
@@ -288,6 +289,22 @@ def cmd_stability(args: argparse.Namespace) -> int:
     return EXIT_INVALID if stability.has_breaking(changes) else EXIT_OK
 
 
+@contextlib.contextmanager
+def _progress(text: str):
+    """Say on a terminal what a command that reads a whole Linux tree is doing, and erase it when
+    done: stderr only, and never into a pipe, a file or a CI log, where it would be noise."""
+    show = sys.stderr is not None and sys.stderr.isatty() and not os.environ.get("CI")
+    if show:
+        sys.stderr.write(f"errata-db: {escape(text)} ...")
+        sys.stderr.flush()
+    try:
+        yield
+    finally:
+        if show:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def _open_tree(args_tree: str, markers_name: str):
     """The Linux tree of --kernel-tree or --guest-kernel-tree, or a usage error."""
     from .kernel import tree as kernel_tree
@@ -345,7 +362,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if result is None:
         return EXIT_INVALID
     reg = result.registry
-    diags = audit.audit(reg, tree)
+    with _progress(f"reading the Linux tree {tree.display}"):
+        diags = audit.audit(reg, tree)
     sys.stdout.write(render_diags(diags, args.format))
     if args.format == "text":
         counts = audit.summary(diags)
@@ -408,7 +426,8 @@ def _guest(path: str):
 
     tree = _open_tree(path, "IMPORT_MARKERS")
     try:
-        guest, diags = read_guest(tree)
+        with _progress(f"reading the guest kernel's tree {tree.display}"):
+            guest, diags = read_guest(tree)
     except cpu_errata.NotRecognised as exc:
         _not_recognised(exc, "guest-kernel-tree")
         return None
@@ -437,8 +456,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
     try:
-        facts = read_facts(tree)
-        imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
+        with _progress(f"reading the Linux tree {tree.display}"):
+            facts = read_facts(tree)
+            imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
     except cpu_errata.NotRecognised as exc:
         _not_recognised(exc, "import")
         why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
