@@ -48,6 +48,13 @@ def test_generate_with_registry_writes_beside_that_registry_not_here(proj):
     assert run_cli("generate", "--check", "--registry", "../proj/errata-db", cwd=scratch).code == 0
 
 
+def test_generate_with_registry_from_a_subdirectory_writes_beside_it(proj):
+    (proj / "sub").mkdir()
+    result = run_cli("generate", "--registry", "../errata-db", cwd=proj / "sub")
+    assert result.code == 0 and result.out.splitlines()[-1] == f"{len(TARGETS)} of {len(TARGETS)} file(s) changed"
+    assert (proj / "generated/python/migrn_errata.py").is_file() and list((proj / "sub").iterdir()) == []
+
+
 def test_check_names_missing_files_without_a_diff_and_its_advice_writes_them(proj):
     scratch = proj.parent / "scratch"
     result = run_cli("generate", "--check", "--registry", "../proj/errata-db", cwd=scratch)

@@ -88,7 +88,10 @@ def test_installed_generate_writes_files_from_the_registry_it_is_given(installed
     assert written, proc.stdout
     assert any(p.suffix == ".h" for p in written)
     assert all(p.stat().st_size > 0 for p in written)
-    assert proc.stdout.count("wrote out/") == len(written)
+    assert proc.stdout.count("new       out/") == len(written)
+    # Named by --registry, the bundled copy still writes here, never into the installed package.
+    again = _run([bindir / "errata-db", "generate", "--registry", advice.group(1)], cwd=empty_dir, env=_clean_env())
+    assert again.stdout.count("new       generated/") == len(written)
     _run([bindir / "errata-db", "generate", "--out", "out", "--check"], cwd=empty_dir, env=_clean_env())
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Unusable
-from .resources import bundled_registry
+from .resources import bundled_registry, inside_package
 
 
 class NoRegistry(Unusable):
@@ -49,14 +49,14 @@ def out_dir(out: str | None, registry: str | None, located: Located) -> str:
     """--out, else generated/ beside the registry directory: beside --registry DIR, or beside
     the errata-db/ found in this directory or a parent (run from a subdirectory of a checkout,
     the output still goes where it is committed). The bundled copy lives inside the installed
-    package, so its output goes to ./generated."""
+    package, so its output goes to ./generated, even when --registry names it."""
     if out is not None:
         return out
+    if located.bundled or inside_package(located.path):
+        return "generated"
     if registry is not None:
         return str(Path(registry).parent / "generated")
-    if not located.bundled:
-        return os.path.relpath(located.path.parent / "generated")
-    return "generated"
+    return os.path.relpath(located.path.parent / "generated")
 
 
 def registry_options(registry: str | None, overlays: list[str], located: Located) -> list[str]:

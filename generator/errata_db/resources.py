@@ -23,3 +23,9 @@ def bundled_registry() -> Path:
 
 def schema_dir() -> Path:
     return bundled_registry() / "schema"
+
+
+def inside_package(path: Path) -> bool:
+    """Whether a path is part of the installed package (the wheel's copy of the registry), where
+    nothing may be written."""
+    return path.resolve().is_relative_to(_PACKAGE)
