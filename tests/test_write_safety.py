@@ -7,7 +7,6 @@ Kills at every step are in test_interrupted_writes.py (slow tier).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import stat
@@ -271,19 +270,6 @@ def test_check_fails_while_an_interrupted_write_is_unfinished(tmp_path):
     r = generate(out)
     assert r.code == 0 and "wrote" not in r.out and not (out / TXN).exists()
     assert generate(out, "--check").code == 0
-
-
-def test_a_second_run_on_the_same_directory_is_refused_while_one_writes(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    fd = os.open(out, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        r = generate(out)
-    finally:
-        os.close(fd)
-    assert r.code == 2 and f"cannot write to {out}: another errata-db run is writing there" in r.err
-    assert list(out.iterdir()) == []
 
 
 def test_a_journal_naming_a_path_outside_the_outputs_is_refused(tmp_path, secret):

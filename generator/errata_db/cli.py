@@ -23,7 +23,7 @@ from .registry import UPSTREAM, LoadResult, RegistryFiles, assemble, next_free_b
 from .render import RenderError, render
 from .resources import templates_dir
 from .targets import TARGETS
-from .write import Interrupted, UnsafePath, recover, stale, write_all, writing
+from .write import Interrupted, UnsafePath, held, recover, stale, write_all, writing
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
@@ -211,23 +211,25 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     own = [] if located.bundled else [(located.path, located.display)]
-    for root, shown in own + [(Path(p), p) for p in args.overlay]:
-        # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
-        # is finished here, so that lock never turns a user away from a half-switched registry.
-        _recover(root, is_registry_file, shown)
-    update = relock(*_trees(args, located=located))
-    if not update.valid:
-        sys.stderr.write(render_diags(update.diagnostics, "text"))
-        if update.new_meaning:
-            print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
-                  file=sys.stderr)
-        return EXIT_INVALID
-    if located.bundled and update.locks[0][1] != update.locks[0][2]:
-        raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
-                         "--registry DIR for an upstream checkout")
-    for tree, old, new in update.locks[1:] if located.bundled else update.locks:
-        written = _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root) if old != new else ([], set())
-        _report_files(tree.root, [lock.LOCK_NAME], *written)
+    dirs = own + [(Path(p), p) for p in args.overlay]
+    with held(dirs):
+        for root, shown in dirs:
+            # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
+            # is finished here, so that lock never turns a user away from a half-switched registry.
+            _recover(root, is_registry_file, shown)
+        update = relock(*_trees(args, located=located))
+        if not update.valid:
+            sys.stderr.write(render_diags(update.diagnostics, "text"))
+            if update.new_meaning:
+                print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
+                      file=sys.stderr)
+            return EXIT_INVALID
+        if located.bundled and update.locks[0][1] != update.locks[0][2]:
+            raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
+                             "--registry DIR for an upstream checkout")
+        for tree, old, new in update.locks[1:] if located.bundled else update.locks:
+            written = _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root) if old != new else ([], set())
+            _report_files(tree.root, [lock.LOCK_NAME], *written)
     return EXIT_OK
 
 
@@ -445,34 +447,37 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .kernel.plan import NoFreeBit, parse_renames
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
-    if not args.dry_run:
-        # A killed import may have written any registry file: finish it before reading.
-        _recover(located.path, is_registry_file, located.display)
-    upstream, overlays = _trees(args, located=located)
-    result = assemble(upstream, overlays)
-    if result.registry is None or has_errors(result.diagnostics):
-        _print_diags(result)
-        print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
-        return EXIT_INVALID
-    tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
-    try:
-        with _progress(f"reading the Linux tree {tree.display}"):
-            facts = read_facts(tree)
-            imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
-    except cpu_errata.NotRecognised as exc:
-        _not_recognised(exc, "import")
-        why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
-        print(f"errata-db: {upstream.root} was left as it is{why}", file=sys.stderr)
-        return EXIT_INVALID
-    if not imported.valid:
-        _print_diags(imported.result)
-        print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
-              "was left as it is", file=sys.stderr)
-        return EXIT_INVALID
-    changed = imported.changed
-    created = {rel for rel in changed if all(upstream.rel(f) != rel for f in upstream.files)}
-    if changed and not args.dry_run:
-        _write(located.path, changed, upstream.root)
+    # The registry is held from before it is read to after it is written: a second import
+    # planned from the same files would undo this one's, and give its bits again.
+    with held([] if args.dry_run else [(located.path, located.display)]):
+        if not args.dry_run:
+            # A killed import may have written any registry file: finish it before reading.
+            _recover(located.path, is_registry_file, located.display)
+        upstream, overlays = _trees(args, located=located)
+        result = assemble(upstream, overlays)
+        if result.registry is None or has_errors(result.diagnostics):
+            _print_diags(result)
+            print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
+            return EXIT_INVALID
+        tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
+        try:
+            with _progress(f"reading the Linux tree {tree.display}"):
+                facts = read_facts(tree)
+                imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
+        except cpu_errata.NotRecognised as exc:
+            _not_recognised(exc, "import")
+            why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
+            print(f"errata-db: {upstream.root} was left as it is{why}", file=sys.stderr)
+            return EXIT_INVALID
+        if not imported.valid:
+            _print_diags(imported.result)
+            print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
+                  "was left as it is", file=sys.stderr)
+            return EXIT_INVALID
+        changed = imported.changed
+        created = {rel for rel in changed if all(upstream.rel(f) != rel for f in upstream.files)}
+        if changed and not args.dry_run:
+            _write(located.path, changed, upstream.root)
     sys.stdout.write(importer.report(imported.plan, imported.facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
     if changed:  # else the report's last line says "nothing to change"
