@@ -122,8 +122,8 @@ def test_a_rename_failing_midway_puts_back_the_old_bytes_of_files_no_decoder_acc
     assert len(renamed) == 3 and state(old_out) == before
 
 
-def test_a_failed_run_into_a_new_directory_leaves_no_directory(failing_mkstemp, tmp_path):
-    failing_mkstemp(3, OSError(28, "No space left on device"))
+def test_a_failed_run_into_a_new_directory_leaves_no_directory(failing_stage, tmp_path):
+    failing_stage(3, OSError(28, "No space left on device"))
     r = generate(tmp_path / "a" / "b" / "out")
     assert r.code == 2 and "No space left on device" in r.err
     assert list(tmp_path.iterdir()) == []

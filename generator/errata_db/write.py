@@ -14,7 +14,7 @@ finds first: a `journal` is carried forward, an `undo` backward, anything else (
 never committed) is removed. Every step of both is idempotent, so a kill during recovery is
 recovered the same way. While the directory exists the set may be half switched, so `--check`
 fails. Nothing is read or written through a symbolic link under ROOT, or from a file that is
-not a regular file.
+not a regular file. A replaced file keeps its mode; a new one gets the umask's.
 
 A run holds ROOT (an exclusive flock on the directory) while it writes it. A command that reads
 files it then writes back, as import and lock do the registry, holds their directories from
@@ -33,7 +33,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -210,14 +209,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _stage(directory: Path, prefix: str, body: bytes) -> str:
-    fd, name = tempfile.mkstemp(prefix=prefix, dir=directory)
+def _stage(path: Path, body: bytes, mode: int | None) -> None:
+    """Write body to a new file at path, with mode, or (None) the mode the umask gives a new file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     with os.fdopen(fd, "wb") as fh:
         fh.write(body)
         fh.flush()
+        if mode is not None:
+            os.fchmod(fh.fileno(), mode)
         os.fsync(fh.fileno())
-    os.chmod(name, 0o644)
-    return Path(name).name
 
 
 def _journal(root: Path, txn: Path, allowed) -> tuple[str, dict] | None:
@@ -381,9 +381,13 @@ def _commit(root: Path, new: dict[str, bytes]) -> None:
     try:
         os.mkdir(txn / "new")
         os.mkdir(txn / "old")
-        for rel, body in sorted(new.items()):
-            staged = _stage(txn / "new", f".{rel.rsplit('/', 1)[-1]}.", body)
-            files.append({"path": rel, "staged": staged, "existed": _lstat(root / rel) is not None})
+        for n, (rel, body) in enumerate(sorted(new.items())):
+            staged = f".{rel.rsplit('/', 1)[-1]}.{n}"
+            st = _lstat(root / rel)
+            # The file's mode is the user's (a read-only cpu_errata.c, a private registry): a new
+            # body does not change it.
+            _stage(txn / "new" / staged, body, None if st is None else stat.S_IMODE(st.st_mode))
+            files.append({"path": rel, "staged": staged, "existed": st is not None})
         journal = {"format": 1, "files": files, "dirs": _missing_dirs(root, new)}
         with os.fdopen(os.open(txn / STAGING, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "w") as fh:
             json.dump(journal, fh, indent=1)
