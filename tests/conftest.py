@@ -164,18 +164,20 @@ def failing_rename(write_os):
 
 
 @pytest.fixture
-def failing_mkstemp(monkeypatch):
-    """fail(n, error): the n-th temporary file errata_db.write makes fails with that OSError."""
+def failing_stage(write_os):
+    """fail(n, error): creating the n-th file errata_db.write stages a new content in fails
+    with that OSError."""
     def fail(n: int, error: OSError) -> None:
-        real, calls = errata_db.write.tempfile.mkstemp, []
+        real, calls = os.open, []
 
-        def mkstemp(*args, **kwargs):
-            calls.append(args)
-            if len(calls) == n:
-                raise error
-            return real(*args, **kwargs)
+        def open_(path, flags, *args, **kwargs):
+            if flags & os.O_CREAT and Path(path).parent.name == "new":
+                calls.append(path)
+                if len(calls) == n:
+                    raise error
+            return real(path, flags, *args, **kwargs)
 
-        monkeypatch.setattr(errata_db.write, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+        write_os.open = open_
     return fail
 
 

@@ -72,3 +72,12 @@ def older(reg):
                 e.kernel, cpu_enable="cpu_clear_bf16_from_user_emulation"))
         errata.append(e)
     return dataclasses.replace(reg, errata=tuple(errata))
+
+
+def with_new_erratum(reg, n: int):
+    """reg and WORKAROUND_FAKE_n, a copy of 843419 under new ids: import of a tree written from
+    it adds that entry, at the first free bit."""
+    model = next(e for e in reg.errata if e.name == "WORKAROUND_843419")
+    fake = dataclasses.replace(model, name=f"WORKAROUND_FAKE_{n}", bit=190 + n, errata_ids=(f"999999{n}",),
+                               kconfig=(f"ARM64_ERRATUM_999999{n}",))
+    return dataclasses.replace(reg, errata=(*reg.errata, fake))

@@ -356,20 +356,20 @@ def _fail_third_temp_file(write_os, where: str) -> None:
         fh = os.fdopen(fd, *args, **kwargs)
         return FailingFile(fh) if calls["n"] == 3 and where == "write" else fh
 
-    def chmod(path, mode, *args, **kwargs):
-        if calls["n"] == 3 and where == "chmod":
+    def fchmod(fd, mode):
+        if calls["n"] == 3 and where == "fchmod":
             raise OSError(1, "Operation not permitted")
-        return os.chmod(path, mode, *args, **kwargs)
+        return os.fchmod(fd, mode)
 
     write_os.fdopen = fdopen
-    write_os.chmod = chmod
+    write_os.fchmod = fchmod
 
 
 def _temp_files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob(".*") if p.is_file())
 
 
-@pytest.mark.parametrize("where", ["write", "chmod"])
+@pytest.mark.parametrize("where", ["write", "fchmod"])
 def test_oserror_writing_the_third_file_leaves_old_files(write_os, old_out, where):
     _fail_third_temp_file(write_os, where)
     before = snapshot(old_out)
@@ -413,8 +413,8 @@ def test_a_python_error_inside_a_template_is_reported_not_raised(broken_template
     assert_untouched(old_out, before)
 
 
-def test_oserror_creating_the_third_temp_file_leaves_no_trace(failing_mkstemp, old_out):
-    failing_mkstemp(3, OSError(24, "Too many open files"))
+def test_oserror_creating_the_third_staged_file_leaves_no_trace(failing_stage, old_out):
+    failing_stage(3, OSError(24, "Too many open files"))
     before = snapshot(old_out)
     r = generate(old_out)
     assert r.code == 2 and "cannot write to" in r.err and "Too many open files" in r.err

@@ -39,7 +39,7 @@ OUTPUTS = sorted(t.path for t in TARGETS.values())
 GUEST = "arch/arm64/include/asm/migrn_errata.h"
 KVM = "arch/arm64/kvm/migrn_errata_table.h"
 TXN = errata_db.write.TXN
-MUTATING = ("chmod", "fdopen", "fsync", "link", "mkdir", "makedirs", "remove", "rename", "replace",
+MUTATING = ("fchmod", "fdopen", "fsync", "link", "mkdir", "makedirs", "remove", "rename", "replace",
             "rmdir", "truncate", "unlink", "write")
 NOT_UTF8 = b"notes \xff\n"
 LATIN1 = "/* En-t\u00eate de l'\u00e9quipe, by errata-db, do not edit */\n".encode("latin-1")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
+import fake_linux
+import generated_tree
 from conftest import FIXTURES, REGISTRY, run_cli
 from errata_db import stability
 from errata_db.diagnostics import Pos
@@ -73,3 +76,46 @@ def test_stability_text_formats_print_control_characters_as_escapes(fmt):
     out = stability.FORMATS[fmt]([change], "main")
     assert_inert(out)
     assert SHOWN in out
+
+
+def _lock_with_a_line_to_add(tmp_path: Path, registry) -> list[str]:
+    reg = tmp_path / HOSTILE
+    shutil.copytree(REGISTRY, reg)
+    lock = reg / "bits.lock"
+    lock.write_text("".join(lock.read_text().splitlines(keepends=True)[:-1]))
+    return ["lock", "--registry", str(reg)]
+
+
+def _import_of_a_new_erratum(tmp_path: Path, registry) -> list[str]:
+    reg = tmp_path / "registry" / HOSTILE
+    shutil.copytree(REGISTRY, reg)
+    tree = generated_tree.write_tree(tmp_path / "linux" / HOSTILE, generated_tree.with_new_erratum(registry, 1))
+    return ["import", "--registry", str(reg), "--kernel-tree", str(tree)]
+
+
+@pytest.mark.parametrize("command", [
+    pytest.param(lambda tmp_path, registry: ["init", str(tmp_path / HOSTILE)], id="init"),
+    pytest.param(lambda tmp_path, registry: ["generate", "--registry", str(FIXTURES / "valid"),
+                                             "--out", str(tmp_path / HOSTILE)], id="generate"),
+    pytest.param(lambda tmp_path, registry: ["install", "--registry", str(REGISTRY), "--kernel-tree",
+                                             str(fake_linux.write_tree(tmp_path / HOSTILE, registry))],
+                 id="install"),
+    pytest.param(_import_of_a_new_erratum, id="import"),
+    pytest.param(_lock_with_a_line_to_add, id="lock"),
+])
+def test_a_path_with_control_characters_is_printed_inert_by_a_writing_command(tmp_path, registry, command):
+    result = run_cli(*command(tmp_path, registry))
+    assert result.code == 0, result.err
+    assert_inert(result.out + result.err)
+    assert SHOWN in result.out
+
+
+def test_generate_check_names_the_stale_files_of_a_path_with_control_characters_inert(tmp_path):
+    out = tmp_path / HOSTILE
+    argv = ["generate", "--registry", str(FIXTURES / "valid"), "--out", str(out)]
+    assert run_cli(*argv).code == 0
+    next(p for p in out.rglob("*") if p.is_file()).write_text("stale\n")
+    result = run_cli(*argv, "--check")
+    assert result.code == 1
+    assert_inert(result.err)
+    assert SHOWN in result.err.splitlines()[0] and SHOWN in result.err.splitlines()[-1]

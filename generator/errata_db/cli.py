@@ -23,7 +23,7 @@ from .registry import UPSTREAM, LoadResult, RegistryFiles, assemble, next_free_b
 from .render import RenderError, render
 from .resources import templates_dir
 from .targets import TARGETS
-from .write import Interrupted, UnsafePath, recover, stale, write_all, writing
+from .write import Interrupted, UnsafePath, held, recover, stale, write_all, writing
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
@@ -43,8 +43,8 @@ class UsageError(Unusable):
 def _registry_dir(args: argparse.Namespace, *, bundled_ok: bool = True) -> Located:
     located = locate(args.registry, args.command, Path.cwd(), bundled_ok=bundled_ok)
     if located.bundled:
-        print(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
-              f"bundled with the package, {located.path}", file=sys.stderr)
+        print(escape(f"errata-db: note: no errata-db/ in this directory or its parents: using the registry "
+                     f"bundled with the package, {located.path}"), file=sys.stderr)
     return located
 
 
@@ -99,16 +99,17 @@ def _write(root: Path, files: dict[str, str], shown: str) -> tuple[list[str], se
     with writing(shown):
         changed, created, left = write_all(root, files)
     if left:
-        print(f"errata-db: warning: the files were written, but {left}: the next run removes it",
+        print(escape(f"errata-db: warning: the files were written, but {left}: the next run removes it"),
               file=sys.stderr)
     return changed, created
 
 
 def _report_files(shown: str, rels, changed, created, *, dry_run: bool = False) -> None:
     """What every writing command prints: each file it changed, new or updated, then how many
-    of the files it keeps were changed (the rest are unchanged)."""
+    of the files it keeps were changed (the rest are unchanged). Escaped, as every line naming
+    a path from outside: a directory's name must not drive the terminal or forge a line."""
     for rel in sorted(changed):
-        print(f"{'new' if rel in created else 'updated':9} {shown}/{rel}")
+        print(escape(f"{'new' if rel in created else 'updated':9} {shown}/{rel}"))
     print(f"{len(changed)} of {len(rels)} file(s) {'would change' if dry_run else 'changed'}")
 
 
@@ -123,7 +124,7 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
     try:
         problems = stale(out, files, label)
     except Interrupted as exc:
-        print(f"errata-db: error: {exc}; run: {fix}", file=sys.stderr)
+        print(escape(f"errata-db: error: {exc}; run: {fix}"), file=sys.stderr)
         return EXIT_INVALID
     except UnsafePath as exc:
         raise UsageError(str(exc)) from exc
@@ -131,14 +132,14 @@ def _check_stale(out: Path, files: dict[str, str], label: str, what: str, fix: s
         raise UsageError(f"cannot read {out}: {exc.strerror or exc}") from exc
     missing = [rel for rel, diff in problems if diff is None]
     for rel, diff in problems:
-        print(f"{out / rel}: {'missing' if diff is None else 'stale'}", file=sys.stderr)
+        print(escape(f"{out / rel}: {'missing' if diff is None else 'stale'}"), file=sys.stderr)
     for _, diff in problems:
         sys.stdout.write(diff or "")
     if problems:
         counts = [f"{n} {state}" for n, state in ((len(missing), "missing"),
                                                   (len(problems) - len(missing), "out of date")) if n]
-        print(f"errata-db: {counts[0].replace(' ', f' {what} ', 1)}{''.join(', ' + c for c in counts[1:])}; "
-              f"run: {fix}", file=sys.stderr)
+        print(escape(f"errata-db: {counts[0].replace(' ', f' {what} ', 1)}{''.join(', ' + c for c in counts[1:])}; "
+                     f"run: {fix}"), file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
 
@@ -211,23 +212,25 @@ def cmd_bitmap(args: argparse.Namespace) -> int:
 def cmd_lock(args: argparse.Namespace) -> int:
     located = _registry_dir(args, bundled_ok=bool(args.overlay))
     own = [] if located.bundled else [(located.path, located.display)]
-    for root, shown in own + [(Path(p), p) for p in args.overlay]:
-        # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
-        # is finished here, so that lock never turns a user away from a half-switched registry.
-        _recover(root, is_registry_file, shown)
-    update = relock(*_trees(args, located=located))
-    if not update.valid:
-        sys.stderr.write(render_diags(update.diagnostics, "text"))
-        if update.new_meaning:
-            print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
-                  file=sys.stderr)
-        return EXIT_INVALID
-    if located.bundled and update.locks[0][1] != update.locks[0][2]:
-        raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
-                         "--registry DIR for an upstream checkout")
-    for tree, old, new in update.locks[1:] if located.bundled else update.locks:
-        written = _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root) if old != new else ([], set())
-        _report_files(tree.root, [lock.LOCK_NAME], *written)
+    dirs = own + [(Path(p), p) for p in args.overlay]
+    with held(dirs):
+        for root, shown in dirs:
+            # Whatever errata-db wrote in a registry directory (lock, or import: any of its files)
+            # is finished here, so that lock never turns a user away from a half-switched registry.
+            _recover(root, is_registry_file, shown)
+        update = relock(*_trees(args, located=located))
+        if not update.valid:
+            sys.stderr.write(render_diags(update.diagnostics, "text"))
+            if update.new_meaning:
+                print("errata-db: the lock was not changed: a locked bit cannot be given a new meaning",
+                      file=sys.stderr)
+            return EXIT_INVALID
+        if located.bundled and update.locks[0][1] != update.locks[0][2]:
+            raise UsageError("the bundled upstream registry's lock is not yours to change: pass "
+                             "--registry DIR for an upstream checkout")
+        for tree, old, new in update.locks[1:] if located.bundled else update.locks:
+            written = _write(Path(tree.root), {lock.LOCK_NAME: new}, tree.root) if old != new else ([], set())
+            _report_files(tree.root, [lock.LOCK_NAME], *written)
     return EXIT_OK
 
 
@@ -335,11 +338,11 @@ def cmd_install(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
-        print(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that "
-              "mean the same (make the registry say what the tree says first)", file=sys.stderr)
+        print(escape(f"errata-db: {shown} was left as it is: its tables are replaced only by tables that "
+                     "mean the same (make the registry say what the tree says first)"), file=sys.stderr)
         return EXIT_INVALID
     if note:
-        print(note)
+        print(escape(note))
     what, extra = ("kernel table file(s)", ["--kernel-tables"]) if args.kernel_tables else ("installed header(s)", [])
     if args.check:
         fix = " ".join(["errata-db install", *registry_options(args.registry, args.overlay, located),
@@ -445,34 +448,37 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .kernel.plan import NoFreeBit, parse_renames
 
     located = _registry_dir(args, bundled_ok=args.dry_run)
-    if not args.dry_run:
-        # A killed import may have written any registry file: finish it before reading.
-        _recover(located.path, is_registry_file, located.display)
-    upstream, overlays = _trees(args, located=located)
-    result = assemble(upstream, overlays)
-    if result.registry is None or has_errors(result.diagnostics):
-        _print_diags(result)
-        print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
-        return EXIT_INVALID
-    tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
-    try:
-        with _progress(f"reading the Linux tree {tree.display}"):
-            facts = read_facts(tree)
-            imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
-    except cpu_errata.NotRecognised as exc:
-        _not_recognised(exc, "import")
-        why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
-        print(f"errata-db: {upstream.root} was left as it is{why}", file=sys.stderr)
-        return EXIT_INVALID
-    if not imported.valid:
-        _print_diags(imported.result)
-        print(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
-              "was left as it is", file=sys.stderr)
-        return EXIT_INVALID
-    changed = imported.changed
-    created = {rel for rel in changed if all(upstream.rel(f) != rel for f in upstream.files)}
-    if changed and not args.dry_run:
-        _write(located.path, changed, upstream.root)
+    # The registry is held from before it is read to after it is written: a second import
+    # planned from the same files would undo this one's, and give its bits again.
+    with held([] if args.dry_run else [(located.path, located.display)]):
+        if not args.dry_run:
+            # A killed import may have written any registry file: finish it before reading.
+            _recover(located.path, is_registry_file, located.display)
+        upstream, overlays = _trees(args, located=located)
+        result = assemble(upstream, overlays)
+        if result.registry is None or has_errors(result.diagnostics):
+            _print_diags(result)
+            print("errata-db: error: import needs a valid registry: fix the errors above first", file=sys.stderr)
+            return EXIT_INVALID
+        tree = _open_tree(args.kernel_tree, "IMPORT_MARKERS")
+        try:
+            with _progress(f"reading the Linux tree {tree.display}"):
+                facts = read_facts(tree)
+                imported = importer.into(upstream, overlays, result.registry, facts, parse_renames(args.rename))
+        except cpu_errata.NotRecognised as exc:
+            _not_recognised(exc, "import")
+            why = "" if isinstance(exc, NoFreeBit) else ": import reads only what it understands"
+            print(escape(f"errata-db: {upstream.root} was left as it is{why}"), file=sys.stderr)
+            return EXIT_INVALID
+        if not imported.valid:
+            _print_diags(imported.result)
+            print(escape(f"errata-db: error: the imported registry would not validate (above): {upstream.root} "
+                         "was left as it is"), file=sys.stderr)
+            return EXIT_INVALID
+        changed = imported.changed
+        created = {rel for rel in changed if all(upstream.rel(f) != rel for f in upstream.files)}
+        if changed and not args.dry_run:
+            _write(located.path, changed, upstream.root)
     sys.stdout.write(importer.report(imported.plan, imported.facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
     if changed:  # else the report's last line says "nothing to change"
@@ -485,8 +491,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .scaffold import create, skeleton
 
     create(Path(args.dir), skeleton())
-    print(f"created an empty registry in {args.dir}: registry.yaml, cpus.yaml, errata/upstream.yaml, "
-          f"bits.lock, schema/")
+    print(escape(f"created an empty registry in {args.dir}: registry.yaml, cpus.yaml, errata/upstream.yaml, "
+                 f"bits.lock, schema/"))
     return EXIT_OK
 
 

@@ -14,7 +14,13 @@ finds first: a `journal` is carried forward, an `undo` backward, anything else (
 never committed) is removed. Every step of both is idempotent, so a kill during recovery is
 recovered the same way. While the directory exists the set may be half switched, so `--check`
 fails. Nothing is read or written through a symbolic link under ROOT, or from a file that is
-not a regular file.
+not a regular file. A replaced file keeps its mode; a new one gets the umask's.
+
+A run holds ROOT (an exclusive flock on the directory) while it writes it. A command that reads
+files it then writes back, as import and lock do the registry, holds their directories from
+before it reads them to after it writes (held): else two runs could both read the same state
+and the second write would undo the first. Holds are taken again freely within one thread, and
+a run that finds a directory held waits for it, up to WAIT_SECONDS.
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
+import sys
+import threading
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
+from .diagnostics import escape
 from .errors import Unusable
 from .inputs import Refused, kind, read_at_most
 
@@ -39,6 +48,11 @@ JOURNAL, UNDO, STAGING = "journal", "undo", "journal.tmp"
 # and reading it whole would only cost memory.
 READ_LIMIT = 16 << 20
 _JOURNAL_LIMIT = 1 << 16
+# A run that finds its directory held waits this long for the other to finish: longer than an
+# import of a whole Linux tree takes, short enough that a run that hangs is reported. It looks
+# every _POLL seconds.
+WAIT_SECONDS = 60
+_POLL = 0.1
 
 
 class UnsafePath(Exception):
@@ -111,20 +125,77 @@ def current(root: Path, rel: str) -> bytes | None:
     return _read_regular(root / rel, READ_LIMIT)
 
 
-@contextlib.contextmanager
-def _exclusive(root: Path):
-    """Hold root for one run: two runs switching one set at once would mix it."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
+class _Holding(threading.local):
+    """The directories this thread holds, by (device, inode): flock() on a second descriptor
+    of one it already holds would wait for the thread itself."""
+
+    def __init__(self) -> None:
+        self.dirs: set[tuple[int, int]] = set()
+
+
+_holding = _Holding()
+
+
+def _wait_for(fd: int, shown: str) -> None:
+    """flock() fd exclusively, waiting for another run that holds it, up to WAIT_SECONDS."""
+    tries = round(WAIT_SECONDS / _POLL)
+    for attempt in range(tries + 1):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
         except BlockingIOError:
-            raise UnsafePath("another errata-db run is writing there") from None
+            if attempt == tries:
+                break
+            if attempt == 0:
+                print(f"errata-db: note: another errata-db run is writing {escape(shown)}: waiting for it "
+                      f"(at most {WAIT_SECONDS} s)", file=sys.stderr)
+            time.sleep(_POLL)
         except OSError:
-            pass  # no flock on this file system (NFS emulates it for writable files only)
-        yield
+            return  # no flock on this file system (NFS emulates it for writable files only)
+    raise UnsafePath(f"another errata-db run is writing there (waited {WAIT_SECONDS} s)")
+
+
+@contextlib.contextmanager
+def _exclusive(root: Path, shown: str | None = None):
+    """Hold root for one run: two runs switching one set at once would mix it. Already held by
+    this thread (held), it is held on."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        key = (st.st_dev, st.st_ino)
+        if key in _holding.dirs:
+            yield
+            return
+        _wait_for(fd, str(root) if shown is None else shown)
+        _holding.dirs.add(key)
+        try:
+            yield
+        finally:
+            _holding.dirs.discard(key)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def held(dirs: Iterable[tuple[Path, str]]):
+    """Hold each directory (path, shown) for a whole command that reads files there and writes
+    them back, from before it reads to after it writes. They are taken in one order, that of
+    their device and inode, whatever order the command names them in: two runs that each held
+    one and waited for the other would wait for ever. A path that is no directory is left to
+    the command's reading to report. Raises CannotWrite."""
+    found = {}
+    for root, shown in dirs:
+        try:
+            st = os.stat(root)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            found.setdefault((st.st_dev, st.st_ino), (root, shown))
+    with contextlib.ExitStack() as stack:
+        for _, (root, shown) in sorted(found.items()):
+            with writing(shown):
+                stack.enter_context(_exclusive(root, shown))
+        yield
 
 
 # --- the transaction ----------------------------------------------------------------------
@@ -138,14 +209,15 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _stage(directory: Path, prefix: str, body: bytes) -> str:
-    fd, name = tempfile.mkstemp(prefix=prefix, dir=directory)
+def _stage(path: Path, body: bytes, mode: int | None) -> None:
+    """Write body to a new file at path, with mode, or (None) the mode the umask gives a new file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     with os.fdopen(fd, "wb") as fh:
         fh.write(body)
         fh.flush()
+        if mode is not None:
+            os.fchmod(fh.fileno(), mode)
         os.fsync(fh.fileno())
-    os.chmod(name, 0o644)
-    return Path(name).name
 
 
 def _journal(root: Path, txn: Path, allowed) -> tuple[str, dict] | None:
@@ -309,9 +381,13 @@ def _commit(root: Path, new: dict[str, bytes]) -> None:
     try:
         os.mkdir(txn / "new")
         os.mkdir(txn / "old")
-        for rel, body in sorted(new.items()):
-            staged = _stage(txn / "new", f".{rel.rsplit('/', 1)[-1]}.", body)
-            files.append({"path": rel, "staged": staged, "existed": _lstat(root / rel) is not None})
+        for n, (rel, body) in enumerate(sorted(new.items())):
+            staged = f".{rel.rsplit('/', 1)[-1]}.{n}"
+            st = _lstat(root / rel)
+            # The file's mode is the user's (a read-only cpu_errata.c, a private registry): a new
+            # body does not change it.
+            _stage(txn / "new" / staged, body, None if st is None else stat.S_IMODE(st.st_mode))
+            files.append({"path": rel, "staged": staged, "existed": st is not None})
         journal = {"format": 1, "files": files, "dirs": _missing_dirs(root, new)}
         with os.fdopen(os.open(txn / STAGING, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "w") as fh:
             json.dump(journal, fh, indent=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import lock
-from ..diagnostics import has_errors, some
+from ..diagnostics import escape, has_errors, some
 from ..load import SourceFile
 from ..model import Registry
 from ..registry import LoadResult, RegistryFiles, assemble
@@ -68,8 +68,9 @@ def into_empty(facts: Facts) -> Imported:
 
 
 def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) -> str:
-    """What changed, grouped: added, widened, narrowed, unchanged (a count), not in this tree.
-    known_imps: the implementer codes the registry had."""
+    """What changed, grouped: added, widened, narrowed, unchanged (a count), not in this tree;
+    each line escaped, since names and the tree's path come from files. known_imps: the
+    implementer codes the registry had."""
     lines = []
     for n in the_plan.added:
         newest = n.cpucap_names[-1]["name"] if n.cpucap_names else n.cpucap
@@ -111,4 +112,4 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
     verdict = ("nothing to change" if not changes else
                "registry updated" if written else "dry run: nothing written")
     lines.append(f"Linux {facts.version} at {facts.display}: {verdict}")
-    return "\n".join(lines) + "\n"
+    return "".join(escape(line) + "\n" for line in lines)
