@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REGISTRY
-from generated_tree import MATCHER_WITH_RANGE, older, table, write_tree
+from generated_tree import MATCHERS, older, table, write_tree
 
 from errata_db.kernel import cpu_errata
 from errata_db.cli import main
@@ -145,7 +145,7 @@ def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same
     converted = write_tree(tmp_path / "converted", bundled)
     kernel = converted / "arch/arm64/kernel"
     (kernel / "cpu_errata_table.h").write_text(table(bundled))
-    (kernel / "cpu_errata.c").write_text(MATCHER_WITH_RANGE + '#include "cpu_errata_table.h"\n')
+    (kernel / "cpu_errata.c").write_text(MATCHERS + '#include "cpu_errata_table.h"\n')
     for tree in (plain, converted):
         reg_dir = tmp_path / f"reg-{tree.name}"
         assert main(["init", str(reg_dir)]) == 0
