@@ -465,9 +465,6 @@ def _fields(el: Element, path: str) -> dict[str, Any]:
 
     for f in elements(_inside(el.tokens, path), path):
         toks = f.tokens
-        if f.guard:
-            raise NotRecognised(Pos(path, f.line, 1), "a Kconfig guard inside a row: the reader records the "
-                                "guards of rows and ranges, not of a row's fields")
         if toks[0].text == ".":
             eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
             if eq is None:
@@ -526,8 +523,6 @@ def _fixed_revs(tokens: list[Token], path: str) -> tuple[tuple[int, int], ...]:
                             "them written out, or as MIDR_FIXED()")
     fixes = []
     for el in elements(_inside(tokens[brace:], path), path):
-        if el.guard:
-            raise NotRecognised(Pos(path, el.line, 1), "a Kconfig guard inside a row's REVIDR fixes")
         parts = [evaluate(list(p.tokens), path) for p in elements(_inside(el.tokens, path), path)]
         if len(parts) > 2:
             raise NotRecognised(Pos(path, el.line, 1), "a REVIDR fix that is not { revision, mask }")
@@ -786,13 +781,13 @@ def read_source(text: str, path: str) -> Source:
         table = table_of(item, path)
         if table is None:
             continue
-        if table.name in tables:
-            table = replace(table, unsure=(item.first_line, f"{table.name}[] is defined a second time (first at "
-                                                           f"line {tables[table.name].item.first_line})"))
-        elif i in unsure:
+        if i in unsure:
             table = replace(table, unsure=(unsure[i].line, f"'{unsure[i].text}' around {table.name}[]: the reader "
                                                             "takes each #ifdef CONFIG_ as enabled, and cannot say "
                                                             "which definition the kernel compiles"))
+        elif table.name in tables:
+            table = replace(table, unsure=(item.first_line, f"{table.name}[] is defined a second time (first at "
+                                                           f"line {tables[table.name].item.first_line})"))
         tables[table.name] = table
     return Source(path, text, tuple(tokens), tuple(items), tables, tuple(includes), unsure)
 
