@@ -467,7 +467,7 @@ def _fields(el: Element, path: str) -> dict[str, Any]:
         toks = f.tokens
         if toks[0].text == ".":
             eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
-            if eq is None:
+            if eq is None or eq + 1 == len(toks):
                 raise NotRecognised(Pos(path, f.line, 1), "a designator without a value")
             name = "".join(t.text for t in toks[1:eq])
             value_tokens = list(toks[eq + 1:])
@@ -492,6 +492,8 @@ def _fields(el: Element, path: str) -> dict[str, Any]:
         if call is None:
             raise NotRecognised(Pos(path, f.line, 1), f"'{' '.join(t.text for t in toks)}' in a row")
         name, args = call
+        if not all(args):
+            raise NotRecognised(Pos(path, f.line, 1), f"{name}() with an empty argument")
         if name.startswith("ERRATA_") and (name in _RANGE_MACROS or name in _LIST_MACROS):
             put("type", LOCAL_CPU_ERRATUM, f.line)
         if name in _RANGE_MACROS:
@@ -840,16 +842,16 @@ def _linkage(name: str | None) -> str:
     return f"{name}, used outside this file" if name else "static"
 
 
-def differences(tree: tuple[Row, ...], ours: tuple[Row, ...], what: str = "") -> Iterator[tuple[Pos, str]]:
+def differences(tree: tuple[Row, ...], ours: tuple[Row, ...], at: Pos, what: str = "") -> Iterator[tuple[Pos, str]]:
     """Where the tree's rows mean something else than ours: (position in the tree, reason).
     Rows are paired by capability (entries of a match list, which have none, by place), so
-    that one missing row is one message."""
+    that one missing row is one message; `at` is where a table without rows is."""
     def key(i: int, row: Row) -> Any:
         return row.get("capability") or f"entry {i}"
 
     mine = {key(i, r): (i, r) for i, r in enumerate(ours)}
     theirs = {key(i, r): (i, r) for i, r in enumerate(tree)}
-    last = tree[-1].pos if tree else Pos("", 1, 1)
+    last = tree[-1].pos if tree else at
     for k, (i, t) in theirs.items():
         if k not in mine:
             yield t.pos, f"{what}{k} is not in the registry's table"
@@ -872,7 +874,7 @@ def differences(tree: tuple[Row, ...], ours: tuple[Row, ...], what: str = "") ->
             if isinstance(a, RangeList) and isinstance(b, RangeList):
                 yield from _list_differences(f"{here} .{name}", t.pos, a, b)
             elif isinstance(a, tuple) and isinstance(b, tuple) and name == "match_list":
-                yield from differences(a, b, f"{here} .match_list ")
+                yield from differences(a, b, t.pos, f"{here} .match_list ")
             else:
                 yield t.pos, f"{here}: .{name} is {_show(a)} here, {_show(b)} in the registry's table"
     order = sorted(common, key=lambda k: mine[k][0])
