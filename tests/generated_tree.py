@@ -12,13 +12,49 @@ from errata_db.render import render
 from errata_db.resources import templates_dir
 from errata_db.targets.kernel_tables import TARGET
 
-# A matcher that keeps its range in its body, as Linux's has_neoverse_n1_erratum_1542419 does.
-MATCHER_WITH_RANGE = """
+# The matchers the bundled registry's rows name, as Linux 7.3 writes them: import reads what
+# each requires of its row's ranges, and has_neoverse_n1_erratum_1542419 keeps its range in its
+# body.
+MATCHERS = """
+static bool
+has_cortex_a76_erratum_1463225(const struct arm64_cpu_capabilities *entry,
+			       int scope)
+{
+	return is_affected_midr_range_list(entry, scope) && is_kernel_in_hyp_mode();
+}
+
+static bool __maybe_unused
+needs_tx2_tvm_workaround(const struct arm64_cpu_capabilities *entry,
+			 int scope)
+{
+	int i;
+
+	if (!is_affected_midr_range_list(entry, scope) ||
+	    !is_hyp_mode_available())
+		return false;
+
+	for_each_possible_cpu(i) {
+		if (MPIDR_AFFINITY_LEVEL(cpu_logical_map(i), 0) != 0)
+			return true;
+	}
+
+	return false;
+}
+
 static bool has_neoverse_n1_erratum_1542419(const struct arm64_cpu_capabilities *entry, int scope)
 {
 	const struct midr_range range = MIDR_ALL_VERSIONS(MIDR_NEOVERSE_N1);
 
 	return is_midr_in_range(read_cpuid_id(), &range);
+}
+
+static bool has_sme_dvmsync_erratum(const struct arm64_cpu_capabilities *entry,
+				    int scope)
+{
+	if (!id_aa64pfr1_sme(read_sanitised_ftr_reg(SYS_ID_AA64PFR1_EL1)))
+		return false;
+
+	return is_affected_midr_range(entry, scope);
 }
 """
 
@@ -47,7 +83,7 @@ def write_tree(root: Path, reg) -> Path:
         "arch/arm64/Kconfig": "".join(f'config {k}\n\tbool "{k.replace("_", " ").lower()}"\n\n'
                                       for k in options),
         "arch/arm64/include/asm/cputype.h": cputype(reg),
-        "arch/arm64/kernel/cpu_errata.c": MATCHER_WITH_RANGE + table(reg),
+        "arch/arm64/kernel/cpu_errata.c": MATCHERS + table(reg),
         RST: "Silicon Errata\n==============\n\n" + grid_table(rst_rows(reg)),
     }
     for rel, text in files.items():

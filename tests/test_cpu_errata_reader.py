@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from errata_db.diagnostics import Pos
 from errata_db.kernel.cpu_errata import NotRecognised, differences, function_ranges, read_source
 from errata_db.model import NotCovered, Registry, kernel_table_rows
 
@@ -109,20 +110,22 @@ const struct arm64_cpu_capabilities arm64_errata[] = {
 };
 """
 
+AT = Pos("cpu_errata.c", 1, 1)  # where a table without rows is
+
 
 def rows(text: str):
     return read_source(text, "cpu_errata.c").rows()
 
 
 def test_two_spellings_of_one_table_read_the_same_but_for_the_guard_that_differs():
-    found = list(differences(rows(HAND), rows(PLAIN)))
+    found = list(differences(rows(HAND), rows(PLAIN), AT))
     assert [(str(pos), why) for pos, why in found] == [
         ("cpu_errata.c:25:1", "ARM64_WORKAROUND_A .midr_range_list: range MIDR_CORTEX_A53 r0p0..r0p2 is "
                               "guarded by (ERRATUM_2) here, by (ERRATUM_1 || ERRATUM_2) in the registry's table")]
 
 
 def test_the_same_spelling_reads_the_same():
-    assert list(differences(rows(PLAIN), rows(PLAIN))) == []
+    assert list(differences(rows(PLAIN), rows(PLAIN), AT)) == []
 
 
 @pytest.mark.parametrize("old, new, line, reason", [
@@ -138,7 +141,7 @@ def test_the_same_spelling_reads_the_same():
 ])
 def test_a_change_of_meaning_is_found_at_its_line(old, new, line, reason):
     assert PLAIN.count(old) == 1
-    found = list(differences(rows(PLAIN.replace(old, new)), rows(PLAIN)))
+    found = list(differences(rows(PLAIN.replace(old, new)), rows(PLAIN), AT))
     assert [(pos.line, why) for pos, why in found] == [(line, reason)]
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REGISTRY
-from generated_tree import MATCHER_WITH_RANGE, older, table, write_tree
+from generated_tree import MATCHERS, older, table, write_tree
 
+from errata_db.diagnostics import Pos
 from errata_db.kernel import cpu_errata
 from errata_db.cli import main
 from errata_db.lookup import lookup_module
@@ -66,7 +67,7 @@ def test_import_into_an_empty_registry_decides_every_cpu_as_the_tree_and_generat
     assert _decisions(imported) == _decisions(bundled)
     theirs = cpu_errata.read_source((tree / "arch/arm64/kernel/cpu_errata.c").read_text(), "tree").rows()
     ours = cpu_errata.read_source(table(imported), "generated").rows()
-    assert list(cpu_errata.differences(theirs, ours)) == []
+    assert list(cpu_errata.differences(theirs, ours, Pos("tree", 1, 1))) == []
     assert main(["validate", "--registry", str(reg_dir)]) == 0
 
 
@@ -130,7 +131,7 @@ def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_e
     # The generated table is the new tree's, the new erratum id's range in its cpucap's row.
     theirs = cpu_errata.read_source((new_tree / "arch/arm64/kernel/cpu_errata.c").read_text(), "tree").rows()
     ours = cpu_errata.read_source(table(imported), "generated").rows()
-    assert list(cpu_errata.differences(theirs, ours)) == []
+    assert list(cpu_errata.differences(theirs, ours, Pos("tree", 1, 1))) == []
 
     assert main(["import", "--kernel-tree", str(new_tree)]) == 0
     assert capsys.readouterr().out.endswith("nothing to change\n")
@@ -145,7 +146,7 @@ def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same
     converted = write_tree(tmp_path / "converted", bundled)
     kernel = converted / "arch/arm64/kernel"
     (kernel / "cpu_errata_table.h").write_text(table(bundled))
-    (kernel / "cpu_errata.c").write_text(MATCHER_WITH_RANGE + '#include "cpu_errata_table.h"\n')
+    (kernel / "cpu_errata.c").write_text(MATCHERS + '#include "cpu_errata_table.h"\n')
     for tree in (plain, converted):
         reg_dir = tmp_path / f"reg-{tree.name}"
         assert main(["init", str(reg_dir)]) == 0

@@ -27,6 +27,7 @@ import pytest
 from conftest import REGISTRY, path_from_env
 from kernel_matching import differences
 
+from errata_db.diagnostics import Pos
 from errata_db.kernel import cpu_errata
 from errata_db.lookup import lookup_module
 from errata_db.registry import load_registry
@@ -64,7 +65,7 @@ def _table_differences(registry_dir: Path, tree: Path, version: str) -> list:
     table = render(load_registry(registry_dir).registry, {TARGET.name: TARGET}, templates_dir())
     theirs = cpu_errata.read_source((tree / "arch/arm64/kernel/cpu_errata.c").read_text(), version).rows()
     ours = cpu_errata.read_source(table[TARGET.path], "generated").rows()
-    return list(cpu_errata.differences(theirs, ours))
+    return list(cpu_errata.differences(theirs, ours, Pos("tree", 1, 1)))
 
 
 def _bits(registry_dir: Path) -> dict[str, int]:

@@ -13,7 +13,8 @@ Pure functions of a file's text; positions are kept for messages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Iterator
 
 from ..diagnostics import Pos
@@ -33,37 +34,62 @@ class NotRecognised(Exception):
         self.reason = reason
 
 
+# The reader's bounds, some thirty times what Linux 7.3's cpu_errata.c needs (3,600 tokens, 50
+# rows, brackets five deep): a file past them is refused at the place it crosses them, before
+# it costs time or memory.
+MAX_TOKENS = 100_000
+MAX_ENTRIES = 1_000  # rows or ranges in one table or list
+MAX_DEPTH = 32  # brackets inside one another
+
+U64 = (1 << 64) - 1
+U32 = (1 << 32) - 1
+
+
 @dataclass(frozen=True)
 class Token:
     kind: str  # pp, comment, str, chr, num, ident, punct
     text: str
     line: int
     end_line: int
+    start: int = field(default=0, compare=False)  # offsets in the file's text
+    end: int = field(default=0, compare=False)
 
 
-_TOKEN = re.compile(r"""
-    (?P<ws>[ \t\r\f\v]+|\\\n|\n)
-  | (?P<comment>//[^\n]*|/\*.*?\*/)
-  | (?P<str>"(?:\\.|[^"\\\n])*")
-  | (?P<chr>'(?:\\.|[^'\\\n])*')
-  | (?P<num>(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*)
+# gcc reads LF, CR LF and a lone CR alike as the end of a line, line continuations included.
+_NEWLINE = r"(?:\r\n|\r|\n)"
+_NEWLINES = re.compile(_NEWLINE)
+_TOKEN = re.compile(rf"""
+    (?P<nl>{_NEWLINE})
+  | (?P<ws>[ \t\f\v]+|\\{_NEWLINE})
+  | (?P<comment>//(?:[^\r\n\\]|\\{_NEWLINE}|\\)*|/\*.*?\*/)
+  | (?P<unclosed>/\*)
+  | (?P<str>"(?:\\.|[^"\\\r\n])*")
+  | (?P<chr>'(?:\\.|[^'\\\r\n])*')
+  | (?P<num>\.?[0-9](?:[eEpP][-+]|[0-9A-Za-z_.])*)
   | (?P<ident>[A-Za-z_]\w*)
-  | (?P<punct>\.\.\.|->|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^!~<>=?:;,.()\[\]{}])
+  | (?P<punct>\.\.\.|->|<<|>>|<=|>=|==|!=|&&|\|\||\+\+|--|[-+*/%&|^!~<>=?:;,.()\[\]{{}}])
 """, re.S | re.X)
-_DIRECTIVE = re.compile(r"[ \t]*#(?:[^\n\\]|\\.|\\\n)*", re.S)
+_DIRECTIVE = re.compile(rf"[ \t\f\v]*\#(?:/\*.*?\*/|[^\r\n\\/]|/(?!\*)|\\{_NEWLINE}|\\)*", re.S)
+
+
+def _lines(text: str) -> int:
+    return len(_NEWLINES.findall(text)) if "\n" in text or "\r" in text else 0
 
 
 def tokenize(text: str, path: str) -> list[Token]:
     tokens: list[Token] = []
     i, line, at_line_start = 0, 1, True
     while i < len(text):
+        if len(tokens) > MAX_TOKENS:
+            raise NotRecognised(Pos(path, line, 1), f"more than {MAX_TOKENS} tokens: past what this reader "
+                                "reads of one file")
         if at_line_start:
             m = _DIRECTIVE.match(text, i)
             if m:
                 raw = m.group()
-                body = re.sub(r"/\*.*?\*/|//.*", " ", raw.replace("\\\n", " "), flags=re.S)
-                tokens.append(Token("pp", " ".join(body.split()), line, line + raw.count("\n")))
-                line += raw.count("\n")
+                body = re.sub(rf"/\*.*?\*/|//.*|\\{_NEWLINE}", " ", raw, flags=re.S)
+                tokens.append(Token("pp", " ".join(body.split()), line, line + _lines(raw), m.start(), m.end()))
+                line += _lines(raw)
                 i = m.end()
                 at_line_start = False
                 continue
@@ -71,10 +97,12 @@ def tokenize(text: str, path: str) -> list[Token]:
         if m is None:
             raise NotRecognised(Pos(path, line, 1), f"cannot read {text[i]!r} here")
         kind, value = m.lastgroup, m.group()
-        newlines = value.count("\n")
-        if kind != "ws":
-            tokens.append(Token(kind, value, line, line + newlines))
-        at_line_start = value == "\n" or (at_line_start and kind == "ws" and value != "\\\n")
+        if kind == "unclosed":
+            raise NotRecognised(Pos(path, line, 1), "a comment that is never closed")
+        newlines = _lines(value)
+        if kind not in ("ws", "nl"):
+            tokens.append(Token(kind, value, line, line + newlines, m.start(), m.end()))
+        at_line_start = kind == "nl" or (at_line_start and kind == "ws" and newlines == 0)
         line += newlines
         i = m.end()
     return tokens
@@ -119,6 +147,9 @@ def split_items(tokens: list[Token]) -> list[Item]:
                 prev = current[-2].text if len(current) > 1 else ""
                 is_body = prev != "="
             opened.append(t.text)
+            if len(opened) > MAX_DEPTH:
+                raise NotRecognised(Pos("", t.line, 1), f"brackets more than {MAX_DEPTH} deep: past what this "
+                                    "reader reads")
         elif t.text in ")}]" and t.kind == "punct":
             if not opened or opened.pop() != _CLOSES[t.text]:
                 raise NotRecognised(Pos("", t.line, 1), f"a '{t.text}' that closes nothing it opened")
@@ -156,6 +187,60 @@ def _directive_kind(text: str) -> str:
     return re.match(r"#\s*(\w*)", text).group(1)
 
 
+_OPENS = ("if", "ifdef", "ifndef")
+
+
+def _unsure_items(items: list[Item], path: str) -> dict[int, Token]:
+    """The items (by index) inside a conditional the reader cannot evaluate, with its directive.
+    The reader takes every `#ifdef CONFIG_X` (and `#if defined(CONFIG_X) || ...`) as taken, and
+    a header's include guard; an #else or #elif makes both branches the kernel's, each for
+    some configuration, and any other condition is one it cannot decide."""
+    out: dict[int, Token] = {}
+    frames: list[tuple[int, Token, Token | None]] = []  # (first index, opening directive, the unsure one)
+    for i, item in enumerate(items):
+        d = item.directive
+        if d is None:
+            continue
+        kind, tok = _directive_kind(d), item.tokens[0]
+        if kind in _OPENS:
+            guard = kind == "ifndef" and i + 1 < len(items) and (items[i + 1].directive or "").split() == [
+                "#define", d.split()[-1]]
+            frames.append((i, tok, None if condition(d) is not None or guard else tok))
+        elif kind in ("else", "elif", "endif"):
+            if not frames:
+                raise NotRecognised(Pos(path, tok.line, 1), f"'{d}' with no #if before it")
+            first, opening, unsure = frames[-1]
+            if kind == "endif":
+                frames.pop()
+                if unsure is not None:
+                    for j in range(first, i):
+                        out.setdefault(j, unsure)
+            else:
+                frames[-1] = (first, opening, unsure or tok)
+    if frames:
+        raise NotRecognised(Pos(path, frames[-1][1].line, 1), f"'{frames[-1][1].text}' is never closed by an #endif")
+    return out
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+_INTEGER = re.compile(r"(?:0[xX](?P<x>[0-9a-fA-F]+)|0[bB](?P<b>[01]+)|(?P<o>0[0-7]*)|(?P<d>[1-9][0-9]*))"
+                      r"(?:[uU](?:ll|LL|l|L)?|(?:ll|LL|l|L)[uU]?)?")
+
+
+def integer(tok: Token, path: str) -> int:
+    """A C integer constant's value: hexadecimal, binary, octal (a leading 0) or decimal, with
+    any of C's suffixes."""
+    m = _INTEGER.fullmatch(tok.text)
+    if m is None:
+        raise NotRecognised(Pos(path, tok.line, 1), f"'{tok.text}' is not a C integer constant")
+    value = (int(m.group("x"), 16) if m.group("x") else int(m.group("b"), 2) if m.group("b")
+             else int(m.group("o"), 8) if m.group("o") else int(m.group("d")))
+    if value > U64:
+        raise NotRecognised(Pos(path, tok.line, 1), f"{tok.text} does not fit in 64 bits")
+    return value
+
+
 # --- initializers ------------------------------------------------------------------------------
 
 
@@ -171,7 +256,7 @@ class Element:
 def elements(tokens: list[Token], path: str) -> list[Element]:
     """The comma-separated elements of the inside of a brace initializer."""
     out: list[Element] = []
-    stack: list[frozenset[str]] = []
+    stack: list[tuple[frozenset[str], Token]] = []
     current: list[Token] = []
     depth = 0
     for t in tokens:
@@ -181,7 +266,7 @@ def elements(tokens: list[Token], path: str) -> list[Element]:
                 cond = condition(t.text)
                 if cond is None:
                     raise NotRecognised(Pos(path, t.line, 1), f"'{t.text}' is not a Kconfig guard")
-                stack.append(cond)
+                stack.append((cond, t))
             elif kind == "endif" and stack:
                 stack.pop()
             else:
@@ -195,12 +280,18 @@ def elements(tokens: list[Token], path: str) -> list[Element]:
             depth -= 1
         if t.kind == "punct" and t.text == "," and depth == 0:
             if current:
-                out.append(Element(tuple(current), tuple(stack), current[0].line))
+                out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line))
+                if len(out) > MAX_ENTRIES:
+                    raise NotRecognised(Pos(path, t.line, 1), f"more than {MAX_ENTRIES} entries in one "
+                                        "table: past what this reader reads")
             current = []
             continue
         current.append(t)
+    if stack:
+        raise NotRecognised(Pos(path, stack[-1][1].line, 1), f"'{stack[-1][1].text}' is not closed inside "
+                            "the table")
     if current:
-        out.append(Element(tuple(current), tuple(stack), current[0].line))
+        out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line))
     return out
 
 
@@ -221,6 +312,8 @@ def _args(tokens: tuple[Token, ...]) -> tuple[str, list[list[Token]]] | None:
             depth += 1
         elif t.text in ")}]" and t.kind == "punct":
             depth -= 1
+            if depth < 0:
+                return None  # NAME(a) + (b): the first ')' closes the call
         if t.text == "," and depth == 0:
             args.append(current)
             current = []
@@ -230,22 +323,34 @@ def _args(tokens: tuple[Token, ...]) -> tuple[str, list[list[Token]]] | None:
     return tokens[0].text, args
 
 
-def evaluate(tokens: list[Token]) -> int | str:
-    """An integer expression of the tables (numbers, BIT(n), MIDR_CPU_VAR_REV(v, r), parens),
-    or its text when it is something else (a macro or function name)."""
-    while len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")":
+def _strip(tokens: list[Token]) -> list[Token]:
+    while len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")" and _balanced(tokens[1:-1]):
         tokens = tokens[1:-1]
+    return tokens
+
+
+def evaluate(tokens: list[Token], path: str) -> int | str:
+    """An integer expression of the tables (numbers, BIT(n), MIDR_CPU_VAR_REV(v, r), parens),
+    computed as the kernel's macros do it, or its text when it is something else (a macro or
+    function name). A value C could not hold in 64 bits is refused."""
+    tokens = _strip(tokens)
     if len(tokens) == 1 and tokens[0].kind == "num":
-        return int(tokens[0].text.rstrip("uUlL"), 0)
+        return integer(tokens[0], path)
     call = _args(tuple(tokens))
     if call is not None:
         name, args = call
-        values = [evaluate(a) for a in args]
+        values = [evaluate(a, path) for a in args]
         if all(isinstance(v, int) for v in values):
+            at = Pos(path, tokens[0].line, 1)
             if name == "BIT" and len(values) == 1:
+                if values[0] > 63:
+                    raise NotRecognised(at, f"BIT({values[0]}) is past the 64 bits of an unsigned long")
                 return 1 << values[0]
             if name == "MIDR_CPU_VAR_REV" and len(values) == 2:
-                return values[0] << 20 | values[1]
+                value = values[0] << 20 | values[1]
+                if value > U64:
+                    raise NotRecognised(at, f"MIDR_CPU_VAR_REV({values[0]}, {values[1]}) does not fit in 64 bits")
+                return value
     return " ".join(t.text for t in tokens)
 
 
@@ -258,16 +363,17 @@ def midr_range(tokens: tuple[Token, ...], path: str) -> Range:
     if call is None:
         raise NotRecognised(Pos(path, line, 1), "expected a MIDR_* range macro")
     name, args = call
-    v = [evaluate(a) for a in args]
+    v = [evaluate(a, path) for a in args]
+    at = Pos(path, line, 1)
     if name == "MIDR_ALL_VERSIONS" and len(v) == 1:
         return (v[0], 0, ALL)
     if name == "MIDR_REV" and len(v) == 3:
-        return (v[0], _rv(v[1], v[2]), _rv(v[1], v[2]))
+        return (v[0], *_compared(_rv(v[1], v[2]), _rv(v[1], v[2]), at))
     if name == "MIDR_REV_RANGE" and len(v) == 4:
-        return (v[0], _rv(v[1], v[2]), _rv(v[1], v[3]))
+        return (v[0], *_compared(_rv(v[1], v[2]), _rv(v[1], v[3]), at))
     if name == "MIDR_RANGE" and len(v) == 5:
-        return (v[0], _rv(v[1], v[2]), _rv(v[3], v[4]))
-    raise NotRecognised(Pos(path, line, 1), f"{name}() is not a MIDR range macro this reader knows")
+        return (v[0], *_compared(_rv(v[1], v[2]), _rv(v[3], v[4]), at))
+    raise NotRecognised(at, f"{name}() is not a MIDR range macro this reader knows")
 
 
 def _rv(variant: Any, revision: Any) -> Any:
@@ -276,87 +382,180 @@ def _rv(variant: Any, revision: Any) -> Any:
     return f"MIDR_CPU_VAR_REV({variant}, {revision})"
 
 
+def _compared(low: Any, high: Any, at: Pos) -> tuple[Any, Any]:
+    """rv_min and rv_max as the kernel's compare reads them: a MIDR's variant and revision,
+    (variant << 20 | revision) with each below 16, between the two. A number past those
+    fields (MIDR_RANGE(m, 0, 0, 3, 0x11)) stands for the variants and revisions it lets in
+    (r0p0..r3p15)."""
+    if not (isinstance(low, int) and isinstance(high, int)):
+        return low, high
+    for value in (low, high):
+        if value > U32:
+            raise NotRecognised(at, f"{value:#x} does not fit in the 32 bits of struct midr_range's rv_min "
+                                "and rv_max")
+    variant, revision = low >> 20, low & 0xFFFFF
+    if revision > 0xF:
+        variant, revision = variant + 1, 0
+    top, top_revision = min(high >> 20, 0xF), (0xF if high >> 20 > 0xF else min(high & 0xFFFFF, 0xF))
+    if variant > 0xF or (variant, revision) > (top, top_revision):
+        raise NotRecognised(at, f"the range from {low:#x} to {high:#x} lets in no variant and revision a MIDR "
+                            "can have: it matches no CPU")
+    return variant << 20 | revision, top << 20 | top_revision
+
+
 # What cpu_errata.c's own macros set: the fields of a row they stand for.
 _RANGE_MACROS = {"ERRATA_MIDR_RANGE": "MIDR_RANGE", "ERRATA_MIDR_REV_RANGE": "MIDR_REV_RANGE",
                  "ERRATA_MIDR_REV": "MIDR_REV", "ERRATA_MIDR_ALL_VERSIONS": "MIDR_ALL_VERSIONS",
                  "CAP_MIDR_RANGE": "MIDR_RANGE", "CAP_MIDR_ALL_VERSIONS": "MIDR_ALL_VERSIONS"}
+_LIST_MACROS = ("ERRATA_MIDR_RANGE_LIST", "CAP_MIDR_RANGE_LIST")
+
+# The kernel's definitions of the macros the reader expands itself: cpu_errata.c may define them
+# so (every Linux since 4.17 does), and in no other way.
+KERNEL_MACROS = """
+#define CAP_MIDR_RANGE(model, v_min, r_min, v_max, r_max) .matches = is_affected_midr_range, .midr_range = MIDR_RANGE(model, v_min, r_min, v_max, r_max)
+#define CAP_MIDR_ALL_VERSIONS(model) .matches = is_affected_midr_range, .midr_range = MIDR_ALL_VERSIONS(model)
+#define MIDR_FIXED(rev, revidr_mask) .fixed_revs = (struct arm64_midr_revidr[]){{ (rev), (revidr_mask) }, {}}
+#define ERRATA_MIDR_RANGE(model, v_min, r_min, v_max, r_max) .type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM, CAP_MIDR_RANGE(model, v_min, r_min, v_max, r_max)
+#define CAP_MIDR_RANGE_LIST(list) .matches = is_affected_midr_range_list, .midr_range_list = list
+#define ERRATA_MIDR_REV_RANGE(m, var, r_min, r_max) ERRATA_MIDR_RANGE(m, var, r_min, var, r_max)
+#define ERRATA_MIDR_REV(model, var, rev) ERRATA_MIDR_RANGE(model, var, rev, var, rev)
+#define ERRATA_MIDR_ALL_VERSIONS(model) .type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM, CAP_MIDR_ALL_VERSIONS(model)
+#define ERRATA_MIDR_RANGE_LIST(midr_list) .type = ARM64_CPUCAP_LOCAL_CPU_ERRATUM, CAP_MIDR_RANGE_LIST(midr_list)
+"""
+# Names whose meaning the reader builds in: a #define or #undef of one changes what it reads.
+BUILT_IN = frozenset({"MIDR_ALL_VERSIONS", "MIDR_REV", "MIDR_REV_RANGE", "MIDR_RANGE", "MIDR_CPU_VAR_REV", "BIT",
+                      "NULL", "true", "false", "is_midr_in_range", "is_midr_in_range_list",
+                      "is_affected_midr_range", "is_affected_midr_range_list", "is_kryo_midr",
+                      "cpucap_multi_entry_cap_matches", "ARM64_CPUCAP_LOCAL_CPU_ERRATUM"})
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    struct: str  # one of TABLE_STRUCTS
-    static: bool
-    elements: tuple[Element, ...]
-    item: Item
+def _definition(text: str, path: str, line: int) -> tuple[str, tuple[str, ...] | None, tuple[str, ...]]:
+    """A #define as (name, parameters or None, body with each parameter as its place)."""
+    m = re.match(r"#\s*define\s+(\w+)(\(([^)]*)\))?(.*)$", text, re.S)
+    if m is None:
+        raise NotRecognised(Pos(path, line, 1), f"'{text}' defines no name")
+    params = tuple(p.strip() for p in m.group(3).split(",")) if m.group(2) else None
+    body = tuple(f"#{params.index(t.text)}" if params and t.text in params else t.text
+                 for t in tokenize(m.group(4), path))
+    return m.group(1), params and tuple(str(i) for i in range(len(params))), body
+
+
+_KNOWN = {d[0]: d for d in (_definition(line, "", 0) for line in KERNEL_MACROS.strip().splitlines())}
 
 
 def _fields(el: Element, path: str) -> dict[str, Any]:
-    """A row of an arm64_cpu_capabilities array as {field: value}, macros expanded; a later
-    designator wins, as in C."""
+    """A row of an arm64_cpu_capabilities array as {field: value}, macros expanded. A later
+    designator of a plain field wins, as in C; the range fields share a union in struct
+    arm64_cpu_capabilities, so a row may set them once, and only one of them."""
     out: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+
+    def put(name: str, value: Any, line: int) -> None:
+        storage = "midr_range" if name.startswith("midr_range.") else name
+        if storage in _ONCE:
+            if storage in lines:
+                raise NotRecognised(Pos(path, line, 1), f"a second .{storage} in this row (the first at line "
+                                    f"{lines[storage]}): the kernel keeps the last, this reader refuses both")
+            other = next((o for o in lines if o in _UNION and _UNION[o] != _UNION.get(storage)), None)
+            if other is not None and storage in _UNION:
+                raise NotRecognised(Pos(path, line, 1), f".{storage} and .{other} (line {lines[other]}) share a "
+                                    "union in struct arm64_cpu_capabilities: the kernel keeps only the last")
+        lines[storage] = line
+        out[storage] = value
+
     for f in elements(_inside(el.tokens, path), path):
         toks = f.tokens
         if toks[0].text == ".":
             eq = next((i for i, t in enumerate(toks) if t.text == "="), None)
-            if eq is None:
+            if eq is None or eq + 1 == len(toks):
                 raise NotRecognised(Pos(path, f.line, 1), "a designator without a value")
             name = "".join(t.text for t in toks[1:eq])
             value_tokens = list(toks[eq + 1:])
+            if name not in _DESIGNATORS:
+                raise NotRecognised(Pos(path, f.line, 1), f".{name} is not a field of an errata row this "
+                                    "reader reads")
             if name == "desc":
-                out[name] = "".join(re.sub(r'^"|"$', "", t.text) for t in value_tokens)
+                value: Any = "".join(re.sub(r'^"|"$', "", t.text) for t in value_tokens)
             elif name == "midr_range":
-                out["midr_range"] = midr_range(tuple(value_tokens), path)
+                value = midr_range(tuple(value_tokens), path)
             elif name == "midr_range.model":
-                out["midr_range"] = (evaluate(value_tokens), 0, 0)
+                value = (evaluate(value_tokens, path), 0, 0)
             elif name == "midr_range_list":
-                out[name] = _list_value(value_tokens, path)
+                value = _list_value(value_tokens, path)
             elif name == "fixed_revs":
-                out[name] = _fixed_revs(value_tokens, path)
+                value = _fixed_revs(value_tokens, path)
             else:
-                out[name] = evaluate(value_tokens)
+                value = evaluate(value_tokens, path)
+            put(name, value, f.line)
             continue
         call = _args(toks)
         if call is None:
             raise NotRecognised(Pos(path, f.line, 1), f"'{' '.join(t.text for t in toks)}' in a row")
         name, args = call
-        if name.startswith("ERRATA_"):
-            out["type"] = LOCAL_CPU_ERRATUM
+        if not all(args):
+            raise NotRecognised(Pos(path, f.line, 1), f"{name}() with an empty argument")
+        if name.startswith("ERRATA_") and (name in _RANGE_MACROS or name in _LIST_MACROS):
+            put("type", LOCAL_CPU_ERRATUM, f.line)
         if name in _RANGE_MACROS:
-            out["matches"] = "is_affected_midr_range"
+            put("matches", "is_affected_midr_range", f.line)
             inner = (Token("ident", _RANGE_MACROS[name], f.line, f.line), *toks[1:])
-            out["midr_range"] = midr_range(inner, path)
-        elif name in ("ERRATA_MIDR_RANGE_LIST", "CAP_MIDR_RANGE_LIST") and len(args) == 1:
-            out["matches"] = "is_affected_midr_range_list"
-            out["midr_range_list"] = _list_value(args[0], path)
+            put("midr_range", midr_range(inner, path), f.line)
+        elif name in _LIST_MACROS and len(args) == 1:
+            put("matches", "is_affected_midr_range_list", f.line)
+            put("midr_range_list", _list_value(args[0], path), f.line)
         elif name == "MIDR_FIXED" and len(args) == 2:
-            out["fixed_revs"] = ((evaluate(args[0]), evaluate(args[1])),)
+            put("fixed_revs", _fixes([(evaluate(args[0], path), evaluate(args[1], path), f.line)], path), f.line)
         else:
             raise NotRecognised(Pos(path, f.line, 1), f"{name}() is not a table macro this reader knows")
     return out
 
 
-def _fixed_revs(tokens: list[Token], path: str) -> Any:
-    """REVIDR fixes written out, `(struct arm64_midr_revidr[]){ { rv, mask }, ..., {} }`, as the
-    ((rv, mask), ...) that MIDR_FIXED gives; anything else as its text."""
+_DESIGNATORS = frozenset({"desc", "capability", "type", "matches", "cpu_enable", "midr_range", "midr_range.model",
+                          "midr_range_list", "fixed_revs", "match_list"})
+_ONCE = frozenset({"midr_range", "fixed_revs", "midr_range_list", "match_list"})
+_UNION = {"midr_range": "range", "fixed_revs": "range", "midr_range_list": "list"}
+
+
+def _fixed_revs(tokens: list[Token], path: str) -> tuple[tuple[int, int], ...]:
+    """REVIDR fixes written out, `(struct arm64_midr_revidr[]){ { rv, mask }, ..., {} }`."""
     brace = next((i for i, t in enumerate(tokens) if t.text == "{"), None)
     if brace is None:
-        return evaluate(tokens)
+        raise NotRecognised(Pos(path, tokens[0].line if tokens else 0, 1),
+                            f"REVIDR fixes written as '{' '.join(t.text for t in tokens)}': this reader reads "
+                            "them written out, or as MIDR_FIXED()")
     fixes = []
     for el in elements(_inside(tokens[brace:], path), path):
-        parts = [evaluate(list(p.tokens)) for p in elements(_inside(el.tokens, path), path)]
-        if not parts:
-            break  # the {} that ends the array, as for the kernel
-        if len(parts) != 2 or not all(isinstance(v, int) for v in parts):
+        parts = [evaluate(list(p.tokens), path) for p in elements(_inside(el.tokens, path), path)]
+        if len(parts) > 2:
             raise NotRecognised(Pos(path, el.line, 1), "a REVIDR fix that is not { revision, mask }")
-        fixes.append(tuple(parts))
-    return tuple(fixes)
+        fixes.append((*parts, *[0] * (2 - len(parts)), el.line))
+    return _fixes(fixes, path, terminated=False)
+
+
+def _fixes(fixes: list[tuple[Any, Any, int]], path: str, terminated: bool = True) -> tuple[tuple[int, int], ...]:
+    """The fixes the kernel's loop reads: up to the first with no mask, which ends the array
+    (MIDR_FIXED writes that end itself)."""
+    out = []
+    for rv, mask, line in fixes:
+        at = Pos(path, line, 1)
+        if not (isinstance(rv, int) and isinstance(mask, int)):
+            raise NotRecognised(at, f"a REVIDR fix of '{rv}' and '{mask}': not numbers this reader can compute")
+        if mask == 0:
+            return tuple(out)
+        if rv >> 20 > 0xF or rv & ~(0xF << 20 | 0xF):
+            raise NotRecognised(at, f"a REVIDR fix for {rv:#x}, which is no variant and revision a MIDR can have")
+        if mask > U32:
+            raise NotRecognised(at, f"a REVIDR mask of {mask:#x}, past REVIDR_EL1's 32 bits")
+        out.append((rv, mask))
+    if not terminated:
+        raise NotRecognised(Pos(path, fixes[-1][2] if fixes else 0, 1), "REVIDR fixes with no {} at their end: "
+                            "the kernel reads past them")
+    return tuple(out)
 
 
 def _list_value(tokens: list[Token], path: str) -> Any:
     """A list's name, or the elements of a compound literal `(const struct midr_range[]) {...}`."""
-    while len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")" and _balanced(tokens[1:-1]):
-        tokens = tokens[1:-1]
+    tokens = _strip(tokens)
     if len(tokens) == 1 and tokens[0].kind == "ident":
         return tokens[0].text
     brace = next((i for i, t in enumerate(tokens) if t.text == "{"), None)
@@ -379,6 +578,16 @@ def _balanced(tokens: list[Token]) -> bool:
 
 _TABLE_DECL = re.compile(r"^(?P<quals>(?:(?:static|const|__maybe_unused|__ro_after_init) )*)struct "
                          r"(?P<struct>\w+) (?P<quals2>(?:(?:const|__maybe_unused) )*)(?P<name>\w+) \[ \] = \{")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    struct: str  # one of TABLE_STRUCTS
+    static: bool
+    elements: tuple[Element, ...]
+    item: Item
+    unsure: tuple[int, str] | None = None  # (line, why) when the reader cannot say the kernel compiles it
 
 
 def table_of(item: Item, path: str) -> Table | None:
@@ -425,52 +634,135 @@ class Row:
         return dict(self.fields).get(name)
 
 
+def _ends(fields: dict[str, Any]) -> bool:
+    """Whether a row ends its array: the kernel walks an arm64_cpu_capabilities array up to
+    the first row without a matcher."""
+    return fields.get("matches") in (None, 0, "NULL")
+
+
 @dataclass(frozen=True)
 class Source:
     """cpu_errata.c (or the generated table) read."""
 
     path: str
     text: str
+    tokens: tuple[Token, ...]  # comments included
     items: tuple[Item, ...]
     tables: dict[str, Table]
     includes: tuple[tuple[str, int], ...]  # (#include "name", line)
+    unsure: dict[int, Token]  # item index -> the conditional around it the reader cannot evaluate
+
+    @cached_property
+    def config_order(self) -> dict[str, int]:
+        """Each Kconfig option the file names -> the place it first does."""
+        found: dict[str, int] = {}
+        for m in re.finditer(r"\bCONFIG_(\w+)", self.text):
+            found.setdefault(m.group(1), m.start())
+        return found
 
     def rows(self) -> tuple[Row, ...]:
-        table = self.tables.get(ERRATA_TABLE)
-        if table is None:
-            raise NotRecognised(Pos(self.path, 1, 1), f"no {ERRATA_TABLE}[] initializer")
+        """arm64_errata[]'s rows, up to the row that ends it."""
+        table = self.table(ERRATA_TABLE, 1)
+        self.check_definitions(self.used_names())
         return tuple(self._rows(table, set()))
+
+    def table(self, name: str, line: int) -> Table:
+        """The table the kernel compiles under that name; `line` names it."""
+        table = self.tables.get(name)
+        if table is None:
+            what = f"no {ERRATA_TABLE}[] initializer" if name == ERRATA_TABLE else f"{name} is not a table of this file"
+            raise NotRecognised(Pos(self.path, line, 1), what)
+        if table.unsure is not None:
+            raise NotRecognised(Pos(self.path, table.unsure[0], 1), table.unsure[1])
+        return table
+
+    def used_names(self) -> frozenset[str]:
+        """Every name the tables use, and the names the reader builds in."""
+        return BUILT_IN | frozenset(_KNOWN) | {t.text for table in self.tables.values()
+                                               for t in table.item.tokens if t.kind == "ident"}
+
+    def check_definitions(self, names: frozenset[str]) -> None:
+        """Refuses a #define or #undef of a name the tables' meaning depends on, but for the
+        kernel's own definitions of the macros the reader expands."""
+        for tok in self.tokens:
+            kind = _directive_kind(tok.text) if tok.kind == "pp" else ""
+            if kind == "define":
+                definition = _definition(tok.text, self.path, tok.line)
+                if definition[0] in names and _KNOWN.get(definition[0]) != definition:
+                    raise NotRecognised(Pos(self.path, tok.line, 1), f"a #define of {definition[0]}, which the "
+                                        f"errata table uses: the reader reads {definition[0]} as the kernel's "
+                                        "headers define it, and cannot follow another definition")
+            elif kind == "undef":
+                name = tok.text.split()[-1] if len(tok.text.split()) > 1 else ""
+                if name in names:
+                    raise NotRecognised(Pos(self.path, tok.line, 1), f"an #undef of {name}, which the errata "
+                                        f"table uses: the reader reads {name} as the kernel's headers define it")
+
+    def function(self, name: str) -> tuple[Item, int] | None:
+        """The definition of a function of the file and the index of its body's '{', or None."""
+        found = None
+        for i, item in enumerate(self.items):
+            code = item.tokens
+            body = next((j for j, t in enumerate(code) if t.text == "{"), len(code))
+            # The definition names the function before its body; a caller names it inside one.
+            names = [j for j, t in enumerate(code[:body]) if t.kind == "ident" and t.text == name]
+            if not names or code[-1].text != "}" or code[names[0] + 1].text != "(":
+                continue
+            if i in self.unsure:
+                raise NotRecognised(Pos(self.path, self.unsure[i].line, 1), f"'{self.unsure[i].text}' around "
+                                    f"{name}(): the reader cannot say which definition the kernel compiles")
+            if found is not None:
+                raise NotRecognised(Pos(self.path, item.first_line, 1), f"{name}() is defined a second time "
+                                    f"(first at line {found[0].first_line})")
+            found = (item, body)
+        return found
 
     def _rows(self, table: Table, seen: set[str]) -> Iterator[Row]:
         if table.struct != "arm64_cpu_capabilities":
             raise NotRecognised(Pos(self.path, table.item.first_line, 1), f"{table.name} is not a list of rows")
         for el in table.elements:
             fields = _fields(el, self.path)
-            if not fields:
-                continue  # the terminator
+            if _ends(fields):
+                if el.guard:
+                    raise NotRecognised(Pos(self.path, el.line, 1), f"a row without a matcher under a Kconfig "
+                                        f"guard: it ends {table.name}[] for the kernel only in some configurations")
+                return
             for name in ("midr_range_list", "match_list"):
                 if name in fields:
                     fields[name] = self._resolve(fields[name], name, el.line, seen)
             yield Row(el.guard, tuple(sorted(fields.items())), Pos(self.path, el.line, 1))
+        raise NotRecognised(Pos(self.path, table.item.last_line, 1), f"{table.name}[] has no {{}} at its end: "
+                            "the kernel reads past its last row")
 
     def _resolve(self, value: Any, kind: str, line: int, seen: set[str]) -> Any:
         if isinstance(value, tuple):
-            return self._ranges(value, None)
-        table = self.tables.get(value)
-        if table is None:
-            raise NotRecognised(Pos(self.path, line, 1), f"{value} is not a table of this file")
+            return self._ranges(value, None, "the list", line)
+        table = self.table(value, line)
         if table.name in seen:
             raise NotRecognised(Pos(self.path, line, 1), f"{value} refers to itself")
         if kind == "match_list":
             return tuple(self._rows(table, seen | {table.name}))
+        if table.struct != "midr_range":
+            raise NotRecognised(Pos(self.path, line, 1), f"{value} is not a list of MIDR ranges")
         # A list used outside this file keeps its name and linkage.
         exported = None if table.static else table.name
-        return self._ranges(table.elements, exported)
+        return self._ranges(table.elements, exported, table.name, table.item.last_line)
 
-    def _ranges(self, els: tuple[Element, ...], exported: str | None) -> RangeList:
-        return RangeList(exported, tuple(GuardedRange(el.guard, midr_range(el.tokens, self.path),
-                                                      Pos(self.path, el.line, 1))
-                                         for el in els if [t.text for t in el.tokens] != ["{", "}"]))
+    def _ranges(self, els: tuple[Element, ...], exported: str | None, name: str, last: int) -> RangeList:
+        """The ranges the kernel's is_midr_in_range_list() walks: up to the first whose model is
+        0, as `{}` is."""
+        out = []
+        for el in els:
+            texts = [t.text for t in el.tokens]
+            r = None if texts in (["{", "}"], ["{", "0", "}"]) else midr_range(el.tokens, self.path)
+            if r is None or r[0] == 0:
+                if el.guard:
+                    raise NotRecognised(Pos(self.path, el.line, 1), f"the end of {name} under a Kconfig guard: "
+                                        "the kernel stops there only in some configurations")
+                return RangeList(exported, tuple(out))
+            out.append(GuardedRange(el.guard, r, Pos(self.path, el.line, 1)))
+        raise NotRecognised(Pos(self.path, last, 1), f"{name} has no {{}} at its end: the kernel reads past its "
+                            "last range")
 
 
 def read_source(text: str, path: str) -> Source:
@@ -479,18 +771,27 @@ def read_source(text: str, path: str) -> Source:
         items = split_items(tokens)
     except NotRecognised as exc:
         raise NotRecognised(Pos(path, exc.pos.line, 1), exc.reason) from None
-    tables = {}
+    unsure = _unsure_items(items, path)
+    tables: dict[str, Table] = {}
     includes = []
-    for item in items:
+    for i, item in enumerate(items):
         if item.directive:
             m = re.match(r'#\s*include\s+"([^"]+)"', item.directive)
             if m:
                 includes.append((m.group(1), item.first_line))
             continue
         table = table_of(item, path)
-        if table is not None:
-            tables[table.name] = table
-    return Source(path, text, tuple(items), tables, tuple(includes))
+        if table is None:
+            continue
+        if i in unsure:
+            table = replace(table, unsure=(unsure[i].line, f"'{unsure[i].text}' around {table.name}[]: the reader "
+                                                            "takes each #ifdef CONFIG_ as enabled, and cannot say "
+                                                            "which definition the kernel compiles"))
+        elif table.name in tables:
+            table = replace(table, unsure=(item.first_line, f"{table.name}[] is defined a second time (first at "
+                                                           f"line {tables[table.name].item.first_line})"))
+        tables[table.name] = table
+    return Source(path, text, tuple(tokens), tuple(items), tables, tuple(includes), unsure)
 
 
 # --- comparing two spellings of the table ------------------------------------------------------
@@ -541,16 +842,16 @@ def _linkage(name: str | None) -> str:
     return f"{name}, used outside this file" if name else "static"
 
 
-def differences(tree: tuple[Row, ...], ours: tuple[Row, ...], what: str = "") -> Iterator[tuple[Pos, str]]:
+def differences(tree: tuple[Row, ...], ours: tuple[Row, ...], at: Pos, what: str = "") -> Iterator[tuple[Pos, str]]:
     """Where the tree's rows mean something else than ours: (position in the tree, reason).
     Rows are paired by capability (entries of a match list, which have none, by place), so
-    that one missing row is one message."""
+    that one missing row is one message; `at` is where a table without rows is."""
     def key(i: int, row: Row) -> Any:
         return row.get("capability") or f"entry {i}"
 
     mine = {key(i, r): (i, r) for i, r in enumerate(ours)}
     theirs = {key(i, r): (i, r) for i, r in enumerate(tree)}
-    last = tree[-1].pos if tree else Pos("", 1, 1)
+    last = tree[-1].pos if tree else at
     for k, (i, t) in theirs.items():
         if k not in mine:
             yield t.pos, f"{what}{k} is not in the registry's table"
@@ -573,7 +874,7 @@ def differences(tree: tuple[Row, ...], ours: tuple[Row, ...], what: str = "") ->
             if isinstance(a, RangeList) and isinstance(b, RangeList):
                 yield from _list_differences(f"{here} .{name}", t.pos, a, b)
             elif isinstance(a, tuple) and isinstance(b, tuple) and name == "match_list":
-                yield from differences(a, b, f"{here} .match_list ")
+                yield from differences(a, b, t.pos, f"{here} .match_list ")
             else:
                 yield t.pos, f"{here}: .{name} is {_show(a)} here, {_show(b)} in the registry's table"
     order = sorted(common, key=lambda k: mine[k][0])
@@ -602,35 +903,61 @@ def _references(src: Source) -> list[Table]:
     return list(found.values())
 
 
-def _span(src: Source, item: Item, lines: list[str]) -> tuple[int, int]:
-    """The lines (1-based, inclusive) that go with a table: a guard around it alone, the
-    comment right above, and one blank line after it when one is left before it."""
+def _line_start(text: str, at: int) -> int:
+    return max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+
+
+def _line_end(text: str, at: int) -> int:
+    """The offset after the end of the line `at` is on, its newline included."""
+    m = _NEWLINES.search(text, at)
+    return m.end() if m else len(text)
+
+
+def _span(src: Source, item: Item) -> tuple[int, int]:
+    """The text (offsets) that goes with a table: whole lines, from a guard around it alone
+    and the comments right above it, each on lines of their own, to its end and a comment
+    on its last line; and one blank line after it when one is left before it. A table that
+    shares a line with other code is refused."""
+    text, tokens = src.text, src.tokens
+    index = {t.start: n for n, t in enumerate(tokens)}
+    first, last = index[item.tokens[0].start], index[item.tokens[-1].start]
     i = src.items.index(item)
-    first, last = item.first_line, item.last_line
     before = src.items[i - 1] if i else None
     after = src.items[i + 1] if i + 1 < len(src.items) else None
     if (before is not None and after is not None and before.directive and after.directive
             and _directive_kind(before.directive) in ("if", "ifdef")
             and _directive_kind(after.directive) == "endif"):
-        first, last = before.first_line, after.last_line
-    while first > 1 and lines[first - 2].strip().startswith(("/*", "*", "//")):
+        first, last = index[before.tokens[0].start], index[after.tokens[0].start]
+    while (first > 0 and tokens[first - 1].kind == "comment" and tokens[first - 1].end_line >= tokens[first].line - 1
+           and not text[_line_start(text, tokens[first - 1].start):tokens[first - 1].start].strip()):
         first -= 1
-    if (first == 1 or not lines[first - 2].strip()) and last < len(lines) and not lines[last].strip():
+    if last + 1 < len(tokens) and tokens[last + 1].kind == "comment" and tokens[last + 1].line == tokens[
+            last].end_line == tokens[last + 1].end_line:
         last += 1
-    return first, last
+    start, end = _line_start(text, tokens[first].start), _line_end(text, tokens[last].end)
+    if text[start:tokens[first].start].strip() or text[tokens[last].end:end].strip():
+        line = tokens[first].line if text[start:tokens[first].start].strip() else tokens[last].end_line
+        raise NotRecognised(Pos(src.path, line, 1), f"{item.tokens[0].text if item.directive else 'a table'} "
+                            "shares this line with other code: the tables are taken out by whole lines")
+    if (start == 0 or not text[_line_start(text, start - 1):start].strip()) and end < len(text) and not text[
+            end:_line_end(text, end)].strip():
+        end = _line_end(text, end)
+    return start, end
 
 
 def convert(src: Source, generated: Source, include: str) -> str:
     """cpu_errata.c with its tables replaced by an #include of the generated ones. The caller
-    has checked that both spell the same table (differences() is empty)."""
-    lines = src.text.splitlines(keepends=True)
+    has checked that both spell the same table (differences() is empty). The result is read
+    again: it must be the file's own tokens, comments included, less those of the tables and
+    what goes with them, or it is refused."""
     tables = _references(src)
-    spans = sorted(_span(src, t.item, lines) for t in tables)
-    for (_, a_last), (b_first, _) in zip(spans, spans[1:]):
-        if b_first <= a_last:
-            raise NotRecognised(Pos(src.path, b_first, 1), "two tables share lines")
+    spans = sorted(_span(src, t.item) for t in tables)
+    for (_, a_end), (b_start, _) in zip(spans, spans[1:]):
+        if b_start < a_end:
+            raise NotRecognised(Pos(src.path, src.text.count("\n", 0, b_start) + 1, 1), "two tables share lines")
     gone = {t.name for t in tables}
-    errata_first = _span(src, src.tables[ERRATA_TABLE].item, lines)[0]
+    errata_start = _span(src, src.tables[ERRATA_TABLE].item)[0]
+    errata_first = next(t.line for t in src.tokens if t.start >= errata_start)
     for item in src.items:
         if any(item is t.item for t in tables):
             continue
@@ -641,15 +968,27 @@ def convert(src: Source, generated: Source, include: str) -> str:
                                     f"{tok.text} is used here, outside the tables that are replaced")
             if tok.kind == "ident" and tok.text in generated.tables and tok.text not in gone and table_of(item, src.path):
                 raise NotRecognised(Pos(src.path, tok.line, 1), f"{tok.text} is defined here and by {include}")
+    newline = m.group() if (m := _NEWLINES.search(src.text)) else "\n"
+    added = INCLUDE_COMMENT + newline + f'#include "{include}"' + newline
     out: list[str] = []
-    line = 1
-    for first, last in spans:
-        out += lines[line - 1:first - 1]
-        if first == errata_first:
-            out += [INCLUDE_COMMENT + "\n", f'#include "{include}"\n']
-        line = last + 1
-    out += lines[line - 1:]
-    return "".join(out)
+    kept: list[Token] = []
+    at = 0
+    for start, end in spans:
+        out.append(src.text[at:start])
+        kept += [t for t in src.tokens if at <= t.start < start]
+        if start == errata_start:
+            out.append(added)
+            kept += tokenize(added, src.path)
+        at = end
+    out.append(src.text[at:])
+    kept += [t for t in src.tokens if t.start >= at]
+    result = "".join(out)
+    again = tokenize(result, src.path)
+    if [(t.kind, t.text) for t in again] != [(t.kind, t.text) for t in kept]:
+        wrong = next((a for a, b in zip(kept, again) if (a.kind, a.text) != (b.kind, b.text)), kept[-1] if kept else None)
+        raise NotRecognised(Pos(src.path, wrong.line if wrong else 1, 1), "taking the tables out would change the "
+                            "code around them here")
+    return result
 
 
 def tested_configs(text: str) -> frozenset[str]:
@@ -671,21 +1010,119 @@ def function_ranges(src: Source, function: str) -> tuple[GuardedRange, ...]:
     """The MIDR ranges a matcher function of the file declares in its own body
     (`const struct midr_range range = MIDR_ALL_VERSIONS(...);`): the ranges of a row whose
     matcher keeps them out of the table."""
-    for item in src.items:
-        code = item.tokens
-        body = next((i for i, t in enumerate(code) if t.text == "{"), len(code))
-        # The definition names the function before its body; a caller names it inside one.
-        names = [i for i, t in enumerate(code[:body]) if t.kind == "ident" and t.text == function]
-        if not names or code[-1].text != "}" or code[names[0] + 1].text != "(":
+    found = src.function(function)
+    if found is None:
+        return ()
+    code = found[0].tokens
+    out = []
+    for i in range(len(code) - 3):
+        if [t.text for t in code[i:i + 2]] == ["struct", "midr_range"] and code[i + 3].text == "=":
+            end = next((j for j in range(i + 4, len(code)) if code[j].text == ";"), None)
+            if end is None:
+                raise NotRecognised(Pos(src.path, code[i].line, 1), f"the range {function}() declares has no ';'")
+            out.append(GuardedRange((), midr_range(tuple(code[i + 4:end]), src.path),
+                                    Pos(src.path, code[i].line, 1)))
+    return tuple(out)
+
+
+# --- what a matcher of the file requires ---------------------------------------------------------
+
+# The calls that are true only on a match of the ranges a row holds, by where it holds them: the
+# entry's list or range (read by the kernel's own matchers, or passed to the MIDR compare), or a
+# range the matcher declares.
+READS = {
+    "midr_range_list": "is_affected_midr_range_list(entry, scope)",
+    "midr_range": "is_affected_midr_range(entry, scope)",
+    "body": "is_midr_in_range(&range)",
+}
+
+
+def requires(src: Source, function: str, holds: str, fixes: bool = False) -> str | None:
+    """None when the matcher function of the file returns true only where the ranges the row
+    holds (`holds`, one of READS) match, so that they are the CPUs it affects, and something
+    else may only narrow them; else why the reader cannot tell. Every return must be false, or
+    a conjunction (&&) of such a call and anything else, or come after an `if (!call || ...)
+    return false;` at the top of the body."""
+    found = src.function(function)
+    if found is None:
+        return f"is not a function of {src.path.rsplit('/', 1)[-1]}"
+    item, brace = found
+    code = list(item.tokens)
+    params = code[code.index(next(t for t in code if t.text == "(")) + 1:brace]
+    entry = next((t.text for t in reversed(params[:next((i for i, t in enumerate(params) if t.text == ","),
+                                                         len(params))]) if t.kind == "ident"), "")
+    body = code[brace + 1:-1]
+    locals_ = {body[i + 2].text for i in range(1, len(body) - 3)
+               if [t.text for t in body[i - 1:i + 2]] == ["const", "struct", "midr_range"] and body[i + 3].text == "="}
+    for t in body:
+        if t.kind == "pp" or t.text == "goto":
+            return f"has '{t.text}' in its body (line {t.line}), which this reader does not follow"
+    for i, t in enumerate(body):
+        before, after = (body[j].text if 0 <= j < len(body) else "" for j in (i - 1, i + 1))
+        if t.text == entry and ({before, after} & {"=", "++", "--"} or before == "&" and after != "->"):
+            return f"changes or passes on the address of its {entry} (line {t.line})"
+
+    def matches(tokens: list[Token]) -> bool:
+        call = _args(tuple(_strip(tokens)))
+        if call is None:
+            return False
+        name, args = call
+        texts = [[t.text for t in a] for a in args]
+        if holds == "midr_range_list":
+            return (name == "is_affected_midr_range_list" and texts[:1] == [[entry]]
+                    or name == "is_midr_in_range_list" and [entry, "->", "midr_range_list"] in texts)
+        if holds == "midr_range":
+            # is_midr_in_range() compares the MIDR alone: a row with REVIDR fixes needs the kernel's own matcher.
+            return (name == "is_affected_midr_range" and texts[:1] == [[entry]]
+                    or name == "is_midr_in_range" and not fixes and ["&", entry, "->", "midr_range"] in texts)
+        return name == "is_midr_in_range" and any(a[:1] == ["&"] and a[1:] and a[1] in locals_ and len(a) == 2
+                                                  for a in texts)
+
+    def split(tokens: list[Token], op: str) -> list[list[Token]]:
+        parts, current, depth = [], [], 0
+        for t in tokens:
+            depth += t.text in "([{" and t.kind == "punct"
+            depth -= t.text in ")]}" and t.kind == "punct"
+            if t.text == op and depth == 0:
+                parts.append(current)
+                current = []
+            else:
+                current.append(t)
+        return parts + [current]
+
+    def ends(i: int) -> int:
+        """The index of the ';' that ends the statement of body[i] at its depth."""
+        depth = 0
+        for j in range(i, len(body)):
+            depth += body[j].text in "([" and body[j].kind == "punct"
+            depth -= body[j].text in ")]" and body[j].kind == "punct"
+            if body[j].text == ";" and depth == 0:
+                return j
+        return len(body)
+
+    # The first `if (!call || ...) return false;` directly in the body: every return after it
+    # comes after a match.
+    sure, depth = len(body), 0
+    for i, t in enumerate(body):
+        if t.text == "if" and depth == 0 and i + 1 < len(body) and body[i + 1].text == "(":
+            close, level = i + 1, 0
+            for close in range(i + 1, len(body)):
+                level += body[close].text == "("
+                level -= body[close].text == ")"
+                if level == 0:
+                    break
+            rest = [x.text for x in body[close + 1:close + 6]]
+            if (rest[:3] == ["return", "false", ";"] or rest[:5] == ["{", "return", "false", ";", "}"]) and any(
+                    d and d[0].text == "!" and matches(d[1:]) for d in split(body[i + 2:close], "||")):
+                sure = close
+                break
+        depth += t.text == "{"
+        depth -= t.text == "}"
+    for i, t in enumerate(body):
+        if t.text != "return" or i > sure:
             continue
-        out = []
-        for i in range(len(code) - 3):
-            if [t.text for t in code[i:i + 2]] == ["struct", "midr_range"] and code[i + 3].text == "=":
-                end = next((j for j in range(i + 4, len(code)) if code[j].text == ";"), None)
-                if end is None:
-                    raise NotRecognised(Pos(src.path, code[i].line, 1),
-                                        f"the range {function}() declares has no ';'")
-                out.append(GuardedRange((), midr_range(tuple(code[i + 4:end]), src.path),
-                                        Pos(src.path, code[i].line, 1)))
-        return tuple(out)
-    return ()
+        value = _strip(body[i + 1:ends(i)])
+        if [x.text for x in value] in (["false"], ["0"]) or any(matches(c) for c in split(value, "&&")):
+            continue
+        return f"returns '{' '.join(x.text for x in value)}' at line {t.line}, which {READS[holds]} does not decide"
+    return None

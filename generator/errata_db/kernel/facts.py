@@ -88,6 +88,10 @@ class TreeRow:
 
 @dataclass(frozen=True)
 class TreeNotCovered:
+    """A row decided by its own matcher. `refused` says why, when the row has ranges its matcher
+    may not read as the CPUs it affects: the registry takes it only as a not_covered row it
+    already has."""
+
     cpucap: str
     matcher: str
     desc: str
@@ -95,6 +99,7 @@ class TreeNotCovered:
     guard: tuple[str, ...]
     pos: Pos
     type: str = LOCAL_CPU_ERRATUM
+    refused: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,11 @@ def read_facts(tree: Tree) -> Facts:
     rst = tree.table
     cpucaps = tree.cpucaps
     models = midr_models(tree.defines)
-    rows = tuple(_rows(tree.errata_table, tree.cpu_errata, models, rst, cpucaps, tree.kconfig))
+    table = tree.errata_table
+    if table is not tree.cpu_errata:
+        # cpu_errata.c's definitions come before the table it includes.
+        tree.cpu_errata.check_definitions(table.used_names())
+    rows = tuple(_rows(table, tree.cpu_errata, models, rst, cpucaps, tree.kconfig))
     makers: dict[int, str] = {}
     for row in rows:
         for r in getattr(row, "ranges", ()):
@@ -145,15 +154,12 @@ def _all_options(row: cpu_errata.Row) -> set[str]:
 def _vendors(rst) -> dict[tuple[str, ...], str]:
     return {r.ids: VENDOR_NAMES.get(r.implementor, r.implementor) for r in rst}
 
-def _ordered(options: frozenset[str], text: str) -> tuple[str, ...]:
-    """A guard's options in the order the file writes them."""
-    return tuple(sorted(options, key=lambda o: (text.find(f"CONFIG_{o}"), o)))
-
 def _guard(guard: cpu_errata.Guard, src: cpu_errata.Source, pos: Pos) -> tuple[str, ...]:
+    """The guard's options in the order the file first writes them."""
     if len(guard) > 1:
         raise cpu_errata.NotRecognised(pos, "a range inside two Kconfig guards: the registry holds one "
                                        "guard of alternative options per range")
-    return _ordered(guard[0], src.text) if guard else ()
+    return tuple(sorted(guard[0], key=lambda o: (src.config_order.get(o, len(src.config_order)), o))) if guard else ()
 
 def _cpu(macro: Any, models: dict, pos: Pos) -> TreeCpu:
     if not isinstance(macro, str) or macro not in models:
@@ -168,12 +174,7 @@ def _rev(value: Any, pos: Pos) -> tuple[int, int]:
     return (value >> 20 & 0xF, value & 0xF)
 
 def _fixes(value: Any, pos: Pos) -> tuple:
-    if not value:
-        return ()
-    if not isinstance(value, tuple) or not all(isinstance(f, tuple) and all(isinstance(x, int) for x in f)
-                                               for f in value):
-        raise cpu_errata.NotRecognised(pos, f"REVIDR fixes written as '{value}' are not MIDR_FIXED()")
-    return tuple((_rev(rv, pos), mask) for rv, mask in value)
+    return tuple((_rev(rv, pos), mask) for rv, mask in value or ())
 
 def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> TreeRange:
     macro, low, high = r
@@ -182,14 +183,42 @@ def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> T
     return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False,
                      (), pos)
 
-def _row_ranges(row: cpu_errata.Row, src, code, models) -> tuple[str, list[TreeRange], str | None]:
+
+class _OwnMatcher(Exception):
+    """A row's ranges that its matcher may not read as the CPUs it affects: why."""
+
+
+# The storage each of the kernel's own matchers reads.
+_READS = {"is_affected_midr_range": "midr_range", "is_affected_midr_range_list": "midr_range_list",
+          "cpucap_multi_entry_cap_matches": "match_list", "is_kryo_midr": "midr_range"}
+
+
+def _holds(row: cpu_errata.Row) -> str | None:
+    return next((name for name in ("match_list", "midr_range_list", "midr_range") if row.get(name) is not None), None)
+
+
+def _row_ranges(row: cpu_errata.Row, src, code, models, top: bool = True) -> tuple[str, list[TreeRange], str | None]:
     """(how the row holds its ranges, the ranges, the name of an exported list). src holds the
-    table, code the matcher functions (both are cpu_errata.c unless it includes the table)."""
-    if row.get("match_list") is not None:
+    table, code the matcher functions (both are cpu_errata.c unless it includes the table).
+    Raises _OwnMatcher for ranges a matcher of the file may not read as the CPUs affected."""
+    matcher, holds = str(row.get("matches")), _holds(row)
+    if matcher in _READS and holds != _READS[matcher]:
+        raise cpu_errata.NotRecognised(row.pos, f"{matcher}() reads .{_READS[matcher]}, which this row does not "
+                                       "set")
+    if matcher == "is_kryo_midr" and top:
+        raise cpu_errata.NotRecognised(row.pos, "is_kryo_midr() in a row of arm64_errata[]: the reader reads a "
+                                       "Kryo part family only as an entry of a match list "
+                                       "(cpucap_multi_entry_cap_matches), as Linux writes it since 4.20")
+    if matcher not in _READS and holds is not None:
+        why = (f"has a .match_list, which only cpucap_multi_entry_cap_matches() reads" if holds == "match_list"
+               else cpu_errata.requires(code, matcher, holds, bool(row.get("fixed_revs"))))
+        if why is not None:
+            raise _OwnMatcher(f"its matcher {matcher}() {why}, so its .{holds} need not be the CPUs it affects")
+    if holds == "match_list":
         out: list[TreeRange] = []
         for sub in row.get("match_list"):
             guard = _guard(sub.guard, src, sub.pos)
-            _, ranges, _ = _row_ranges(sub, src, code, models)
+            _, ranges, _ = _row_ranges(sub, src, code, models, top=False)
             if sub.get("matches") == "is_kryo_midr":
                 ranges = [_range((r.cpu.macro, 0, 0), models, guard, sub.pos, mask=KRYO_PART_MASK)
                           for r in ranges]
@@ -201,14 +230,19 @@ def _row_ranges(row: cpu_errata.Row, src, code, models) -> tuple[str, list[TreeR
                 ranges = [replace(ranges[0], own_entry=True)]
             out += ranges
         return "entries", out, None
-    lst = row.get("midr_range_list")
-    if lst is not None:
+    if holds == "midr_range_list":
+        lst = row.get("midr_range_list")
         ranges = [_range(g.range, models, _guard(g.guard, src, g.pos), g.pos) for g in lst.ranges]
         return "list", ranges, lst.exported
-    if row.get("midr_range") is not None:
+    if holds == "midr_range":
         return "range", [_range(row.get("midr_range"), models, (), row.pos,
                                 fixes=_fixes(row.get("fixed_revs"), row.pos))], None
-    inside = cpu_errata.function_ranges(code, str(row.get("matches")))
+    inside = cpu_errata.function_ranges(code, matcher)
+    if inside:
+        why = cpu_errata.requires(code, matcher, "body")
+        if why is not None:
+            raise _OwnMatcher(f"its matcher {matcher}() {why}, so the ranges it declares need not be the CPUs "
+                              "it affects")
     return "none", [_range(g.range, models, (), g.pos) for g in inside], None
 
 def selecting(guard: tuple[str, ...], options: dict[str, KconfigSymbol]) -> tuple[str, ...]:
@@ -219,6 +253,7 @@ def selecting(guard: tuple[str, ...], options: dict[str, KconfigSymbol]) -> tupl
     return tuple(k for k, o in options.items() if set(o.selects) & set(guard) and option_id(k)) or guard
 
 def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps, options):
+    first: dict[str, int] = {}
     for row in src.rows():
         cap = row.get("capability")
         if not isinstance(cap, str) or not cap.startswith("ARM64_"):
@@ -226,12 +261,27 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
                                            "cpucap")
         if cpucaps is not None and cap[len("ARM64_"):] not in cpucaps:
             raise cpu_errata.NotRecognised(row.pos, f"{cap} is not in arch/arm64/tools/cpucaps")
+        if cap in first:
+            # Kernels before the cpucap pointer array enable a cpucap when any of its rows
+            # matches; later ones warn at boot and skip every row but the first.
+            raise cpu_errata.NotRecognised(row.pos, f"a second row for {cap} (the first is at line {first[cap]}): "
+                                           "kernels differ on what that means, and the registry holds one row per "
+                                           "cpucap: write its rows as one match list "
+                                           "(cpucap_multi_entry_cap_matches), as Linux does since 4.20")
+        first[cap] = row.pos.line
         guard = _guard(row.guard, src, row.pos)
-        table, ranges, exported = _row_ranges(row, src, code, models)
         matcher = str(row.get("matches"))
+        args = (cap[len("ARM64_"):], matcher, str(row.get("desc") or ""), row.get("cpu_enable"), guard, row.pos,
+                str(row.get("type") or LOCAL_CPU_ERRATUM))
+        try:
+            table, ranges, exported = _row_ranges(row, src, code, models)
+        except _OwnMatcher as exc:
+            yield TreeNotCovered(*args, refused=(
+                f"{cap}: {exc}: record it by hand as a not_covered row of the registry (registry.yaml), "
+                "which import then leaves to its matcher"))
+            continue
         if not ranges:
-            yield TreeNotCovered(cap[len("ARM64_"):], matcher, str(row.get("desc") or ""),
-                                 row.get("cpu_enable"), guard, row.pos, str(row.get("type") or LOCAL_CPU_ERRATUM))
+            yield TreeNotCovered(*args)
             continue
         ranges = _with_ids_of_row(ranges, selecting(guard, options), rst)
         yield TreeRow(cap[len("ARM64_"):], str(row.get("desc") or ""), tuple(ranges), table, matcher,

@@ -76,7 +76,8 @@ def kernel_table_files(source: str, shown: str, header: str) -> tuple[dict[str, 
                 return {}, [error(Pos(shown, table.item.first_line, 1), "kernel-tables",
                                   f"{clash[0]} is defined here and by {TABLE_HEADER}")]
             return {TABLE_PATH: header, CPU_ERRATA: source}, []
-        diffs = list(cpu_errata.differences(src.rows(), ours.rows()))
+        rows = src.rows()
+        diffs = list(cpu_errata.differences(rows, ours.rows(), Pos(shown, src.tables[cpu_errata.ERRATA_TABLE].item.first_line, 1)))
         if diffs:
             return {}, [error(pos, "kernel-tables", reason) for pos, reason in diffs]
         new = cpu_errata.convert(src, ours, TABLE_HEADER)

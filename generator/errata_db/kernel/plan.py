@@ -293,6 +293,8 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
 
     for row in facts.rows:
         if isinstance(row, TreeNotCovered):
+            if row.refused is not None and row.cpucap not in not_covered:
+                raise cpu_errata.NotRecognised(row.pos, row.refused)
             if row.cpucap not in not_covered and row.cpucap not in by_cap:
                 new_nc.append((row, previous))
             previous = row.cpucap
