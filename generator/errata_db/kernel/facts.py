@@ -210,7 +210,7 @@ def _row_ranges(row: cpu_errata.Row, src, code, models, top: bool = True) -> tup
                                        "Kryo part family only as an entry of a match list "
                                        "(cpucap_multi_entry_cap_matches), as Linux writes it since 4.20")
     if matcher not in _READS and holds is not None:
-        why = (f"has a .match_list, which only cpucap_multi_entry_cap_matches() reads" if holds == "match_list"
+        why = ("has a .match_list, which only cpucap_multi_entry_cap_matches() reads" if holds == "match_list"
                else cpu_errata.requires(code, matcher, holds, bool(row.get("fixed_revs"))))
         if why is not None:
             raise _OwnMatcher(f"its matcher {matcher}() {why}, so its .{holds} need not be the CPUs it affects")
