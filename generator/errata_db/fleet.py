@@ -170,13 +170,13 @@ def read_hosts(sources: list[tuple[str, str]], stdin) -> tuple[list[Host], list[
 
 def duplicate_hosts(hosts: list[Host]) -> list[Diagnostic]:
     """Host names label the plan's output, across every file and sysfs tree: one name, one host."""
-    seen: dict[str, Where | Located] = {}
+    first: dict[str, Host] = {}
     diags = []
     for h in hosts:
-        if h.name in seen:
+        seen = first.setdefault(h.name, h)
+        if seen is not h:
             diags.append(error(h.where(), "fleet-duplicate-host",
-                               f"host {quoted(h.name)} is already defined at {seen[h.name]()}"))
-        seen.setdefault(h.name, h.where)
+                               f"host {quoted(h.name)} is already defined at {seen.where()}"))
     return diags
 
 
@@ -334,16 +334,33 @@ def not_covered_warning(reg: Registry) -> str | None:
             "on; no bit carries them, so after a migration they are not re-evaluated")
 
 
+def _hosts_by_cpu(hosts: list[Host]) -> tuple[dict, dict, dict]:
+    """The hosts of each (MIDR, REVIDR) and of each (MIDR, REVIDR, AIDR), in input order and
+    each once (a dict is the ordered set), and the CPU count of each (MIDR, REVIDR). Hosts that
+    share their tuple of CPUs (a JSON file's hosts of one kind) share the finding of their sets:
+    300,000 hosts cost a lookup and an insertion or two each."""
+    pairs: dict[tuple[int, int], dict[str, None]] = {}
+    triples: dict[tuple[int, int, int], dict[str, None]] = {}
+    kinds: dict[int, list] = {}  # id of a tuple of CPUs: [the tuple, the sets its hosts join, its hosts]
+    for h in hosts:
+        kind = kinds.get(id(h.cpus))
+        if kind is None:
+            sets = [d for c in h.cpus for d in (pairs.setdefault((c.midr, c.revidr), {}),
+                                                triples.setdefault((c.midr, c.revidr, c.aidr), {}))]
+            kind = kinds[id(h.cpus)] = [h.cpus, sets, 0]
+        kind[2] += 1
+        for names in kind[1]:
+            names[h.name] = None
+    counts: dict[tuple[int, int], int] = {}
+    for cpus, _, users in kinds.values():
+        for c in cpus:
+            counts[c.midr, c.revidr] = counts.get((c.midr, c.revidr), 0) + c.count * users
+    return pairs, triples, counts
+
+
 def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     """Everything each side needs, from the generated lookup module (so it is what KVM does)."""
-    where: dict[tuple[int, int], list[str]] = {}
-    counts: dict[tuple[int, int], int] = {}
-    for h in hosts:
-        for c in h.cpus:
-            key = (c.midr, c.revidr)
-            if h.name not in where.setdefault(key, []):
-                where[key].append(h.name)
-            counts[key] = counts.get(key, 0) + c.count
+    where, by_triple, counts = _hosts_by_cpu(hosts)
     models = cpu_names(reg)
     targets = []
     for midr, revidr in sorted(where):
@@ -351,7 +368,11 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
         targets.append(Target(midr, revidr, models.get(implementer_part(midr)),
                               cpu_label(reg, module, models, midr), tuple(where[(midr, revidr)]),
                               counts[(midr, revidr)], bits))
-    impl_cpus = tuple(_impl_cpus(hosts, {(t.midr, t.revidr): t.label for t in targets}))
+    labels = {(t.midr, t.revidr): t.label for t in targets}
+    # The distinct (MIDR, REVIDR, AIDR) triples in numeric order: the same fleet gives the same
+    # index to the same CPU, whatever order its hosts come in.
+    impl_cpus = tuple(ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(by_triple[(midr, revidr, aidr)]))
+                      for midr, revidr, aidr in sorted(by_triple))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))
     by_bit = {e.bit: e for e in reg.errata}
@@ -363,19 +384,6 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
                              tuple(t.label for t in targets if e.bit in t.bits)))
     return Plan(tuple(hosts), tuple(targets), impl_cpus, bitmap, regs, tuple(errata),
                 tuple(_warnings(reg, module, by_bit, targets, errata)))
-
-
-def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
-    """The distinct (MIDR, REVIDR, AIDR) triples, in numeric order: the same fleet gives the same
-    index to the same CPU, whatever order its hosts come in."""
-    where: dict[tuple[int, int, int], list[str]] = {}
-    for h in hosts:
-        for c in h.cpus:
-            names = where.setdefault((c.midr, c.revidr, c.aidr), [])
-            if h.name not in names:
-                names.append(h.name)
-    for midr, revidr, aidr in sorted(where):
-        yield ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(where[(midr, revidr, aidr)]))
 
 
 def _warnings(reg: Registry, module: types.ModuleType, by_bit: dict[int, Erratum], targets: list[Target],
@@ -400,7 +408,7 @@ def _warnings(reg: Registry, module: types.ModuleType, by_bit: dict[int, Erratum
 
 
 def format_text(p: Plan) -> str:
-    cpus = sum(c.count for h in p.hosts for c in h.cpus)
+    cpus = sum(t.count for t in p.targets)
     out = [f"{len(p.hosts)} host(s), {cpus} CPU(s), {len(p.targets)} distinct MIDR/REVIDR pair(s)", "",
            f"VMM: target CPUs to pass to KVM ({len(p.targets)})"]
     for t in p.targets:
