@@ -170,7 +170,7 @@ def test_a_retired_bit_is_reported_as_enabling_nothing(registry):
                                         retired_reason="fixed in all shipped silicon")
                     if e.name == "WORKAROUND_843419" else e for e in registry.errata)
     reg = dataclasses.replace(registry, errata=retired)
-    hosts = [fleet.Host("h", (fleet.HostCpu(A53_R0P4, 0, 1, None),), None)]
+    hosts = [fleet.Host("h", (fleet.HostCpu(A53_R0P4, 0, 1),), None)]
     p = fleet.plan(reg, lookup_module(reg), hosts)
     needed = next(n for n in p.errata if n.name == "WORKAROUND_843419")
     assert needed.cpucap is None and needed.status == "retired"

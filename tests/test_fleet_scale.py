@@ -7,10 +7,13 @@ count as well as a dict's lookups (one hash each). How fast it is belongs to ben
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cost import counted
-from errata_db import fleet
+from errata_db import fleet, schema
+from errata_db.load import SourceFile, parse
 from errata_db.lookup import lookup_module
 
 N1_R3P1 = 0x413FD0C1
@@ -33,8 +36,14 @@ class Name(str):
 
 
 def many_hosts(n: int) -> list[fleet.Host]:
-    kinds = [tuple(fleet.HostCpu(midr, 0, 4, None) for midr in kind) for kind in KINDS]
+    kinds = [tuple(fleet.HostCpu(midr, 0, 4) for midr in kind) for kind in KINDS]
     return [fleet.Host(Name(f"host-{i:05d}"), kinds[i % len(kinds)], None) for i in range(n)]
+
+
+def fleet_json(n: int, indent: int | None = None) -> str:
+    return json.dumps({"hosts": [{"name": f"host-{i:05d}", "cpus": [{"midr": f"{m:#x}", "count": 4}
+                                                                      for m in KINDS[i % len(KINDS)]]}
+                                 for i in range(n)]}, indent=indent)
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +62,85 @@ def test_planning_twenty_thousand_hosts_costs_a_few_calls_per_host(registry, mod
     assert [len(t.hosts) for t in plan.targets] == [HOSTS // 4] * 5
     assert [len(c.hosts) for c in plan.impl_cpus] == [HOSTS // 4] * 5
     assert text.startswith(f"{HOSTS} host(s), {HOSTS * 5} CPU(s), 5 distinct MIDR/REVIDR pair(s)\n")
+
+
+def test_a_json_fleet_of_twenty_thousand_hosts_is_read_with_a_few_calls_per_host():
+    src = SourceFile("hosts.json", fleet_json(HOSTS).encode())
+    with counted(10 * HOSTS):
+        hosts, diags = fleet.parse_hosts(src)
+    assert not diags and len(hosts) == HOSTS
+    assert hosts[1] == fleet.Host("host-00001", (fleet.HostCpu(A53_R0P4, 0, 4), fleet.HostCpu(A76_R4P0, 0, 4)),
+                                  hosts[1].where)
+
+
+def test_a_duplicate_in_a_json_fleet_of_twenty_thousand_hosts_is_placed_as_yaml_would_and_cheaply():
+    # The json module records no places; parsing the file again as YAML to find them took longer
+    # than all the rest, and past a million nodes could not.
+    text = fleet_json(HOSTS, indent=1).replace(f'"host-{HOSTS - 1:05d}"', '"host-00007"')
+    src = SourceFile("hosts.json", text.encode())
+    with counted(10 * HOSTS):
+        hosts, diags = fleet.parse_hosts(src)
+        diags += fleet.duplicate_hosts(hosts)
+    doc, _ = parse(src, fleet.MAX_BYTES, fleet.MAX_NODES)
+    first, again = doc.pos(("hosts", 7, "name")), doc.pos(("hosts", HOSTS - 1, "name"))
+    assert [(d.pos, d.message) for d in diags] == [(again, f"host 'host-00007' is already defined at {first}")]
+    assert again.line > 1 and again.col > 1
+
+
+def _fuzzed_fleets():
+    """Fleets in JSON that are mostly valid, each value now and then one the schema refuses or
+    that only looks like a valid one (true for 1, 1.0, "0x123456789")."""
+    from hypothesis import strategies as st
+
+    def mostly(valid, odd):
+        return st.integers(0, 15).flatmap(lambda n: odd if n == 0 else valid)
+
+    odd = st.one_of(st.sampled_from([-1, 1 << 32, True, False, None, 1.0, 0.5, "0x123456789", "9999999999",
+                                     "", "x", " 1", "0x", "1\n", "-1"]), st.lists(st.integers(0, 1), max_size=1))
+    u32 = mostly(st.one_of(st.integers(0, 0xFFFFFFFF), st.sampled_from(["0x1f", "0X41", "17", "4294967295"])), odd)
+    count = mostly(st.sampled_from([1, 2, 1 << 20]), st.sampled_from([0, (1 << 20) + 1, True, "2", 2.0]))
+    cpu = mostly(st.fixed_dictionaries({"midr": u32}, optional={"revidr": u32, "aidr": u32, "count": count}),
+                 st.one_of(st.fixed_dictionaries({"midr": u32, "mdir": u32}), st.fixed_dictionaries({"revidr": u32})))
+    cpus = mostly(st.lists(cpu, min_size=1, max_size=2), st.one_of(st.just([]), odd))
+    name = mostly(st.sampled_from(["a", "b", "a: b", "name", "é"]),
+                  st.one_of(st.sampled_from(["", "true", "x, true", "[n", "é\t"]), odd))
+    host = mostly(st.fixed_dictionaries({"name": name, "cpus": cpus}),
+                  st.one_of(st.fixed_dictionaries({"name": name, "cpus": cpus, "aidr": u32}),
+                            st.fixed_dictionaries({"cpus": cpus})))
+    hosts = mostly(st.lists(host, min_size=1, max_size=4), st.one_of(st.just([]), odd))
+    root = mostly(st.fixed_dictionaries({"hosts": hosts}), st.fixed_dictionaries({"hosts": hosts, "x": odd}))
+    layout = st.tuples(st.sampled_from([None, 0, 2]), st.sampled_from([(", ", ": "), (",", ":"), (",", " : ")]),
+                       st.sampled_from([False, False, False, True]), st.booleans())
+    return st.tuples(root, layout)
+
+
+def test_the_json_fast_path_accepts_nothing_the_schema_refuses_and_reads_what_yaml_reads(monkeypatch):
+    """The fast path checks the fleet schema itself: whatever it accepts, the YAML parser and the
+    schema accept too, and give the same hosts, with each name where YAML places it."""
+    from hypothesis import given, settings
+
+    @settings(max_examples=300, deadline=None)
+    @given(_fuzzed_fleets())
+    def check(case):
+        root, (indent, separators, duplicate, crlf) = case
+        text = json.dumps(root, indent=indent, separators=separators, ensure_ascii=False)
+        if duplicate:  # a key twice: json keeps the last, YAML refuses the file
+            text = text.replace('"cpus"', '"name": "z", "cpus"', 1)
+        if crlf:
+            text = text.replace("\n", "\r\n")
+        src = SourceFile("hosts.json", text.encode())
+        fast = fleet._json_hosts(src)
+        if fast is None:
+            return
+        doc, diags = parse(src, fleet.MAX_BYTES, fleet.MAX_NODES)
+        assert doc is not None and not diags and not schema.check(doc, "fleet")[0], text
+        with monkeypatch.context() as m:
+            m.setattr(fleet, "_json_hosts", lambda src: None)
+            slow, problems = fleet.parse_hosts(src)
+        assert not problems
+        assert [(h.name, h.cpus) for h in fast] == [(h.name, h.cpus) for h in slow]
+        assert [h.where() for h in fast] == [doc.pos(("hosts", i, "name")) for i in range(len(fast))]
+
+    check()
+    # Not vacuous: a valid file takes the fast path.
+    assert fleet._json_hosts(SourceFile("h.json", b'{"hosts": [{"name": "a", "cpus": [{"midr": "0x1"}]}]}'))
