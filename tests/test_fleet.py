@@ -202,7 +202,7 @@ def test_a_missing_hosts_file_is_a_usage_error(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("garbage\n", "'garbage' is not a register value like 0x00000000410fd034"),
+    ("garbage\n", "the file (8 bytes, not shown) is not a register value like 0x00000000410fd034"),
     ("410fd034\n", "'410fd034' is not a register value like 0x00000000410fd034"),
     ("0x0000000100000000\n", "0x0000000100000000 has bits set above bit 31, which are RES0 in this register"),
     ("", "'' is not a register value like 0x00000000410fd034"),
@@ -352,7 +352,8 @@ def test_garbage_in_aidr_el1_is_an_error_at_that_file(tmp_path):
     aidr.write_text("seven\n")
     result = run_fleet("--sysfs", str(root))
     assert result.code == 1
-    assert result.err == f"{aidr}:1:1: error: 'seven' is not a register value like 0x00000000410fd034 [fleet-sysfs]\n"
+    assert result.err == (f"{aidr}:1:1: error: the file (6 bytes, not shown) is not a register value like "
+                          "0x00000000410fd034 [fleet-sysfs]\n")
 
 
 def test_hosts_from_a_closed_stdin_is_a_usage_error_not_a_traceback():

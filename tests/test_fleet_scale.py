@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from conftest import REGISTRY, run_cli
 from cost import counted
 from errata_db import fleet, schema
 from errata_db.load import SourceFile, parse
@@ -144,3 +145,21 @@ def test_the_json_fast_path_accepts_nothing_the_schema_refuses_and_reads_what_ya
     check()
     # Not vacuous: a valid file takes the fast path.
     assert fleet._json_hosts(SourceFile("h.json", b'{"hosts": [{"name": "a", "cpus": [{"midr": "0x1"}]}]}'))
+
+
+# --- what input reaches the output -------------------------------------------------------------
+
+
+def test_a_sysfs_register_linked_to_another_file_is_refused_without_showing_its_content(tmp_path):
+    from test_fleet import write_sysfs
+
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nsecret-token-1234\n")
+    root = write_sysfs(tmp_path / "h", [(A53_R0P4, 0)])
+    midr = root / "sys/devices/system/cpu/cpu0/regs/identification/midr_el1"
+    midr.unlink()
+    midr.symlink_to(secret)
+    result = run_cli("fleet", "--registry", str(REGISTRY), "--sysfs", str(root))
+    assert result.code == 1
+    assert result.err == (f"{midr}:1:1: error: the file (50 bytes, not shown) is not a register value like "
+                          "0x00000000410fd034 [fleet-sysfs]\n")

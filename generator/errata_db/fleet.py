@@ -30,6 +30,7 @@ from .model import Erratum, Located, Registry, Where, rev_str
 SYSFS_CPUS = "sys/devices/system/cpu"
 _ID_REGS = "regs/identification"
 _REGISTER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
+_REGISTER_LIKE = re.compile(r"[0-9a-fA-FxX]{0,18}")
 _CPU_DIR = re.compile(r"cpu[0-9]+")
 _U32 = 0xFFFFFFFF
 # sysfs shows an attribute in one page at most (and gives that page as every file's size).
@@ -281,8 +282,11 @@ def _register_value(path: Path, shown: str) -> tuple[int | None, Diagnostic | No
         return None, error(Pos(shown), "fleet-sysfs", f"cannot read: {reason}")
     value_text = text.strip()
     if not _REGISTER.fullmatch(value_text):
-        return None, error(Pos(shown, 1, 1), "fleet-sysfs",
-                           f"{quoted(value_text[:40])} is not a register value like 0x00000000410fd034")
+        # A link to another file (/etc/passwd) must not have it print its first bytes: only a
+        # short token of a register's characters is quoted.
+        what = (quoted(value_text) if _REGISTER_LIKE.fullmatch(value_text)
+                else f"the file ({len(text)} bytes, not shown)")
+        return None, error(Pos(shown, 1, 1), "fleet-sysfs", f"{what} is not a register value like 0x00000000410fd034")
     value = int(value_text, 16)
     if value > _U32:
         return None, error(Pos(shown, 1, 1), "fleet-sysfs",
