@@ -7,13 +7,14 @@ count as well as a dict's lookups (one hash each). How fast it is belongs to ben
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from conftest import REGISTRY, run_cli
 from cost import counted
-from errata_db import fleet, schema
+from errata_db import fleet, risk, schema
 from errata_db.load import SourceFile, parse
 from errata_db.lookup import lookup_module
 
@@ -145,6 +146,98 @@ def test_the_json_fast_path_accepts_nothing_the_schema_refuses_and_reads_what_ya
     check()
     # Not vacuous: a valid file takes the fast path.
     assert fleet._json_hosts(SourceFile("h.json", b'{"hosts": [{"name": "a", "cpus": [{"midr": "0x1"}]}]}'))
+
+
+# --- risk ------------------------------------------------------------------------------------
+
+KRYO_201 = 0x510F2011  # a part-family CPU: its errata are missing after a move under impl-cpus too
+MODELS = [N1_R3P1, A53_R0P4, A76_R4P0, A55_R2P0, AMPEREONE, KRYO_201]
+
+
+def classes_of(n: int, big_little: bool = False) -> list[fleet.Host]:
+    """n hosts of n classes, the REVIDR making each its own: a few kinds of class (and more with
+    big.LITTLE hosts of two models)."""
+    return [fleet.Host(f"h{i}", (fleet.HostCpu(MODELS[i % 6], i, 1),)
+                       + ((fleet.HostCpu(MODELS[i // 6 % 6], 0, 1),) if big_little and i % 5 == 0 else ()), None)
+            for i in range(n)]
+
+
+def test_three_thousand_classes_are_reported_by_kind_with_work_and_output_that_grow_linearly(registry):
+    hosts = classes_of(3000)
+    with counted(150 * len(hosts)):
+        result = risk.analyse(registry, hosts)
+    assert len(result.classes) == 3000 and result.pairs == ()
+    assert [len(k.classes) for k in result.kinds] == [500, 256, 500, 500, 500, 500, 244]  # REVIDR bit 8 fixes 843419
+    assert len(result.kind_pairs) == 7 * 7
+    assert sum(p.weight for p in result.kind_pairs) == result.pair_count == 3000 * 2999
+    with counted(400 * len(hosts)):
+        text = risk.format_text(result)
+    assert "By kind: more than 200 classes, so the pairs are given between 7 kind(s) of class" in text
+    assert len(text) < 20_000
+
+
+@pytest.mark.parametrize("guest_kind", ["the registry", "a guest with half of its rows", "one without a target list"])
+def test_the_report_by_kind_counts_what_the_report_pair_by_pair_counts(registry, monkeypatch, guest_kind):
+    hosts = classes_of(40, big_little=True)
+    half = dataclasses.replace(registry, errata=registry.errata[::2])
+    guest = {"the registry": risk.Guest("r", registry, frozenset(e.enables for e in registry.errata), None),
+             "a guest with half of its rows": risk.Guest("g", half, frozenset(e.enables for e in half.errata), None),
+             "one without a target list": risk.Guest("o", half, frozenset(e.enables for e in registry.errata[:9]),
+                                                     "no cpu_errata_set_target_impl()")}[guest_kind]
+    by_pair = risk.analyse_guest(registry, hosts, guest)
+    monkeypatch.setattr(risk, "MAX_CLASSES", 20)
+    by_kind = risk.analyse_guest(registry, hosts, guest)
+    assert not by_pair.kinds and len(by_kind.kinds) < len(by_kind.classes) == 40
+    for abi in risk.ABIS:
+        assert by_kind.unsafe(abi) == by_pair.unsafe(abi)
+        assert by_kind.culprits(abi) == by_pair.culprits(abi)
+    kind_of = {c: k.name for k in by_kind.kinds for c in k.classes}
+    answers = {(p.source, p.target): p for p in by_kind.kind_pairs}
+    for p in by_pair.pairs:
+        answer = answers[kind_of[p.source], kind_of[p.target]]
+        assert (answer.missing, answer.conditional, answer.learned, answer.unknown) == (
+            p.missing, p.conditional, p.learned, p.unknown)
+    assert sum(1 for p in by_pair.pairs if any(p.missing.values())) > 0
+
+
+def test_long_class_names_give_the_report_by_kind_whose_matrices_name_kinds(tmp_path):
+    name = "n" * (risk.MAX_NAME_CHARS // 2)
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps({"hosts": [{"name": f"{name}{i}", "cpus": [{"midr": f"{m:#x}"}]}
+                                          for i, m in enumerate([A53_R0P4, AMPEREONE, A55_R2P0])]}))
+    result = run_cli("risk", "--registry", str(REGISTRY), "--hosts", str(path))
+    assert result.code == 0, result.err
+    assert f"By kind: class names of {3 * len(name) + 3} characters, more than {risk.MAX_NAME_CHARS}" in result.out
+    assert "\n  from \\ to  kind 1  kind 2  kind 3\n" in result.out
+    # Each name once, in the list of kinds: not once per pair.
+    assert result.out.count(name) == 3
+
+
+def test_more_kinds_than_the_limit_are_refused_with_the_numbers(tmp_path, monkeypatch):
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps({"hosts": [{"name": f"h{i}", "cpus": [{"midr": f"{m:#x}"}]}
+                                          for i, m in enumerate([N1_R3P1, AMPEREONE, A55_R2P0])]}))
+    monkeypatch.setattr(risk, "MAX_CLASSES", 2)
+    result = run_cli("risk", "--registry", str(REGISTRY), "--hosts", str(path))
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("errata-db: error: 3 host(s) in 3 classes of identical CPUs, of 3 kinds (classes whose "
+                          "CPUs need and enable the same errata): risk compares at most 2 kinds. A fleet has many "
+                          "hosts but few kinds of CPU; `errata-db fleet` gives what it needs as a whole\n")
+
+
+def test_the_json_report_by_kind_keeps_the_documented_keys_and_adds_the_kinds(registry, monkeypatch):
+    hosts = classes_of(12)
+    full = json.loads(risk.format_json(risk.analyse(registry, hosts)))
+    monkeypatch.setattr(risk, "MAX_CLASSES", 10)
+    doc = json.loads(risk.format_json(risk.analyse(registry, hosts)))
+    assert doc["pairs"] == [] and len(full["pairs"]) == 12 * 11
+    for key in ("classes", "abis", "unsafe_pairs", "unsafe_by", "conditions", "warnings"):
+        assert doc[key] == full[key], key
+    assert [k["classes"] for k in doc["kinds"]] == [[f"h{i}", f"h{i + 6}"] for i in range(6)]
+    assert sum(p["class_pairs"] for p in doc["kind_pairs"]) == 12 * 11
+    assert doc["kind_pairs"][0] == {"from": "kind 1", "to": "kind 1", "missing": {abi: [] for abi in risk.ABIS},
+                                    "conditional": {abi: [] for abi in risk.ABIS}, "class_pairs": 2}
+    assert doc["needed_by"]["WORKAROUND_1418040"] == 2 and doc["by_kind"].startswith("By kind: more than 10 classes")
 
 
 # --- what input reaches the output -------------------------------------------------------------
