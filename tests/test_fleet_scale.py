@@ -8,7 +8,9 @@ count as well as a dict's lookups (one hash each). How fast it is belongs to ben
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
+import re
 
 import pytest
 
@@ -256,3 +258,24 @@ def test_a_sysfs_register_linked_to_another_file_is_refused_without_showing_its_
     assert result.code == 1
     assert result.err == (f"{midr}:1:1: error: the file (50 bytes, not shown) is not a register value like "
                           "0x00000000410fd034 [fleet-sysfs]\n")
+
+
+HOSTILE_MARKDOWN = ("![x](http://evil.example/a.png) <img src=x> www.evil.example me@evil.example "
+                    "[l](javascript:x) *e* `c` a|b \\")
+
+
+@pytest.mark.parametrize("by_kind", [False, True])
+def test_a_host_name_reaches_markdown_and_html_as_text_with_no_link_image_or_markup(tmp_path, monkeypatch, by_kind):
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps({"hosts": [{"name": HOSTILE_MARKDOWN, "cpus": [{"midr": f"{KRYO_201:#x}"}]},
+                                          {"name": "a53", "cpus": [{"midr": f"{A53_R0P4:#x}"}]}]}))
+    if by_kind:
+        monkeypatch.setattr(risk, "MAX_NAME_CHARS", 10)
+    markdown = run_cli("risk", "--registry", str(REGISTRY), "--hosts", str(path), "--format", "markdown").out
+    for raw in ("![", "](", "http://", "www.", "<img", "me@", "*e*", "`c`", "a|b"):
+        assert not re.search(r"(?<!\\)" + re.escape(raw), markdown), raw
+    # CommonMark shows a backslash and a punctuation mark as the mark: the name as it was given.
+    assert HOSTILE_MARKDOWN in re.sub(r"\\([!-/:-@[-`{-~])", r"\1", markdown)
+    assert ("| kind 1 |" in markdown) == by_kind
+    page = run_cli("risk", "--registry", str(REGISTRY), "--hosts", str(path), "--format", "html").out
+    assert "<img" not in page and "<a " not in page and html.unescape(page).count(HOSTILE_MARKDOWN) >= 2

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 import types
 from dataclasses import dataclass
 from typing import Callable
@@ -392,10 +393,11 @@ def _meaning(r: Risk, abi: str) -> str:
     return GUEST_MEANING[abi]
 
 
-def _guest_lines(r: Risk) -> list[str]:
+def _guest_lines(r: Risk, inert: Callable[[str], str] = escape) -> list[str]:
+    """inert: how the format makes the guest's name, a path, plain text."""
     if r.guest is None:
         return []
-    return [f"Guest kernel: {escape(r.guest.name)}: the errata each class needs are the registry's; "
+    return [f"Guest kernel: {inert(r.guest.name)}: the errata each class needs are the registry's; "
             "what the guest enables is decided by that kernel"]
 
 
@@ -541,9 +543,16 @@ def format_json(r: Risk) -> str:
     return json.dumps(_doc(r), indent=2) + "\n"
 
 
+# Every ASCII punctuation mark, each of which CommonMark makes literal after a backslash.
+_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@[-`{-~]")
+
+
 def _md(text: str) -> str:
-    """A Markdown table cell: no line break, no column separator, no HTML."""
-    return html.escape(escape(text)).replace("|", "\\|")
+    """Text from a file or a command line, as Markdown shows it: one line (escape), and every
+    punctuation mark literal, so that it makes no link, image, emphasis, code, HTML, table
+    column, or autolink (GitHub links www. and http:// by themselves: '.' and ':' escaped
+    stop it). A host named ![x](http://...) would otherwise be a remote image in a pull request."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", escape(text))
 
 
 def _needed_markdown(r: Risk) -> list[str]:
@@ -553,8 +562,8 @@ def _needed_markdown(r: Risk) -> list[str]:
 
 
 def format_markdown(r: Risk) -> str:
-    out = ["# Migration risk", "", _summary_line(r) + ".", *(f"\n{_md(line)}." for line in _by_kind_lines(r)),
-           *(f"\n{_md(line)}." for line in _guest_lines(r)), ""]
+    out = ["# Migration risk", "", _summary_line(r) + ".", *(f"\n{line}." for line in _by_kind_lines(r)),
+           *(f"\n{line}." for line in _guest_lines(r, _md)), ""]
     if r.kinds:
         out += ["| kind | classes | hosts | CPUs | needs |", "|---|---|---|---|---|"]
         out += [f"| {k.name} | {len(k.classes)}: {_md(some(k.classes))} | {k.hosts} | {_md(some(k.labels, 5))} | "
@@ -563,7 +572,7 @@ def format_markdown(r: Risk) -> str:
     else:
         out += ["| class | hosts | CPUs |", "|---|---|---|"]
         for g in r.classes:
-            cpus = "<br>".join(f"MIDR `{m:#010x}` REVIDR `{rv:#010x}` AIDR `{a:#010x}` {label}"
+            cpus = "<br>".join(f"MIDR `{m:#010x}` REVIDR `{rv:#010x}` AIDR `{a:#010x}` {_md(label)}"
                                for (m, rv, a), label in zip(g.cpus, g.labels))
             out.append(f"| {_md(g.name)} | {len(g.hosts)}: {_md(escape(some(g.hosts)))} | {cpus} |")
     cells = _cells(r)
