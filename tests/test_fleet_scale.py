@@ -242,6 +242,36 @@ def test_the_json_report_by_kind_keeps_the_documented_keys_and_adds_the_kinds(re
     assert doc["needed_by"]["WORKAROUND_1418040"] == 2 and doc["by_kind"].startswith("By kind: more than 10 classes")
 
 
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def test_the_json_of_fleet_and_risk_is_what_json_dumps_with_an_indent_gives():
+    """Their own encoder (the standard library's, with an indent, is pure Python) writes byte for
+    byte what json.dumps(indent=2) writes, for any document of their kinds of values."""
+    from hypothesis import given, settings, strategies as st
+
+    scalar = st.one_of(st.text(max_size=4), st.integers(-(1 << 70), 1 << 70), st.booleans(), st.none())
+    value = st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+                         max_leaves=12)
+
+    @settings(max_examples=200, deadline=None)
+    @given(value)
+    def check(document):
+        assert fleet.json_text(document) == json.dumps(document, indent=2)
+
+    check()
+    assert fleet.json_text({"a": (n for n in (1, 2)), "b": ()}) == json.dumps({"a": [1, 2], "b": []}, indent=2)
+
+
+def test_the_json_of_a_fleet_of_twenty_thousand_hosts_costs_a_few_calls_per_host(registry, module):
+    plan = fleet.plan(registry, module, many_hosts(HOSTS))
+    with counted(40 * HOSTS):
+        text = fleet.format_json(plan)
+    assert text == json.dumps(json.loads(text), indent=2) + "\n"
+    assert len(json.loads(text)["hosts"]) == HOSTS
+
+
 # --- what input reaches the output -------------------------------------------------------------
 
 

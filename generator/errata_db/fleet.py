@@ -16,6 +16,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property, partial
 from itertools import accumulate
+from json.encoder import encode_basestring_ascii as _encode_str
 from pathlib import Path
 from typing import Callable
 
@@ -537,22 +538,60 @@ def format_text(p: Plan) -> str:
 
 def format_json(p: Plan) -> str:
     doc = {
-        "hosts": [{"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
-                                             "count": c.count} for c in h.cpus]} for h in p.hosts],
-        "targets": [{"midr": t.midr, "revidr": t.revidr, "cpu": t.cpu, "revision": t.revision,
-                     "count": t.count, "hosts": list(t.hosts), "bits": list(t.bits)} for t in p.targets],
+        "hosts": ({"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                             "count": c.count} for c in h.cpus]} for h in p.hosts),
+        "targets": ({"midr": t.midr, "revidr": t.revidr, "cpu": t.cpu, "revision": t.revision,
+                     "count": t.count, "hosts": t.hosts, "bits": t.bits} for t in p.targets),
         "target_impl": {"version": f"{IMPL_VERSION[0]}.{IMPL_VERSION[1]}", "version_r1": IMPL_VERSION_R1,
                         "count": len(p.impl_cpus),
-                        "cpus": [{"index": i, "midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
-                                  "cpu": c.label, "hosts": list(c.hosts)} for i, c in enumerate(p.impl_cpus)]},
+                        "cpus": ({"index": i, "midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                  "cpu": c.label, "hosts": c.hosts} for i, c in enumerate(p.impl_cpus))},
         "bitmap": hex(p.bitmap),
         "registers": {name: f"{value:#018x}" for name, value in p.registers},
         "errata": [{"bit": n.bit, "register": n.register, "name": n.name, "vendor": n.vendor,
-                    "errata_ids": list(n.errata_ids), "status": n.status, "enables": n.cpucap,
-                    "needed_by": list(n.needed_by)} for n in p.errata],
+                    "errata_ids": n.errata_ids, "status": n.status, "enables": n.cpucap,
+                    "needed_by": n.needed_by} for n in p.errata],
         "warnings": [{"kind": kind, "message": message} for kind, message in p.warnings],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return json_text(doc) + "\n"
+
+
+_ARRAYS = (list, tuple, types.GeneratorType)
+
+
+def json_text(value) -> str:
+    """What json.dumps(value, indent=2) gives, byte for byte, for what fleet and risk print
+    (dicts with str keys; lists, tuples and generators; str, int, bool and None), in a fraction
+    of the time and memory: with an indent, the standard library encodes in pure Python, one
+    token at a time, and 240,000 distinct CPUs took 15 s and 2 GB. A generator is encoded as it
+    is consumed, so that the rows of a large report need not all exist at once."""
+    return _json(value, "\n")
+
+
+def _json(value, newline: str) -> str:
+    """value, its nested lines starting with newline (a line break and the indent) and two spaces."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    inner = newline + "  "
+    # Strings and numbers, most of the values, are encoded in place: a call less each.
+    if kind is dict:
+        items = [_encode_str(k) + ": " + (_encode_str(v) if type(v) is str else int.__repr__(v) if type(v) is int
+                                          else _json(v, inner)) for k, v in value.items()]
+        return "{" + inner + ("," + inner).join(items) + newline + "}" if items else "{}"
+    if kind in _ARRAYS:
+        items = [_encode_str(v) if type(v) is str else int.__repr__(v) if type(v) is int else _json(v, inner)
+                 for v in value]
+        return "[" + inner + ("," + inner).join(items) + newline + "]" if items else "[]"
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _encode_str(value)
+    raise TypeError(f"{kind.__name__} is not in a report")
 
 
 FORMATS = {"text": format_text, "json": format_json}

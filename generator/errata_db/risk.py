@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import re
 import types
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from typing import Callable
 
 from .diagnostics import escape, some
 from .errors import Unusable
-from .fleet import Host, cpu_label, cpu_names, not_covered_warning
+from .fleet import Host, cpu_label, cpu_names, json_text, not_covered_warning
 from .lookup import implementer_part, lookup_module, unknown_cpu
 from .model import Registry
 
@@ -507,40 +506,37 @@ def format_text(r: Risk) -> str:
 
 
 def _answer_doc(p: Pair, guest: bool) -> dict:
-    return ({"from": p.source, "to": p.target, "missing": {abi: list(p.missing[abi]) for abi in ABIS},
-             "conditional": {abi: list(p.conditional[abi]) for abi in ABIS}}
-            | ({"learned": list(p.learned), "unknown_to_guest": list(p.unknown)} if guest else {}))
+    return ({"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional}
+            | ({"learned": p.learned, "unknown_to_guest": p.unknown} if guest else {}))
 
 
 def _doc(r: Risk) -> dict:
     return {
-        "classes": [{"name": g.name, "hosts": list(g.hosts),
-                     "cpus": [{"midr": m, "revidr": rv, "aidr": a} for m, rv, a in g.cpus]} for g in r.classes],
-        "abis": list(ABIS),
-        "pairs": [{"from": p.source, "to": p.target, "missing": {abi: list(p.missing[abi]) for abi in ABIS},
-                   "conditional": {abi: list(p.conditional[abi]) for abi in ABIS}} for p in r.pairs],
+        "classes": ({"name": g.name, "hosts": g.hosts,
+                     "cpus": [{"midr": m, "revidr": rv, "aidr": a} for m, rv, a in g.cpus]} for g in r.classes),
+        "abis": ABIS,
+        "pairs": ({"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional}
+                  for p in r.pairs),
         "unsafe_pairs": {abi: r.unsafe(abi) for abi in ABIS},
         "unsafe_by": {abi: dict(r.culprits(abi)) for abi in ABIS},
         "conditions": [{"cpucap": c.cpucap, "condition": c.condition, "el1_never": c.el1_never,
-                        "needed_by": list(c.needed_by)} for c in r.conditionals],
+                        "needed_by": c.needed_by} for c in r.conditionals],
         "warnings": [{"kind": kind, "message": message} for kind, message in r.warnings],
     } | ({} if r.guest is None else {
         "guest": {"kernel": r.guest.name, "impl_cpus": r.guest.no_target_impl is None,
                   "impl_cpus_missing": r.guest.no_target_impl},
-        "learned": [{"from": p.source, "to": p.target, "cpucaps": list(p.learned)} for p in r.pairs if p.learned],
-        "unknown_to_guest": [{"from": p.source, "to": p.target, "cpucaps": list(p.unknown)}
-                             for p in r.pairs if p.unknown],
+        "learned": ({"from": p.source, "to": p.target, "cpucaps": p.learned} for p in r.pairs if p.learned),
+        "unknown_to_guest": ({"from": p.source, "to": p.target, "cpucaps": p.unknown} for p in r.pairs if p.unknown),
     }) | ({} if not r.kinds else {
         "by_kind": _by_kind_lines(r)[0],
-        "kinds": [{"name": k.name, "classes": list(k.classes), "hosts": k.hosts, "needs": list(k.needs)}
-                  for k in r.kinds],
-        "kind_pairs": [{**_answer_doc(p, r.guest is not None), "class_pairs": p.weight} for p in r.kind_pairs],
+        "kinds": [{"name": k.name, "classes": k.classes, "hosts": k.hosts, "needs": k.needs} for k in r.kinds],
+        "kind_pairs": [_answer_doc(p, r.guest is not None) | {"class_pairs": p.weight} for p in r.kind_pairs],
         "needed_by": dict(r.needed),
     })
 
 
 def format_json(r: Risk) -> str:
-    return json.dumps(_doc(r), indent=2) + "\n"
+    return json_text(_doc(r)) + "\n"
 
 
 # Every ASCII punctuation mark, each of which CommonMark makes literal after a backslash.
