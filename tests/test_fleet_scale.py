@@ -11,10 +11,12 @@ import dataclasses
 import html
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
-from conftest import REGISTRY, run_cli
+from conftest import REGISTRY, REPO, run_cli
 from cost import counted
 from errata_db import fleet, risk, schema
 from errata_db.load import SourceFile, parse
@@ -270,6 +272,24 @@ def test_the_json_of_a_fleet_of_twenty_thousand_hosts_costs_a_few_calls_per_host
         text = fleet.format_json(plan)
     assert text == json.dumps(json.loads(text), indent=2) + "\n"
     assert len(json.loads(text)["hosts"]) == HOSTS
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # whole processes on 300,000 hosts, each once: some 15 s
+@pytest.mark.skipif(not (REPO / "bench/run.py").is_file(), reason="needs the checkout's bench/")
+def test_the_benchmark_measures_fleet_and_risk_at_scale_and_the_refusal_past_the_kinds():
+    proc = subprocess.run([sys.executable, str(REPO / "bench/run.py"), "--scale", "--runs", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(" | ")[0] for line in proc.stdout.splitlines() if line.startswith("| `errata-db")]
+    assert rows == ["| `errata-db fleet`, 300,000 hosts of 50 kinds (JSON, 14.3 MiB)",
+                    "| `errata-db risk`, the same 300,000 hosts",
+                    "| `errata-db risk`, 3,000 classes of distinct REVIDRs (by kind)",
+                    "| `errata-db risk`, 3,000 classes of distinct errata (refused)",
+                    "| `errata-db risk --format json`, 200 classes of distinct errata, 16,384 characters of escaped "
+                    "names (the largest pair matrix)"]
 
 
 # --- what input reaches the output -------------------------------------------------------------
