@@ -300,12 +300,14 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
                              ordered(need_b & bitmap & ~own_b & ~own_a), ordered(need_b & unknown))
         return answers[a, b]
 
-    conditionals = tuple(
-        Conditional(e.enables, e.condition, never.get(e.enables),
-                    tuple(g.name for g, n in zip(groups, need_conditional) if n >> bit_of[e.enables] & 1))
-        for e in reg.errata if e.active and e.condition
-        and any(n >> bit_of[e.enables] & 1 for n in need_conditional))
-    risk = Risk(groups, (), conditionals, tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
+    conditionals = []
+    for e in reg.errata:
+        bit = bit_of.get(e.enables)
+        if e.active and e.condition and bit is not None:
+            needed_by = tuple(g.name for g, n in zip(groups, need_conditional) if n >> bit & 1)
+            if needed_by:
+                conditionals.append(Conditional(e.enables, e.condition, never.get(e.enables), needed_by))
+    risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
     if len(groups) <= MAX_CLASSES and sum(len(g.name) for g in groups) <= MAX_NAME_CHARS:
         kind = [0] * len(groups)
         for k, indexes in enumerate(members):
