@@ -1,4 +1,6 @@
-"""`fleet` and `risk` at scale: the work grows with the hosts, never with their square.
+"""`fleet` and `risk` at scale (#21): the work grows with the hosts, never with their square,
+`risk` past its bounds reports by kind what it would pair by pair, and what comes from input
+(host names, what a sysfs file holds) reaches each format inert.
 
 Counted, not timed (tests/cost.py): a host name here is a str whose comparisons and hashes are
 Python calls, so that a membership test on a list (one comparison per element) shows in the
