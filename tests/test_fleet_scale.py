@@ -129,7 +129,7 @@ def test_the_json_fast_path_accepts_nothing_the_schema_refuses_and_reads_what_ya
     schema accept too, and give the same hosts, with each name where YAML places it."""
     from hypothesis import given, settings
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(_fuzzed_fleets())
     def check(case):
         root, (indent, separators, duplicate, crlf) = case
