@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -62,6 +63,7 @@ QUICK_GRID = [(64, 1, 4)]
 CPU_COUNTS = (1, 64, 1024)
 COMMANDS = ("validate", "generate", "generate --check", "stability")
 FLEET_HOSTS, FLEET_KINDS = 10_000, 20
+SCALE_HOSTS, SCALE_KINDS, SCALE_CLASSES = 300_000, 50, 3_000
 
 
 def _env() -> dict[str, str]:
@@ -163,6 +165,90 @@ def _risk(runs: int) -> float:
         return _wall([sys.executable, "-m", "errata_db", "risk", "--hosts", str(scratch / "hosts.json")], REPO, runs)
     finally:
         shutil.rmtree(scratch)
+
+
+def _scale_files(root: Path) -> list[tuple[str, list[str], int]]:
+    """The scale rows' inputs, written under root, deterministic: (row, arguments, expected
+    exit code). 300,000 hosts of 50 kinds fill most of the 16 MiB a hosts file may hold (one
+    CPU each, short names, no spaces); 3,000 hosts of distinct REVIDRs are 3,000 classes of a
+    few kinds; 3,000 hosts of distinct sets of CPUs that need distinct errata are as many kinds,
+    past MAX_CLASSES; and MAX_CLASSES classes of as many kinds, whose names fill MAX_NAME_CHARS
+    with characters that every format escapes, are the largest pair matrix `risk` lists."""
+    from errata_db.lookup import lookup_module
+    from errata_db.risk import MAX_CLASSES, MAX_NAME_CHARS
+
+    reg = load_registry(REPO / "errata-db").registry
+    models = [c.model for c in reg.cpus]
+
+    def write(name: str, hosts: list[dict]) -> str:
+        (root / name).write_text(json.dumps({"hosts": hosts}, separators=(",", ":")))
+        return str(root / name)
+
+    kinds = [models[k % len(models)] | (k // len(models)) << 20 for k in range(SCALE_KINDS)]
+    fleet = write("fleet.json", [{"name": f"h{i:06d}", "cpus": [{"midr": f"{kinds[i % SCALE_KINDS]:#x}"}]}
+                                 for i in range(SCALE_HOSTS)])
+    revidrs = write("revidrs.json", [{"name": f"h{i:04d}", "cpus": [{"midr": f"{models[i % 6]:#x}", "revidr": i}]}
+                                     for i in range(SCALE_CLASSES)])
+    # CPUs whose errata differ, then sets of two and three of them whose errata differ too.
+    module = lookup_module(reg)
+    cpus: dict[int, int] = {}
+    for model in models:
+        for midr in (model | variant << 20 | revision for variant in range(4) for revision in range(8)):
+            cpus.setdefault(module.bitmap_for_cpus([midr]), midr)
+    sets: dict[int, tuple[int, ...]] = {}
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(sorted(cpus.values()), size):
+            sets.setdefault(module.bitmap_for_cpus(list(combo)), combo)
+    distinct = list(sets.values())
+    kinds_file = write("kinds.json", [{"name": f"h{i:04d}", "cpus": [{"midr": m} for m in distinct[i]]}
+                                      for i in range(SCALE_CLASSES)])
+    pattern = '\x01"&<|![x](http://e) '
+    names = [(f"{i:03d}" + pattern * MAX_NAME_CHARS)[:MAX_NAME_CHARS // MAX_CLASSES] for i in range(MAX_CLASSES)]
+    matrix = write("matrix.json", [{"name": name, "cpus": [{"midr": m} for m in distinct[-1 - i]]}
+                                   for i, name in enumerate(names)])
+    risk = ["risk", "--hosts"]
+    size = Path(fleet).stat().st_size / (1 << 20)
+    return [(f"`errata-db fleet`, {SCALE_HOSTS:,} hosts of {SCALE_KINDS} kinds (JSON, {size:.1f} MiB)",
+             ["fleet", "--hosts", fleet], 0),
+            (f"`errata-db risk`, the same {SCALE_HOSTS:,} hosts", risk + [fleet], 0),
+            (f"`errata-db risk`, {SCALE_CLASSES:,} classes of distinct REVIDRs (by kind)", risk + [revidrs], 0),
+            (f"`errata-db risk`, {SCALE_CLASSES:,} classes of distinct errata (refused)", risk + [kinds_file], 2),
+            (f"`errata-db risk --format json`, {MAX_CLASSES} classes of distinct errata, {MAX_NAME_CHARS:,} "
+             "characters of escaped names (the largest pair matrix)", risk + [matrix, "--format", "json"], 0)]
+
+
+# Starts the measured process and reports its exit code, wall time and peak memory. Linux
+# counts in a process's peak the memory of the process that started it, up to its exec: this
+# small one adds its own 10 MB or so, where the benchmark's would add hundreds.
+_LAUNCHER = ("import os, subprocess, sys, time; start = time.perf_counter(); "
+             "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL); _, status, usage = os.wait4(p.pid, 0); "
+             "print(os.waitstatus_to_exitcode(status), time.perf_counter() - start, usage.ru_maxrss)")
+
+
+def _peak(argv: list[str], runs: int, expect: int) -> tuple[float, float]:
+    """Median wall time and the largest peak memory (MB) of a process, after one unmeasured run."""
+    times, peaks = [], []
+    for n in range(runs + 1):
+        proc = subprocess.run([sys.executable, "-c", _LAUNCHER, *argv], cwd=REPO, env=_env(), capture_output=True,
+                              text=True, check=True)
+        code, elapsed, peak = proc.stdout.split()
+        if int(code) != expect:
+            raise SystemExit(f"bench: {' '.join(argv)} exited {code}, not {expect}:\n{proc.stderr}")
+        if n:
+            times.append(float(elapsed))
+            peaks.append(int(peak) / 1024)
+    return statistics.median(times), max(peaks)
+
+
+def _scale(runs: int) -> None:
+    print("\n| scale, bundled registry, whole process | time | peak memory |\n|---|---|---|")
+    root = Path(tempfile.mkdtemp(prefix="errata-bench-scale-"))
+    try:
+        for row, args, expect in _scale_files(root):
+            seconds, megabytes = _peak([sys.executable, "-m", "errata_db", *args], runs, expect)
+            print(f"| {row} | {_ms(seconds)} | {megabytes:.0f} MB |")
+    finally:
+        shutil.rmtree(root)
 
 
 def _in_process(registry: Path, overlays: list[Path], out: Path, runs: int) -> tuple[float, float, int, int]:
@@ -303,9 +389,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure only this synthetic registry, such as 256x50x4 (repeatable)")
     parser.add_argument("--kernel-tree", type=Path, metavar="DIR",
                         help="also measure audit and import --dry-run of this Linux source tree")
+    parser.add_argument("--scale", action="store_true",
+                        help="measure only fleet and risk at scale (a full run measures them too)")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 5)
     grid = args.size or (QUICK_GRID if args.quick else GRID)
+    if args.scale:
+        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; median of {runs} run(s)")
+        _scale(runs)
+        return 0
 
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; whole processes: median of {runs} "
           f"run(s), in-process: fastest of {runs} or more\n")
@@ -321,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds in figures.items():
             print(f"| `errata-db {name}`, Linux {_linux_version(args.kernel_tree)} | {_ms(seconds)} |")
     print(f"| `errata-db risk`, {FLEET_HOSTS:,} hosts of {FLEET_KINDS} kinds (JSON) | {_ms(_risk(runs))} |")
+    if not args.quick and not args.size:
+        _scale(runs)
 
     rows = [((bits, ranges, overlays), _synthetic(bits, ranges, overlays, runs))
             for bits, ranges, overlays in grid]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,9 @@ def test_a_guest_table_that_is_not_text_is_named_at_its_line(tmp_path, bundled, 
 def test_markdown_and_html_name_the_guest_and_what_it_learned(tmp_path, bundled, capsys):
     tree = write_tree(tmp_path / "old", older(bundled))
     markdown = risk(tmp_path, tree, capsys, "markdown")
-    assert f"Guest kernel: Linux 6.99.0 at {tmp_path / 'old'}" in markdown
+    # The name and its path, punctuation escaped: a path is input, and Markdown shows it as is.
+    shown = re.sub(r"([!-/:-@[-`{-~])", r"\\\1", f"Linux 6.99.0 at {tmp_path / 'old'}")
+    assert f"Guest kernel: {shown}: the errata each class needs" in markdown
     assert "| a55 | cobalt | `WORKAROUND_SPECULATIVE_SSBS` |" in markdown
     page = risk(tmp_path, tree, capsys, "html")
     assert "<h2>Learned from the bitmap</h2>" in page

@@ -12,20 +12,26 @@ from __future__ import annotations
 import json
 import re
 import types
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property, partial
+from itertools import accumulate
+from json.encoder import encode_basestring_ascii as _encode_str
 from pathlib import Path
+from typing import Callable
 
 from . import schema
 from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note, some
 from .errors import Unusable
 from .inputs import Refused, TooLarge, read_limited, read_stream_limited
-from .load import Document, SourceFile, parse, quoted, read_source
+from .load import SourceFile, parse, quoted, read_source
 from .lookup import implementer_part, part_families, unknown_cpu
 from .model import Erratum, Located, Registry, Where, rev_str
 
 SYSFS_CPUS = "sys/devices/system/cpu"
 _ID_REGS = "regs/identification"
 _REGISTER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
+_REGISTER_LIKE = re.compile(r"[0-9a-fA-FxX]{0,18}")
 _CPU_DIR = re.compile(r"cpu[0-9]+")
 _U32 = 0xFFFFFFFF
 # sysfs shows an attribute in one page at most (and gives that page as every file's size).
@@ -38,6 +44,19 @@ MAX_NODES = 1_000_000
 # break but LF and CR (YAML folds NEL, LS and PS inside a string), no escape (YAML refuses a
 # lone surrogate).
 _PLAIN_JSON = re.compile(r"[\t\n\r\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+# The rest of the fleet schema that the JSON fast path checks itself. tests/test_fleet_scale.py
+# checks that it accepts nothing the schema refuses.
+_HOST_KEYS = frozenset({"name", "cpus"})
+_CPU_KEYS = frozenset({"midr", "revidr", "aidr", "count"})
+_U32_TEXT = re.compile(r"0[xX][0-9a-fA-F]{1,8}|[0-9]{1,10}")
+_MAX_COUNT = 1 << 20
+# In such JSON, a literal can only follow one of these; a string that holds one is only
+# refused the fast path.
+_LITERAL = re.compile(r"[\[:,]\s*[tfn]")
+# With no backslash, each '"' opens or closes a string: matching string after string stays in
+# step, and a string followed by ':' is a key.
+_JSON_STRING = re.compile(r'"[^"]*"\s*(:?)')
+_NAME_KEY = re.compile(r'("name"\s*:\s*)')
 
 
 class HostsUnreadable(Unusable):
@@ -49,15 +68,15 @@ class HostCpu:
     midr: int
     revidr: int
     count: int
-    where: Where | Located  # found only when a message needs it: a fleet may have 10,000 hosts
     aidr: int = 0  # AIDR_EL1: only the target implementation list carries it
 
 
 @dataclass(frozen=True)
 class Host:
     name: str
+    # Hosts of one kind in a JSON file share one tuple: 300,000 hosts of 50 kinds make 50.
     cpus: tuple[HostCpu, ...]
-    where: Where | Located
+    where: Callable[[], Pos]  # where its name is, found only when a message needs it
 
 
 def _u32(value) -> int:
@@ -68,47 +87,122 @@ def _u32(value) -> int:
     return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 10)
 
 
-def _json_document(src: SourceFile) -> Document | None:
-    """A schema-valid fleet in JSON, read by the json module: 10,000 hosts take 40 ms, against
-    0.8 s for the YAML parser. None for anything else, and for any JSON that YAML could read
-    otherwise: those take the YAML parser, which also words every problem."""
+class _NamePlaces:
+    """Where each host's name is in a JSON fleet that the json module read, which records no
+    places: parsing the text again as YAML to find them would take longer than all the rest, and
+    past a million nodes cannot. With no backslash in the text (_PLAIN_JSON), every '"' opens or
+    closes a string, so the n-th `"name":` is the n-th host's, and its value follows."""
+
+    def __init__(self, path: str, text: str):
+        self.path, self.text = path, text
+
+    # Both lists are sums of lengths of pieces of the text, added up without a Python step per
+    # piece: a file of 16 MiB has two million lines.
+
+    @cached_property
+    def _values(self) -> list[int]:
+        return list(accumulate(map(len, _NAME_KEY.split(self.text))))[1::2]
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        # No line break here but LF, CR and CRLF (_PLAIN_JSON), which are YAML's.
+        return list(accumulate(map(len, self.text.splitlines(True)), initial=0))
+
+    def __call__(self, index: int) -> Pos:
+        offset = self._values[index]
+        line = bisect_right(self._line_starts, offset)
+        return Pos(self.path, line, offset - self._line_starts[line - 1] + 1)
+
+
+def _json_u32(value) -> int | None:
+    """A u32 as the fleet schema has it (an integer, or a 0x or decimal string), or None."""
+    if type(value) is int:  # not bool, which the schema refuses
+        return value if 0 <= value <= _U32 else None
+    if type(value) is str and _U32_TEXT.fullmatch(value):
+        number = _u32(value)
+        return number if number <= _U32 else None
+    return None
+
+
+def _json_cpus(entries: list[dict]) -> tuple[tuple[HostCpu, ...], int] | None:
+    """A host's CPUs, and how many keys their entries have; None unless the fleet schema and
+    the 32 bits both hold."""
+    cpus = []
+    for c in entries:
+        count = c.get("count", 1)
+        values = [_json_u32(c.get(k, 0)) for k in ("midr", "revidr", "aidr")]
+        if (c.keys() - _CPU_KEYS or "midr" not in c or None in values or type(count) is not int
+                or not 1 <= count <= _MAX_COUNT):
+            return None
+        cpus.append(HostCpu(values[0], values[1], count, values[2]))
+    return (tuple(cpus), sum(len(c) for c in entries)) if cpus else None
+
+
+def _json_hosts(src: SourceFile) -> list[Host] | None:
+    """The hosts of a valid fleet in JSON, read by the json module and checked here: 330,000
+    hosts (16 MiB) take about a second, against four more through the schema checker, and the
+    YAML parser stops at a million nodes, some 50,000 hosts. None for anything else, and for any
+    JSON that YAML could read otherwise: those take the YAML parser and the schema, which also
+    word every problem."""
     if len(src.data) > MAX_BYTES or not src.data.lstrip()[:1] == b"{":
         return None
     try:
         text = src.data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not _PLAIN_JSON.fullmatch(text):
+    # true, false and null are never valid, and true would pass for 1 in a cache key below.
+    if not _PLAIN_JSON.fullmatch(text) or _LITERAL.search(text):
         return None
 
-    def unique(pairs: list) -> dict:
-        keys = dict(pairs)
-        if len(keys) != len(pairs):
-            raise ValueError("duplicate key")
-        return keys
-
-    def no_constant(name: str):
+    def refuse(name: str):
         raise ValueError(name)
 
     try:
-        root = json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
+        root = json.loads(text, parse_float=refuse, parse_constant=refuse)
     except (ValueError, RecursionError):
         return None
-    doc = Document(src.path, root, text, True, MAX_NODES)
-    return doc if not schema.check(doc, "fleet")[0] else None
+    if type(root) is not dict or root.keys() != {"hosts"} or type(root["hosts"]) is not list or not root["hosts"]:
+        return None
+    places = _NamePlaces(src.path, text)
+    hosts: list[Host] = []
+    kinds: dict[tuple, tuple[tuple[HostCpu, ...], int]] = {}
+    keys = 1
+    for i, h in enumerate(root["hosts"]):
+        if type(h) is not dict or h.keys() != _HOST_KEYS:
+            return None
+        name, entries = h["name"], h["cpus"]
+        if type(name) is not str or not name or type(entries) is not list:
+            return None
+        try:
+            kind = tuple([tuple(c.items()) for c in entries])
+            known = kinds.get(kind)
+        except (AttributeError, TypeError):  # an entry that is not a mapping, a value that is not a scalar
+            return None
+        if known is None:
+            known = kinds[kind] = _json_cpus(entries)
+            if known is None:
+                return None
+        cpus, n = known
+        keys += 2 + n
+        hosts.append(Host(name, cpus, partial(places, i)))
+    # The json module keeps the last of two equal keys, where YAML refuses the file.
+    if _JSON_STRING.findall(text).count(":") != keys:
+        return None
+    return hosts
 
 
 def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
-    doc, diags = _json_document(src), []
+    hosts = _json_hosts(src)
+    if hosts is not None:
+        return hosts, []
+    doc, diags = parse(src, MAX_BYTES, MAX_NODES)
     if doc is None:
-        doc, diags = parse(src, MAX_BYTES, MAX_NODES)
-        if doc is None:
-            return [], diags
-        found, _ = schema.check(doc, "fleet")
-        diags += found
-        if found:
-            return [], diags
-    hosts: list[Host] = []
+        return [], diags
+    found, _ = schema.check(doc, "fleet")
+    diags += found
+    if found:
+        return [], diags
+    hosts = []
     # A fleet of 10,000 hosts has a handful of distinct CPU entries: each is converted once.
     converted: dict[tuple, tuple[int, int, int]] = {}
     for i, h in enumerate(doc.root["hosts"]):
@@ -124,8 +218,7 @@ def parse_hosts(src: SourceFile) -> tuple[list[Host], list[Diagnostic]]:
                         diags.append(error(doc.pos(["hosts", i, "cpus", j, k]), "fleet-value",
                                            f"{k} {quoted(c[k])} does not fit in 32 bits"))
                 continue
-            cpus.append(HostCpu(values[0], values[1], c.get("count", 1), Located(doc, ("hosts", i, "cpus", j)),
-                                values[2]))
+            cpus.append(HostCpu(values[0], values[1], c.get("count", 1), values[2]))
         hosts.append(Host(str(h["name"]), tuple(cpus), Located(doc, ("hosts", i, "name"))))
     return hosts, diags
 
@@ -170,13 +263,13 @@ def read_hosts(sources: list[tuple[str, str]], stdin) -> tuple[list[Host], list[
 
 def duplicate_hosts(hosts: list[Host]) -> list[Diagnostic]:
     """Host names label the plan's output, across every file and sysfs tree: one name, one host."""
-    seen: dict[str, Where | Located] = {}
+    first: dict[str, Host] = {}
     diags = []
     for h in hosts:
-        if h.name in seen:
+        seen = first.setdefault(h.name, h)
+        if seen is not h:
             diags.append(error(h.where(), "fleet-duplicate-host",
-                               f"host {quoted(h.name)} is already defined at {seen[h.name]()}"))
-        seen.setdefault(h.name, h.where)
+                               f"host {quoted(h.name)} is already defined at {seen.where()}"))
     return diags
 
 
@@ -190,8 +283,11 @@ def _register_value(path: Path, shown: str) -> tuple[int | None, Diagnostic | No
         return None, error(Pos(shown), "fleet-sysfs", f"cannot read: {reason}")
     value_text = text.strip()
     if not _REGISTER.fullmatch(value_text):
-        return None, error(Pos(shown, 1, 1), "fleet-sysfs",
-                           f"{quoted(value_text[:40])} is not a register value like 0x00000000410fd034")
+        # A link to another file (/etc/passwd) must not have it print its first bytes: only a
+        # short token of a register's characters is quoted.
+        what = (quoted(value_text) if _REGISTER_LIKE.fullmatch(value_text)
+                else f"the file ({len(text)} bytes, not shown)")
+        return None, error(Pos(shown, 1, 1), "fleet-sysfs", f"{what} is not a register value like 0x00000000410fd034")
     value = int(value_text, 16)
     if value > _U32:
         return None, error(Pos(shown, 1, 1), "fleet-sysfs",
@@ -240,7 +336,7 @@ def read_sysfs(root: Path, display: str, name: str | None = None) -> tuple[Host 
         diags += problems
         if not problems:
             aidr = values[2][0] if len(values) > 2 else 0
-            cpus.append(HostCpu(values[0][0], values[1][0], 1, Where(Pos(f"{shown}/midr_el1")), aidr))
+            cpus.append(HostCpu(values[0][0], values[1][0], 1, aidr))
     if not cpus:
         if not has_errors(diags):
             diags.append(error(Pos(shown_base), "fleet-sysfs",
@@ -334,16 +430,33 @@ def not_covered_warning(reg: Registry) -> str | None:
             "on; no bit carries them, so after a migration they are not re-evaluated")
 
 
+def _hosts_by_cpu(hosts: list[Host]) -> tuple[dict, dict, dict]:
+    """The hosts of each (MIDR, REVIDR) and of each (MIDR, REVIDR, AIDR), in input order and
+    each once (a dict is the ordered set), and the CPU count of each (MIDR, REVIDR). Hosts that
+    share their tuple of CPUs (a JSON file's hosts of one kind) share the finding of their sets:
+    300,000 hosts cost a lookup and an insertion or two each."""
+    pairs: dict[tuple[int, int], dict[str, None]] = {}
+    triples: dict[tuple[int, int, int], dict[str, None]] = {}
+    kinds: dict[int, list] = {}  # id of a tuple of CPUs: [the tuple, the sets its hosts join, its hosts]
+    for h in hosts:
+        kind = kinds.get(id(h.cpus))
+        if kind is None:
+            sets = [d for c in h.cpus for d in (pairs.setdefault((c.midr, c.revidr), {}),
+                                                triples.setdefault((c.midr, c.revidr, c.aidr), {}))]
+            kind = kinds[id(h.cpus)] = [h.cpus, sets, 0]
+        kind[2] += 1
+        for names in kind[1]:
+            names[h.name] = None
+    counts: dict[tuple[int, int], int] = {}
+    for cpus, _, users in kinds.values():
+        for c in cpus:
+            counts[c.midr, c.revidr] = counts.get((c.midr, c.revidr), 0) + c.count * users
+    return pairs, triples, counts
+
+
 def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
     """Everything each side needs, from the generated lookup module (so it is what KVM does)."""
-    where: dict[tuple[int, int], list[str]] = {}
-    counts: dict[tuple[int, int], int] = {}
-    for h in hosts:
-        for c in h.cpus:
-            key = (c.midr, c.revidr)
-            if h.name not in where.setdefault(key, []):
-                where[key].append(h.name)
-            counts[key] = counts.get(key, 0) + c.count
+    where, by_triple, counts = _hosts_by_cpu(hosts)
     models = cpu_names(reg)
     targets = []
     for midr, revidr in sorted(where):
@@ -351,7 +464,11 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
         targets.append(Target(midr, revidr, models.get(implementer_part(midr)),
                               cpu_label(reg, module, models, midr), tuple(where[(midr, revidr)]),
                               counts[(midr, revidr)], bits))
-    impl_cpus = tuple(_impl_cpus(hosts, {(t.midr, t.revidr): t.label for t in targets}))
+    labels = {(t.midr, t.revidr): t.label for t in targets}
+    # The distinct (MIDR, REVIDR, AIDR) triples in numeric order: the same fleet gives the same
+    # index to the same CPU, whatever order its hosts come in.
+    impl_cpus = tuple(ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(by_triple[(midr, revidr, aidr)]))
+                      for midr, revidr, aidr in sorted(by_triple))
     bitmap = module.bitmap_for_cpus(list(where))
     regs = tuple(zip(module.REGISTERS, module.registers(bitmap)))
     by_bit = {e.bit: e for e in reg.errata}
@@ -363,19 +480,6 @@ def plan(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> Plan:
                              tuple(t.label for t in targets if e.bit in t.bits)))
     return Plan(tuple(hosts), tuple(targets), impl_cpus, bitmap, regs, tuple(errata),
                 tuple(_warnings(reg, module, by_bit, targets, errata)))
-
-
-def _impl_cpus(hosts: list[Host], labels: dict[tuple[int, int], str]):
-    """The distinct (MIDR, REVIDR, AIDR) triples, in numeric order: the same fleet gives the same
-    index to the same CPU, whatever order its hosts come in."""
-    where: dict[tuple[int, int, int], list[str]] = {}
-    for h in hosts:
-        for c in h.cpus:
-            names = where.setdefault((c.midr, c.revidr, c.aidr), [])
-            if h.name not in names:
-                names.append(h.name)
-    for midr, revidr, aidr in sorted(where):
-        yield ImplCpu(midr, revidr, aidr, labels[(midr, revidr)], tuple(where[(midr, revidr, aidr)]))
 
 
 def _warnings(reg: Registry, module: types.ModuleType, by_bit: dict[int, Erratum], targets: list[Target],
@@ -400,7 +504,7 @@ def _warnings(reg: Registry, module: types.ModuleType, by_bit: dict[int, Erratum
 
 
 def format_text(p: Plan) -> str:
-    cpus = sum(c.count for h in p.hosts for c in h.cpus)
+    cpus = sum(t.count for t in p.targets)
     out = [f"{len(p.hosts)} host(s), {cpus} CPU(s), {len(p.targets)} distinct MIDR/REVIDR pair(s)", "",
            f"VMM: target CPUs to pass to KVM ({len(p.targets)})"]
     for t in p.targets:
@@ -434,22 +538,60 @@ def format_text(p: Plan) -> str:
 
 def format_json(p: Plan) -> str:
     doc = {
-        "hosts": [{"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
-                                             "count": c.count} for c in h.cpus]} for h in p.hosts],
-        "targets": [{"midr": t.midr, "revidr": t.revidr, "cpu": t.cpu, "revision": t.revision,
-                     "count": t.count, "hosts": list(t.hosts), "bits": list(t.bits)} for t in p.targets],
+        "hosts": ({"name": h.name, "cpus": [{"midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                             "count": c.count} for c in h.cpus]} for h in p.hosts),
+        "targets": ({"midr": t.midr, "revidr": t.revidr, "cpu": t.cpu, "revision": t.revision,
+                     "count": t.count, "hosts": t.hosts, "bits": t.bits} for t in p.targets),
         "target_impl": {"version": f"{IMPL_VERSION[0]}.{IMPL_VERSION[1]}", "version_r1": IMPL_VERSION_R1,
                         "count": len(p.impl_cpus),
-                        "cpus": [{"index": i, "midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
-                                  "cpu": c.label, "hosts": list(c.hosts)} for i, c in enumerate(p.impl_cpus)]},
+                        "cpus": ({"index": i, "midr": c.midr, "revidr": c.revidr, "aidr": c.aidr,
+                                  "cpu": c.label, "hosts": c.hosts} for i, c in enumerate(p.impl_cpus))},
         "bitmap": hex(p.bitmap),
         "registers": {name: f"{value:#018x}" for name, value in p.registers},
         "errata": [{"bit": n.bit, "register": n.register, "name": n.name, "vendor": n.vendor,
-                    "errata_ids": list(n.errata_ids), "status": n.status, "enables": n.cpucap,
-                    "needed_by": list(n.needed_by)} for n in p.errata],
+                    "errata_ids": n.errata_ids, "status": n.status, "enables": n.cpucap,
+                    "needed_by": n.needed_by} for n in p.errata],
         "warnings": [{"kind": kind, "message": message} for kind, message in p.warnings],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return json_text(doc) + "\n"
+
+
+_ARRAYS = (list, tuple, types.GeneratorType)
+
+
+def json_text(value) -> str:
+    """What json.dumps(value, indent=2) gives, byte for byte, for what fleet and risk print
+    (dicts with str keys; lists, tuples and generators; str, int, bool and None), in a fraction
+    of the time and memory: with an indent, the standard library encodes in pure Python, one
+    token at a time, and 240,000 distinct CPUs took 15 s and 2 GB. A generator is encoded as it
+    is consumed, so that the rows of a large report need not all exist at once."""
+    return _json(value, "\n")
+
+
+def _json(value, newline: str) -> str:
+    """value, its nested lines starting with newline (a line break and the indent) and two spaces."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    inner = newline + "  "
+    # Strings and numbers, most of the values, are encoded in place: a call less each.
+    if kind is dict:
+        items = [_encode_str(k) + ": " + (_encode_str(v) if type(v) is str else int.__repr__(v) if type(v) is int
+                                          else _json(v, inner)) for k, v in value.items()]
+        return "{" + inner + ("," + inner).join(items) + newline + "}" if items else "{}"
+    if kind in _ARRAYS:
+        items = [_encode_str(v) if type(v) is str else int.__repr__(v) if type(v) is int else _json(v, inner)
+                 for v in value]
+        return "[" + inner + ("," + inner).join(items) + newline + "]" if items else "[]"
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _encode_str(value)
+    raise TypeError(f"{kind.__name__} is not in a report")
 
 
 FORMATS = {"text": format_text, "json": format_json}

@@ -16,19 +16,24 @@ So the matching is split by registry row: rows with a part_mask (the kernel's on
 matcher is is_kryo_midr()) read the local CPU, every other row any target CPU. Each half is
 matched by the generated Python module itself, rendered from the registry with only those
 rows, so that this command, `fleet`, `bitmap` and the KVM table never disagree on a match.
+
+A pair's answer depends only on what its two classes need and enable: classes alike in that
+form a kind, each pair of kinds is worked out once, on sets of bits, and past MAX_CLASSES
+classes the report is given between kinds.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import json
+import re
 import types
 from dataclasses import dataclass
 from typing import Callable
 
 from .diagnostics import escape, some
-from .fleet import Host, cpu_label, cpu_names, not_covered_warning
+from .errors import Unusable
+from .fleet import Host, cpu_label, cpu_names, json_text, not_covered_warning
 from .lookup import implementer_part, lookup_module, unknown_cpu
 from .model import Registry
 
@@ -51,6 +56,19 @@ EL1_NEVER = {
 
 Cpu = tuple[int, int, int]  # MIDR, REVIDR, AIDR
 
+# The ordered pairs of classes grow with the square of the classes, and so do the time, the
+# memory and the output of listing them (1,000 classes took 17 s and 712 MB, 3,000 156 s and
+# 6.2 GB). A fleet has many hosts but few classes: past this many classes, or this many
+# characters of class names (each pair names two), the report is given between kinds of
+# classes instead (see Kind), and past this many kinds it is refused. The worst case under
+# these bounds, measured, is in docs/performance.md: about a second and 200 MB.
+MAX_CLASSES = 200
+MAX_NAME_CHARS = 16_384
+
+
+class TooManyKinds(Unusable):
+    """Past MAX_CLASSES kinds of classes: the pairs of kinds would grow as the pairs of classes."""
+
 
 @dataclass(frozen=True)
 class HostClass:
@@ -61,15 +79,29 @@ class HostClass:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """Classes whose CPUs need the same errata and on which a guest enables the same: every
+    pair of their classes has the same answer. Past MAX_CLASSES classes the pairs are given
+    between kinds, each named by its number, whatever the length of its hosts' names."""
+
+    name: str  # "kind 1", numbered in the order of their first classes
+    classes: tuple[str, ...]
+    hosts: int
+    labels: tuple[str, ...]  # the distinct CPU labels of its classes
+    needs: tuple[str, ...]  # cpucaps without ARM64_, in bit order, as Pair.missing
+
+
+@dataclass(frozen=True)
 class Pair:
-    source: str  # the class the guest booted on
-    target: str  # the class it is migrated to
+    source: str  # the class (or kind) the guest booted on
+    target: str  # the class (or kind) it is migrated to
     missing: dict[str, tuple[str, ...]]  # by behaviour: cpucaps without ARM64_, in bit order
     conditional: dict[str, tuple[str, ...]]  # the same for errata whose matcher adds a condition
     # With a guest kernel: what it enables under `bitmap` only because the host's bitmap says so
     # (it has the code, not the range), and what it cannot enable at all (no such cpucap).
     learned: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
+    weight: int = 1  # how many ordered pairs of classes it stands for: more for kinds
 
 
 @dataclass(frozen=True)
@@ -95,21 +127,33 @@ class Conditional:
 @dataclass(frozen=True)
 class Risk:
     classes: tuple[HostClass, ...]
-    pairs: tuple[Pair, ...]
+    pairs: tuple[Pair, ...]  # every ordered pair of classes; none when the report is by kind
     conditionals: tuple[Conditional, ...]
     warnings: tuple[tuple[str, str], ...]  # (kind, message)
     host_count: int
     guest: Guest | None = None
+    # Past MAX_CLASSES classes (or MAX_NAME_CHARS): the kinds, and every ordered pair of them,
+    # a kind with itself too when it has two classes.
+    kinds: tuple[Kind, ...] = ()
+    kind_pairs: tuple[Pair, ...] = ()
+    needed: tuple[tuple[str, int], ...] = ()  # each cpucap some class needs, in bit order: how many classes
+
+    @property
+    def pair_count(self) -> int:
+        return len(self.classes) * (len(self.classes) - 1)
+
+    def _answers(self) -> tuple[Pair, ...]:
+        return self.kind_pairs if self.kinds else self.pairs
 
     def unsafe(self, abi: str) -> int:
-        return sum(1 for p in self.pairs if p.missing[abi])
+        return sum(p.weight for p in self._answers() if p.missing[abi])
 
     def culprits(self, abi: str) -> list[tuple[str, int]]:
         """The errata that make pairs unsafe under abi, with how many pairs each: most first."""
         counts: dict[str, int] = {}
-        for p in self.pairs:
+        for p in self._answers():
             for cap in p.missing[abi]:
-                counts[cap] = counts.get(cap, 0) + 1
+                counts[cap] = counts.get(cap, 0) + p.weight
         return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -117,11 +161,19 @@ def classes(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> tuple
     """Hosts grouped by their set of CPUs, in the order of each group's first host.
     module: a generated lookup module, which matches the part family of a CPU cpus.yaml lacks."""
     groups: dict[tuple[Cpu, ...], list[str]] = {}
+    keys: dict[int, tuple[Cpu, ...]] = {}  # hosts of one kind share their tuple of CPUs (fleet.Host)
     for h in hosts:
-        groups.setdefault(tuple(sorted({(c.midr, c.revidr, c.aidr) for c in h.cpus})), []).append(h.name)
+        key = keys.get(id(h.cpus))
+        if key is None:
+            key = keys[id(h.cpus)] = tuple(sorted({(c.midr, c.revidr, c.aidr) for c in h.cpus}))
+        groups.setdefault(key, []).append(h.name)
     names = cpu_names(reg)
-    return tuple(HostClass(members[0], tuple(members), cpus,
-                           tuple(cpu_label(reg, module, names, c[0]) for c in cpus))
+    labels: dict[int, str] = {}  # by MIDR: a label looks the part family up in every row
+    for cpus in groups:
+        for midr, _, _ in cpus:
+            if midr not in labels:
+                labels[midr] = cpu_label(reg, module, names, midr)
+    return tuple(HostClass(members[0], tuple(members), cpus, tuple(labels[c[0]] for c in cpus))
                  for cpus, members in groups.items())
 
 
@@ -145,6 +197,43 @@ def analyse(reg: Registry, hosts: list[Host]) -> Risk:
     return dataclasses.replace(analyse_guest(reg, hosts, itself), guest=None)
 
 
+class _Bitmaps:
+    """The bitmap of a generated module for a set of CPUs, each CPU matched once: thousands of
+    classes of one CPU model differ by a REVIDR or an AIDR."""
+
+    def __init__(self, module: types.ModuleType):
+        self.module, self.by_cpu = module, {}
+
+    def __call__(self, cpus: tuple[Cpu, ...]) -> int:
+        bitmap = 0
+        for midr, revidr, _ in cpus:
+            bits = self.by_cpu.get((midr, revidr))
+            if bits is None:
+                bits = self.by_cpu[midr, revidr] = self.module.bitmap_for_cpus([(midr, revidr)])
+            bitmap |= bits
+        return bitmap
+
+
+class _Caps:
+    """The cpucaps a registry's active rows enable for a bitmap, as a set of bits over one
+    ordering of cpucap names (sets of names for every pair of classes were most of the time)."""
+
+    def __init__(self, r: Registry, bit_of: dict[str, int], newest: dict[str, str]):
+        self.rows = [(e.bit, 1 << bit_of[newest.get(e.enables, e.enables)], bool(e.condition))
+                     for e in r.errata if e.active]
+        self.known: dict[tuple[int, bool | None], int] = {}
+
+    def __call__(self, bitmap: int, condition: bool | None = None) -> int:
+        caps = self.known.get((bitmap, condition))
+        if caps is None:
+            caps = 0
+            for bit, cap, conditional in self.rows:
+                if bitmap >> bit & 1 and (condition is None or conditional == condition):
+                    caps |= cap
+            self.known[bitmap, condition] = caps
+        return caps
+
+
 def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     """The same pairs for one actual guest kernel. What a class's CPUs need is the registry's
     answer; what the guest enables comes from its own kernel's ranges under `none` and
@@ -157,52 +246,107 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     order = {e.enables: e.bit for e in reg.errata}
     # The guest's kernel may name a cpucap by an older name (6.12's REPEAT_TLBI): the same cpucap.
     newest = {name: e.enables for e in reg.errata for name in e.cpucaps}
-    guest_cpucaps = {newest.get(name, name) for name in guest.cpucaps}
+    # Every cpucap a set below can hold, in the order a report lists them: bit i is names[i].
+    names = sorted({newest.get(e.enables, e.enables) for r in (reg, guest.registry) for e in r.errata if e.active},
+                   key=lambda n: (order.get(n, len(order)), n))
+    bit_of = {name: i for i, name in enumerate(names)}
 
-    def caps(r: Registry, module, cpus: tuple[Cpu, ...], condition: bool | None = None) -> set[str]:
-        bitmap = module.bitmap_for_cpus([(midr, revidr) for midr, revidr, _ in cpus])
-        return {newest.get(e.enables, e.enables) for e in r.errata if e.active and bitmap >> e.bit & 1
-                and (condition is None or bool(e.condition) == condition)}
+    def mask(caps) -> int:
+        return sum(1 << bit_of[c] for c in {newest.get(c, c) for c in caps} if c in bit_of)
 
-    def ordered(names: set[str]) -> tuple[str, ...]:
-        return tuple(sorted(names, key=lambda n: (order.get(n, len(order)), n)))
+    listed: dict[int, tuple[str, ...]] = {}
 
-    fleet = tuple(c for g in groups for c in g.cpus)
-    need = [caps(reg, host_any, g.cpus, False) | caps(reg, host_local, g.cpus, False) for g in groups]
-    need_conditional = [caps(reg, host_any, g.cpus, True) | caps(reg, host_local, g.cpus, True)
-                        for g in groups]
-    own = [caps(guest.registry, guest_any, g.cpus) | caps(guest.registry, guest_local, g.cpus) for g in groups]
-    over_fleet = caps(guest.registry, guest_any, fleet)
-    bitmap = (caps(reg, host_any, fleet) | caps(reg, host_local, fleet)) & guest_cpucaps
+    def ordered(caps: int) -> tuple[str, ...]:
+        if caps not in listed:
+            listed[caps] = tuple(names[i] for i in range(caps.bit_length()) if caps >> i & 1)
+        return listed[caps]
+
+    needs, guest_caps = _Caps(reg, bit_of, newest), _Caps(guest.registry, bit_of, newest)
+    host_bits = [_Bitmaps(host_any), _Bitmaps(host_local)]
+    guest_any_bits, guest_local_bits = _Bitmaps(guest_any), _Bitmaps(guest_local)
+    host_bitmaps = [host_bits[0](g.cpus) | host_bits[1](g.cpus) for g in groups]
+    guest_bitmaps = [(guest_any_bits(g.cpus), guest_local_bits(g.cpus)) for g in groups]
+    need = [needs(b, False) for b in host_bitmaps]
+    need_conditional = [needs(b, True) for b in host_bitmaps]
+    own = [guest_caps(a | local) for a, local in guest_bitmaps]
+    own_local = [guest_caps(local) for _, local in guest_bitmaps]
+    over_fleet = guest_caps(_union(a for a, _ in guest_bitmaps))
+    bitmap = needs(_union(host_bitmaps)) & mask(guest.cpucaps)
+    unknown = ~mask(guest.cpucaps)
     never = {e.enables: EL1_NEVER[e.kernel.matcher] for e in reg.errata if e.kernel.matcher in EL1_NEVER}
-    pairs = []
-    for i, source in enumerate(groups):
-        enabled = {"none": own[i],
-                   "bitmap": own[i] | bitmap,
-                   "impl-cpus": own[i] if guest.no_target_impl else
-                   over_fleet | caps(guest.registry, guest_local, source.cpus)}
-        for j, target in enumerate(groups):
-            if i == j:
-                continue
-            pairs.append(Pair(source.name, target.name,
-                              {abi: ordered(need[j] - enabled[abi]) for abi in ABIS},
-                              {abi: ordered(need_conditional[j] - never.keys() - enabled[abi]) for abi in ABIS},
-                              learned=ordered((need[j] & bitmap) - own[j] - own[i]),
-                              unknown=ordered(need[j] - guest_cpucaps)))
-    conditionals = tuple(
-        Conditional(e.enables, e.condition, never.get(e.enables),
-                    tuple(g.name for g, n in zip(groups, need_conditional) if e.enables in n))
-        for e in reg.errata if e.active and e.condition and any(e.enables in n for n in need_conditional))
-    return Risk(groups, tuple(pairs), conditionals, tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
+    not_never = ~mask(never)
+
+    # Every answer depends on what the two classes need and enable, nothing else: classes alike
+    # in that form a kind, and each ordered pair of kinds is worked out once.
+    kind_of: dict[tuple[int, int, int, int], int] = {}
+    members: list[list[int]] = []
+    for i, profile in enumerate(zip(need, need_conditional, own, own_local)):
+        k = kind_of.setdefault(profile, len(kind_of))
+        if k == len(members):
+            members.append([])
+        members[k].append(i)
+    profiles = list(kind_of)
+    answers: dict[tuple[int, int], tuple] = {}
+
+    def answer(a: int, b: int) -> tuple:
+        """Pair's fields after source and target, for a class of kind a and one of kind b."""
+        if (a, b) not in answers:
+            _, _, own_a, local_a = profiles[a]
+            need_b, conditional_b, own_b, _ = profiles[b]
+            enabled = {"none": own_a, "bitmap": own_a | bitmap,
+                       "impl-cpus": own_a if guest.no_target_impl else over_fleet | local_a}
+            answers[a, b] = ({abi: ordered(need_b & ~enabled[abi]) for abi in ABIS},
+                             {abi: ordered(conditional_b & not_never & ~enabled[abi]) for abi in ABIS},
+                             ordered(need_b & bitmap & ~own_b & ~own_a), ordered(need_b & unknown))
+        return answers[a, b]
+
+    conditionals = []
+    for e in reg.errata:
+        bit = bit_of.get(e.enables)
+        if e.active and e.condition and bit is not None:
+            needed_by = tuple(g.name for g, n in zip(groups, need_conditional) if n >> bit & 1)
+            if needed_by:
+                conditionals.append(Conditional(e.enables, e.condition, never.get(e.enables), needed_by))
+    risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
+    if len(groups) <= MAX_CLASSES and sum(len(g.name) for g in groups) <= MAX_NAME_CHARS:
+        kind = [0] * len(groups)
+        for k, indexes in enumerate(members):
+            for i in indexes:
+                kind[i] = k
+        pairs = tuple(Pair(s.name, t.name, *answer(kind[i], kind[j]))
+                      for i, s in enumerate(groups) for j, t in enumerate(groups) if i != j)
+        return dataclasses.replace(risk, pairs=pairs)
+    if len(members) > MAX_CLASSES:
+        raise TooManyKinds(
+            f"{len(hosts)} host(s) in {len(groups)} classes of identical CPUs, of {len(members)} kinds (classes whose "
+            f"CPUs need and enable the same errata): risk compares at most {MAX_CLASSES} kinds. A fleet has many "
+            "hosts but few kinds of CPU; `errata-db fleet` gives what it needs as a whole")
+    kinds = tuple(Kind(f"kind {k + 1}", tuple(groups[i].name for i in indexes),
+                       sum(len(groups[i].hosts) for i in indexes),
+                       tuple(dict.fromkeys(label for i in indexes for label in groups[i].labels)),
+                       ordered(profiles[k][0]))
+                  for k, indexes in enumerate(members))
+    kind_pairs = tuple(Pair(s.name, t.name, *answer(a, b), len(s.classes) * (len(t.classes) - (a == b)))
+                       for a, s in enumerate(kinds) for b, t in enumerate(kinds) if a != b or len(s.classes) > 1)
+    needed = tuple((name, sum(len(members[k]) for k, p in enumerate(profiles) if p[0] >> i & 1))
+                   for i, name in enumerate(names) if any(p[0] >> i & 1 for p in profiles))
+    return dataclasses.replace(risk, kinds=kinds, kind_pairs=kind_pairs, needed=needed)
+
+
+def _union(bitmaps) -> int:
+    union = 0
+    for b in bitmaps:
+        union |= b
+    return union
 
 
 def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, ...]):
     names = cpu_names(reg)
-    unknown: dict[int, list[str]] = {}
+    unknown: dict[int, dict[str, None]] = {}  # ordered sets of class names
     for g in groups:
         for midr, _, _ in g.cpus:
-            if implementer_part(midr) not in names and g.name not in unknown.setdefault(midr, []):
-                unknown[midr].append(g.name)
+            if implementer_part(midr) not in names:
+                unknown.setdefault(midr, {})[g.name] = None
     for midr in sorted(unknown):
         yield ("unknown-cpu", unknown_cpu(reg, module, midr, f", on {', '.join(unknown[midr])}"))
     not_covered = not_covered_warning(reg)
@@ -214,8 +358,19 @@ def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, 
 
 
 def _summary_line(r: Risk) -> str:
-    return (f"{r.host_count} host(s) in {len(r.classes)} class(es) of identical CPUs, {len(r.pairs)} "
+    return (f"{r.host_count} host(s) in {len(r.classes)} class(es) of identical CPUs, {r.pair_count} "
             "ordered pair(s): the guest boots on a host of the first class and is migrated to one of the second")
+
+
+def _by_kind_lines(r: Risk) -> list[str]:
+    """Why the report is by kind, if it is."""
+    if not r.kinds:
+        return []
+    chars = sum(len(g.name) for g in r.classes)
+    why = (f"more than {MAX_CLASSES} classes" if len(r.classes) > MAX_CLASSES
+           else f"class names of {chars} characters, more than {MAX_NAME_CHARS}")
+    return [f"By kind: {why}, so the pairs are given between {len(r.kinds)} kind(s) of class, each the classes "
+            "whose CPUs need and enable the same errata (a fleet has many hosts but few classes)"]
 
 
 def _sentence(text: str) -> str:
@@ -239,10 +394,11 @@ def _meaning(r: Risk, abi: str) -> str:
     return GUEST_MEANING[abi]
 
 
-def _guest_lines(r: Risk) -> list[str]:
+def _guest_lines(r: Risk, inert: Callable[[str], str] = escape) -> list[str]:
+    """inert: how the format makes the guest's name, a path, plain text."""
     if r.guest is None:
         return []
-    return [f"Guest kernel: {escape(r.guest.name)}: the errata each class needs are the registry's; "
+    return [f"Guest kernel: {inert(r.guest.name)}: the errata each class needs are the registry's; "
             "what the guest enables is decided by that kernel"]
 
 
@@ -252,43 +408,79 @@ def _missing(p: Pair, abi: str) -> list[str]:
             for cap in p.missing[abi]]
 
 
+def _shown(r: Risk) -> tuple[HostClass | Kind, ...]:
+    """The rows and columns of the matrices: the classes, or the kinds past the limits."""
+    return r.kinds or r.classes
+
+
+def _answers(r: Risk) -> tuple[Pair, ...]:
+    return r.kind_pairs if r.kinds else r.pairs
+
+
 def _learned(r: Risk) -> list[Pair]:
-    return [p for p in r.pairs if p.learned]
+    return [p for p in _answers(r) if p.learned]
 
 
 def _cells(r: Risk) -> dict[tuple[str, str], Pair]:
-    return {(p.source, p.target): p for p in r.pairs}
+    """The answers by (row, column) name; none for a class with itself, or a kind of one class."""
+    return {(p.source, p.target): p for p in _answers(r)}
+
+
+def _named(r: Risk, shown: dict[str, str], p: Pair) -> str:
+    """A pair as a text line names it; for kinds, with how many pairs of classes it stands for."""
+    return f"{shown[p.source]} -> {shown[p.target]}" + (f" ({p.weight} pair(s) of classes)" if r.kinds else "")
+
+
+def _needed_text(r: Risk) -> list[str]:
+    every = [cap for cap, n in r.needed if n == len(r.classes)]
+    some_only = [f"{cap} ({n} of {len(r.classes)})" for cap, n in r.needed if n < len(r.classes)]
+    return ["", "Errata the classes need",
+            f"  every class: {', '.join(every) or '(none)'}",
+            f"  some classes only: {', '.join(some_only) or '(none)'}"]
 
 
 def format_text(r: Risk) -> str:
-    out = [_summary_line(r), *_guest_lines(r), "", "Classes"]
-    width = max(len(escape(g.name)) for g in r.classes)
-    for g in r.classes:
-        out.append(f"  {escape(g.name):{width}}  {len(g.hosts)} host(s): {escape(some(g.hosts))}")
-        out += [f"  {'':{width}}  MIDR {m:#010x}  REVIDR {rv:#010x}  AIDR {a:#010x}  {label}"
-                for (m, rv, a), label in zip(g.cpus, g.labels)]
+    out = [_summary_line(r), *_by_kind_lines(r), *_guest_lines(r), ""]
+    if r.kinds:
+        out.append("Kinds")
+        width = max(len(k.name) for k in r.kinds)
+        for k in r.kinds:
+            out += [f"  {k.name:{width}}  {len(k.classes)} class(es), {k.hosts} host(s): {escape(some(k.classes))}",
+                    f"  {'':{width}}  CPUs: {some(k.labels, 5)}",
+                    f"  {'':{width}}  needs: {', '.join(k.needs) or '(none)'}"]
+        out += _needed_text(r)
+    else:
+        out.append("Classes")
+        width = max(len(escape(g.name)) for g in r.classes)
+        for g in r.classes:
+            out.append(f"  {escape(g.name):{width}}  {len(g.hosts)} host(s): {escape(some(g.hosts))}")
+            out += [f"  {'':{width}}  MIDR {m:#010x}  REVIDR {rv:#010x}  AIDR {a:#010x}  {label}"
+                    for (m, rv, a), label in zip(g.cpus, g.labels)]
     cells = _cells(r)
-    out += ["", "Errata missing after a migration, by guest behaviour (row: booted on, column: migrated to)"]
+    # Each name escaped once: a cell of each matrix is padded to its column's name.
+    shown = {x.name: escape(x.name) for x in _shown(r)}
+    out += ["", "Errata missing after a migration, by guest behaviour (row: booted on, column: migrated to"
+            + ("; a kind's own cell: between two of its classes)" if r.kinds else ")")]
     heading = "from \\ to"
     width = max(width, len(heading))
     for abi in ABIS:
         out += ["", f"{abi}: {_meaning(r, abi)}",
-                f"  {heading:{width}}  " + "  ".join(escape(g.name) for g in r.classes).rstrip()]
-        for s in r.classes:
-            row = [("-" if s is t else str(len(cells[s.name, t.name].missing[abi]))).ljust(len(escape(t.name)))
-                   for t in r.classes]
-            out.append(f"  {escape(s.name):{width}}  " + "  ".join(row).rstrip())
-    unsafe = [p for p in r.pairs if any(p.missing.values())]
-    out += ["", f"Unsafe pairs ({len(unsafe)})"]
+                f"  {heading:{width}}  " + "  ".join(shown[g.name] for g in _shown(r)).rstrip()]
+        for s in _shown(r):
+            row = [("-" if (s.name, t.name) not in cells else str(len(cells[s.name, t.name].missing[abi])))
+                   .ljust(len(shown[t.name])) for t in _shown(r)]
+            out.append(f"  {shown[s.name]:{width}}  " + "  ".join(row).rstrip())
+    unsafe = [p for p in _answers(r) if any(p.missing.values())]
+    out += ["", f"Unsafe pairs{' of kinds' if r.kinds else ''} ({len(unsafe)})"]
     for p in unsafe:
-        out.append(f"  {escape(p.source)} -> {escape(p.target)}")
+        out.append(f"  {_named(r, shown, p)}")
         out += [f"    {abi:10} {', '.join(_missing(p, abi))}" for abi in ABIS if p.missing[abi]]
     if not unsafe:
         out.append("  (none)")
     if r.guest is not None:
         out += ["", "Learned from the bitmap: the host says the new CPUs need a workaround this guest has "
                 "the code for but not their range"]
-        out += [f"  {escape(p.source)} -> {escape(p.target)}: {', '.join(p.learned)}" for p in _learned(r)]
+        out += [f"  {_named(r, shown, p)}: {', '.join(p.learned)}" for p in _learned(r)]
         if not _learned(r):
             out.append("  (none)")
     if r.conditionals:
@@ -301,66 +493,98 @@ def format_text(r: Risk) -> str:
                 continue
             out.append(f"    the guest enables it only if {c.condition}")
             for abi in ABIS:
-                after = [f"{escape(p.source)} -> {escape(p.target)}" for p in r.pairs if c.cpucap in p.conditional[abi]]
+                after = [f"{shown[p.source]} -> {shown[p.target]}" for p in _answers(r)
+                         if c.cpucap in p.conditional[abi]]
                 if after:
                     out.append(f"    {abi:10} missing after {', '.join(after)}")
     out += ["", "Summary: unsafe pairs by guest behaviour"]
     for abi in ABIS:
         culprits = ", ".join(f"{cap} ({n})" for cap, n in r.culprits(abi))
-        out.append(f"  {abi:10} {r.unsafe(abi)} of {len(r.pairs)}" + (f"  {culprits}" if culprits else ""))
+        out.append(f"  {abi:10} {r.unsafe(abi)} of {r.pair_count}" + (f"  {culprits}" if culprits else ""))
     if r.warnings:
         out += ["", f"Warnings ({len(r.warnings)})"]
         out += [f"  warning: {escape(message)} [{kind}]" for kind, message in r.warnings]
     return "\n".join(out) + "\n"
 
 
+def _answer_doc(p: Pair, guest: bool) -> dict:
+    return ({"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional}
+            | ({"learned": p.learned, "unknown_to_guest": p.unknown} if guest else {}))
+
+
 def _doc(r: Risk) -> dict:
     return {
-        "classes": [{"name": g.name, "hosts": list(g.hosts),
-                     "cpus": [{"midr": m, "revidr": rv, "aidr": a} for m, rv, a in g.cpus]} for g in r.classes],
-        "abis": list(ABIS),
-        "pairs": [{"from": p.source, "to": p.target, "missing": {abi: list(p.missing[abi]) for abi in ABIS},
-                   "conditional": {abi: list(p.conditional[abi]) for abi in ABIS}} for p in r.pairs],
+        "classes": ({"name": g.name, "hosts": g.hosts,
+                     "cpus": [{"midr": m, "revidr": rv, "aidr": a} for m, rv, a in g.cpus]} for g in r.classes),
+        "abis": ABIS,
+        "pairs": ({"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional}
+                  for p in r.pairs),
         "unsafe_pairs": {abi: r.unsafe(abi) for abi in ABIS},
         "unsafe_by": {abi: dict(r.culprits(abi)) for abi in ABIS},
         "conditions": [{"cpucap": c.cpucap, "condition": c.condition, "el1_never": c.el1_never,
-                        "needed_by": list(c.needed_by)} for c in r.conditionals],
+                        "needed_by": c.needed_by} for c in r.conditionals],
         "warnings": [{"kind": kind, "message": message} for kind, message in r.warnings],
     } | ({} if r.guest is None else {
         "guest": {"kernel": r.guest.name, "impl_cpus": r.guest.no_target_impl is None,
                   "impl_cpus_missing": r.guest.no_target_impl},
-        "learned": [{"from": p.source, "to": p.target, "cpucaps": list(p.learned)} for p in _learned(r)],
-        "unknown_to_guest": [{"from": p.source, "to": p.target, "cpucaps": list(p.unknown)}
-                             for p in r.pairs if p.unknown],
+        "learned": ({"from": p.source, "to": p.target, "cpucaps": p.learned} for p in r.pairs if p.learned),
+        "unknown_to_guest": ({"from": p.source, "to": p.target, "cpucaps": p.unknown} for p in r.pairs if p.unknown),
+    }) | ({} if not r.kinds else {
+        "by_kind": _by_kind_lines(r)[0],
+        "kinds": [{"name": k.name, "classes": k.classes, "hosts": k.hosts, "needs": k.needs} for k in r.kinds],
+        "kind_pairs": [_answer_doc(p, r.guest is not None) | {"class_pairs": p.weight} for p in r.kind_pairs],
+        "needed_by": dict(r.needed),
     })
 
 
 def format_json(r: Risk) -> str:
-    return json.dumps(_doc(r), indent=2) + "\n"
+    return json_text(_doc(r)) + "\n"
+
+
+# Every ASCII punctuation mark, each of which CommonMark makes literal after a backslash.
+_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@[-`{-~]")
 
 
 def _md(text: str) -> str:
-    """A Markdown table cell: no line break, no column separator, no HTML."""
-    return html.escape(escape(text)).replace("|", "\\|")
+    """Text from a file or a command line, as Markdown shows it: one line (escape), and every
+    punctuation mark literal, so that it makes no link, image, emphasis, code, HTML, table
+    column, or autolink (GitHub links www. and http:// by themselves: '.' and ':' escaped
+    stop it). A host named ![x](http://...) would otherwise be a remote image in a pull request."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", escape(text))
+
+
+def _needed_markdown(r: Risk) -> list[str]:
+    every = ", ".join(f"`{cap}`" for cap, n in r.needed if n == len(r.classes)) or "none"
+    some_only = ", ".join(f"`{cap}` ({n} of {len(r.classes)})" for cap, n in r.needed if n < len(r.classes)) or "none"
+    return ["", f"Needed by every class: {every}. Needed by some classes only: {some_only}."]
 
 
 def format_markdown(r: Risk) -> str:
-    out = ["# Migration risk", "", _summary_line(r) + ".", *(f"\n{_md(line)}." for line in _guest_lines(r)),
-           "", "| class | hosts | CPUs |", "|---|---|---|"]
-    for g in r.classes:
-        cpus = "<br>".join(f"MIDR `{m:#010x}` REVIDR `{rv:#010x}` AIDR `{a:#010x}` {label}"
-                           for (m, rv, a), label in zip(g.cpus, g.labels))
-        out.append(f"| {_md(g.name)} | {len(g.hosts)}: {_md(escape(some(g.hosts)))} | {cpus} |")
+    out = ["# Migration risk", "", _summary_line(r) + ".", *(f"\n{line}." for line in _by_kind_lines(r)),
+           *(f"\n{line}." for line in _guest_lines(r, _md)), ""]
+    if r.kinds:
+        out += ["| kind | classes | hosts | CPUs | needs |", "|---|---|---|---|---|"]
+        out += [f"| {k.name} | {len(k.classes)}: {_md(some(k.classes))} | {k.hosts} | {_md(some(k.labels, 5))} | "
+                + (", ".join(f"`{cap}`" for cap in k.needs) or "none") + " |" for k in r.kinds]
+        out += _needed_markdown(r)
+    else:
+        out += ["| class | hosts | CPUs |", "|---|---|---|"]
+        for g in r.classes:
+            cpus = "<br>".join(f"MIDR `{m:#010x}` REVIDR `{rv:#010x}` AIDR `{a:#010x}` {_md(label)}"
+                               for (m, rv, a), label in zip(g.cpus, g.labels))
+            out.append(f"| {_md(g.name)} | {len(g.hosts)}: {_md(escape(some(g.hosts)))} | {cpus} |")
     cells = _cells(r)
+    where = "Row: booted on; column: migrated to" + ("; a kind's own cell: between two of its classes" if r.kinds
+                                                     else "")
     for abi in ABIS:
-        out += ["", f"## `{abi}`: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe", "",
-                f"{_sentence(_meaning(r, abi))} Row: booted on; column: migrated to.", "",
-                "| from \\ to | " + " | ".join(_md(t.name) for t in r.classes) + " |",
-                "|---|" + "---|" * len(r.classes)]
-        for s in r.classes:
+        out += ["", f"## `{abi}`: {r.unsafe(abi)} of {r.pair_count} pair(s) unsafe", "",
+                f"{_sentence(_meaning(r, abi))} {where}.", "",
+                "| from \\ to | " + " | ".join(_md(t.name) for t in _shown(r)) + " |",
+                "|---|" + "---|" * len(_shown(r))]
+        for s in _shown(r):
             row = []
-            for t in r.classes:
-                if s is t:
+            for t in _shown(r):
+                if (s.name, t.name) not in cells:
                     row.append("-")
                     continue
                 missing = cells[s.name, t.name].missing[abi]
@@ -406,22 +630,35 @@ def format_html(r: Risk) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            "<title>Migration risk</title>", f"<style>{_HTML_STYLE}</style>", "</head>", "<body>",
            "<h1>Migration risk</h1>", f"<p>{e(_summary_line(r))}.</p>",
-           *(f"<p>{e(line)}.</p>" for line in _guest_lines(r)),
-           "<table><tr><th>class</th><th>hosts</th><th>CPUs</th></tr>"]
-    for g in r.classes:
-        cpus = "<br>".join(e(f"MIDR {m:#010x} REVIDR {rv:#010x} AIDR {a:#010x} {label}")
-                           for (m, rv, a), label in zip(g.cpus, g.labels))
-        out.append(f"<tr><td>{e(g.name)}</td><td>{len(g.hosts)}: {e(escape(some(g.hosts)))}</td><td>{cpus}</td></tr>")
-    out.append("</table>")
+           *(f"<p>{e(line)}.</p>" for line in _by_kind_lines(r)),
+           *(f"<p>{e(line)}.</p>" for line in _guest_lines(r))]
+    if r.kinds:
+        out.append("<table><tr><th>kind</th><th>classes</th><th>hosts</th><th>CPUs</th><th>needs</th></tr>")
+        out += [f"<tr><td>{e(k.name)}</td><td>{len(k.classes)}: {e(escape(some(k.classes)))}</td><td>{k.hosts}</td>"
+                f"<td>{e(some(k.labels, 5))}</td><td>{e(', '.join(k.needs) or 'none')}</td></tr>" for k in r.kinds]
+        out.append("</table>")
+        every = ", ".join(cap for cap, n in r.needed if n == len(r.classes)) or "none"
+        some_only = ", ".join(f"{cap} ({n} of {len(r.classes)})" for cap, n in r.needed if n < len(r.classes))
+        out.append(f"<p>Needed by every class: {e(every)}. Needed by some classes only: {e(some_only or 'none')}.</p>")
+    else:
+        out.append("<table><tr><th>class</th><th>hosts</th><th>CPUs</th></tr>")
+        for g in r.classes:
+            cpus = "<br>".join(e(f"MIDR {m:#010x} REVIDR {rv:#010x} AIDR {a:#010x} {label}")
+                               for (m, rv, a), label in zip(g.cpus, g.labels))
+            out.append(f"<tr><td>{e(g.name)}</td><td>{len(g.hosts)}: {e(escape(some(g.hosts)))}</td>"
+                       f"<td>{cpus}</td></tr>")
+        out.append("</table>")
     cells = _cells(r)
+    where = "Row: booted on; column: migrated to" + ("; a kind's own cell: between two of its classes" if r.kinds
+                                                     else "")
     for abi in ABIS:
-        out += [f"<h2>{e(abi)}: {r.unsafe(abi)} of {len(r.pairs)} pair(s) unsafe</h2>",
-                f"<p>{e(_sentence(_meaning(r, abi)))} Row: booted on; column: migrated to.</p>",
-                "<table><tr><th>from \\ to</th>" + "".join(f"<th>{e(t.name)}</th>" for t in r.classes) + "</tr>"]
-        for s in r.classes:
+        out += [f"<h2>{e(abi)}: {r.unsafe(abi)} of {r.pair_count} pair(s) unsafe</h2>",
+                f"<p>{e(_sentence(_meaning(r, abi)))} {e(where)}.</p>",
+                "<table><tr><th>from \\ to</th>" + "".join(f"<th>{e(t.name)}</th>" for t in _shown(r)) + "</tr>"]
+        for s in _shown(r):
             row = [f"<th>{e(s.name)}</th>"]
-            for t in r.classes:
-                if s is t:
+            for t in _shown(r):
+                if (s.name, t.name) not in cells:
                     row.append('<td class="self"></td>')
                     continue
                 missing = cells[s.name, t.name].missing[abi]
