@@ -46,6 +46,7 @@ def rule_lines(err: str, rule: str) -> list[str]:
 # --- bits.lock ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # counting every call of a megabyte-sized input: seconds
 def test_a_megabyte_of_junk_lock_lines_is_checked_in_a_few_calls_a_line_and_summed_up(tmp_path, base_calls):
     root = registry(tmp_path)
     lock = root / "bits.lock"
@@ -136,6 +137,7 @@ def test_a_lock_of_repeated_lines_is_checked_in_a_few_calls_a_line_with_bounded_
     assert len(lock_lines) == 3 * (MAX_REPEATS + 1)
 
 
+@pytest.mark.slow  # counting every call of a megabyte-sized input: seconds
 def test_a_long_list_of_mappings_is_checked_by_hashing_with_bounded_output(tmp_path, base_calls):
     """uniqueItems compared every two items it could not sort: minutes for 8,000 mappings."""
     root = registry(tmp_path)
@@ -150,6 +152,7 @@ def test_a_long_list_of_mappings_is_checked_by_hashing_with_bounded_output(tmp_p
     assert max(len(line) for line in result.err.splitlines()) < 300
 
 
+@pytest.mark.slow  # counting every call of a megabyte-sized input: seconds
 def test_thousands_of_ranges_on_unknown_cpus_are_summed_up_per_entry(tmp_path, base_calls):
     root = registry(tmp_path)
     entry = overlapping_entry(3000).replace("cpu: cortex-a53", "cpu: cortex-a99")

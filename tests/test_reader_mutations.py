@@ -7,6 +7,8 @@ commands themselves."""
 
 from __future__ import annotations
 
+import pytest
+
 import random
 import re
 from dataclasses import dataclass
@@ -65,6 +67,7 @@ def mutate(text: str, rng: random.Random) -> str:
     return text.replace("\n", "\r\n") if rng.random() < 0.125 else text
 
 
+@pytest.mark.slow  # 200 mutations through import and install: seconds
 def test_a_changed_table_is_read_or_refused_at_its_line_and_never_raises_anything_else(tmp_path, small, made):
     rng = random.Random(SEED)
     tree = make_tree(tmp_path / "linux", small)
