@@ -312,6 +312,14 @@ def test_a_macro_the_table_depends_on_defined_again_is_refused_at_its_line(tree,
     assert_refused_everywhere(tree, made, line, words)
 
 
+@pytest.mark.parametrize("directive", ["#undef CONFIG_CAVIUM_TX2_ERRATUM_219", "#define CONFIG_X 1"])
+def test_a_kconfig_option_defined_or_undefined_in_the_file_is_refused_at_its_line(tree, made, directive):
+    # The reader takes each #ifdef CONFIG_ as the enabled build does; the file may not turn one around.
+    line = edit(tree, "#ifdef CONFIG_CAVIUM_TX2_ERRATUM_219\n" + TX2,
+                directive + "\n#ifdef CONFIG_CAVIUM_TX2_ERRATUM_219\n" + TX2)
+    assert_refused_everywhere(tree, made, line, f"an #{directive.split()[0][1:]} of {directive.split()[1]}")
+
+
 def test_the_kernels_own_definitions_of_the_table_macros_read_as_the_reader_expands_them(tree):
     before = [(r.cpucap, ranges(r)) for r in facts(tree).rows]
     edit(tree, "const struct arm64_cpu_capabilities arm64_errata[] = {\n",

@@ -683,9 +683,16 @@ class Source:
 
     def check_definitions(self, names: frozenset[str]) -> None:
         """Refuses a #define or #undef of a name the tables' meaning depends on, but for the
-        kernel's own definitions of the macros the reader expands."""
+        kernel's own definitions of the macros the reader expands, and any of a Kconfig option:
+        the reader takes every `#ifdef CONFIG_X` as the enabled build takes it, which a
+        `#define CONFIG_X` or `#undef CONFIG_X` in the file turns around."""
         for tok in self.tokens:
             kind = _directive_kind(tok.text) if tok.kind == "pp" else ""
+            option = re.match(r"#\s*(?:define|undef)\s+(CONFIG_\w+)", tok.text) if tok.kind == "pp" else None
+            if option:
+                raise NotRecognised(Pos(self.path, tok.line, 1), f"an #{kind} of {option.group(1)} in this file: the "
+                                    "reader reads each Kconfig option as the kernel's configuration sets it, "
+                                    "and cannot follow the file changing it")
             if kind == "define":
                 definition = _definition(tok.text, self.path, tok.line)
                 if definition[0] in names and _KNOWN.get(definition[0]) != definition:
