@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -283,6 +284,18 @@ def test_a_kconfig_guard_inside_a_row_is_refused(tree):
     line = edit(tree, "\t\tMIDR_FIXED(", "#ifdef CONFIG_X\n\t\tMIDR_FIXED(")
     exc = refused(tree)
     assert (exc.pos.line, exc.reason) == (line, "'#ifdef CONFIG_X' inside a table entry")
+
+
+def test_a_row_without_a_desc_imports_with_the_title_in_a_new_or_a_known_entry(tree, made, tmp_path):
+    # The desc is only printed; an empty one is not a desc the registry can hold.
+    edit(tree, '\t\t.desc = "Qualcomm Technologies Falkor/Kryo erratum 1003",\n', "")
+    assert run_cli("init", str(tmp_path / "new")).code == 0
+    shutil.copytree(made[1], tmp_path / "known")
+    for reg in (tmp_path / "new", tmp_path / "known"):
+        done = run_cli("import", "--registry", str(reg), "--kernel-tree", str(tree))
+        assert done.code == 0, done.err
+        entry = next(e for e in load_registry(reg).registry.errata if e.enables == "WORKAROUND_QCOM_FALKOR_E1003")
+        assert entry.kernel.desc is None
 
 
 # --- 5. macros the reader expands, defined again in the file ----------------------------------------

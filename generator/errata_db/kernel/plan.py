@@ -137,7 +137,8 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     id of a known cpucap) becomes a row of its own, matched and enabled as the row is."""
     out: dict[str, Any] = {}
     title = f"{vendor} {'errata' if len(ids) > 1 else 'erratum'} {', '.join(ids)}"
-    if whole and row.desc != title:
+    # A row without a desc (or with none the registry can hold) gets the title: the desc is only printed.
+    if whole and row.desc != title and registry_text(row.desc):
         out["desc"] = registry_text(row.desc)
     table = row.table if whole or row.table in ("entries", "none") else "list"
     if table != default_table((r.part_mask, r.fixes) for r in ranges):
@@ -409,7 +410,9 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     named = tuple(newest_in(chains[o], facts.options) or o if o in chains else o for o in (k.guard or e.kconfig))
     ranges_default = default_table((r.part_mask, r.fixes) for r in row.ranges)
     table = (k.table, row.table, None if row.table == ranges_default else row.table)
-    desc = (k.desc or e.title, row.desc, None if row.desc == e.title else registry_text(row.desc))
+    # A row without a desc the registry can hold prints the entry's title, as the generated table does.
+    tree_desc = row.desc if registry_text(row.desc) else e.title
+    desc = (k.desc or e.title, tree_desc, None if tree_desc == e.title else registry_text(tree_desc))
     explicit = None if row.matcher == DEFAULT_MATCHERS.get(row.table) else row.matcher
     matcher = (k.matcher, explicit, explicit)
     kind = (k.type or LOCAL_CPU_ERRATUM, row.type, None if row.type == LOCAL_CPU_ERRATUM else row.type)
