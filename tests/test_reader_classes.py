@@ -252,6 +252,12 @@ def test_a_revidr_fix_after_the_fixes_end_is_not_read(tree):
     assert row(tree, "WORKAROUND_2658417").ranges[0].fixes == (((1, 1), 1 << 25),)
 
 
+def test_a_revidr_fix_outside_its_range_is_not_read_as_the_kernel_never_reaches_it(tree, made):
+    edit(tree, "MIDR_FIXED(MIDR_CPU_VAR_REV(1, 1), BIT(25))", "MIDR_FIXED(MIDR_CPU_VAR_REV(1, 2), BIT(25))")
+    assert row(tree, "WORKAROUND_2658417").ranges[0].fixes == ()
+    assert commands(tree, made, install=False)["import"].code == 0
+
+
 # --- 4. conditions the reader cannot evaluate -------------------------------------------------------
 
 TX2 = "static const struct midr_range tx2_family_cpus[] = {\n\tMIDR_ALL_VERSIONS(MIDR_BRCM_VULCAN),\n"

@@ -180,8 +180,10 @@ def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> T
     macro, low, high = r
     if mask is not None:
         low, high = 0, cpu_errata.ALL
-    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False,
-                     (), pos)
+    low, high = _rev(low, pos), _rev(high, pos)
+    # is_affected_midr_range() reads the fixes only of a MIDR in the range: one outside it is inert.
+    fixes = tuple(f for f in fixes if low <= f[0] <= high)
+    return TreeRange(_cpu(macro, models, pos), low, high, mask, fixes, guard, False, (), pos)
 
 
 class _OwnMatcher(Exception):
