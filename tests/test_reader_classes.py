@@ -258,6 +258,21 @@ def test_a_revidr_fix_outside_its_range_is_not_read_as_the_kernel_never_reaches_
     assert commands(tree, made, install=False)["import"].code == 0
 
 
+@pytest.mark.parametrize("added, words", [
+    ("MIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1)", "Cortex-A76 r0p0..r3p1 a second time in one erratum's ranges (first "
+     "at line {first})"),
+    ("MIDR_REV(MIDR_CORTEX_A76, 1, 0)", "Cortex-A76 r1p0 overlaps r0p0..r3p1 (line {first})"),
+])
+def test_a_range_an_erratum_already_holds_is_refused_at_the_second(tree, tmp_path, added, words):
+    first = edit(tree, "\tMIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1),\n",
+                 f"\tMIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1),\n\t{added},\n")
+    exc = refused(tree)  # into an entry the registry has
+    assert exc.pos.line == first + 1 and words.format(first=first) in exc.reason, exc
+    assert run_cli("init", str(tmp_path / "reg")).code == 0  # into a new entry
+    done = run_cli("import", "--registry", str(tmp_path / "reg"), "--kernel-tree", str(tree))
+    assert done.code == 1 and done.err.startswith(f"{tree}/{CPU_ERRATA}:{first + 1}:1: error: "), done.err
+
+
 # --- 4. conditions the reader cannot evaluate -------------------------------------------------------
 
 TX2 = "static const struct midr_range tx2_family_cpus[] = {\n\tMIDR_ALL_VERSIONS(MIDR_BRCM_VULCAN),\n"

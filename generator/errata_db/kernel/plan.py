@@ -157,6 +157,27 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     return out
 
 
+def _apart(ranges: tuple[TreeRange, ...] | list[TreeRange]) -> None:
+    """Refuses, at the later one, two ranges of what becomes one entry that the registry cannot
+    hold apart (validate's duplicate-range and overlapping-ranges): the same CPU and part mask,
+    the same revisions, or overlapping ones no erratum id tells apart. The kernel matches
+    either; the registry wants each CPU revision of an erratum written once."""
+    for n, r in enumerate(ranges):
+        for first in ranges[:n]:
+            if (r.cpu.implementer, r.cpu.part, r.part_mask) != (first.cpu.implementer, first.cpu.part,
+                                                                first.part_mask):
+                continue
+            shown = on_cpu_str(r.cpu.name, r.revisions, r.part_mask)
+            if (r.low, r.high) == (first.low, first.high):
+                raise cpu_errata.NotRecognised(r.pos, f"{shown} a second time in one erratum's ranges (first at line "
+                                               f"{first.pos.line}): the registry holds each range once")
+            if r.low <= first.high and first.low <= r.high and not (r.ids and first.ids
+                                                                     and not set(r.ids) & set(first.ids)):
+                raise cpu_errata.NotRecognised(r.pos, f"{shown} overlaps {first.revisions} (line {first.pos.line}) "
+                                               "in one erratum's ranges, and no erratum id tells them apart: the "
+                                               "registry holds each revision of a CPU once")
+
+
 def _errata_of(entries: list[Erratum]) -> tuple[set[str], set[str]]:
     """What a cpucap's bits work around: their erratum ids, else their Kconfig options."""
     ids = {i for e in entries for i in e.errata_ids if i != "N/A"}
@@ -281,6 +302,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
         return bit
 
     def new_entry(name, row, ranges, cpucap, after, whole) -> NewEntry:
+        _apart(ranges)
         ids = tuple(dict.fromkeys(i for r in ranges for i in r.ids)) or ("N/A",)
         kconfig = _kconfig(ranges, row.guard, facts)
         vendor = _vendor(ids, kconfig, ranges, facts)
@@ -340,6 +362,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
             if not new:
                 absent.append(e.name)  # an older tree, not a removal
                 continue
+            _apart(mine[e.name])
             gained = tuple(_describe(r, names) for r in mine[e.name] if r.key not in old)
             lost_keys = [k for k in old if k not in new]
             lost = tuple(on_cpu_str(a.cpu.name, a.revisions, a.part_mask)
