@@ -273,6 +273,29 @@ def test_a_range_an_erratum_already_holds_is_refused_at_the_second(tree, tmp_pat
     assert done.code == 1 and done.err.startswith(f"{tree}/{CPU_ERRATA}:{first + 1}:1: error: "), done.err
 
 
+@pytest.mark.parametrize("old, new, words", [
+    ("\tMIDR_RANGE(MIDR_QCOM_KRYO_4XX_GOLD, 12, 14, 15, 15),\n",
+     "#ifdef CONFIG_ARM64_ERRATUM_1165522\n\tMIDR_RANGE(MIDR_QCOM_KRYO_4XX_GOLD, 12, 14, 15, 15),\n#endif\n",
+     "a range of ARM64_WORKAROUND_1463225 guarded by ARM64_ERRATUM_1165522, in a row guarded by "
+     "ARM64_ERRATUM_1463225 (line {row})"),
+    ("#ifdef CONFIG_ARM64_ERRATUM_834220\n", "#ifdef CONFIG_ARM64_WORKAROUND_CLEAN_CACHE\n",
+     "ARM64_WORKAROUND_834220's row guarded by ARM64_WORKAROUND_CLEAN_CACHE, which is neither"),
+])
+def test_a_guard_the_registry_cannot_write_for_a_new_entry_is_refused_at_its_directive(tree, tmp_path, old, new,
+                                                                                      words):
+    line = edit(tree, old, new)
+    # An erratum option that selects the hidden one, as arch/arm64/Kconfig has it.
+    with (tree / "arch/arm64/Kconfig").open("a") as kconfig:
+        kconfig.write("\nconfig ARM64_ERRATUM_826319\n\tbool \"arm64 erratum 826319\"\n"
+                      "\tselect ARM64_WORKAROUND_CLEAN_CACHE\n")
+    lines = (tree / CPU_ERRATA).read_text().splitlines()
+    row_guard = max(i for i, text in enumerate(lines) if text == "#ifdef CONFIG_ARM64_ERRATUM_1463225") + 1
+    assert run_cli("init", str(tmp_path / "reg")).code == 0
+    done = run_cli("import", "--registry", str(tmp_path / "reg"), "--kernel-tree", str(tree))
+    assert done.code == 1 and done.err.startswith(f"{tree}/{CPU_ERRATA}:{line}:1: error: "), done.err
+    assert words.format(row=row_guard) in done.err, done.err
+
+
 # --- 4. conditions the reader cannot evaluate -------------------------------------------------------
 
 TX2 = "static const struct midr_range tx2_family_cpus[] = {\n\tMIDR_ALL_VERSIONS(MIDR_BRCM_VULCAN),\n"

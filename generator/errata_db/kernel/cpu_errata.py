@@ -251,6 +251,7 @@ class Element:
     tokens: tuple[Token, ...]
     guard: Guard
     line: int
+    guard_line: int = field(default=0, compare=False)  # the innermost guard's directive
 
 
 def elements(tokens: list[Token], path: str) -> list[Element]:
@@ -280,7 +281,8 @@ def elements(tokens: list[Token], path: str) -> list[Element]:
             depth -= 1
         if t.kind == "punct" and t.text == "," and depth == 0:
             if current:
-                out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line))
+                out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line,
+                                   stack[-1][1].line if stack else 0))
                 if len(out) > MAX_ENTRIES:
                     raise NotRecognised(Pos(path, t.line, 1), f"more than {MAX_ENTRIES} entries in one "
                                         "table: past what this reader reads")
@@ -291,7 +293,8 @@ def elements(tokens: list[Token], path: str) -> list[Element]:
         raise NotRecognised(Pos(path, stack[-1][1].line, 1), f"'{stack[-1][1].text}' is not closed inside "
                             "the table")
     if current:
-        out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line))
+        out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line,
+                           stack[-1][1].line if stack else 0))
     return out
 
 
@@ -610,6 +613,7 @@ class GuardedRange:
     guard: Guard
     range: Range
     pos: Pos = field(compare=False)
+    guard_pos: Pos | None = field(default=None, compare=False)  # where its guard opens
 
 
 @dataclass(frozen=True)
@@ -629,6 +633,7 @@ class Row:
     guard: Guard
     fields: tuple[tuple[str, Any], ...]
     pos: Pos = field(compare=False)
+    guard_pos: Pos | None = field(default=None, compare=False)  # where its guard opens
 
     def get(self, name: str) -> Any:
         return dict(self.fields).get(name)
@@ -737,7 +742,8 @@ class Source:
             for name in ("midr_range_list", "match_list"):
                 if name in fields:
                     fields[name] = self._resolve(fields[name], name, el.line, seen)
-            yield Row(el.guard, tuple(sorted(fields.items())), Pos(self.path, el.line, 1))
+            yield Row(el.guard, tuple(sorted(fields.items())), Pos(self.path, el.line, 1),
+                      Pos(self.path, el.guard_line, 1) if el.guard else None)
         raise NotRecognised(Pos(self.path, table.item.last_line, 1), f"{table.name}[] has no {{}} at its end: "
                             "the kernel reads past its last row")
 
@@ -767,7 +773,8 @@ class Source:
                     raise NotRecognised(Pos(self.path, el.line, 1), f"the end of {name} under a Kconfig guard: "
                                         "the kernel stops there only in some configurations")
                 return RangeList(exported, tuple(out))
-            out.append(GuardedRange(el.guard, r, Pos(self.path, el.line, 1)))
+            out.append(GuardedRange(el.guard, r, Pos(self.path, el.line, 1),
+                                    Pos(self.path, el.guard_line, 1) if el.guard else None))
         raise NotRecognised(Pos(self.path, last, 1), f"{name} has no {{}} at its end: the kernel reads past its "
                             "last range")
 

@@ -178,6 +178,28 @@ def _apart(ranges: tuple[TreeRange, ...] | list[TreeRange]) -> None:
                                                "registry holds each revision of a CPU once")
 
 
+def _guard_held(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[str, ...], guard) -> None:
+    """Refuses a row guard the registry cannot write for a new entry (validate's kernel-table):
+    one that is neither one of its Kconfig options (its ranges' guards, else the erratum options
+    selecting the row's guard) nor its own ARM64_<cpucap>. At the guard of the first range that
+    has one, since those make the options; else at the row's."""
+    own = f"ARM64_{row.cpucap}"
+    wrong = [o for o in guard if o not in kconfig and o != own]
+    if not wrong:
+        return
+    guarded = next((r for r in ranges if r.guard), None)
+    at = row.guard_pos or row.pos
+    if guarded is not None:
+        raise cpu_errata.NotRecognised(
+            guarded.guard_pos or guarded.pos, f"a range of {own} guarded by {' || '.join(guarded.guard)}, in a row "
+            f"guarded by {' || '.join(row.guard)} (line {at.line}): the registry takes the row's Kconfig options "
+            f"from its ranges' guards ({', '.join(kconfig)}), and {', '.join(wrong)} is neither one of them nor "
+            f"{own}")
+    raise cpu_errata.NotRecognised(
+        at, f"{own}'s row guarded by {', '.join(wrong)}, which is neither one of its Kconfig options "
+        f"({', '.join(kconfig)}) nor {own}: the registry guards a row by its erratum options or its own cpucap's")
+
+
 def _errata_of(entries: list[Erratum]) -> tuple[set[str], set[str]]:
     """What a cpucap's bits work around: their erratum ids, else their Kconfig options."""
     ids = {i for e in entries for i in e.errata_ids if i != "N/A"}
@@ -307,6 +329,8 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
         kconfig = _kconfig(ranges, row.guard, facts)
         vendor = _vendor(ids, kconfig, ranges, facts)
         kernel = _kernel_fields(row, ranges, kconfig, ids, vendor, whole)
+        if whole:
+            _guard_held(row, ranges, kconfig, kernel.get("guard") or ())
         if after is not None:
             kernel["after"] = after
         condition = (f"{row.matcher}() in the kernel agrees, beyond the MIDR match"
