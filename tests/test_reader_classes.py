@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,50 @@ def test_a_revidr_fix_after_the_fixes_end_is_not_read(tree):
     assert row(tree, "WORKAROUND_2658417").ranges[0].fixes == (((1, 1), 1 << 25),)
 
 
+def test_a_revidr_fix_outside_its_range_is_not_read_as_the_kernel_never_reaches_it(tree, made):
+    edit(tree, "MIDR_FIXED(MIDR_CPU_VAR_REV(1, 1), BIT(25))", "MIDR_FIXED(MIDR_CPU_VAR_REV(1, 2), BIT(25))")
+    assert row(tree, "WORKAROUND_2658417").ranges[0].fixes == ()
+    assert commands(tree, made, install=False)["import"].code == 0
+
+
+@pytest.mark.parametrize("added, words", [
+    ("MIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1)", "Cortex-A76 r0p0..r3p1 a second time in one erratum's ranges (first "
+     "at line {first})"),
+    ("MIDR_REV(MIDR_CORTEX_A76, 1, 0)", "Cortex-A76 r1p0 overlaps r0p0..r3p1 (line {first})"),
+])
+def test_a_range_an_erratum_already_holds_is_refused_at_the_second(tree, tmp_path, added, words):
+    first = edit(tree, "\tMIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1),\n",
+                 f"\tMIDR_RANGE(MIDR_CORTEX_A76, 0, 0, 3, 1),\n\t{added},\n")
+    exc = refused(tree)  # into an entry the registry has
+    assert exc.pos.line == first + 1 and words.format(first=first) in exc.reason, exc
+    assert run_cli("init", str(tmp_path / "reg")).code == 0  # into a new entry
+    done = run_cli("import", "--registry", str(tmp_path / "reg"), "--kernel-tree", str(tree))
+    assert done.code == 1 and done.err.startswith(f"{tree}/{CPU_ERRATA}:{first + 1}:1: error: "), done.err
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("\tMIDR_RANGE(MIDR_QCOM_KRYO_4XX_GOLD, 12, 14, 15, 15),\n",
+     "#ifdef CONFIG_ARM64_ERRATUM_1165522\n\tMIDR_RANGE(MIDR_QCOM_KRYO_4XX_GOLD, 12, 14, 15, 15),\n#endif\n",
+     "a range of ARM64_WORKAROUND_1463225 guarded by ARM64_ERRATUM_1165522, in a row guarded by "
+     "ARM64_ERRATUM_1463225 (line {row})"),
+    ("#ifdef CONFIG_ARM64_ERRATUM_834220\n", "#ifdef CONFIG_ARM64_WORKAROUND_CLEAN_CACHE\n",
+     "ARM64_WORKAROUND_834220's row guarded by ARM64_WORKAROUND_CLEAN_CACHE, which is neither"),
+])
+def test_a_guard_the_registry_cannot_write_for_a_new_entry_is_refused_at_its_directive(tree, tmp_path, old, new,
+                                                                                      words):
+    line = edit(tree, old, new)
+    # An erratum option that selects the hidden one, as arch/arm64/Kconfig has it.
+    with (tree / "arch/arm64/Kconfig").open("a") as kconfig:
+        kconfig.write("\nconfig ARM64_ERRATUM_826319\n\tbool \"arm64 erratum 826319\"\n"
+                      "\tselect ARM64_WORKAROUND_CLEAN_CACHE\n")
+    lines = (tree / CPU_ERRATA).read_text().splitlines()
+    row_guard = max(i for i, text in enumerate(lines) if text == "#ifdef CONFIG_ARM64_ERRATUM_1463225") + 1
+    assert run_cli("init", str(tmp_path / "reg")).code == 0
+    done = run_cli("import", "--registry", str(tmp_path / "reg"), "--kernel-tree", str(tree))
+    assert done.code == 1 and done.err.startswith(f"{tree}/{CPU_ERRATA}:{line}:1: error: "), done.err
+    assert words.format(row=row_guard) in done.err, done.err
+
+
 # --- 4. conditions the reader cannot evaluate -------------------------------------------------------
 
 TX2 = "static const struct midr_range tx2_family_cpus[] = {\n\tMIDR_ALL_VERSIONS(MIDR_BRCM_VULCAN),\n"
@@ -285,6 +330,18 @@ def test_a_kconfig_guard_inside_a_row_is_refused(tree):
     assert (exc.pos.line, exc.reason) == (line, "'#ifdef CONFIG_X' inside a table entry")
 
 
+def test_a_row_without_a_desc_imports_with_the_title_in_a_new_or_a_known_entry(tree, made, tmp_path):
+    # The desc is only printed; an empty one is not a desc the registry can hold.
+    edit(tree, '\t\t.desc = "Qualcomm Technologies Falkor/Kryo erratum 1003",\n', "")
+    assert run_cli("init", str(tmp_path / "new")).code == 0
+    shutil.copytree(made[1], tmp_path / "known")
+    for reg in (tmp_path / "new", tmp_path / "known"):
+        done = run_cli("import", "--registry", str(reg), "--kernel-tree", str(tree))
+        assert done.code == 0, done.err
+        entry = next(e for e in load_registry(reg).registry.errata if e.enables == "WORKAROUND_QCOM_FALKOR_E1003")
+        assert entry.kernel.desc is None
+
+
 # --- 5. macros the reader expands, defined again in the file ----------------------------------------
 
 KERNEL_DEFINITIONS = """#define CAP_MIDR_RANGE(model, v_min, r_min, v_max, r_max)\t\\
@@ -310,6 +367,14 @@ def test_a_macro_the_table_depends_on_defined_again_is_refused_at_its_line(tree,
     line = edit(tree, "const struct arm64_cpu_capabilities arm64_errata[] = {\n",
                 definition + "const struct arm64_cpu_capabilities arm64_errata[] = {\n")
     assert_refused_everywhere(tree, made, line, words)
+
+
+@pytest.mark.parametrize("directive", ["#undef CONFIG_CAVIUM_TX2_ERRATUM_219", "#define CONFIG_X 1"])
+def test_a_kconfig_option_defined_or_undefined_in_the_file_is_refused_at_its_line(tree, made, directive):
+    # The reader takes each #ifdef CONFIG_ as the enabled build does; the file may not turn one around.
+    line = edit(tree, "#ifdef CONFIG_CAVIUM_TX2_ERRATUM_219\n" + TX2,
+                directive + "\n#ifdef CONFIG_CAVIUM_TX2_ERRATUM_219\n" + TX2)
+    assert_refused_everywhere(tree, made, line, f"an #{directive.split()[0][1:]} of {directive.split()[1]}")
 
 
 def test_the_kernels_own_definitions_of_the_table_macros_read_as_the_reader_expands_them(tree):

@@ -251,6 +251,7 @@ class Element:
     tokens: tuple[Token, ...]
     guard: Guard
     line: int
+    guard_line: int = field(default=0, compare=False)  # the innermost guard's directive
 
 
 def elements(tokens: list[Token], path: str) -> list[Element]:
@@ -280,7 +281,8 @@ def elements(tokens: list[Token], path: str) -> list[Element]:
             depth -= 1
         if t.kind == "punct" and t.text == "," and depth == 0:
             if current:
-                out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line))
+                out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line,
+                                   stack[-1][1].line if stack else 0))
                 if len(out) > MAX_ENTRIES:
                     raise NotRecognised(Pos(path, t.line, 1), f"more than {MAX_ENTRIES} entries in one "
                                         "table: past what this reader reads")
@@ -291,7 +293,8 @@ def elements(tokens: list[Token], path: str) -> list[Element]:
         raise NotRecognised(Pos(path, stack[-1][1].line, 1), f"'{stack[-1][1].text}' is not closed inside "
                             "the table")
     if current:
-        out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line))
+        out.append(Element(tuple(current), tuple(g for g, _ in stack), current[0].line,
+                           stack[-1][1].line if stack else 0))
     return out
 
 
@@ -610,6 +613,7 @@ class GuardedRange:
     guard: Guard
     range: Range
     pos: Pos = field(compare=False)
+    guard_pos: Pos | None = field(default=None, compare=False)  # where its guard opens
 
 
 @dataclass(frozen=True)
@@ -629,6 +633,7 @@ class Row:
     guard: Guard
     fields: tuple[tuple[str, Any], ...]
     pos: Pos = field(compare=False)
+    guard_pos: Pos | None = field(default=None, compare=False)  # where its guard opens
 
     def get(self, name: str) -> Any:
         return dict(self.fields).get(name)
@@ -683,9 +688,16 @@ class Source:
 
     def check_definitions(self, names: frozenset[str]) -> None:
         """Refuses a #define or #undef of a name the tables' meaning depends on, but for the
-        kernel's own definitions of the macros the reader expands."""
+        kernel's own definitions of the macros the reader expands, and any of a Kconfig option:
+        the reader takes every `#ifdef CONFIG_X` as the enabled build takes it, which a
+        `#define CONFIG_X` or `#undef CONFIG_X` in the file turns around."""
         for tok in self.tokens:
             kind = _directive_kind(tok.text) if tok.kind == "pp" else ""
+            option = re.match(r"#\s*(?:define|undef)\s+(CONFIG_\w+)", tok.text) if tok.kind == "pp" else None
+            if option:
+                raise NotRecognised(Pos(self.path, tok.line, 1), f"an #{kind} of {option.group(1)} in this file: the "
+                                    "reader reads each Kconfig option as the kernel's configuration sets it, "
+                                    "and cannot follow the file changing it")
             if kind == "define":
                 definition = _definition(tok.text, self.path, tok.line)
                 if definition[0] in names and _KNOWN.get(definition[0]) != definition:
@@ -730,7 +742,8 @@ class Source:
             for name in ("midr_range_list", "match_list"):
                 if name in fields:
                     fields[name] = self._resolve(fields[name], name, el.line, seen)
-            yield Row(el.guard, tuple(sorted(fields.items())), Pos(self.path, el.line, 1))
+            yield Row(el.guard, tuple(sorted(fields.items())), Pos(self.path, el.line, 1),
+                      Pos(self.path, el.guard_line, 1) if el.guard else None)
         raise NotRecognised(Pos(self.path, table.item.last_line, 1), f"{table.name}[] has no {{}} at its end: "
                             "the kernel reads past its last row")
 
@@ -760,7 +773,8 @@ class Source:
                     raise NotRecognised(Pos(self.path, el.line, 1), f"the end of {name} under a Kconfig guard: "
                                         "the kernel stops there only in some configurations")
                 return RangeList(exported, tuple(out))
-            out.append(GuardedRange(el.guard, r, Pos(self.path, el.line, 1)))
+            out.append(GuardedRange(el.guard, r, Pos(self.path, el.line, 1),
+                                    Pos(self.path, el.guard_line, 1) if el.guard else None))
         raise NotRecognised(Pos(self.path, last, 1), f"{name} has no {{}} at its end: the kernel reads past its "
                             "last range")
 

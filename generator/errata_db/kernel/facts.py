@@ -61,6 +61,7 @@ class TreeRange:
     own_entry: bool
     ids: tuple[str, ...] = ()
     pos: Pos = field(default=Pos(""), compare=False)
+    guard_pos: Pos | None = field(default=None, compare=False)  # where its guard opens
 
     @property
     def key(self) -> tuple:
@@ -85,6 +86,7 @@ class TreeRow:
     guard: tuple[str, ...]
     exported_list: str | None
     pos: Pos
+    guard_pos: Pos | None = None  # where its guard opens
 
 @dataclass(frozen=True)
 class TreeNotCovered:
@@ -180,8 +182,10 @@ def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> T
     macro, low, high = r
     if mask is not None:
         low, high = 0, cpu_errata.ALL
-    return TreeRange(_cpu(macro, models, pos), _rev(low, pos), _rev(high, pos), mask, fixes, guard, False,
-                     (), pos)
+    low, high = _rev(low, pos), _rev(high, pos)
+    # is_affected_midr_range() reads the fixes only of a MIDR in the range: one outside it is inert.
+    fixes = tuple(f for f in fixes if low <= f[0] <= high)
+    return TreeRange(_cpu(macro, models, pos), low, high, mask, fixes, guard, False, (), pos)
 
 
 class _OwnMatcher(Exception):
@@ -222,7 +226,7 @@ def _row_ranges(row: cpu_errata.Row, src, code, models, top: bool = True) -> tup
             if sub.get("matches") == "is_kryo_midr":
                 ranges = [_range((r.cpu.macro, 0, 0), models, guard, sub.pos, mask=KRYO_PART_MASK)
                           for r in ranges]
-            ranges = [replace(r, guard=r.guard or guard) for r in ranges]
+            ranges = [replace(r, guard=r.guard or guard, guard_pos=r.guard_pos or sub.guard_pos) for r in ranges]
             # The generator puts consecutive plain ranges of one guard into one list: a range
             # that is a sub-entry of its own after such a range says so.
             if (len(ranges) == 1 and not ranges[0].fixes and ranges[0].part_mask is None and out
@@ -232,7 +236,8 @@ def _row_ranges(row: cpu_errata.Row, src, code, models, top: bool = True) -> tup
         return "entries", out, None
     if holds == "midr_range_list":
         lst = row.get("midr_range_list")
-        ranges = [_range(g.range, models, _guard(g.guard, src, g.pos), g.pos) for g in lst.ranges]
+        ranges = [replace(_range(g.range, models, _guard(g.guard, src, g.pos), g.pos), guard_pos=g.guard_pos)
+                  for g in lst.ranges]
         return "list", ranges, lst.exported
     if holds == "midr_range":
         return "range", [_range(row.get("midr_range"), models, (), row.pos,
@@ -286,7 +291,7 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
         ranges = _with_ids_of_row(ranges, selecting(guard, options), rst)
         yield TreeRow(cap[len("ARM64_"):], str(row.get("desc") or ""), tuple(ranges), table, matcher,
                       str(row.get("type") or LOCAL_CPU_ERRATUM), row.get("cpu_enable"), guard, exported,
-                      row.pos)
+                      row.pos, row.guard_pos)
 
 
 # --- erratum ids, from silicon-errata.rst --------------------------------------------------------

@@ -137,7 +137,8 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     id of a known cpucap) becomes a row of its own, matched and enabled as the row is."""
     out: dict[str, Any] = {}
     title = f"{vendor} {'errata' if len(ids) > 1 else 'erratum'} {', '.join(ids)}"
-    if whole and row.desc != title:
+    # A row without a desc (or with none the registry can hold) gets the title: the desc is only printed.
+    if whole and row.desc != title and registry_text(row.desc):
         out["desc"] = registry_text(row.desc)
     table = row.table if whole or row.table in ("entries", "none") else "list"
     if table != default_table((r.part_mask, r.fixes) for r in ranges):
@@ -154,6 +155,49 @@ def _kernel_fields(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[s
     if row.guard != kconfig and row.guard:
         out["guard"] = list(row.guard)
     return out
+
+
+def _apart(ranges: tuple[TreeRange, ...] | list[TreeRange]) -> None:
+    """Refuses, at the later one, two ranges of what becomes one entry that the registry cannot
+    hold apart (validate's duplicate-range and overlapping-ranges): the same CPU and part mask,
+    the same revisions, or overlapping ones no erratum id tells apart. The kernel matches
+    either; the registry wants each CPU revision of an erratum written once."""
+    for n, r in enumerate(ranges):
+        for first in ranges[:n]:
+            if (r.cpu.implementer, r.cpu.part, r.part_mask) != (first.cpu.implementer, first.cpu.part,
+                                                                first.part_mask):
+                continue
+            shown = on_cpu_str(r.cpu.name, r.revisions, r.part_mask)
+            if (r.low, r.high) == (first.low, first.high):
+                raise cpu_errata.NotRecognised(r.pos, f"{shown} a second time in one erratum's ranges (first at line "
+                                               f"{first.pos.line}): the registry holds each range once")
+            if r.low <= first.high and first.low <= r.high and not (r.ids and first.ids
+                                                                     and not set(r.ids) & set(first.ids)):
+                raise cpu_errata.NotRecognised(r.pos, f"{shown} overlaps {first.revisions} (line {first.pos.line}) "
+                                               "in one erratum's ranges, and no erratum id tells them apart: the "
+                                               "registry holds each revision of a CPU once")
+
+
+def _guard_held(row: TreeRow, ranges: tuple[TreeRange, ...], kconfig: tuple[str, ...], guard) -> None:
+    """Refuses a row guard the registry cannot write for a new entry (validate's kernel-table):
+    one that is neither one of its Kconfig options (its ranges' guards, else the erratum options
+    selecting the row's guard) nor its own ARM64_<cpucap>. At the guard of the first range that
+    has one, since those make the options; else at the row's."""
+    own = f"ARM64_{row.cpucap}"
+    wrong = [o for o in guard if o not in kconfig and o != own]
+    if not wrong:
+        return
+    guarded = next((r for r in ranges if r.guard), None)
+    at = row.guard_pos or row.pos
+    if guarded is not None:
+        raise cpu_errata.NotRecognised(
+            guarded.guard_pos or guarded.pos, f"a range of {own} guarded by {' || '.join(guarded.guard)}, in a row "
+            f"guarded by {' || '.join(row.guard)} (line {at.line}): the registry takes the row's Kconfig options "
+            f"from its ranges' guards ({', '.join(kconfig)}), and {', '.join(wrong)} is neither one of them nor "
+            f"{own}")
+    raise cpu_errata.NotRecognised(
+        at, f"{own}'s row guarded by {', '.join(wrong)}, which is neither one of its Kconfig options "
+        f"({', '.join(kconfig)}) nor {own}: the registry guards a row by its erratum options or its own cpucap's")
 
 
 def _errata_of(entries: list[Erratum]) -> tuple[set[str], set[str]]:
@@ -280,10 +324,13 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
         return bit
 
     def new_entry(name, row, ranges, cpucap, after, whole) -> NewEntry:
+        _apart(ranges)
         ids = tuple(dict.fromkeys(i for r in ranges for i in r.ids)) or ("N/A",)
         kconfig = _kconfig(ranges, row.guard, facts)
         vendor = _vendor(ids, kconfig, ranges, facts)
         kernel = _kernel_fields(row, ranges, kconfig, ids, vendor, whole)
+        if whole:
+            _guard_held(row, ranges, kconfig, kernel.get("guard") or ())
         if after is not None:
             kernel["after"] = after
         condition = (f"{row.matcher}() in the kernel agrees, beyond the MIDR match"
@@ -339,6 +386,7 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
             if not new:
                 absent.append(e.name)  # an older tree, not a removal
                 continue
+            _apart(mine[e.name])
             gained = tuple(_describe(r, names) for r in mine[e.name] if r.key not in old)
             lost_keys = [k for k in old if k not in new]
             lost = tuple(on_cpu_str(a.cpu.name, a.revisions, a.part_mask)
@@ -409,7 +457,9 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     named = tuple(newest_in(chains[o], facts.options) or o if o in chains else o for o in (k.guard or e.kconfig))
     ranges_default = default_table((r.part_mask, r.fixes) for r in row.ranges)
     table = (k.table, row.table, None if row.table == ranges_default else row.table)
-    desc = (k.desc or e.title, row.desc, None if row.desc == e.title else registry_text(row.desc))
+    # A row without a desc the registry can hold prints the entry's title, as the generated table does.
+    tree_desc = row.desc if registry_text(row.desc) else e.title
+    desc = (k.desc or e.title, tree_desc, None if tree_desc == e.title else registry_text(tree_desc))
     explicit = None if row.matcher == DEFAULT_MATCHERS.get(row.table) else row.matcher
     matcher = (k.matcher, explicit, explicit)
     kind = (k.type or LOCAL_CPU_ERRATUM, row.type, None if row.type == LOCAL_CPU_ERRATUM else row.type)
