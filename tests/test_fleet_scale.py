@@ -63,6 +63,7 @@ def module(registry):
 # --- fleet -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # every call of twenty thousand hosts counted: seconds
 def test_planning_twenty_thousand_hosts_costs_a_few_calls_per_host(registry, module):
     hosts = many_hosts(HOSTS)
     with counted(10 * HOSTS):
@@ -73,6 +74,7 @@ def test_planning_twenty_thousand_hosts_costs_a_few_calls_per_host(registry, mod
     assert text.startswith(f"{HOSTS} host(s), {HOSTS * 5} CPU(s), 5 distinct MIDR/REVIDR pair(s)\n")
 
 
+@pytest.mark.slow  # every call of twenty thousand hosts counted: seconds
 def test_a_json_fleet_of_twenty_thousand_hosts_is_read_with_a_few_calls_per_host():
     src = SourceFile("hosts.json", fleet_json(HOSTS).encode())
     with counted(10 * HOSTS):
@@ -82,6 +84,7 @@ def test_a_json_fleet_of_twenty_thousand_hosts_is_read_with_a_few_calls_per_host
                                   hosts[1].where)
 
 
+@pytest.mark.slow  # every call of twenty thousand hosts counted: seconds
 def test_a_duplicate_in_a_json_fleet_of_twenty_thousand_hosts_is_placed_as_yaml_would_and_cheaply():
     # The json module records no places; parsing the file again as YAML to find them took longer
     # than all the rest, and past a million nodes could not.
@@ -270,6 +273,7 @@ def test_the_json_of_fleet_and_risk_is_what_json_dumps_with_an_indent_gives():
     assert fleet.json_text({"a": (n for n in (1, 2)), "b": ()}) == json.dumps({"a": [1, 2], "b": []}, indent=2)
 
 
+@pytest.mark.slow  # every call of twenty thousand hosts counted: seconds
 def test_the_json_of_a_fleet_of_twenty_thousand_hosts_costs_a_few_calls_per_host(registry, module):
     plan = fleet.plan(registry, module, many_hosts(HOSTS))
     with counted(40 * HOSTS):

@@ -177,9 +177,10 @@ def test_a_command_reading_a_tree_says_so_on_a_terminal_and_never_in_a_pipe_or_c
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "generator"), env.get("PYTHONPATH", "")])
     shown = _on_a_terminal(command, proj, env)
     assert re.fullmatch(rb"errata-db: reading the (Linux|guest kernel's) tree linux \.\.\.\r\x1b\[K", shown), shown
-    assert _on_a_terminal(command, proj, {**env, "CI": "true"}) == b""
-    piped = subprocess.run([sys.executable, "-m", "errata_db", *command], cwd=proj, env=env, capture_output=True)
-    assert piped.returncode == 0 and piped.stderr == b""
+    if command[0] == "audit":  # one place decides, for all three: a terminal, and no CI
+        assert _on_a_terminal(command, proj, {**env, "CI": "true"}) == b""
+        piped = subprocess.run([sys.executable, "-m", "errata_db", *command], cwd=proj, env=env, capture_output=True)
+        assert piped.returncode == 0 and piped.stderr == b""
 
 
 def test_docs_commands_lists_import_among_both_the_read_only_and_the_writing_commands():
