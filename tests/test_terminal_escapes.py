@@ -119,3 +119,19 @@ def test_generate_check_names_the_stale_files_of_a_path_with_control_characters_
     assert result.code == 1
     assert_inert(result.err)
     assert SHOWN in result.err.splitlines()[0] and SHOWN in result.err.splitlines()[-1]
+
+
+def test_stability_s_notes_print_an_overlay_path_with_control_characters_inert(tmp_path):
+    """The notes stability prints name directories: one git does not track is said inert."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    shutil.copytree(REGISTRY, repo / "errata-db")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"], cwd=repo, check=True)
+    overlay = tmp_path / "acme\x1b[2J"
+    shutil.copytree(FIXTURES / "overlays" / "acme", overlay)
+    result = run_cli("stability", "--overlay", str(overlay), "--against", "HEAD", cwd=repo)
+    notes = [line for line in result.err.splitlines() if "not tracked" in line]
+    assert notes and "\x1b" not in result.err and "acme\\x1b[2J" in notes[0], result.err

@@ -256,7 +256,7 @@ def cmd_next_bit(args: argparse.Namespace) -> int:
               "lists them); every bit its entries and locks hold counts as taken", file=sys.stderr)
     free, name, first, last = next_free_bit(upstream, overlays, reg, args.range)
     if free is None:
-        print(f"errata-db: error: bits {first}..{last} of range '{name}' are all given", file=sys.stderr)
+        print(escape(f"errata-db: error: bits {first}..{last} of range '{name}' are all given"), file=sys.stderr)
         return EXIT_INVALID
     print(free)
     return EXIT_OK
@@ -277,7 +277,7 @@ def cmd_stability(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     old_trees, notes = history.trees_at(base, trees, owners)
     for text in notes:
-        print(f"errata-db: note: {text}", file=sys.stderr)
+        print(escape(f"errata-db: note: {text}"), file=sys.stderr)
     _print_diags(new)
     old = assemble(old_trees[0], tuple(t for t in old_trees[1:] if t.files))
     if old.registry is None or not old.registry.complete:
@@ -436,7 +436,7 @@ def _guest(path: str):
         return None
     if guest is None:
         sys.stderr.write(render_diags(diags, "text"))
-        print(f"errata-db: error: the errata table of {path} cannot be read as a registry", file=sys.stderr)
+        print(escape(f"errata-db: error: the errata table of {path} cannot be read as a registry"), file=sys.stderr)
     return guest
 
 
