@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REGISTRY, run_cli
 from generated_tree import write_tree
-from test_everyday_mistakes import advised, edit, git
+from test_everyday_mistakes import advised, edit, git, repo  # noqa: F401 - repo is a fixture
 
 from errata_db.model import ALL_REVISIONS, Affects, revision_set_str
 from errata_db.registry import load_registry
@@ -99,16 +99,9 @@ def test_a_set_of_revisions_reads_all_or_its_runs_as_the_registry_writes_ranges(
     assert revision_set_str({(0, r) for r in range(0, 16, 2)}) == "r0p0, r0p2, r0p4 +5 more"
 
 
-@pytest.fixture
-def repo(checkout: Path) -> Path:
-    """The checkout as a git repository, its registry committed."""
-    git(checkout, "init", "-q", "-b", "main")
-    git(checkout, "add", "-A")
-    git(checkout, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "registry")
-    return checkout
 
 
-def test_a_widening_reads_the_same_in_import_and_in_stability(repo):
+def test_a_widening_reads_the_same_in_import_and_in_stability(repo):  # noqa: F811
     """The tree adds AmpereOne AC04 (all revisions) and Cortex-A53 r0p0..r1p2 to erratum 1418040:
     import reports it, and stability then reports the change, in the same words."""
     reg = load_registry(REGISTRY).registry
