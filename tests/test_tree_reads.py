@@ -80,3 +80,20 @@ def test_audit_and_import_read_the_erratum_kconfig_files_and_find_an_option_ther
     out = capsys.readouterr().out
     assert (f"Kconfig symbol ARM64_ERRATUM_858921 ('WORKAROUND_858921') is defined in "
             f"{tree}/drivers/clocksource/Kconfig:3:8, not in {tree}/arch/arm64/Kconfig") in out
+
+
+def test_a_tree_path_the_system_cannot_look_at_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    code = main(["audit", "--registry", str(REGISTRY), "--kernel-tree", str(tmp_path / ("a" * 5000))])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("errata-db: error: cannot read ") and "Traceback" not in err
+
+
+def test_a_broken_link_at_a_tree_file_is_said_and_not_taken_for_an_older_tree(tmp_path, bundled, capsys):
+    """Without tools/cpucaps a tree reads as older than Linux 5.19, which checks no cpucap
+    names: a link there that leads nowhere must not pass for that."""
+    tree = full_tree(tmp_path / "linux", bundled)
+    cpucaps = tree / "arch/arm64/tools/cpucaps"
+    cpucaps.unlink()
+    cpucaps.symlink_to(tmp_path / "nowhere")
+    code = main(["import", "--dry-run", "--registry", str(REGISTRY), "--kernel-tree", str(tree)])
+    assert code == 2 and f"cannot read {cpucaps}" in capsys.readouterr().err

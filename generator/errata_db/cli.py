@@ -479,7 +479,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         created = {rel for rel in changed if all(upstream.rel(f) != rel for f in upstream.files)}
         if changed and not args.dry_run:
             _write(located.path, changed, upstream.root)
-    sys.stdout.write(importer.report(imported.plan, imported.facts, bool(changed) and not args.dry_run,
+    sys.stdout.write(importer.report(imported.plan, facts, bool(changed) and not args.dry_run,
                                      {i.code for i in result.registry.implementers}))
     if changed:  # else the report's last line says "nothing to change"
         kept = {upstream.rel(f) for f in upstream.files} | set(changed)

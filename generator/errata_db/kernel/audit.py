@@ -1,8 +1,9 @@
 """Cross-check the registry against a Linux tree: a table of checks, like validate's.
 
-A Registry and a Tree in, diagnostics out; the tree's files are read through the Tree. Each check tells a tree that is
-merely older than the registry (it does not know an erratum yet: a note) from a real mismatch
-(the tree knows the erratum but disagrees with the registry: an error).
+A Registry and a Tree in, diagnostics out; the tree's files are read through the Tree. Each
+check tells a tree that is merely older than the registry (it does not know an erratum yet: a
+note) from a real mismatch (the tree knows the erratum but disagrees with the registry: an
+error).
 """
 
 from __future__ import annotations

@@ -710,8 +710,9 @@ class Source:
                     raise NotRecognised(Pos(self.path, tok.line, 1), f"an #undef of {name}, which the errata "
                                         f"table uses: the reader reads {name} as the kernel's headers define it")
 
-    def function(self, name: str) -> tuple[Item, int] | None:
-        """The definition of a function of the file and the index of its body's '{', or None."""
+    def function(self, name: str) -> tuple[Item, int, int] | None:
+        """The definition of a function of the file, the index of its name and that of its body's
+        '{', or None."""
         found = None
         for i, item in enumerate(self.items):
             code = item.tokens
@@ -726,7 +727,7 @@ class Source:
             if found is not None:
                 raise NotRecognised(Pos(self.path, item.first_line, 1), f"{name}() is defined a second time "
                                     f"(first at line {found[0].first_line})")
-            found = (item, body)
+            found = (item, names[0], body)
         return found
 
     def _rows(self, table: Table, seen: set[str]) -> Iterator[Row]:
@@ -1060,9 +1061,10 @@ def requires(src: Source, function: str, holds: str, fixes: bool = False) -> str
     found = src.function(function)
     if found is None:
         return f"is not a function of {src.path.rsplit('/', 1)[-1]}"
-    item, brace = found
+    item, name_at, brace = found
     code = list(item.tokens)
-    params = code[code.index(next(t for t in code if t.text == "(")) + 1:brace]
+    # Its parameters follow its name: an attribute before the name has brackets of its own.
+    params = code[name_at + 2:brace]
     entry = next((t.text for t in reversed(params[:next((i for i, t in enumerate(params) if t.text == ","),
                                                          len(params))]) if t.kind == "ident"), "")
     body = code[brace + 1:-1]

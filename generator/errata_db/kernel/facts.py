@@ -16,6 +16,7 @@ from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, revision_range_str, versi
 from . import cpu_errata
 from .tree import KconfigSymbol, Tree, midr_models
 
+
 VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm", "Hisilicon": "HiSilicon"}
 
 
@@ -71,6 +72,7 @@ class TreeRange:
     def revisions(self) -> str:
         return revision_range_str(self.low, self.high)
 
+
 @dataclass(frozen=True)
 class TreeRow:
     """A MIDR-decided row of arm64_errata[]: its cpucap (without ARM64_), ranges and how it is
@@ -87,6 +89,7 @@ class TreeRow:
     exported_list: str | None
     pos: Pos
     guard_pos: Pos | None = None  # where its guard opens
+
 
 @dataclass(frozen=True)
 class TreeNotCovered:
@@ -143,18 +146,9 @@ def read_facts(tree: Tree) -> Facts:
     return Facts(tree.version, tree.display, rows, tree.kconfig, _vendors(rst), makers, frozenset(cpucaps or ()))
 
 
-def _all_options(row: cpu_errata.Row) -> set[str]:
-    """Every Kconfig option that guards a row, its match list or its ranges."""
-    found = {o for g in row.guard for o in g}
-    for value in (row.get("midr_range_list"), row.get("match_list")):
-        if isinstance(value, cpu_errata.RangeList):
-            found |= {o for r in value.ranges for g in r.guard for o in g}
-        elif value:
-            found |= {o for sub in value for o in _all_options(sub)}
-    return found
-
 def _vendors(rst) -> dict[tuple[str, ...], str]:
     return {r.ids: VENDOR_NAMES.get(r.implementor, r.implementor) for r in rst}
+
 
 def _guard(guard: cpu_errata.Guard, src: cpu_errata.Source, pos: Pos) -> tuple[str, ...]:
     """The guard's options in the order the file first writes them."""
@@ -163,11 +157,13 @@ def _guard(guard: cpu_errata.Guard, src: cpu_errata.Source, pos: Pos) -> tuple[s
                                        "guard of alternative options per range")
     return tuple(sorted(guard[0], key=lambda o: (src.config_order.get(o, len(src.config_order)), o))) if guard else ()
 
+
 def _cpu(macro: Any, models: dict, pos: Pos) -> TreeCpu:
     if not isinstance(macro, str) or macro not in models:
         raise cpu_errata.NotRecognised(pos, f"{macro} is not a MIDR_CPU_MODEL() model of cputype.h")
     imp_macro, imp, part_macro, part = models[macro]
     return TreeCpu(macro, imp_macro, imp, part_macro, part)
+
 
 def _rev(value: Any, pos: Pos) -> tuple[int, int]:
     if not isinstance(value, int):
@@ -175,8 +171,10 @@ def _rev(value: Any, pos: Pos) -> tuple[int, int]:
                                        "compute")
     return (value >> 20 & 0xF, value & 0xF)
 
+
 def _fixes(value: Any, pos: Pos) -> tuple:
     return tuple((_rev(rv, pos), mask) for rv, mask in value or ())
+
 
 def _range(r: cpu_errata.Range, models, guard, pos, *, mask=None, fixes=()) -> TreeRange:
     macro, low, high = r
@@ -250,12 +248,14 @@ def _row_ranges(row: cpu_errata.Row, src, code, models, top: bool = True) -> tup
                               "it affects")
     return "none", [_range(g.range, models, (), g.pos) for g in inside], None
 
+
 def selecting(guard: tuple[str, ...], options: dict[str, KconfigSymbol]) -> tuple[str, ...]:
     """The erratum options behind a row guarded only by hidden ARM64_WORKAROUND_* options:
     those that select them."""
     if not guard or any(option_id(o) for o in guard):
         return guard
     return tuple(k for k, o in options.items() if set(o.selects) & set(guard) and option_id(k)) or guard
+
 
 def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps, options):
     first: dict[str, int] = {}
@@ -300,10 +300,11 @@ def _rows(src: cpu_errata.Source, code: cpu_errata.Source, models, rst, cpucaps,
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
+
 def _cpu_keys(cpu: TreeCpu) -> set[str]:
-    vendor = cpu.imp_macro.rsplit("_", 1)[-1]
     name = cpu.macro[len("MIDR_"):]
-    return {_norm(name), _norm(name.removeprefix(vendor + "_"))}
+    return {_norm(name), _norm(name.removeprefix(cpu.vendor + "_"))}
+
 
 def _component_keys(component: str) -> set[str]:
     out = set()
@@ -313,9 +314,11 @@ def _component_keys(component: str) -> set[str]:
         out |= {key, key.removesuffix("core"), key.replace("one", "1")}
     return out
 
+
 def option_id(option: str) -> str | None:
     m = re.search(r"_ERRATUM_(\w+)$", option)
     return m.group(1) if m else None
+
 
 def _with_ids_of_row(ranges: list[TreeRange], row_guard: tuple[str, ...], rst) -> list[TreeRange]:
     """Each range with its erratum ids. Where silicon-errata.rst names no range's CPU in one
@@ -335,6 +338,7 @@ def _with_ids_of_row(ranges: list[TreeRange], row_guard: tuple[str, ...], rst) -
         left = [t for t in rows if id(t) not in claimed[options]]
         out.append(_with_ids(r, row_guard, rst, left[0] if not named and len(left) == 1 else None))
     return out
+
 
 def _with_ids(r: TreeRange, row_guard: tuple[str, ...], rst, only=None) -> TreeRange:
     """The erratum ids of one range: silicon-errata.rst's rows for its Kconfig option and its

@@ -26,7 +26,6 @@ from .plan import Plan, plan
 @dataclass(frozen=True)
 class Imported:
     plan: Plan
-    facts: Facts
     changed: dict[str, str]  # relative path -> text, the lock included: what to write
     result: LoadResult  # the registry as it would be with those files
 
@@ -50,7 +49,7 @@ def into(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...], reg: Regi
         if new_lock != old_lock:
             changed[lock.LOCK_NAME] = new_lock
             trial = assemble(upstream.with_texts(changed), overlays)
-    return Imported(the_plan, facts, changed, trial)
+    return Imported(the_plan, changed, trial)
 
 
 def into_empty(facts: Facts) -> Imported:

@@ -13,8 +13,7 @@ from ..targets import TARGETS
 from ..targets.kernel_tables import TARGET as TABLE_TARGET
 from ..write import current
 from . import cpu_errata, names
-from .tree import Tree
-from .tree import CPU_ERRATA, CPU_ERRATA_TABLE, TABLE_HEADER
+from .tree import CPU_ERRATA, CPU_ERRATA_TABLE, TABLE_HEADER, Tree
 
 KERNEL_PREFIX = "linux/"
 # Every generated header's banner says this; a file without it is somebody's own work.

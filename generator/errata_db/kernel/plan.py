@@ -466,6 +466,7 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
     guard = (named, row.guard,
              None if set(row.guard) == set(e.kconfig) or not row.guard else list(row.guard))
     exported = (k.exported, bool(row.exported_list), True if row.exported_list else None)
+    chains = _guard_renamed(e, row, facts)
     fields, shown = [], []
     for name, (now, tree, value) in {"table": table, "desc": desc, "matcher": matcher, "type": kind,
                                      "exported": exported,
@@ -474,11 +475,10 @@ def _row_change(e: Erratum, row: TreeRow, facts: Facts) -> NewRow | None:
         same = set(now) == set(tree) if name == "guard" else now == tree
         if not same:
             fields.append((name, value))
-            shown.append(f"{name} {_field(now)} -> {_field(tree)}")
-    chains = _guard_renamed(e, row, facts)
+            renamed = " (renamed)" if name == "guard" and chains is not None else ""
+            shown.append(f"{name} {_field(now)} -> {_field(tree)}{renamed}")
     if chains is not None:
         fields.append(("kconfig_names", chains))
-        shown[-1] += " (renamed)"
     return NewRow(e, tuple(fields), tuple(shown)) if fields else None
 
 

@@ -9,6 +9,7 @@ into the tree the way `validate` points into the registry.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -81,6 +82,18 @@ class KconfigSymbol:
     selects: tuple[str, ...]
 
 
+def _lexists(path: Path) -> bool:
+    """Whether anything is at path, a broken link too; a path the system cannot even look at
+    (too long, no permission) is NotALinuxTree, not a traceback."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise NotALinuxTree(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return True
+
+
 def read(path: Path) -> str:
     """A tree file's text: a regular file of at most TREE_FILE_MAX bytes, or NotALinuxTree."""
     try:
@@ -107,14 +120,14 @@ class Tree:
     @classmethod
     def open(cls, root: Path, display: str, markers: tuple[str, ...]) -> "Tree":
         """The tree, or NotALinuxTree with the first reason the directory cannot be used."""
-        if not root.exists():
+        if not _lexists(root):
             raise NotALinuxTree(f"{root} does not exist")
         if not root.is_dir():
             raise NotALinuxTree(f"{root} is not a directory")
-        for rel in markers:
-            if not (root / rel).exists():
-                raise NotALinuxTree(f"{root} is not an arm64 Linux source tree: it has no {rel}")
         tree = cls(root, display)
+        for rel in markers:
+            if not tree.has(rel):
+                raise NotALinuxTree(f"{root} is not an arm64 Linux source tree: it has no {rel}")
         if not re.search(r"^VERSION\s*=", tree.text("Makefile"), re.M):
             raise NotALinuxTree(f"{root} is not a Linux source tree: its Makefile sets no VERSION")
         return tree
@@ -123,7 +136,9 @@ class Tree:
         return f"{self.display}/{rel}"
 
     def has(self, rel: str) -> bool:
-        return rel in self._texts or (self.root / rel).exists()
+        """Whether the tree has something at rel. A broken link there counts: reading it says
+        why, where taking it for missing would read an older tree into what the file is not."""
+        return rel in self._texts or _lexists(self.root / rel)
 
     def text(self, rel: str) -> str:
         if rel not in self._texts:
@@ -155,15 +170,18 @@ class Tree:
         return parse_defines(self.text(CPUTYPE), self.path(CPUTYPE))
 
     @cached_property
+    def _table_rel(self) -> str | None:
+        return next((p for p in SILICON_ERRATA if self.has(p)), None)
+
+    @cached_property
     def table_path(self) -> str | None:
         """silicon-errata.rst as shown, None when the tree has none."""
-        rel = next((p for p in SILICON_ERRATA if self.has(p)), None)
-        return None if rel is None else self.path(rel)
+        return None if self._table_rel is None else self.path(self._table_rel)
 
     @cached_property
     def table(self) -> tuple[TableRow, ...]:
         """The rows of silicon-errata.rst; none when the tree has none."""
-        rel = next((p for p in SILICON_ERRATA if self.has(p)), None)
+        rel = self._table_rel
         return () if rel is None else parse_errata_table(self.text(rel), self.path(rel))
 
     @cached_property
