@@ -58,7 +58,7 @@ def unknown_cpu(reg: Registry, module: types.ModuleType, midr: int, where: str =
     return f"{head}: the registry knows no errata for it, which does not mean it has none"
 
 
-def cpu_warnings(reg: Registry, midr: int, module: types.ModuleType) -> list[tuple[str, str]]:
+def cpu_warnings(reg: Registry, module: types.ModuleType, midr: int) -> list[tuple[str, str]]:
     """(kind, message) for a MIDR the registry does not know, or whose revision no entry names.
     module: the registry's lookup module.
 
@@ -122,7 +122,7 @@ def cpu_report(reg: Registry, midr: int, revidr: int, fmt: str) -> str:
     module = lookup_module(reg)
     errata = module.errata_for_cpu(midr, revidr)
     cpu = cpu_of(reg, midr)
-    warnings = cpu_warnings(reg, midr, module)
+    warnings = cpu_warnings(reg, module, midr)
     if fmt == "json":
         return json.dumps({"midr": midr, "revidr": revidr, "cpu": cpu.name if cpu else None,
                            "revision": rev_str(revision(midr)), "errata": _erratum_rows(errata, reg),
@@ -145,7 +145,7 @@ def bitmap_report(reg: Registry, cpus: list[tuple[int, int]], fmt: str) -> str:
     bitmap = mod.bitmap_for_cpus(cpus)
     regs = mod.registers(bitmap)
     errata = mod.errata_from_registers(*regs)
-    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(reg, midr, mod)]
+    warnings = [w for midr in dict.fromkeys(m for m, _ in cpus) for w in cpu_warnings(reg, mod, midr)]
     if fmt == "json":
         return json.dumps({"cpus": [{"midr": m, "revidr": r} for m, r in cpus],
                            "bitmap": hex(bitmap),

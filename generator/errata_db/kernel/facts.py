@@ -14,7 +14,7 @@ from typing import Any
 from ..diagnostics import Pos
 from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, revision_range_str, version_key
 from . import cpu_errata
-from .tree import KconfigSymbol, Tree, midr_models
+from .tree import KconfigSymbol, TableRow, Tree, midr_models
 
 
 VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm", "Hisilicon": "HiSilicon"}
@@ -141,7 +141,7 @@ def read_facts(tree: Tree) -> Facts:
     for row in rows:
         for r in getattr(row, "ranges", ()):
             for t in rst:
-                if _cpu_keys(r.cpu) & _component_keys(t.component):
+                if _names(t, r.cpu):
                     makers.setdefault(r.cpu.implementer, VENDOR_NAMES.get(t.implementor, t.implementor))
     return Facts(tree.version, tree.display, rows, tree.kconfig, _vendors(rst), makers, frozenset(cpucaps or ()))
 
@@ -306,6 +306,15 @@ def _cpu_keys(cpu: TreeCpu) -> set[str]:
     return {_norm(name), _norm(name.removeprefix(cpu.vendor + "_"))}
 
 
+def _names(row: TableRow, cpu: TreeCpu) -> bool:
+    """Whether a row of silicon-errata.rst names the CPU in its component."""
+    return bool(_cpu_keys(cpu) & _component_keys(row.component))
+
+
+def _option_rows(options: tuple[str, ...], rst) -> list[TableRow]:
+    return [t for t in rst if t.kconfig in options]
+
+
 def _component_keys(component: str) -> set[str]:
     out = set()
     for part in component.split("/"):
@@ -328,13 +337,12 @@ def _with_ids_of_row(ranges: list[TreeRange], row_guard: tuple[str, ...], rst) -
     claimed: dict[tuple[str, ...], set] = {}
     for r in ranges:
         options = r.guard or row_guard
-        claimed.setdefault(options, set()).update(
-            id(t) for t in rst if t.kconfig in options and _cpu_keys(r.cpu) & _component_keys(t.component))
+        claimed.setdefault(options, set()).update(id(t) for t in _option_rows(options, rst) if _names(t, r.cpu))
     out = []
     for r in ranges:
         options = r.guard or row_guard
-        rows = [t for t in rst if t.kconfig in options]
-        named = any(_cpu_keys(r.cpu) & _component_keys(t.component) for t in rows)
+        rows = _option_rows(options, rst)
+        named = any(_names(t, r.cpu) for t in rows)
         left = [t for t in rows if id(t) not in claimed[options]]
         out.append(_with_ids(r, row_guard, rst, left[0] if not named and len(left) == 1 else None))
     return out
@@ -345,8 +353,8 @@ def _with_ids(r: TreeRange, row_guard: tuple[str, ...], rst, only=None) -> TreeR
     CPU (or `only`, the one row left for it); else the ids all that option's rows agree on;
     else the option's own number."""
     options = r.guard or row_guard
-    rows = [t for t in rst if t.kconfig in options]
-    mine = [only] if only is not None else [t for t in rows if _cpu_keys(r.cpu) & _component_keys(t.component)]
+    rows = _option_rows(options, rst)
+    mine = [only] if only is not None else [t for t in rows if _names(t, r.cpu)]
     ids = [i for t in mine for i in t.ids if i != "N/A"]
     if not ids and not mine and len({t.ids for t in rows}) == 1:
         ids = [i for i in rows[0].ids if i != "N/A"]
