@@ -29,7 +29,7 @@ from .write import Interrupted, UnsafePath, held, recover, stale, write_all, wri
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 # The --format choices of commands whose modules are imported only when they run.
-FLEET_FORMATS = ("json", "text")
+FLEET_FORMATS = ("json", "libvirt", "qemu", "text")
 RISK_FORMATS = ("html", "json", "markdown", "text")
 RISK_ABIS = ("none", "bitmap", "impl-cpus")
 STABILITY_FORMATS = ("github", "json", "markdown", "text")
@@ -396,13 +396,17 @@ def _fleet(args: argparse.Namespace):
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
-    from . import fleet
+    from . import fleet, vmm
 
     loaded = _fleet(args)
     if loaded is None:
         return EXIT_INVALID
     hosts, reg = loaded
-    sys.stdout.write(fleet.FORMATS[args.format](fleet.plan(reg, lookup_module(reg), hosts)))
+    answer = fleet.plan(reg, lookup_module(reg), hosts)
+    # A list that a --format qemu or libvirt form cannot take: said in the output too.
+    for message in vmm.warnings(answer, args.format):
+        print(f"errata-db: warning: {message}", file=sys.stderr)
+    sys.stdout.write(fleet.FORMATS[args.format](answer))
     return EXIT_OK
 
 
