@@ -193,8 +193,9 @@ def failing_stage(write_os):
 # --- the Linux trees of the slow tier -----------------------------------------------------------
 
 
-class LinuxTreeSkipped(pytest.PytestWarning):
-    """A test that needs a Linux tree did not run (shown in pytest's warnings summary)."""
+class SlowTierSkipped(pytest.PytestWarning):
+    """A slow-tier test did not run for want of a Linux tree, a tool or the browser (shown in
+    pytest's warnings summary)."""
 
 
 def skip_loudly(reason: str, request: pytest.FixtureRequest) -> NoReturn:
@@ -204,7 +205,7 @@ def skip_loudly(reason: str, request: pytest.FixtureRequest) -> NoReturn:
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         print(f"\n*** {text}", file=sys.stderr, flush=True)
-    warnings.warn(LinuxTreeSkipped(text), stacklevel=2)
+    warnings.warn(SlowTierSkipped(text), stacklevel=2)
     pytest.skip(reason)
 
 
