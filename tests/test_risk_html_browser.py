@@ -117,3 +117,57 @@ def test_a_host_name_with_markup_is_shown_as_its_text(chromium, tmp_path):
     for abi in data["abis"]:
         columns, by_pair = cells(matrix(page, abi))
         assert MARKUP_NAME in columns and (MARKUP_NAME, "devkit") in by_pair, abi
+
+
+# A Cortex-A73 host and a Cortex-A76 one: moved to the A76, a guest booted on the A73 lacks a
+# speculation workaround (SSBS); moved the other way, only a trace one (858921's timer reads).
+MIXED_IMPACTS = "hosts:\n  - name: a73\n    cpus: [{midr: 0x410fd090}]\n  - name: a76\n    cpus: [{midr: 0x414fd0b0}]\n"
+
+
+@pytest.fixture(scope="module")
+def impact_page(chromium, tmp_path_factory) -> tuple[browser.Rendered, dict]:
+    root = tmp_path_factory.mktemp("risk-impact")
+    (root / "hosts.yaml").write_text(MIXED_IMPACTS)
+    return render_risk(root / "hosts.yaml", root / "risk.html", chromium)
+
+
+def legend(page: browser.Rendered) -> dict[str, tuple[int, ...]]:
+    """Each impact level of the legend, in its order, and the colour its swatch is drawn in."""
+    (table,) = page.find_all("table", cls="legend")
+    levels = {}
+    for row in table.find_all("tr")[1:]:
+        swatch, level, _ = row.find_all("td")
+        levels[level.text] = page.drawn_colour(swatch)
+    return levels
+
+
+def test_a_cell_is_drawn_in_the_legend_colour_of_the_worst_impact_it_lacks(impact_page):
+    page, data = impact_page
+    shown = legend(page)
+    assert list(shown)[:5] == ["speculation", "corruption", "hang", "trace", "performance"]
+    assert shown["speculation"] != shown["trace"] != shown["safe"]
+    for abi in data["abis"]:
+        _, by_pair = cells(matrix(page, abi))
+        for pair in data["pairs"]:
+            worst = pair["worst_impact"][abi] or "safe"
+            cell = by_pair[pair["from"], pair["to"]]
+            assert page.drawn_colour(cell) == shown[worst], (abi, pair["from"], pair["to"], worst)
+            assert worst == "safe" or worst in cell.text
+    _, by_pair = cells(matrix(page, "none"))
+    assert page.drawn_colour(by_pair["a73", "a76"]) == shown["speculation"]
+    assert page.drawn_colour(by_pair["a76", "a73"]) == shown["trace"]
+
+
+def test_the_per_erratum_summary_is_drawn_the_worst_impact_first(impact_page):
+    page, data = impact_page
+    (table,) = [t for t in page.find_all("table") if t.attrs.get("id") == "summary"]
+    rows = table.find_all("tr")[1:]
+    caps = [row.find_all("td")[0].text for row in rows]
+    assert caps == list(data["unsafe_by"]["none"]) == ["WORKAROUND_SPECULATIVE_SSBS", "WORKAROUND_REPEAT_TLBI_SYNC",
+                                                        "WORKAROUND_858921"]
+    # Drawn in that order, top to bottom, each impact cell in its legend colour.
+    assert [row.box.y for row in rows] == sorted(row.box.y for row in rows)
+    shown = legend(page)
+    for row in rows:
+        impact = row.find_all("td")[1]
+        assert page.drawn_colour(impact) == shown[impact.text], impact.text
