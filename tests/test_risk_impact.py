@@ -23,9 +23,19 @@ A55_R2P0 = 0x412FD050  # needs SPECULATIVE_AT (and the repeat-TLBI cpucap)
 A76_R4P0 = 0x414FD0B0  # needs SPECULATIVE_SSBS (and the repeat-TLBI cpucap)
 
 
+_MADE: dict[str, Path] = {}
+
+
 def registry_with(tmp_path: Path, changes: dict[str, dict]) -> Path:
     """A copy of the bundled registry whose entries named in changes get those fields (None
-    removes one)."""
+    removes one). The tests only read them: each set of changes is made once."""
+    key = repr(sorted((name, sorted(fields.items())) for name, fields in changes.items()))
+    if key not in _MADE:
+        _MADE[key] = _copy_with(tmp_path, changes)
+    return _MADE[key]
+
+
+def _copy_with(tmp_path: Path, changes: dict[str, dict]) -> Path:
     root = tmp_path / "errata-db"
     shutil.copytree(REPO / "errata-db", root)
     yaml = YAML()
