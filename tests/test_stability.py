@@ -236,6 +236,32 @@ def test_narrowing_a_range_needs_review_but_passes(repo):
     assert code == 0 and ("needs review", "ranges-narrowed") in changes
 
 
+def test_making_an_erratum_host_only_or_lowering_its_impact_needs_review(repo):
+    edit(repo, "errata/arm.yaml", "    guest: needed\n    impact: hang\n    impact_note: \"Without it, mixing",
+         "    guest: host-only\n    guest_reason: Only KVM runs it, arch/arm64/kvm/hyp/switch.c.\n    impact: trace\n"
+         "    impact_note: \"Without it, mixing")
+    code, changes, doc = stability(repo)
+    assert code == 0
+    assert sorted(changes) == [("needs review", "guest-host-only"), ("needs review", "impact-lowered")]
+    messages = {c["rule"]: c["message"] for c in doc["changes"]}
+    assert messages["impact-lowered"] == "impact of 'WORKAROUND_DEVICE_LOAD_ACQUIRE' changed from hang to trace"
+    assert messages["guest-host-only"].startswith("'WORKAROUND_DEVICE_LOAD_ACQUIRE' became host-only: risk no "
+                                                  "longer counts it in any migration")
+
+
+def test_raising_an_impact_or_needing_an_erratum_again_is_safe(repo):
+    edit(repo, "errata/arm.yaml", "    guest: needed\n    impact: hang\n    impact_note: \"Without it, mixing",
+         "    guest: needed\n    impact: corruption\n    impact_note: \"Without it, mixing")
+    text = (repo / "errata-db/errata/arm.yaml").read_text()
+    start = text.index("  - name: WORKAROUND_834220\n")
+    entry = text[start:text.index("\n\n", start)]
+    lines = [line for line in entry.splitlines() if not line.startswith("    guest_reason:")]
+    (repo / "errata-db/errata/arm.yaml").write_text(
+        text.replace(entry, "\n".join(lines).replace("    guest: host-only", "    guest: needed")))
+    code, changes, _ = stability(repo)
+    assert code == 0 and sorted(changes) == [("safe", "guest-needed"), ("safe", "impact-raised")]
+
+
 def test_adding_a_revidr_fix_needs_review(repo):
     edit(repo, "errata/arm.yaml", "        revisions: r0p0..r1p2\n",
          "        revisions: r0p0..r1p2\n        revidr_fixes:\n          - revision: r1p2\n            mask: 0x1\n")

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Iterator
 
 from .diagnostics import Pos, escape, github_annotation
-from .model import RESERVED, Affects, Erratum, Registry, on_cpu_str, revision_set_str
+from .model import RESERVED, Affects, Erratum, Registry, impact_rank, on_cpu_str, revision_set_str
 from .validate import allowed_bits, in_allowed_bits
 
 
@@ -91,6 +91,23 @@ def _affects_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
                       n.where("affects"), o.where("affects"))
 
 
+def _weight_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
+    """Whether `risk` counts an erratum, and how high it ranks it: a change that makes every
+    operator's report quieter is one a reviewer checks."""
+    if n.host_only and not o.host_only:
+        yield _change(Level.REVIEW, "guest-host-only", f"'{n.name}' became host-only: risk no longer counts it in "
+                      f"any migration ({n.guest_reason})", n.where("guest"), o.where("guest") if o.guest else None,
+                      "check the kernel files its guest_reason cites")
+    elif o.host_only and not n.host_only:
+        yield _change(Level.SAFE, "guest-needed", f"'{n.name}' is needed by a guest again", n.where("guest"),
+                      o.where("guest"))
+    if o.impact and n.impact and o.impact != n.impact:
+        lower = impact_rank(n.impact) > impact_rank(o.impact)
+        yield _change(Level.REVIEW if lower else Level.SAFE, "impact-lowered" if lower else "impact-raised",
+                      f"impact of '{n.name}' changed from {o.impact} to {n.impact}", n.where("impact"),
+                      o.where("impact"), "check the help text of its Kconfig option" if lower else "")
+
+
 def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
     old_by_name = {e.name: e for e in old.errata}
     new_by_name = {e.name: e for e in new.errata}
@@ -150,6 +167,7 @@ def _entry_changes(old: Registry, new: Registry) -> Iterator[Change]:
                           "a retired bit stays retired: add a new entry at `errata-db next-bit`")
         if n.bit == o.bit:
             yield from _affects_changes(o, n)
+        yield from _weight_changes(o, n)
         for attr, label in (("description", "description"), ("kconfig", "Kconfig symbols"), ("note", "note"),
                             ("condition", "condition")):
             if getattr(o, attr) != getattr(n, attr):
