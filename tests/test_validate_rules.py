@@ -427,16 +427,16 @@ CASES = [
           "reg/errata/a.yaml:44:20: error: a part family is matched by is_kryo_midr in an entries table: "
           "set kernel table 'entries' for 'WORKAROUND_QCOM_FALKOR_E1003' [kernel-table]")),
     Case("speculation_list_of_a_kind_its_code_lacks", "speculation.yaml", "means: loop", "means: affected",
-         ("reg/speculation.yaml:10:12: error: list 'spectre_bhb_k8_list': the kernel's SPECTRE_BHB code has no "
+         ("reg/speculation.yaml:13:12: error: list 'spectre_bhb_k8_list': the kernel's SPECTRE_BHB code has no "
           "'affected' list (it has: safe, loop) [speculation]",
-          "reg/speculation.yaml:11:8: error: list 'spectre_bhb_k8_list': a loop list, and only a loop list, has "
+          "reg/speculation.yaml:14:8: error: list 'spectre_bhb_k8_list': a loop list, and only a loop list, has "
           "a k [speculation]")),
     Case("speculation_range_past_a_revision", "speculation.yaml", "cortex-a57, revisions: all",
          "cortex-a57, revisions: r0p16",
-         ("reg/speculation.yaml:13:38: error: list 'spectre_bhb_k8_list': Cortex-A57 r0p16 is no range of "
+         ("reg/speculation.yaml:16:38: error: list 'spectre_bhb_k8_list': Cortex-A57 r0p16 is no range of "
           "variants and revisions (each 0-15, the first not after the last) [speculation]",)),
     Case("speculation_cpu_unknown", "speculation.yaml", "cortex-a53, revisions", "cortex-a99, revisions",
-         ("reg/speculation.yaml:7:15: error: unknown CPU 'cortex-a99': not defined in cpus.yaml; did you mean "
+         ("reg/speculation.yaml:10:15: error: unknown CPU 'cortex-a99': not defined in cpus.yaml; did you mean "
           "'cortex-a57'? [unknown-cpu]",)),
     # --- warnings --------------------------------------------------------------------------
     Case("unused_cpu_is_only_a_warning", CPUS, "    macro: MIDR_QCOM_FALKOR_V1\n",

@@ -303,7 +303,7 @@ def speculation_lists(ctx: Context) -> Iterator[Diagnostic]:
         yield note(ctx.reg.where(), "audit-speculation", f"the registry has no {SPECULATION_FILE}: `errata-db "
                    "import --kernel-tree` writes it from the tree's lists")
         return
-    for change in changes(ours, lists):
+    for change in changes(ours, lists, ctx.reg.cpus):
         yield (error if change.gained else note)(change.pos, "audit-speculation", change.text)
 
 

@@ -451,7 +451,7 @@ def _speculated(reg: Registry, lists: TreeSpeculation | None) -> Speculated | No
         older = False
     if older:
         return Speculated(lists, False, kept=f"{speculation.FILE} follows Linux {ours.linux}, newer than this tree")
-    found = speculation.changes(ours, lists)
+    found = speculation.changes(ours, lists, reg.cpus)
     return Speculated(lists, bool(found) or lists.linux != ours.linux, found)
 
 

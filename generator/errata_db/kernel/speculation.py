@@ -277,9 +277,11 @@ def _shown(lst: MidrList | TreeList) -> str:
     return f"{lst.name} ({lst.cpucap}, {lst.means}{k})"
 
 
-def changes(ours: Speculation, tree: TreeSpeculation) -> tuple[Change, ...]:
+def changes(ours: Speculation, tree: TreeSpeculation, cpus: tuple[Cpu, ...] = ()) -> tuple[Change, ...]:
     """How the tree's lists differ from the registry's: lists, what each means, their ranges, and
-    the order of the loop-count lists, which is the order the kernel tries them."""
+    the order of the loop-count lists, which is the order the kernel tries them. A tree's CPU is
+    named as cpus (cpus.yaml's) names it."""
+    names = {(c.implementer.code, c.part): c.name for c in cpus}
     out: list[Change] = []
     mine = {lst.name: lst for lst in ours.lists}
     theirs = {lst.name: lst for lst in tree.lists}
@@ -294,7 +296,8 @@ def changes(ours: Speculation, tree: TreeSpeculation) -> tuple[Change, ...]:
         keys = {(model_of(r.cpu), r.low, r.high) for r in t.ranges}
         for r in t.ranges:
             if (model_of(r.cpu), r.low, r.high) not in have:
-                out.append(Change(f"{name} has {r.cpu.name} {revision_range_str(r.low, r.high)}, which the "
+                shown = names.get((r.cpu.implementer, r.cpu.part), r.cpu.name)
+                out.append(Change(f"{name} has {shown} {revision_range_str(r.low, r.high)}, which the "
                                   f"registry's {FILE} lacks", True, r.pos))
         for r in o.ranges:
             if (r.model, r.low, r.high) not in keys:
