@@ -160,3 +160,17 @@ def test_a_tree_the_reader_refuses_is_an_audit_error_and_an_import_that_writes_n
     assert f"{other}/{PROTON}:{line_of(other, PROTON, chr(9) * 2 + 'k = 0;')}:1: error: k = 0: a loop count is a u8, " \
            "above 0 [import]" in result.err
     assert {p.name: p.read_bytes() for p in reg.iterdir() if p.is_file()} == before
+
+
+def test_docs_speculation_md_names_every_list_and_function_the_reader_reads_and_the_bundled_counts(registry):
+    from conftest import REPO
+    from errata_db.kernel.speculation import LISTS, LOOP_FUNCTION
+
+    text = (REPO / "docs/speculation.md").read_text()
+    for name, rel, function, cap, _, _ in LISTS:
+        assert f"| `{name}` | `{rel.rsplit('/', 1)[1]}`, `{function}()` | `{cap}`" in text
+    assert f"`{LOOP_FUNCTION}()`" in text
+    spec = registry.speculation
+    only_here = {c.name for c in registry.cpus} - {a.cpu.name for e in registry.errata for a in e.affects}
+    assert f"{sum(len(lst.ranges) for lst in spec.lists)} ranges" in text and len(spec.lists) == 11
+    assert only_here == {"Cortex-A35", "TSV110", "Kryo 3xx Silver"}

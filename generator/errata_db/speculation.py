@@ -200,7 +200,9 @@ def _finding(kept: State, needed: State) -> Finding | None:
 
 def compare(kept: tuple[State, ...], needed: tuple[State, ...]) -> tuple[Finding, ...]:
     """Each mitigation the guest keeps (kernel_state) with less than the destination needs
-    (needs): off where it is needed, or a smaller loop count; in SPECULATION_CPUCAPS order."""
+    (needs): off where it is needed (OFF), a smaller loop count or none (LESS); and a loop kept
+    where the destination's own kernel would rely on ECBHB, CLRBHB or firmware (OTHER). In
+    SPECULATION_CPUCAPS order."""
     by_cap = {s.cpucap: s for s in needed}
     found = (_finding(k, by_cap[k.cpucap]) for k in kept if k.cpucap in by_cap)
     return tuple(f for f in found if f is not None)
