@@ -79,6 +79,9 @@ def _entry(name: str, bit: int, vendor: str, cpus: list[str]) -> tuple[str, str]
             f"    errata_ids: [\"{bit}\"]\n"
             f"    description: Synthetic erratum {bit}, a load may return stale data after "
             "a context switch on an affected core.\n"
+            "    guest: needed\n"
+            "    impact: corruption\n"
+            "    impact_note: Without it, a load may return stale data after a context switch.\n"
             f"    kconfig: [{vendor}_ERRATUM_{bit}]\n"
             f"    affects:\n{''.join(affects)}"
             f"    status: {status}\n{tombstone}")

@@ -202,7 +202,7 @@ def test_audit_speaks_the_formats_of_validate(tree, fmt):
         assert [(r["rule"], r["severity"]) for r in rows] == [("audit-cpucap", "error")]
         assert rows[0]["pos"]["path"] == "errata-db/errata/arm.yaml"
     else:
-        assert result.out.startswith("::error file=errata-db/errata/arm.yaml,line=239,col=11,title=audit-cpucap::")
+        assert result.out.startswith("::error file=errata-db/errata/arm.yaml,line=261,col=11,title=audit-cpucap::")
 
 
 @pytest.mark.parametrize("breakage, reason", [
@@ -275,6 +275,7 @@ def test_a_new_id_sharing_an_old_cpucap_is_older_tree_not_a_renamed_cpucap(tmp_p
     arm.write_text(arm.read_text() + (
         "\n  - name: WORKAROUND_9999999\n    bit: 38\n    vendor: ARM\n    errata_ids: [\"9999999\"]\n"
         "    description: A later Cortex-A53 erratum worked around like 843419.\n"
+        "    guest: needed\n    impact: corruption\n    impact_note: A test entry.\n"
         "    kconfig: [ARM64_ERRATUM_9999999]\n    cpucap: WORKAROUND_843419\n"
         "    affects:\n      - cpu: cortex-a53\n        revisions: r0p0\n    status: active\n"))
     assert run_cli("lock", "--registry", str(registry_copy)).code == 0

@@ -37,6 +37,9 @@ ENTRY = """
     vendor: {vendor}
     errata_ids: ["{bit}999"]
     description: Written by another run while this one waited.
+    guest: needed
+    impact: corruption
+    impact_note: A test entry.
     kconfig: []
     affects:
       - cpu: cortex-a53

@@ -88,7 +88,7 @@ def test_every_option_of_every_command_is_in_its_row_with_its_value_and_choices(
                 assert f"{option} {action.metavar}" in synopsis, (
                     f"{where} does not show {option} {action.metavar}: {synopsis}")
             if action.choices:
-                shown = re.search(rf"{re.escape(option)} ([\w\\|]+)", synopsis)
+                shown = re.search(rf"{re.escape(option)} ([\w\\|-]+)", synopsis)
                 assert shown, f"{where} does not show the choices of {option}: {synopsis}"
                 assert sorted(shown.group(1).split("\\|")) == sorted(action.choices), (
                     f"{where} shows {option} {shown.group(1)}; the command takes {sorted(action.choices)}")

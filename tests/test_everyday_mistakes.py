@@ -28,6 +28,9 @@ NEW_ENTRY = """
     vendor: ARM
     errata_ids: ["{eid}"]
     description: A new erratum.
+    guest: needed
+    impact: corruption
+    impact_note: A test entry.
     kconfig: [ARM64_ERRATUM_{eid}]
     affects:
       - cpu: cortex-a53
@@ -84,7 +87,7 @@ def test_duplicate_bit_advice_next_bit_answers_and_its_bit_validates(checkout):
     line = add_entry(checkout, bit=3)
     result = cli(checkout, "validate")
     advice = (f"errata-db/errata/a.yaml:{line}:10: error: bit 3 of 'WORKAROUND_NEW_ONE' is already given "
-              "to 'WORKAROUND_843419' at errata-db/errata/a.yaml:21:10; run `errata-db next-bit` "
+              "to 'WORKAROUND_843419' at errata-db/errata/a.yaml:24:10; run `errata-db next-bit` "
               "for a free bit [duplicate-bit]")
     assert result.code == 1 and result.err.splitlines() == [advice]
     free = follow(checkout, advice)
@@ -165,7 +168,7 @@ def test_retired_without_locking_advice_marks_the_lock(checkout):
     a.write_text(text[:cut].replace("            mask: 0x100\n    status: active\n",
                                     "            mask: 0x100\n    status: retired\n") + text[cut:])
     result = cli(checkout, "validate")
-    advice = ("errata-db/errata/a.yaml:35:13: error: bit 3 ('WORKAROUND_843419') is retired but "
+    advice = ("errata-db/errata/a.yaml:41:13: error: bit 3 ('WORKAROUND_843419') is retired but "
               "bits.lock says active: run `errata-db lock` [lock]")
     assert result.code == 1 and result.err.splitlines() == [advice]
     assert follow(checkout, advice).code == 0
@@ -180,7 +183,7 @@ def test_retired_overlay_entry_advice_names_the_overlay(checkout):
     edit(acme / "errata/acme.yaml", "    status: active\n",
          "    status: retired\n    retired:\n      since: v6.20\n      reason: Gone.\n")
     result = cli(checkout, "validate", "--overlay", "acme")
-    advice = ("acme/errata/acme.yaml:14:13: error: bit 192 ('WORKAROUND_ACME_42') is retired but "
+    advice = ("acme/errata/acme.yaml:17:13: error: bit 192 ('WORKAROUND_ACME_42') is retired but "
               "bits.lock says active: run `errata-db lock --overlay acme` [lock]")
     assert result.code == 1 and result.err.splitlines() == [advice]
     assert follow(checkout, advice).code == 0
@@ -191,7 +194,7 @@ def test_identity_change_advice_gives_new_ids_their_own_bit(checkout):
     a = checkout / "errata-db/errata/a.yaml"
     edit(a, 'errata_ids: ["843419"]', 'errata_ids: ["843419", "9999999"]')
     result = cli(checkout, "validate")
-    advice = ("errata-db/errata/a.yaml:23:17: error: the identity of 'WORKAROUND_843419' (bit 3) "
+    advice = ("errata-db/errata/a.yaml:26:17: error: the identity of 'WORKAROUND_843419' (bit 3) "
               "changed: bits.lock (errata-db/bits.lock:7:1) has fingerprint b208012ddb45edcc, the "
               "registry's vendor and errata_ids give 0641d54cf0e4860c; restore them, and give new "
               "erratum ids an entry of their own at `errata-db next-bit`, with `cpucap: "
@@ -221,7 +224,7 @@ def test_removed_entry_advice_restores_it_as_retired(checkout):
                             "      reason: The workaround was removed.\n")
     a.write_text(a.read_text().replace("  - name: WORKAROUND_834220\n", retired + "  - name: WORKAROUND_834220\n"))
     result = cli(checkout, "validate")
-    lock_advice = ("errata-db/errata/a.yaml:46:13: error: bit 8 ('WORKAROUND_QCOM_FALKOR_E1003') is retired "
+    lock_advice = ("errata-db/errata/a.yaml:55:13: error: bit 8 ('WORKAROUND_QCOM_FALKOR_E1003') is retired "
                    "but bits.lock says active: run `errata-db lock` [lock]")
     assert result.code == 1 and result.err.splitlines() == [lock_advice]
     assert follow(checkout, lock_advice).code == 0
@@ -250,7 +253,7 @@ def test_reused_bit_advice_in_stability_gives_a_bit_that_passes(repo):
     line = add_entry(repo, bit=3)
     code, lines = stability_lines(repo)
     advice = (f"errata-db/errata/a.yaml:{line}:10: breaking: bit 3 was 'WORKAROUND_843419' (active) at "
-              "the base and is now given to 'WORKAROUND_NEW_ONE' (was HEAD:errata-db/errata/a.yaml:21:10); "
+              "the base and is now given to 'WORKAROUND_NEW_ONE' (was HEAD:errata-db/errata/a.yaml:24:10); "
               "fix: give the new entry the bit `errata-db next-bit` prints; bits are never "
               "reused [bit-reused]")
     assert code == 1 and advice in lines, lines
@@ -268,8 +271,8 @@ def test_identity_change_advice_in_stability_passes(repo):
     a = repo / "errata-db/errata/a.yaml"
     edit(a, 'errata_ids: ["843419"]', 'errata_ids: ["843419", "9999999"]')
     code, lines = stability_lines(repo)
-    advice = ("errata-db/errata/a.yaml:23:17: breaking: identity of 'WORKAROUND_843419' (bit 3) changed: "
-              "errata_ids ['843419'] -> ['843419', '9999999'] (was HEAD:errata-db/errata/a.yaml:23:17); "
+    advice = ("errata-db/errata/a.yaml:26:17: breaking: identity of 'WORKAROUND_843419' (bit 3) changed: "
+              "errata_ids ['843419'] -> ['843419', '9999999'] (was HEAD:errata-db/errata/a.yaml:26:17); "
               "fix: restore the identity; new erratum ids get an entry of their own at `errata-db "
               "next-bit`, with `cpucap: WORKAROUND_843419` to enable the same cpucap [identity-changed]")
     assert code == 1 and advice in lines, lines
@@ -288,8 +291,8 @@ def test_unretire_advice_in_stability_passes(repo):
                "      reason: Kept as a retired bit so that the tests cover retirement.\n")
     edit(a, retired, "    status: active\n")
     code, lines = stability_lines(repo)
-    advice = ("errata-db/errata/a.yaml:57:13: breaking: retired 'WORKAROUND_834220' (bit 2) was made "
-              "active (was HEAD:errata-db/errata/a.yaml:57:13); fix: a retired bit stays retired: add "
+    advice = ("errata-db/errata/a.yaml:69:13: breaking: retired 'WORKAROUND_834220' (bit 2) was made "
+              "active (was HEAD:errata-db/errata/a.yaml:69:13); fix: a retired bit stays retired: add "
               "a new entry at `errata-db next-bit` [entry-unretired]")
     assert code == 1 and advice in lines, lines
     free = follow(repo, advice)
@@ -362,11 +365,11 @@ def test_shallow_clone_advice_fetches_what_stability_needs(repo, tmp_path):
 
 @pytest.mark.parametrize("old, new, advice", [
     ("  - name: WORKAROUND_843419\n", "  - name: ARM64_WORKAROUND_843419\n",
-     "errata-db/errata/a.yaml:20:11: error: name 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
+     "errata-db/errata/a.yaml:23:11: error: name 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
      "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `name: WORKAROUND_843419` "
      "[arm64-prefix]"),
     ("  - name: WORKAROUND_843419\n", "  - name: WORKAROUND_843419\n    cpucap: ARM64_WORKAROUND_843419\n",
-     "errata-db/errata/a.yaml:21:13: error: cpucap 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
+     "errata-db/errata/a.yaml:24:13: error: cpucap 'ARM64_WORKAROUND_843419' starts with ARM64_, which the "
      "generated code adds (it would read ARM64_ARM64_WORKAROUND_843419): write `cpucap: WORKAROUND_843419` "
      "[arm64-prefix]"),
 ])
@@ -545,7 +548,7 @@ def test_a_moved_bit_is_reported_as_moved_and_putting_it_back_works(checkout):
     a = checkout / "errata-db/errata/a.yaml"
     edit(a, "    bit: 8\n", "    bit: 40\n")
     result = cli(checkout, "validate")
-    advice = ("errata-db/errata/a.yaml:35:10: error: 'WORKAROUND_QCOM_FALKOR_E1003' moved from bit 8 to "
+    advice = ("errata-db/errata/a.yaml:41:10: error: 'WORKAROUND_QCOM_FALKOR_E1003' moved from bit 8 to "
               "bit 40: bits.lock (errata-db/bits.lock:8:1) locks it at bit 8, and a bit never moves; put "
               "it back at bit 8 [lock]")
     assert result.code == 1 and result.err.splitlines() == [advice]
@@ -582,7 +585,7 @@ def test_a_tab_used_as_indentation_says_to_indent_with_spaces(checkout):
     a = checkout / "errata-db/errata/a.yaml"
     edit(a, "    bit: 3\n", "\tbit: 3\n")
     result = cli(checkout, "validate")
-    advice = ("errata-db/errata/a.yaml:21:1: error: YAML syntax error: found character '\\t' that cannot "
+    advice = ("errata-db/errata/a.yaml:24:1: error: YAML syntax error: found character '\\t' that cannot "
               "start any token; indent with spaces: YAML does not allow tabs for indentation [yaml-syntax]")
     assert result.code == 1 and result.err.splitlines() == [advice]
     edit(a, "\tbit: 3\n", "    bit: 3\n")

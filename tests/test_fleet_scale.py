@@ -247,6 +247,7 @@ def test_the_json_report_by_kind_keeps_the_documented_keys_and_adds_the_kinds(re
     assert [k["classes"] for k in doc["kinds"]] == [[f"h{i}", f"h{i + 6}"] for i in range(6)]
     assert sum(p["class_pairs"] for p in doc["kind_pairs"]) == 12 * 11
     assert doc["kind_pairs"][0] == {"from": "kind 1", "to": "kind 1", "missing": {abi: [] for abi in risk.ABIS},
+                                    "worst_impact": {abi: None for abi in risk.ABIS},
                                     "conditional": {abi: [] for abi in risk.ABIS}, "class_pairs": 2}
     assert doc["needed_by"]["WORKAROUND_1418040"] == 2 and doc["by_kind"].startswith("By kind: more than 10 classes")
 

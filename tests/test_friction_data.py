@@ -49,6 +49,9 @@ NEWCOMER = """
     vendor: ARM
     errata_ids: ["9999999"]
     description: A new erratum.
+    guest: needed
+    impact: corruption
+    impact_note: A test entry.
     kconfig: [ARM64_ERRATUM_9999999]
     affects:
       - cpu: cortex-a53
@@ -114,8 +117,10 @@ def test_a_widening_reads_the_same_in_import_and_in_stability(repo):  # noqa: F8
     imported = cli(repo, "import", "--kernel-tree", str(tree))
     now = "now AmpereOne AC04 all; Cortex-A53 r0p0..r1p2"
     assert imported.code == 0 and f"widened   WORKAROUND_1418040 (bit 11): {now}" in imported.out.splitlines()
-    # Its affects: list starts seven lines below its name (bit, vendor, ids, description, kconfig).
-    ranges = line_of(repo / "errata-db/errata/arm.yaml", "  - name: WORKAROUND_1418040\n") + 7
+    # Its affects: list starts on the line after the entry's `affects:` key.
+    text = (repo / "errata-db/errata/arm.yaml").read_text()
+    entry = text.index("  - name: WORKAROUND_1418040\n")
+    ranges = text[:text.index("    affects:\n", entry)].count("\n") + 2
     changes = cli(repo, "stability", "--against", "HEAD")
     assert changes.code == 0
     assert changes.out.splitlines()[0] == (

@@ -56,6 +56,7 @@ def test_init_registry_takes_a_first_erratum_through_next_bit_and_lock(tmp_path:
     (dest / "errata" / "upstream.yaml").write_text(
         "errata:\n  - name: WORKAROUND_843419\n    bit: 0\n    vendor: ARM\n"
         "    errata_ids: ['843419']\n    description: A test erratum.\n"
+        "    guest: needed\n    impact: corruption\n    impact_note: A test entry.\n"
         "    kconfig: [ARM64_ERRATUM_843419]\n"
         "    affects: [{cpu: cortex-a53, revisions: r0p0..r0p4}]\n    status: active\n")
     assert run_cli("validate", "--registry", str(dest)).code == 1  # not locked yet

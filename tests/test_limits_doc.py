@@ -6,7 +6,7 @@ import re
 
 from conftest import REPO
 
-from errata_db import diagnostics, fleet, load, risk, write
+from errata_db import diagnostics, fleet, load, risk, vmm, write
 from errata_db.kernel import cpu_errata, tree
 
 LIMITS = (REPO / "docs" / "limits.md").read_text()
@@ -48,6 +48,22 @@ def test_every_limit_the_page_states_is_the_code_s():
     assert wrong == {}, wrong
 
 
+def _taken(limit: int | None, what: str) -> str:
+    """How the page writes what a reader of the target list takes: a number, or none known."""
+    return "no limit known" if limit is None else f"{limit} {what}"
+
+
+def test_every_limit_of_what_takes_the_target_list_is_the_code_s():
+    expected = {
+        "openEuler's QEMU 8.2": _taken(vmm.X_TARGET_MAX, "MIDR:REVIDR pairs"),
+        "the upstream QEMU RFC": _taken(vmm.RFC_MAX, "targets"),
+        "a Linux 6.15+ guest": _taken(vmm.GUEST_MAX, "targets"),
+    }
+    wrong = {cell: value for cell, value in expected.items() if f"| {value} |" not in _row(cell)}
+    assert wrong == {}, wrong
+
+
 def test_the_page_has_no_row_this_test_does_not_check():
-    rows = [line for line in LIMITS.splitlines() if re.match(r"\| [^-]", line) and not line.startswith("| input")]
-    assert len(rows) == 14
+    headers = ("| input", "| reader")
+    rows = [line for line in LIMITS.splitlines() if re.match(r"\| [^-]", line) and not line.startswith(headers)]
+    assert len(rows) == 14 + 3

@@ -168,6 +168,7 @@ def test_format_choices_match_the_formatters_of_modules_imported_late():
 
     assert sorted(cli.FLEET_FORMATS) == sorted(fleet.FORMATS)
     assert sorted(cli.RISK_FORMATS) == sorted(risk.FORMATS)
+    assert cli.RISK_ABIS == risk.ABIS
     assert sorted(cli.STABILITY_FORMATS) == sorted(stability.FORMATS)
 
 

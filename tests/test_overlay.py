@@ -93,6 +93,9 @@ errata:
     vendor: Other
     errata_ids: ["1"]
     description: Another distro's erratum, on an upstream CPU.
+    guest: needed
+    impact: corruption
+    impact_note: A test entry.
     kconfig: []
     affects:
       - cpu: cortex-a53
@@ -168,6 +171,9 @@ errata:
     vendor: ACME
     errata_ids: ["42"]
     description: Roadrunner may drop a TLB invalidation that races with a context switch.
+    guest: needed
+    impact: corruption
+    impact_note: A test entry.
     kconfig: [ACME_ERRATUM_42]
     affects:
       - cpu: cortex-a76

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY, run_cli
+from conftest import REGISTRY, review_imported, run_cli
 from generated_tree import write_tree
 
 from errata_db.kernel import cpu_errata
@@ -52,6 +52,7 @@ def made(tmp_path_factory, small) -> tuple[Path, Path, Path]:
     tree = make_tree(root / "pristine", small)
     assert run_cli("init", str(root / "reg")).code == 0
     assert run_cli("import", "--registry", str(root / "reg"), "--kernel-tree", str(tree)).code == 0
+    review_imported(root / "reg")
     (root / "fleet.yaml").write_text("hosts:\n  - name: a76\n    cpus:\n      - midr: 0x413FD0B0\n")
     return tree, root / "reg", root / "fleet.yaml"
 

@@ -59,6 +59,9 @@ NEW_ENTRY = """  - name: WORKAROUND_NEW_ONE
     vendor: ARM
     errata_ids: ["9999999"]
     description: A new erratum.
+    guest: needed
+    impact: corruption
+    impact_note: A test entry.
     kconfig: [ARM64_ERRATUM_9999999]
     affects:
       - cpu: cortex-a53

@@ -19,6 +19,7 @@ from .errors import Unusable
 from .load import is_registry_file
 from .locate import Located, locate, out_dir, registry_options
 from .lookup import bitmap_report, cpu_report, lookup_module
+from .model import IMPACTS
 from .registry import UPSTREAM, LoadResult, RegistryFiles, assemble, next_free_bit, read_directory, relock
 from .render import RenderError, render
 from .resources import templates_dir
@@ -28,9 +29,11 @@ from .write import Interrupted, UnsafePath, held, recover, stale, write_all, wri
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 # The --format choices of commands whose modules are imported only when they run.
-FLEET_FORMATS = ("json", "text")
+FLEET_FORMATS = ("json", "libvirt", "qemu", "text")
 RISK_FORMATS = ("html", "json", "markdown", "text")
+RISK_ABIS = ("none", "bitmap", "impl-cpus")
 STABILITY_FORMATS = ("github", "json", "markdown", "text")
+IMPACT_LEVELS = tuple(IMPACTS)
 
 
 class UsageError(Unusable):
@@ -393,19 +396,25 @@ def _fleet(args: argparse.Namespace):
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
-    from . import fleet
+    from . import fleet, vmm
 
     loaded = _fleet(args)
     if loaded is None:
         return EXIT_INVALID
     hosts, reg = loaded
-    sys.stdout.write(fleet.FORMATS[args.format](fleet.plan(reg, lookup_module(reg), hosts)))
+    answer = fleet.plan(reg, lookup_module(reg), hosts)
+    # A list that a --format qemu or libvirt form cannot take: said in the output too.
+    for message in vmm.warnings(answer, args.format):
+        print(f"errata-db: warning: {message}", file=sys.stderr)
+    sys.stdout.write(fleet.FORMATS[args.format](answer))
     return EXIT_OK
 
 
 def cmd_risk(args: argparse.Namespace) -> int:
     from . import risk
 
+    if args.min_impact and not args.fail_on:
+        raise UsageError("--min-impact says which errata --fail-on counts: give --fail-on ABI as well")
     loaded = _fleet(args)
     if loaded is None:
         return EXIT_INVALID
@@ -418,6 +427,11 @@ def cmd_risk(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         analysis = risk.analyse_guest(reg, hosts, guest)
     sys.stdout.write(risk.FORMATS[args.format](analysis))
+    if args.fail_on:
+        lines = risk.gate(analysis, args.fail_on, args.min_impact or risk.LEAST_IMPACT)
+        if lines:
+            sys.stderr.write("".join(f"errata-db: {escape(line)}\n" for line in lines))
+            return EXIT_INVALID
     return EXIT_OK
 
 
@@ -571,6 +585,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="answer for this guest kernel, from its Linux source tree: its own ranges, and its "
                    "cpucaps under the bitmap")
     p.add_argument("--format", choices=RISK_FORMATS, default="text")
+    p.add_argument("--fail-on", choices=RISK_ABIS,
+                   help=f"exit 1 when a pair is unsafe under this guest behaviour ({', '.join(RISK_ABIS)}), "
+                   "after printing the report; the first such pairs go to stderr")
+    p.add_argument("--min-impact", choices=IMPACT_LEVELS,
+                   help="with --fail-on, count only errata of this impact or worse "
+                   f"({', '.join(IMPACT_LEVELS)}, worst first); an unreviewed entry always counts")
     return parser
 
 

@@ -20,7 +20,7 @@ from json.encoder import encode_basestring_ascii as _encode_str
 from pathlib import Path
 from typing import Callable
 
-from . import schema
+from . import schema, vmm
 from .diagnostics import Diagnostic, Pos, error, escape, has_errors, note, some
 from .errors import Unusable
 from .inputs import Refused, TooLarge, read_limited, read_stream_limited
@@ -594,4 +594,5 @@ def _json(value, newline: str) -> str:
     raise TypeError(f"{kind.__name__} is not in a report")
 
 
-FORMATS = {"text": format_text, "json": format_json}
+# --format qemu and libvirt: the target implementation list as the QEMU options that take it.
+FORMATS = {"text": format_text, "json": format_json, **vmm.FORMATS}

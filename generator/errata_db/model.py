@@ -222,6 +222,26 @@ class KernelRow:
     joins_at: int | None = None  # where among that row's ranges (None: after them)
 
 
+# What goes wrong without an erratum's workaround, worst first (docs/registry-format.md). The
+# order is what `risk` sorts, colours and gates (--min-impact) by.
+IMPACTS = {
+    "speculation": "speculative execution or a side channel breaks isolation between privilege levels, "
+                   "processes or VMs",
+    "corruption": "wrong data, memory ordering or coherency, or stale data from cache or TLB maintenance",
+    "hang": "a deadlock, livelock or lockup",
+    "trace": "trace, profiling, debug or counter readings wrong or lost, the running code's data intact",
+    "performance": "slower or less accurate, nothing wrong",
+}
+# An entry import added and no person has reviewed: never guessed toward safe, so it ranks
+# above every level and counts as needed in a guest.
+UNREVIEWED = "unreviewed"
+
+
+def impact_rank(level: str) -> int:
+    """0 for the worst: UNREVIEWED, then IMPACTS in order."""
+    return 0 if level == UNREVIEWED else 1 + list(IMPACTS).index(level)
+
+
 def default_table(ranges: Iterable[tuple[int | None, Collection[object]]]) -> str:
     """The table a row is written in when its `kernel:` block names none, from each range's
     (part_mask, REVIDR fixes): a part family (is_kryo_midr) or a range with fixes is matched
@@ -250,6 +270,12 @@ class Erratum:
     condition: str | None = None  # what the kernel checks on top of the MIDR match
     kernel: KernelRow = KernelRow()
     cpucap_names: tuple[KernelName, ...] = ()  # when the kernel renamed the cpucap, oldest first
+    # Does a guest need it, and how bad is it without it (IMPACTS); both UNREVIEWED until a
+    # person decides, which counts as needed and as the worst impact.
+    guest: str | None = None  # None: not given, which validate refuses for an active entry
+    guest_reason: str | None = None
+    impact: str | None = None
+    impact_note: str | None = None
 
     @property
     def enables(self) -> str:
@@ -270,6 +296,15 @@ class Erratum:
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def host_only(self) -> bool:
+        """A guest kernel never needs it: it cannot make a migration unsafe."""
+        return self.guest == "host-only"
+
+    @property
+    def impact_rank(self) -> int:
+        return impact_rank(self.impact or UNREVIEWED)
 
     @property
     def title(self) -> str:
@@ -569,6 +604,8 @@ def build_errata(doc: Any, valid: set[int], origin: str,
             retired_since=_opt(retired, "since"), retired_reason=_opt(retired, "reason"),
             note=_opt(e, "note"), shares_ids_with=tuple(str(x) for x in e.get("shares_ids_with") or ()),
             cpucap=_opt(e, "cpucap") or "", condition=_opt(e, "condition"),
+            guest=_opt(e, "guest"), guest_reason=_opt(e, "guest_reason"),
+            impact=_opt(e, "impact"), impact_note=_opt(e, "impact_note"),
             cpucap_names=_names(e.get("cpucap_names")),
             origin=origin, where=Located(doc, tuple(keys), ("retired", "kernel")),
             kernel=_kernel_row(e.get("kernel"), affects)))

@@ -35,7 +35,8 @@ from .diagnostics import escape, some
 from .errors import Unusable
 from .fleet import Host, cpu_label, cpu_names, json_text, not_covered_warning
 from .lookup import implementer_part, lookup_module, unknown_cpu
-from .model import Registry
+from .model import IMPACTS, UNREVIEWED, Erratum, Registry, impact_rank
+from .targets.json_export import guest_and_impact
 
 ABIS = ("none", "bitmap", "impl-cpus")
 ABI_MEANING = {
@@ -44,14 +45,6 @@ ABI_MEANING = {
     "bitmap": "the RFC's hypercall: the guest enables every bit of this registry's bitmap for the fleet",
     "impl-cpus": "Linux 6.15+: the guest matches its ranges against every CPU of the fleet's target "
                  "list; the Kryo part-family match counts only for the CPU it booted on",
-}
-
-# Kernel facts (target-impl.md): these two matchers ask for hyp mode on top of the MIDR match,
-# which a guest kernel running at EL1 never has, on whatever CPU. Keyed by the matcher the
-# registry records for the row (`kernel.matcher`), which is what has the hyp mode test.
-EL1_NEVER = {
-    "has_cortex_a76_erratum_1463225": "has_cortex_a76_erratum_1463225() needs the kernel to run in hyp mode",
-    "needs_tx2_tvm_workaround": "needs_tx2_tvm_workaround() needs hyp mode available",
 }
 
 Cpu = tuple[int, int, int]  # MIDR, REVIDR, AIDR
@@ -120,8 +113,28 @@ class Conditional:
 
     cpucap: str
     condition: str
-    el1_never: str | None  # why a guest kernel at EL1 never enables it, if it never does
+    el1_never: str | None  # a host-only erratum's reason: a guest kernel at EL1 never needs it
     needed_by: tuple[str, ...]  # class names
+
+
+@dataclass(frozen=True)
+class HostOnly:
+    """An erratum the fleet's CPUs have that a guest kernel never needs (the registry's `guest`):
+    it makes no pair unsafe, and is listed apart with the registry's reason."""
+
+    cpucap: str
+    reason: str
+    needed_by: tuple[str, ...]  # class names
+
+
+@dataclass(frozen=True)
+class Impact:
+    """How bad a missing erratum is, from the registry (model.IMPACTS), for the report to sort,
+    colour and gate by."""
+
+    level: str
+    rank: int  # 0 the worst: model.impact_rank
+    note: str | None
 
 
 @dataclass(frozen=True)
@@ -136,7 +149,10 @@ class Risk:
     # a kind with itself too when it has two classes.
     kinds: tuple[Kind, ...] = ()
     kind_pairs: tuple[Pair, ...] = ()
-    needed: tuple[tuple[str, int], ...] = ()  # each cpucap some class needs, in bit order: how many classes
+    needed: tuple[tuple[str, int], ...] = ()  # each cpucap some class needs, worst first: how many classes
+    host_only: tuple[HostOnly, ...] = ()
+    impacts: dict[str, Impact] = dataclasses.field(default_factory=dict)  # by cpucap, each one a report names
+    errata: tuple[Erratum, ...] = ()  # the registry's active entries some class needs, host-only too, in bit order
 
     @property
     def pair_count(self) -> int:
@@ -149,12 +165,35 @@ class Risk:
         return sum(p.weight for p in self._answers() if p.missing[abi])
 
     def culprits(self, abi: str) -> list[tuple[str, int]]:
-        """The errata that make pairs unsafe under abi, with how many pairs each: most first."""
+        """The errata that make pairs unsafe under abi, with how many pairs each: the worst
+        impact first, then the most pairs."""
         counts: dict[str, int] = {}
         for p in self._answers():
             for cap in p.missing[abi]:
                 counts[cap] = counts.get(cap, 0) + p.weight
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return sorted(counts.items(), key=lambda item: (self.rank(item[0]), -item[1], item[0]))
+
+    def shown(self, classes: tuple[str, ...], most: int = 10) -> str:
+        """Classes as a report lists them: past the limits, by their kinds, for a class name may
+        be thousands of characters long."""
+        if self.kinds:
+            kind_of = {c: k.name for k in self.kinds for c in k.classes}
+            classes = tuple(dict.fromkeys(kind_of[c] for c in classes))
+        return some(classes, most)
+
+    def rank(self, cap: str) -> int:
+        return self.impacts[cap].rank
+
+    def worst(self, caps: tuple[str, ...]) -> str | None:
+        """The worst impact level among caps (listed worst first), None for none."""
+        return self.impacts[caps[0]].level if caps else None
+
+    def offending(self, abi: str, min_impact: str) -> list[Pair]:
+        """The pairs (or pairs of kinds) unsafe under abi for an erratum of min_impact or worse:
+        the worst first, then those missing the most. What `risk --fail-on` fails for."""
+        limit = impact_rank(min_impact)
+        hits = [p for p in self._answers() if p.missing[abi] and self.rank(p.missing[abi][0]) <= limit]
+        return sorted(hits, key=lambda p: (self.rank(p.missing[abi][0]), -len(p.missing[abi])))
 
 
 def classes(reg: Registry, module: types.ModuleType, hosts: list[Host]) -> tuple[HostClass, ...]:
@@ -216,11 +255,12 @@ class _Bitmaps:
 
 class _Caps:
     """The cpucaps a registry's active rows enable for a bitmap, as a set of bits over one
-    ordering of cpucap names (sets of names for every pair of classes were most of the time)."""
+    ordering of cpucap names (sets of names for every pair of classes were most of the time).
+    host_only: None for every row, else only the rows whose `guest` is (True) or is not host-only."""
 
-    def __init__(self, r: Registry, bit_of: dict[str, int], newest: dict[str, str]):
+    def __init__(self, r: Registry, bit_of: dict[str, int], newest: dict[str, str], host_only: bool | None = None):
         self.rows = [(e.bit, 1 << bit_of[newest.get(e.enables, e.enables)], bool(e.condition))
-                     for e in r.errata if e.active]
+                     for e in r.errata if e.active and host_only in (None, e.host_only)]
         self.known: dict[tuple[int, bool | None], int] = {}
 
     def __call__(self, bitmap: int, condition: bool | None = None) -> int:
@@ -246,9 +286,10 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     order = {e.enables: e.bit for e in reg.errata}
     # The guest's kernel may name a cpucap by an older name (6.12's REPEAT_TLBI): the same cpucap.
     newest = {name: e.enables for e in reg.errata for name in e.cpucaps}
-    # Every cpucap a set below can hold, in the order a report lists them: bit i is names[i].
-    names = sorted({newest.get(e.enables, e.enables) for r in (reg, guest.registry) for e in r.errata if e.active},
-                   key=lambda n: (order.get(n, len(order)), n))
+    impacts = _impacts(reg, guest.registry, newest)
+    # Every cpucap a set below can hold, in the order a report lists them, the worst impact
+    # first: bit i is names[i].
+    names = sorted(impacts, key=lambda n: (impacts[n].rank, order.get(n, len(order)), n))
     bit_of = {name: i for i, name in enumerate(names)}
 
     def mask(caps) -> int:
@@ -261,7 +302,8 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
             listed[caps] = tuple(names[i] for i in range(caps.bit_length()) if caps >> i & 1)
         return listed[caps]
 
-    needs, guest_caps = _Caps(reg, bit_of, newest), _Caps(guest.registry, bit_of, newest)
+    needs, guest_caps = _Caps(reg, bit_of, newest, False), _Caps(guest.registry, bit_of, newest)
+    needs_host_only = _Caps(reg, bit_of, newest, True)
     host_bits = [_Bitmaps(host_any), _Bitmaps(host_local)]
     guest_any_bits, guest_local_bits = _Bitmaps(guest_any), _Bitmaps(guest_local)
     host_bitmaps = [host_bits[0](g.cpus) | host_bits[1](g.cpus) for g in groups]
@@ -273,8 +315,6 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     over_fleet = guest_caps(_union(a for a, _ in guest_bitmaps))
     bitmap = needs(_union(host_bitmaps)) & mask(guest.cpucaps)
     unknown = ~mask(guest.cpucaps)
-    never = {e.enables: EL1_NEVER[e.kernel.matcher] for e in reg.errata if e.kernel.matcher in EL1_NEVER}
-    not_never = ~mask(never)
 
     # Every answer depends on what the two classes need and enable, nothing else: classes alike
     # in that form a kind, and each ordered pair of kinds is worked out once.
@@ -296,18 +336,25 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
             enabled = {"none": own_a, "bitmap": own_a | bitmap,
                        "impl-cpus": own_a if guest.no_target_impl else over_fleet | local_a}
             answers[a, b] = ({abi: ordered(need_b & ~enabled[abi]) for abi in ABIS},
-                             {abi: ordered(conditional_b & not_never & ~enabled[abi]) for abi in ABIS},
+                             {abi: ordered(conditional_b & ~enabled[abi]) for abi in ABIS},
                              ordered(need_b & bitmap & ~own_b & ~own_a), ordered(need_b & unknown))
         return answers[a, b]
 
-    conditionals = []
-    for e in reg.errata:
-        bit = bit_of.get(e.enables)
-        if e.active and e.condition and bit is not None:
-            needed_by = tuple(g.name for g, n in zip(groups, need_conditional) if n >> bit & 1)
-            if needed_by:
-                conditionals.append(Conditional(e.enables, e.condition, never.get(e.enables), needed_by))
-    risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups)), len(hosts), guest)
+    host_only_need = [needs_host_only(b) for b in host_bitmaps]
+    any_need = _union(need) | _union(need_conditional) | _union(host_only_need)
+    errata = tuple(e for e in reg.errata if e.active and any_need >> bit_of[e.enables] & 1)
+    conditionals, host_only = [], []
+    for e in sorted(errata, key=lambda e: bit_of[e.enables]):
+        bit = bit_of[e.enables]
+        needed_by = tuple(g.name for g, n, h in zip(groups, need_conditional, host_only_need) if (n | h) >> bit & 1)
+        if not needed_by:
+            continue
+        if e.condition:
+            conditionals.append(Conditional(e.enables, e.condition, e.guest_reason if e.host_only else None, needed_by))
+        if e.host_only:
+            host_only.append(HostOnly(e.enables, e.guest_reason or "", needed_by))
+    risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups)), len(hosts), guest,
+                host_only=tuple(host_only), impacts=impacts, errata=errata)
     if len(groups) <= MAX_CLASSES and sum(len(g.name) for g in groups) <= MAX_NAME_CHARS:
         kind = [0] * len(groups)
         for k, indexes in enumerate(members):
@@ -331,6 +378,41 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     needed = tuple((name, sum(len(members[k]) for k, p in enumerate(profiles) if p[0] >> i & 1))
                    for i, name in enumerate(names) if any(p[0] >> i & 1 for p in profiles))
     return dataclasses.replace(risk, kinds=kinds, kind_pairs=kind_pairs, needed=needed)
+
+
+def _impacts(reg: Registry, guest: Registry, newest: dict[str, str]) -> dict[str, Impact]:
+    """How bad each cpucap is: the worst of the registry's entries that enable it, else the
+    guest kernel's (unreviewed: an import of a tree decides nothing)."""
+    impacts: dict[str, Impact] = {}
+    for r in (reg, guest):
+        ours: dict[str, Impact] = {}
+        for e in r.errata:
+            cap = newest.get(e.enables, e.enables)
+            if e.active and cap not in impacts and (cap not in ours or e.impact_rank < ours[cap].rank):
+                ours[cap] = Impact(e.impact or UNREVIEWED, e.impact_rank, e.impact_note)
+        impacts |= ours
+    return impacts
+
+
+# --min-impact's default: every erratum counts.
+LEAST_IMPACT = list(IMPACTS)[-1]
+
+
+def gate(r: Risk, abi: str, min_impact: str, shown: int = 5) -> list[str]:
+    """risk --fail-on: why it fails, the worst pairs first; nothing when it passes."""
+    hits = r.offending(abi, min_impact)
+    if not hits:
+        return []
+    kinds = f" ({len(hits)} pair(s) of kinds)" if r.kinds else ""
+    worse = "" if min_impact == LEAST_IMPACT else f" for an erratum of impact {min_impact} or worse"
+    lines = [f"risk: {sum(p.weight for p in hits)} of {r.pair_count} pair(s) unsafe under {abi}{worse}{kinds}; "
+             "the first:"]
+    for p in hits[:shown]:
+        caps = [cap for cap in p.missing[abi] if r.rank(cap) <= impact_rank(min_impact)]
+        lines.append(f"  {p.source} -> {p.target}: " + ", ".join(f"{cap} [{r.impacts[cap].level}]" for cap in caps))
+    if len(hits) > shown:
+        lines.append(f"  and {len(hits) - shown} more: the report above has them all")
+    return lines
 
 
 def _union(bitmaps) -> int:
@@ -439,6 +521,41 @@ def _needed_text(r: Risk) -> list[str]:
             f"  some classes only: {', '.join(some_only) or '(none)'}"]
 
 
+def _cell_text(r: Risk, p: Pair | None, abi: str) -> str:
+    """A text matrix cell: '-' for a class with itself, the count, and the worst impact."""
+    if p is None:
+        return "-"
+    return f"{len(p.missing[abi])} {r.worst(p.missing[abi])}" if p.missing[abi] else "0"
+
+
+def _unsafe(r: Risk) -> list[Pair]:
+    """The unsafe pairs, the worst impact missing under any behaviour first, then the most missing."""
+    def key(p: Pair) -> tuple[int, int]:
+        caps = [caps[0] for caps in p.missing.values() if caps]
+        return (min(r.rank(cap) for cap in caps), -max(len(caps) for caps in p.missing.values()))
+    return sorted((p for p in _answers(r) if any(p.missing.values())), key=key)
+
+
+def _guest_conditionals(r: Risk) -> list[Conditional]:
+    """The conditional errata a guest may need: host-only ones are listed with their reason."""
+    return [c for c in r.conditionals if c.el1_never is None]
+
+
+@dataclass(frozen=True)
+class _Culprit:
+    cpucap: str
+    impact: Impact
+    pairs: tuple[int, ...]  # unsafe pairs it is missing in, by behaviour in ABIS order
+
+
+def _per_erratum(r: Risk) -> list[_Culprit]:
+    """Every erratum that makes a pair unsafe under some behaviour, the worst impact first."""
+    counts = {abi: dict(r.culprits(abi)) for abi in ABIS}
+    caps = {cap for abi in ABIS for cap in counts[abi]}
+    return [_Culprit(cap, r.impacts[cap], tuple(counts[abi].get(cap, 0) for abi in ABIS))
+            for cap in sorted(caps, key=lambda c: (r.rank(c), -max(counts[abi].get(c, 0) for abi in ABIS), c))]
+
+
 def format_text(r: Risk) -> str:
     out = [_summary_line(r), *_by_kind_lines(r), *_guest_lines(r), ""]
     if r.kinds:
@@ -463,18 +580,21 @@ def format_text(r: Risk) -> str:
             + ("; a kind's own cell: between two of its classes)" if r.kinds else ")")]
     heading = "from \\ to"
     width = max(width, len(heading))
+    out.append("A cell: how many, and the worst impact among them")
     for abi in ABIS:
+        text = {(s.name, t.name): _cell_text(r, cells.get((s.name, t.name)), abi) for s in _shown(r) for t in _shown(r)}
+        widths = {t.name: max(len(shown[t.name]), *(len(text[s.name, t.name]) for s in _shown(r))) for t in _shown(r)}
         out += ["", f"{abi}: {_meaning(r, abi)}",
-                f"  {heading:{width}}  " + "  ".join(shown[g.name] for g in _shown(r)).rstrip()]
+                f"  {heading:{width}}  " + "  ".join(shown[t.name].ljust(widths[t.name]) for t in _shown(r)).rstrip()]
         for s in _shown(r):
-            row = [("-" if (s.name, t.name) not in cells else str(len(cells[s.name, t.name].missing[abi])))
-                   .ljust(len(shown[t.name])) for t in _shown(r)]
+            row = [text[s.name, t.name].ljust(widths[t.name]) for t in _shown(r)]
             out.append(f"  {shown[s.name]:{width}}  " + "  ".join(row).rstrip())
-    unsafe = [p for p in _answers(r) if any(p.missing.values())]
+    unsafe = _unsafe(r)
     out += ["", f"Unsafe pairs{' of kinds' if r.kinds else ''} ({len(unsafe)})"]
     for p in unsafe:
         out.append(f"  {_named(r, shown, p)}")
-        out += [f"    {abi:10} {', '.join(_missing(p, abi))}" for abi in ABIS if p.missing[abi]]
+        out += [f"    {abi:10} " + ", ".join(f"{m} [{r.impacts[cap].level}]" for cap, m in zip(p.missing[abi], _missing(p, abi)))
+                for abi in ABIS if p.missing[abi]]
     if not unsafe:
         out.append("  (none)")
     if r.guest is not None:
@@ -483,15 +603,15 @@ def format_text(r: Risk) -> str:
         out += [f"  {_named(r, shown, p)}: {', '.join(p.learned)}" for p in _learned(r)]
         if not _learned(r):
             out.append("  (none)")
-    if r.conditionals:
+    if r.host_only:
+        out += ["", "Host-only errata: the fleet's CPUs have them, a guest kernel never needs them (never unsafe)"]
+        for h in r.host_only:
+            out += [f"  {h.cpucap}: on {escape(r.shown(h.needed_by))}", f"    {escape(h.reason)}"]
+    if _guest_conditionals(r):
         out += ["", "Errata whose kernel matcher adds a condition (not counted as unsafe)"]
-        for c in r.conditionals:
-            out.append(f"  {c.cpucap}: needed on {escape(some(c.needed_by, 10))}")
-            if c.el1_never:
-                out.append(f"    {c.el1_never}: a guest kernel at EL1 never enables it, under any behaviour, "
-                           "migrated or not")
-                continue
-            out.append(f"    the guest enables it only if {c.condition}")
+        for c in _guest_conditionals(r):
+            out += [f"  {c.cpucap}: needed on {escape(r.shown(c.needed_by))}",
+                    f"    the guest enables it only if {c.condition}"]
             for abi in ABIS:
                 after = [f"{shown[p.source]} -> {shown[p.target]}" for p in _answers(r)
                          if c.cpucap in p.conditional[abi]]
@@ -501,15 +621,27 @@ def format_text(r: Risk) -> str:
     for abi in ABIS:
         culprits = ", ".join(f"{cap} ({n})" for cap, n in r.culprits(abi))
         out.append(f"  {abi:10} {r.unsafe(abi)} of {r.pair_count}" + (f"  {culprits}" if culprits else ""))
+    summary = _per_erratum(r)
+    if summary:
+        out += ["", "Errata that make pairs unsafe, the worst impact first (unsafe pairs under "
+                + " / ".join(ABIS) + ")"]
+        width = max(len(row.cpucap) for row in summary)
+        for row in summary:
+            counts = " / ".join(str(n) for n in row.pairs)
+            out.append(f"  {row.cpucap:{width}}  {row.impact.level:11} {counts:12} {escape(row.impact.note or '')}".rstrip())
     if r.warnings:
         out += ["", f"Warnings ({len(r.warnings)})"]
         out += [f"  warning: {escape(message)} [{kind}]" for kind, message in r.warnings]
     return "\n".join(out) + "\n"
 
 
-def _answer_doc(p: Pair, guest: bool) -> dict:
-    return ({"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional}
-            | ({"learned": p.learned, "unknown_to_guest": p.unknown} if guest else {}))
+def _pair_doc(r: Risk, p: Pair) -> dict:
+    return {"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional,
+            "worst_impact": {abi: r.worst(p.missing[abi]) for abi in ABIS}}
+
+
+def _answer_doc(r: Risk, p: Pair) -> dict:
+    return _pair_doc(r, p) | ({"learned": p.learned, "unknown_to_guest": p.unknown} if r.guest else {})
 
 
 def _doc(r: Risk) -> dict:
@@ -517,13 +649,15 @@ def _doc(r: Risk) -> dict:
         "classes": ({"name": g.name, "hosts": g.hosts,
                      "cpus": [{"midr": m, "revidr": rv, "aidr": a} for m, rv, a in g.cpus]} for g in r.classes),
         "abis": ABIS,
-        "pairs": ({"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional}
-                  for p in r.pairs),
+        "pairs": (_pair_doc(r, p) for p in r.pairs),
         "unsafe_pairs": {abi: r.unsafe(abi) for abi in ABIS},
         "unsafe_by": {abi: dict(r.culprits(abi)) for abi in ABIS},
         "conditions": [{"cpucap": c.cpucap, "condition": c.condition, "el1_never": c.el1_never,
                         "needed_by": c.needed_by} for c in r.conditionals],
         "warnings": [{"kind": kind, "message": message} for kind, message in r.warnings],
+        "impact_levels": [UNREVIEWED, *IMPACTS],
+        "errata": [{"cpucap": e.enables, "name": e.name, "bit": e.bit} | guest_and_impact(e) for e in r.errata],
+        "host_only": [{"cpucap": h.cpucap, "reason": h.reason, "needed_by": h.needed_by} for h in r.host_only],
     } | ({} if r.guest is None else {
         "guest": {"kernel": r.guest.name, "impl_cpus": r.guest.no_target_impl is None,
                   "impl_cpus_missing": r.guest.no_target_impl},
@@ -532,7 +666,7 @@ def _doc(r: Risk) -> dict:
     }) | ({} if not r.kinds else {
         "by_kind": _by_kind_lines(r)[0],
         "kinds": [{"name": k.name, "classes": k.classes, "hosts": k.hosts, "needs": k.needs} for k in r.kinds],
-        "kind_pairs": [_answer_doc(p, r.guest is not None) | {"class_pairs": p.weight} for p in r.kind_pairs],
+        "kind_pairs": [_answer_doc(r, p) | {"class_pairs": p.weight} for p in r.kind_pairs],
         "needed_by": dict(r.needed),
     })
 
@@ -559,6 +693,13 @@ def _needed_markdown(r: Risk) -> list[str]:
     return ["", f"Needed by every class: {every}. Needed by some classes only: {some_only}."]
 
 
+def _legend(r: Risk) -> list[tuple[str, str]]:
+    """The impact levels a report shows, worst first, with what each means."""
+    levels = {i.level for i in r.impacts.values()}
+    return ([("unreviewed", "import added it and no person has said; counted as the worst")]
+            if "unreviewed" in levels else []) + list(IMPACTS.items())
+
+
 def format_markdown(r: Risk) -> str:
     out = ["# Migration risk", "", _summary_line(r) + ".", *(f"\n{line}." for line in _by_kind_lines(r)),
            *(f"\n{line}." for line in _guest_lines(r, _md)), ""]
@@ -576,6 +717,9 @@ def format_markdown(r: Risk) -> str:
     cells = _cells(r)
     where = "Row: booted on; column: migrated to" + ("; a kind's own cell: between two of its classes" if r.kinds
                                                      else "")
+    out += ["", "A cell gives how many errata the guest lacks after that migration, the worst impact among them, "
+            "and the errata, the worst first. The impacts, worst first:", ""]
+    out += [f"- **{level}**: {meaning}" for level, meaning in _legend(r)]
     for abi in ABIS:
         out += ["", f"## `{abi}`: {r.unsafe(abi)} of {r.pair_count} pair(s) unsafe", "",
                 f"{_sentence(_meaning(r, abi))} {where}.", "",
@@ -589,7 +733,8 @@ def format_markdown(r: Risk) -> str:
                     continue
                 missing = cells[s.name, t.name].missing[abi]
                 shown = _missing(cells[s.name, t.name], abi)
-                row.append(f"**{len(missing)}**: " + ", ".join(f"`{m}`" for m in shown) if missing else "0")
+                row.append(f"**{len(missing)}** {r.worst(missing)}: " + ", ".join(f"`{m}`" for m in shown)
+                           if missing else "0")
             out.append(f"| {_md(s.name)} | " + " | ".join(row) + " |")
     if _learned(r):
         out += ["", "## Learned from the bitmap", "",
@@ -597,31 +742,45 @@ def format_markdown(r: Risk) -> str:
                 "", "| from | to | cpucaps |", "|---|---|---|"]
         out += [f"| {_md(p.source)} | {_md(p.target)} | " + ", ".join(f"`{c}`" for c in p.learned) + " |"
                 for p in _learned(r)]
-    if r.conditionals:
+    summary = _per_erratum(r)
+    if summary:
+        out += ["", "## Errata that make pairs unsafe", "", "The worst impact first, then the most pairs.", "",
+                "| cpucap | impact | what goes wrong | " + " | ".join(f"`{abi}`" for abi in ABIS) + " |",
+                "|---|---|---|" + "---|" * len(ABIS)]
+        out += [f"| `{row.cpucap}` | {row.impact.level} | {_md(row.impact.note or '')} | "
+                + " | ".join(str(n) for n in row.pairs) + " |" for row in summary]
+    if r.host_only:
+        out += ["", "## Host-only errata", "",
+                "The fleet's CPUs have them, but a guest kernel never needs them: they make no pair unsafe.", "",
+                "| cpucap | on | why a guest never needs it |", "|---|---|---|"]
+        out += [f"| `{h.cpucap}` | {_md(r.shown(h.needed_by))} | {_md(h.reason)} |" for h in r.host_only]
+    if _guest_conditionals(r):
         out += ["", "## Errata whose kernel matcher adds a condition", "",
                 "Not counted as unsafe above.", "", "| cpucap | needed on | condition |", "|---|---|---|"]
-        for c in r.conditionals:
-            why = (f"{_md(c.el1_never)}: a guest kernel at EL1 never enables it" if c.el1_never
-                   else f"the guest enables it only if {_md(c.condition)}")
-            out.append(f"| `{c.cpucap}` | {_md(escape(some(c.needed_by, 10)))} | {why} |")
+        out += [f"| `{c.cpucap}` | {_md(r.shown(c.needed_by))} | the guest enables it only if {_md(c.condition)} |"
+                for c in _guest_conditionals(r)]
     if r.warnings:
         out += ["", "## Warnings", ""] + [f"- {_md(message)} [{kind}]" for kind, message in r.warnings]
     return "\n".join(out) + "\n"
 
 
-# Cell colours by count of missing errata: none, one, two, three or more.
+# A cell's colour is the worst impact among the errata it lacks (model.IMPACTS, worst first):
+# from red for speculation to pale blue for performance; purple for an unreviewed entry, green
+# for a safe pair. The legend shows the same classes.
+_IMPACT_COLOURS = {"unreviewed": "#c9a0f0", "speculation": "#f07070", "corruption": "#f5a05a", "hang": "#f7d55c",
+                   "trace": "#fdf3b8", "performance": "#dde8f5"}
 _HTML_STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #999; padding: 0.3em 0.6em; vertical-align: top; text-align: left; }
 th { background: #eee; }
 td.self { background: #ddd; }
-td.n0 { background: #d9f2d9; }
-td.n1 { background: #fff3b0; }
-td.n2 { background: #ffc87a; }
-td.n3 { background: #f48a8a; }
+td.safe { background: #d9f2d9; }
+""" + "".join(f"td.impact-{level} {{ background: {colour}; }}\n" for level, colour in _IMPACT_COLOURS.items()) + """
 td .count { font-weight: bold; font-size: 1.2em; }
+td .impact { margin-left: 0.4em; }
 td ul { margin: 0.2em 0 0 0; padding-left: 1.2em; font-size: 0.85em; font-family: monospace; }
+table.legend td { min-width: 6em; }
 """
 
 
@@ -651,6 +810,12 @@ def format_html(r: Risk) -> str:
     cells = _cells(r)
     where = "Row: booted on; column: migrated to" + ("; a kind's own cell: between two of its classes" if r.kinds
                                                      else "")
+    out += ["<p>A cell gives how many errata the guest lacks after that migration and the worst impact among "
+            "them, coloured by that impact, then the errata, the worst first.</p>",
+            '<table class="legend" id="legend"><tr><th>colour</th><th>impact</th><th>what goes wrong</th></tr>']
+    out += [f'<tr><td class="impact-{level}"></td><td>{e(level)}</td><td>{e(meaning)}</td></tr>'
+            for level, meaning in _legend(r)]
+    out += ['<tr><td class="safe"></td><td>safe</td><td>the guest lacks nothing</td></tr>', "</table>"]
     for abi in ABIS:
         out += [f"<h2>{e(abi)}: {r.unsafe(abi)} of {r.pair_count} pair(s) unsafe</h2>",
                 f"<p>{e(_sentence(_meaning(r, abi)))} {e(where)}.</p>",
@@ -662,9 +827,13 @@ def format_html(r: Risk) -> str:
                     row.append('<td class="self"></td>')
                     continue
                 missing = cells[s.name, t.name].missing[abi]
+                if not missing:
+                    row.append('<td class="safe"><span class="count">0</span></td>')
+                    continue
+                worst = r.worst(missing)
                 items = "".join(f"<li>{e(m)}</li>" for m in _missing(cells[s.name, t.name], abi))
-                row.append(f'<td class="n{min(len(missing), 3)}"><span class="count">{len(missing)}</span>'
-                           + (f"<ul>{items}</ul>" if items else "") + "</td>")
+                row.append(f'<td class="impact-{worst}"><span class="count">{len(missing)}</span>'
+                           f'<span class="impact">{worst}</span><ul>{items}</ul></td>')
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table>")
     if _learned(r):
@@ -673,13 +842,27 @@ def format_html(r: Risk) -> str:
                 "range.</p>", "<ul>"]
         out += [f"<li>{e(p.source)} &rarr; {e(p.target)}: {e(', '.join(p.learned))}</li>" for p in _learned(r)]
         out.append("</ul>")
-    if r.conditionals:
+    summary = _per_erratum(r)
+    if summary:
+        out += ["<h2>Errata that make pairs unsafe</h2>", "<p>The worst impact first, then the most pairs.</p>",
+                '<table id="summary"><tr><th>cpucap</th><th>impact</th><th>what goes wrong</th>'
+                + "".join(f"<th>{e(abi)}</th>" for abi in ABIS) + "</tr>"]
+        out += [f'<tr><td>{e(row.cpucap)}</td><td class="impact-{row.impact.level}">{e(row.impact.level)}</td>'
+                f"<td>{e(row.impact.note or '')}</td>" + "".join(f"<td>{n}</td>" for n in row.pairs) + "</tr>"
+                for row in summary]
+        out.append("</table>")
+    if r.host_only:
+        out += ["<h2>Host-only errata</h2>",
+                "<p>The fleet's CPUs have them, but a guest kernel never needs them: they make no pair unsafe.</p>",
+                '<table id="host-only"><tr><th>cpucap</th><th>on</th><th>why a guest never needs it</th></tr>']
+        out += [f"<tr><td>{e(h.cpucap)}</td><td>{e(escape(r.shown(h.needed_by)))}</td><td>{e(h.reason)}</td></tr>"
+                for h in r.host_only]
+        out.append("</table>")
+    if _guest_conditionals(r):
         out += ["<h2>Errata whose kernel matcher adds a condition</h2>", "<p>Not counted as unsafe above.</p>",
                 "<table><tr><th>cpucap</th><th>needed on</th><th>condition</th></tr>"]
-        for c in r.conditionals:
-            why = (f"{c.el1_never}: a guest kernel at EL1 never enables it" if c.el1_never
-                   else f"the guest enables it only if {c.condition}")
-            out.append(f"<tr><td>{e(c.cpucap)}</td><td>{e(escape(some(c.needed_by, 10)))}</td><td>{e(why)}</td></tr>")
+        out += [f"<tr><td>{e(c.cpucap)}</td><td>{e(escape(r.shown(c.needed_by)))}</td>"
+                f"<td>{e('the guest enables it only if ' + c.condition)}</td></tr>" for c in _guest_conditionals(r)]
         out.append("</table>")
     if r.warnings:
         out += ["<h2>Warnings</h2>", "<ul>"] + [f"<li>{e(message)} [{e(kind)}]</li>" for kind, message in r.warnings]

@@ -263,6 +263,9 @@ def _keyword(kw: str, arg: Any, schema: dict) -> Check:
             r = sub(v)
             return None if r is None else not r
         return negated
+    if kw == "allOf":
+        subs = [_compile(x) for x in arg]
+        return lambda v: _verdict([sub(v) for sub in subs])
     if kw == "oneOf":
         subs = [_compile(x) for x in arg]
 

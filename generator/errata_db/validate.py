@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 from .diagnostics import Diagnostic, Finding, Pos, Severity, capped_findings
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import (KRYO_PART_MASK, LOOP, PRIVATE_USE, UPSTREAM, Affects, Erratum, Located, LockLine, Registry,
-                    kernel_table_rows, rev_str, row_name, rv, version_key, with_joined)
+from .model import (KRYO_PART_MASK, LOOP, PRIVATE_USE, UNREVIEWED, UPSTREAM, Affects, Erratum, Located,
+                    LockLine, Registry, kernel_table_rows, rev_str, row_name, rv, version_key, with_joined)
 from .speculation import LIST_KINDS
 
 Check = Callable[[Registry], Iterator[Finding]]
@@ -370,7 +370,8 @@ def _texts(reg: Registry):
         yield e.where, "vendor", "vendor", e.vendor
         for eid in e.errata_ids:
             yield e.where, "errata_ids", "erratum id", eid
-        for name, value in (("note", e.note), ("condition", e.condition), ("since", e.retired_since),
+        for name, value in (("note", e.note), ("condition", e.condition), ("guest_reason", e.guest_reason),
+                            ("impact_note", e.impact_note), ("since", e.retired_since),
                             ("reason", e.retired_reason), ("desc", e.kernel.desc)):
             if value is not None:
                 yield e.where, name, name, value
@@ -682,6 +683,41 @@ def speculation_lists(reg: Registry) -> Iterator[Finding]:
         yield lst.where("k"), f"list '{lst.name}' gives k={lst.k}, as '{first.name}' does"
 
 
+# A path in a kernel tree: what a host-only reason cites (arch/arm64/kvm/hyp/switch.c).
+KERNEL_FILE = re.compile(r"\b(arch|drivers|include|kernel|virt|Documentation)/[\w.-]+(/[\w.-]+)*")
+
+
+def guest_reason(reg: Registry) -> Iterator[Finding]:
+    """Host-only hides an erratum from every risk report: it must say where the kernel shows it."""
+    for e in reg.errata:
+        if e.active and e.host_only and e.guest_reason and not KERNEL_FILE.search(e.guest_reason):
+            yield (e.where("guest_reason"), f"'{e.name}' is host-only without a kernel file in its guest_reason: cite "
+                   "the file(s) that show a guest kernel never runs the workaround (arch/arm64/kvm/...), or make it "
+                   "'guest: needed'")
+
+
+def guest_and_impact(reg: Registry) -> Iterator[Finding]:
+    """Risk reports weigh every active erratum by these. A rule, not the schema: a registry of
+    a git ref from before they existed still loads, for stability to compare with."""
+    for e in reg.errata:
+        missing = [f for f, value in (("guest", e.guest), ("impact", e.impact)) if value is None]
+        if e.active and missing:
+            yield (e.where(), f"'{e.name}' does not say {' or '.join(_SAYS[f] for f in missing)}: give "
+                   f"{' and '.join(missing)} (docs/registry-format.md)")
+
+
+_SAYS = {"guest": "whether a guest kernel needs it (guest)", "impact": "how bad it is without it (impact)"}
+
+
+def unreviewed(reg: Registry) -> Iterator[Finding]:
+    for e in reg.errata:
+        fields = [f for f, value in (("guest", e.guest), ("impact", e.impact)) if value == UNREVIEWED]
+        if e.active and fields:
+            yield (e.where(fields[0]), f"'{e.name}': {' and '.join(fields)} not reviewed yet (import added it; risk "
+                   "counts it as needed by a guest and of the worst impact): decide them as docs/registry-format.md "
+                   "says")
+
+
 RULES: dict[str, tuple[Check, Severity]] = {
     "duplicate-name": (duplicate_name, Severity.ERROR),
     "duplicate-bit": (duplicate_bit, Severity.ERROR),
@@ -707,6 +743,9 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "cpucap-names": (cpucap_names, Severity.ERROR),
     "kernel-table": (kernel_table, Severity.ERROR),
     "speculation": (speculation_lists, Severity.ERROR),
+    "guest-and-impact": (guest_and_impact, Severity.ERROR),
+    "guest-reason": (guest_reason, Severity.ERROR),
+    "unreviewed": (unreviewed, Severity.WARNING),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from ..model import Erratum, KernelName, Registry, rev_str
+from ..model import UNREVIEWED, Erratum, KernelName, Registry, rev_str
 from ..render import Target, source_label
 
 EXPORT_FORMAT = 1
@@ -17,6 +17,14 @@ def cpucap_names(e: Erratum) -> list[dict]:
     names = e.cpucap_names or (KernelName(e.enables),)
     return [{"name": n.name, "since": n.version if n.exact else None,
              "seen_in": None if n.exact else n.version} for n in names]
+
+
+def guest_and_impact(e: Erratum) -> dict:
+    """What a guest needs and how bad it is, as json/errata.json and risk's JSON give them: an
+    unreviewed guest is given as needed, what risk counts it as, and `reviewed` says so."""
+    return {"guest": "host-only" if e.host_only else "needed", "guest_reason": e.guest_reason,
+            "impact": e.impact or UNREVIEWED, "impact_note": e.impact_note,
+            "reviewed": not {e.guest, e.impact} & {None, UNREVIEWED}}
 
 
 def export(reg: Registry) -> dict:
@@ -38,6 +46,7 @@ def export(reg: Registry) -> dict:
                         if not e.active else None),
             "vendor": e.vendor, "errata_ids": list(e.errata_ids), "description": e.description,
             "kconfig": list(e.kconfig), "note": e.note, "condition": e.condition,
+            **guest_and_impact(e),
             "origin": e.origin,
             "affects": [{
                 "cpu": a.cpu.id, "model": a.cpu.model, "revisions": a.revisions,
