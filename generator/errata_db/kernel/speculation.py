@@ -11,7 +11,6 @@ not declare at all is one its kernel does not have.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..diagnostics import Pos
@@ -83,7 +82,7 @@ def read_lists(tree: Tree) -> TreeSpeculation | None:
         return None
     sources = {rel: cpu_errata.read_code(tree.text(rel), tree.path(rel)) for rel in (PROTON_PACK, CPUFEATURE)}
     models = midr_models(tree.defines)
-    lists = [_safe_list(sources[rel], name, function, cap, means, use, models)
+    lists = [_list(sources[rel], name, function, cap, means, use, models)
              for name, rel, function, cap, means, use in LISTS]
     loops = _loop_lists(sources[PROTON_PACK], models)
     # The loop lists go after the BHB safe list, as the kernel reads them: safe first, then k.
@@ -101,7 +100,13 @@ def _not_here(src: cpu_errata.Source, name: str, function: str) -> tuple[()]:
     return ()
 
 
-def _body(src: cpu_errata.Source, function: str):
+Body = tuple[tuple[cpu_errata.Token, ...], dict[str, tuple[cpu_errata.RangeList, Pos]]]
+Models = dict[str, tuple[str, int, str, int]]
+
+
+def _body(src: cpu_errata.Source, function: str) -> Body | None:
+    """The function's code without its lists, and the lists; None when the file does not define
+    it. A directive in the body is refused: which code the kernel compiles would depend on it."""
     found = cpu_errata.function_lists(src, function)
     if found is None:
         return None
@@ -124,7 +129,9 @@ def _call(code: tuple[cpu_errata.Token, ...], i: int) -> tuple[str, int] | None:
     return None
 
 
-def _safe_list(src, name, function, cap, means, use, models) -> tuple[TreeList] | tuple[()]:
+def _list(src: cpu_errata.Source, name: str, function: str, cap: str, means: str, use: str,
+          models: Models) -> tuple[TreeList] | tuple[()]:
+    """A safe or affected list, if its function declares it and reads it with `use`."""
     found = _body(src, function)
     if found is None or name not in found[1]:
         return _not_here(src, name, function)
@@ -132,7 +139,7 @@ def _safe_list(src, name, function, cap, means, use, models) -> tuple[TreeList] 
     ranges, pos = lists[name]
     uses = [i for i, t in enumerate(code) if t.kind == "ident" and t.text == name]
     calls = [i - 2 - len(_LOCAL_MIDR) if code[i - 1].text == "," else i - 2 for i in uses]
-    if len(uses) != 1 or _call(code, calls[0]) is None:
+    if len(uses) != 1 or calls[0] < 0 or _call(code, calls[0]) is None:
         at = code[uses[1] if len(uses) > 1 else uses[0]].line if uses else pos.line
         raise cpu_errata.NotRecognised(Pos(src.path, at, 1), f"{function}() uses {name} other than in one "
                                        f"{CALL}() call: this reader cannot tell what it decides")
@@ -146,10 +153,10 @@ def _safe_list(src, name, function, cap, means, use, models) -> tuple[TreeList] 
         shown = statement.replace("@", f"{CALL}({name})")
         raise cpu_errata.NotRecognised(Pos(src.path, code[start].line, 1), f"{function}() uses {name} as "
                                        f"'{shown}', where this reader knows '{use.replace('@', f'{CALL}({name})')}'")
-    return (TreeList(name, cap, means, None, _ranges(ranges, name, models, src.path), pos),)
+    return (TreeList(name, cap, means, None, _ranges(ranges, name, models), pos),)
 
 
-def _loop_lists(src: cpu_errata.Source, models) -> tuple[TreeList, ...]:
+def _loop_lists(src: cpu_errata.Source, models: Models) -> tuple[TreeList, ...]:
     """spectre_bhb_loop_affected(): `k = 0`, then one chain of `if (is_midr_in_range_list(list))
     k = N; else if ...`, then `return k`; the lists in the order the chain tries them."""
     found = _body(src, LOOP_FUNCTION)
@@ -184,7 +191,7 @@ def _loop_lists(src: cpu_errata.Source, models) -> tuple[TreeList, ...]:
             raise cpu_errata.NotRecognised(Pos(src.path, code[i + 3].line, 1), f"k = {k}: a loop count is a u8, "
                                            "above 0")
         ranges, pos = lists[name]
-        out.append(TreeList(name, "SPECTRE_BHB", LOOP, k, _ranges(ranges, name, models, src.path), pos))
+        out.append(TreeList(name, "SPECTRE_BHB", LOOP, k, _ranges(ranges, name, models), pos))
         i += 5
     if texts[i:] != ["return", "k", ";"]:
         raise refuse(i)
@@ -195,7 +202,7 @@ def _loop_lists(src: cpu_errata.Source, models) -> tuple[TreeList, ...]:
     return tuple(out)
 
 
-def _ranges(ranges: cpu_errata.RangeList, name: str, models, path: str) -> tuple[TreeListRange, ...]:
+def _ranges(ranges: cpu_errata.RangeList, name: str, models: Models) -> tuple[TreeListRange, ...]:
     out = []
     for g in ranges.ranges:
         if g.guard:
