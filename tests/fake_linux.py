@@ -44,7 +44,10 @@ def table_rows(reg: Registry) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def write_tree(root: Path, reg: Registry, *, extra_rows: list[tuple[str, str, str, str]] = ()) -> Path:
+def write_tree(root: Path, reg: Registry, *, extra_rows: list[tuple[str, str, str, str]] = (),
+               speculation: bool = False) -> Path:
+    """The tree; with `speculation`, proton-pack.c and cpufeature.c holding the registry's
+    speculation lists."""
     files = {
         "Makefile": "# SPDX-License-Identifier: GPL-2.0\nVERSION = 6\nPATCHLEVEL = 99\nSUBLEVEL = 1\n"
                     "EXTRAVERSION = -fake\nNAME = Test Tree\n",
@@ -61,12 +64,58 @@ def write_tree(root: Path, reg: Registry, *, extra_rows: list[tuple[str, str, st
         "arch/arm64/kernel/cpu_errata.c": "".join(
             f"#ifdef CONFIG_{k}\n#endif\n" for k in sorted({k for e in reg.errata for k in e.kconfig})),
         RST: "Silicon Errata\n==============\n\n" + grid_table(table_rows(reg) + list(extra_rows)),
+        **(speculation_files(reg) if speculation else {}),
     }
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+PROTON_PACK = "arch/arm64/kernel/proton-pack.c"
+CPUFEATURE = "arch/arm64/kernel/cpufeature.c"
+# Where the kernel (6.15 and later) declares each list and the statement that reads it.
+_USES = {
+    "SPECTRE_V2": ("static enum mitigation_state spectre_v2_get_cpu_hw_mitigation_state(void)",
+                   "\tif (is_midr_in_range_list({}))\n\t\treturn SPECTRE_UNAFFECTED;\n\n\treturn SPECTRE_VULNERABLE;\n"),
+    "SPECTRE_V3A": ("bool has_spectre_v3a(const struct arm64_cpu_capabilities *entry, int scope)",
+                    "\treturn is_midr_in_range_list({});\n"),
+    "SPECTRE_V4": ("static enum mitigation_state spectre_v4_get_cpu_hw_mitigation_state(void)",
+                   "\tif (is_midr_in_range_list({}))\n\t\treturn SPECTRE_UNAFFECTED;\n\n\treturn SPECTRE_VULNERABLE;\n"),
+    "SPECTRE_BHB": ("static bool is_spectre_bhb_safe(int scope)",
+                    "\tif (is_midr_in_range_list({}))\n\t\treturn true;\n\n\treturn false;\n"),
+    "UNMAP_KERNEL_AT_EL0": ("static bool unmap_kernel_at_el0(const struct arm64_cpu_capabilities *entry, int scope)",
+                            "\tbool meltdown_safe;\n\n\tmeltdown_safe = is_midr_in_range_list({});\n"
+                            "\treturn !meltdown_safe;\n"),
+}
+
+
+def speculation_files(reg: Registry) -> dict[str, str]:
+    """proton-pack.c and cpufeature.c with the registry's speculation lists, each declared in the
+    function that reads it and read by the statement the kernel reads it with."""
+    macros = {c.id: c.macro for c in reg.cpus}
+
+    def declared(lst) -> str:
+        ranges = "".join(
+            f"\t\tMIDR_ALL_VERSIONS({macros[r.cpu]}),\n" if (r.low, r.high) == ((0, 0), (15, 15)) else
+            f"\t\tMIDR_RANGE({macros[r.cpu]}, {r.low[0]}, {r.low[1]}, {r.high[0]}, {r.high[1]}),\n"
+            for r in lst.ranges)
+        return f"\tstatic const struct midr_range {lst.name}[] = {{\n{ranges}\t\t{{}},\n\t}};\n\n"
+
+    files = {PROTON_PACK: "// SPDX-License-Identifier: GPL-2.0-only\n", CPUFEATURE: "// SPDX-License-Identifier: GPL-2.0\n"}
+    loops = []
+    for lst in reg.speculation.lists:
+        if lst.means == "loop":
+            loops.append(lst)
+            continue
+        head, use = _USES[lst.cpucap]
+        rel = CPUFEATURE if lst.cpucap == "UNMAP_KERNEL_AT_EL0" else PROTON_PACK
+        files[rel] += f"\n{head}\n{{\n{declared(lst)}{use.format(lst.name)}}}\n"
+    chain = "\telse ".join(f"if (is_midr_in_range_list({lst.name}))\n\t\tk = {lst.k};\n" for lst in loops)
+    files[PROTON_PACK] += ("\nstatic u8 spectre_bhb_loop_affected(void)\n{\n\tu8 k = 0;\n\n"
+                           + "".join(declared(lst) for lst in loops) + f"\t{chain}\n\treturn k;\n}}\n")
+    return files
 
 
 def cputype(reg: Registry) -> str:

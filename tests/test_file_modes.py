@@ -95,5 +95,5 @@ def test_import_keeps_the_modes_of_the_registry_files_it_replaces(tmp_path, regi
     (reg / "errata/arm.yaml").chmod(0o444)
     (reg / "bits.lock").chmod(0o600)
     result = run_cli("import", "--registry", str(reg), "--kernel-tree", str(tree))
-    assert result.code == 0 and result.out.endswith("2 of 9 file(s) changed\n"), result.out
+    assert result.code == 0 and result.out.endswith("2 of 10 file(s) changed\n"), result.out
     assert (_mode(reg / "errata/arm.yaml"), _mode(reg / "bits.lock")) == (0o444, 0o600)

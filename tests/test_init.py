@@ -24,7 +24,7 @@ def test_init_creates_a_registry_that_validates_without_a_diagnostic(tmp_path: P
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
         "bits.lock", "cpus.yaml", "errata/upstream.yaml", "registry.yaml",
         "schema/cpus.schema.json", "schema/errata.schema.json", "schema/fleet.schema.json",
-        "schema/overlay.schema.json", "schema/registry.schema.json"]
+        "schema/overlay.schema.json", "schema/registry.schema.json", "schema/speculation.schema.json"]
     result = _model(dest)
     assert result.diagnostics == ()
     reg = result.registry

@@ -116,8 +116,9 @@ def test_cpus_match_the_kernel_macros_and_codes(registry):
         assert imps[imp.macro] == imp.code, imp.id
 
 
-def test_no_cpu_is_listed_that_no_erratum_uses_unless_a_note_says_why(registry):
+def test_no_cpu_is_listed_that_no_erratum_or_speculation_list_uses_unless_a_note_says_why(registry):
     used = {a.cpu.id for e in registry.errata for a in e.affects}
+    used |= {r.cpu for lst in registry.speculation.lists for r in lst.ranges}
     assert [c.id for c in registry.cpus if c.id not in used and not c.note] == []
     used_imps = {c.implementer.id for c in registry.cpus}
     assert [i.id for i in registry.implementers if i.id not in used_imps] == []

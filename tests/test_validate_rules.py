@@ -464,12 +464,24 @@ CASES = [
           "[kernel-table]",
           "reg/errata/a.yaml:53:20: error: a part family is matched by is_kryo_midr in an entries table: "
           "set kernel table 'entries' for 'WORKAROUND_QCOM_FALKOR_E1003' [kernel-table]")),
+    Case("speculation_list_of_a_kind_its_code_lacks", "speculation.yaml", "means: loop", "means: affected",
+         ("reg/speculation.yaml:13:12: error: list 'spectre_bhb_k8_list': the kernel's SPECTRE_BHB code has no "
+          "'affected' list (it has: safe, loop) [speculation]",
+          "reg/speculation.yaml:14:8: error: list 'spectre_bhb_k8_list': a loop list, and only a loop list, has "
+          "a k [speculation]")),
+    Case("speculation_range_past_a_revision", "speculation.yaml", "cortex-a57, revisions: all",
+         "cortex-a57, revisions: r0p16",
+         ("reg/speculation.yaml:16:38: error: list 'spectre_bhb_k8_list': Cortex-A57 r0p16 is no range of "
+          "variants and revisions (each 0-15, the first not after the last) [speculation]",)),
+    Case("speculation_cpu_unknown", "speculation.yaml", "cortex-a53, revisions", "cortex-a99, revisions",
+         ("reg/speculation.yaml:10:15: error: unknown CPU 'cortex-a99': not defined in cpus.yaml; did you mean "
+          "'cortex-a57'? [unknown-cpu]",)),
     # --- warnings --------------------------------------------------------------------------
     Case("unused_cpu_is_only_a_warning", CPUS, "    macro: MIDR_QCOM_FALKOR_V1\n",
          "    macro: MIDR_QCOM_FALKOR_V1\n  - id: cortex-a72\n    implementer: arm\n"
          "    part: 0xd08\n    name: Cortex-A72\n    macro: MIDR_CORTEX_A72\n",
-         ("reg/cpus.yaml:37:5: warning: CPU 'cortex-a72' is used by no erratum; remove it or add a "
-          "note saying why it is kept [unused-cpu]",), ignore=(), code=0),
+         ("reg/cpus.yaml:37:5: warning: CPU 'cortex-a72' is used by no erratum and no speculation list; remove it "
+          "or add a note saying why it is kept [unused-cpu]",), ignore=(), code=0),
 ]
 
 
@@ -591,7 +603,8 @@ def test_json_format_is_parseable_and_has_the_fields(tmp_path: Path) -> None:
     assert json.loads(result.out) == {"diagnostics": [
         {"pos": {"path": "reg/cpus.yaml", "line": 37, "col": 5}, "severity": "warning",
          "rule": "unused-cpu",
-         "message": "CPU 'cortex-a72' is used by no erratum; remove it or add a note saying why it is kept"},
+         "message": "CPU 'cortex-a72' is used by no erratum and no speculation list; remove it or add a note "
+                    "saying why it is kept"},
         {"pos": {"path": "reg/errata/a.yaml", "line": 37, "col": 19}, "severity": "error",
          "rule": "revidr-fix", "message": "REVIDR fix mask is 0: it would never apply"},
     ]}
@@ -614,7 +627,7 @@ def test_github_format_gives_workflow_commands(tmp_path: Path) -> None:
     assert result.code == 1
     assert result.out.splitlines() == [
         "::warning file=reg/cpus.yaml,line=37,col=5,title=unused-cpu::CPU 'cortex-a72' is used by "
-        "no erratum; remove it or add a note saying why it is kept",
+        "no erratum and no speculation list; remove it or add a note saying why it is kept",
         "::error file=reg/errata/a.yaml,line=37,col=19,title=revidr-fix::REVIDR fix mask is 0: it "
         "would never apply",
     ]

@@ -12,7 +12,8 @@ from errata_db.registry import load_registry
 
 VALID = FIXTURES / "valid"
 YAML_FILES = sorted(p.relative_to(VALID).as_posix() for p in VALID.rglob("*.yaml"))
-SCHEMA_OF = {"registry.yaml": "registry", "cpus.yaml": "cpus", "errata/a.yaml": "errata"}
+SCHEMA_OF = {"registry.yaml": "registry", "cpus.yaml": "cpus", "errata/a.yaml": "errata",
+             "speculation.yaml": "speculation"}
 
 
 def test_valid_fixture_validates_without_any_diagnostic() -> None:

@@ -351,6 +351,65 @@ class NotCovered:
     type: str | None = None
 
 
+# What a CPU on one of the kernel's speculation lists means (see speculation.py).
+SAFE, AFFECTED, LOOP = "safe", "affected", "loop"
+SPECULATION_CPUCAPS = ("SPECTRE_V2", "SPECTRE_V3A", "SPECTRE_V4", "SPECTRE_BHB", "UNMAP_KERNEL_AT_EL0")
+MIDR_MODEL_MASK = 0xFF0FFFF0  # implementer, architecture and part number
+MIDR_RV_MASK = 0xF0000F  # variant and revision
+
+
+@dataclass(frozen=True)
+class ListRange:
+    """One range of a speculation list: a CPU model and its variants and revisions."""
+
+    model: int  # the MIDR bits of implementer, architecture and part, as Cpu.model
+    low: Revision
+    high: Revision
+    name: str  # the CPU's name: cpus.yaml's, or the kernel macro's for a CPU cpus.yaml lacks
+    cpu: str | None = None  # its cpus.yaml id
+    where: Where | Located = _where(Pos(""))
+
+    def matches(self, midr: int) -> bool:
+        """is_midr_in_range()'s answer for one CPU: the model, and the variant and revision
+        between the bounds."""
+        return (midr & MIDR_MODEL_MASK) == self.model and rv(self.low) <= (midr & MIDR_RV_MASK) <= rv(self.high)
+
+    @property
+    def shown(self) -> str:
+        return f"{self.name} {revision_range_str(self.low, self.high)}"
+
+
+@dataclass(frozen=True)
+class MidrList:
+    """A list of the kernel's speculation decisions outside arm64_errata[]: its array's name,
+    the cpucap it decides, what a CPU on it means, and for a Spectre-BHB loop-count list the
+    number of loops `k`."""
+
+    name: str
+    cpucap: str
+    means: str  # SAFE, AFFECTED or LOOP
+    ranges: tuple[ListRange, ...]
+    k: int | None = None
+    where: Where | Located = _where(Pos(""))
+
+    def match(self, midr: int) -> ListRange | None:
+        return next((r for r in self.ranges if r.matches(midr)), None)
+
+
+@dataclass(frozen=True)
+class Speculation:
+    """The speculation lists of one kernel, in the order the kernel tries them (the
+    loop-count lists from the largest k down)."""
+
+    linux: str  # the version they are read from
+    lists: tuple[MidrList, ...]
+    source: str  # where they were read: speculation.yaml, or a tree
+    where: Where | Located = _where(Pos(""))
+
+    def of(self, cpucap: str, means: str) -> tuple[MidrList, ...]:
+        return tuple(lst for lst in self.lists if lst.cpucap == cpucap and lst.means == means)
+
+
 @dataclass(frozen=True)
 class Registry:
     format: int
@@ -372,6 +431,7 @@ class Registry:
     where: Where | Located = _where(Pos(""))
     # Entries whose cpucap the Linux tree these outputs are for does not have (install).
     lacking: frozenset[str] = frozenset()
+    speculation: Speculation | None = None  # speculation.yaml, when the registry has one
 
     @property
     def bit_count(self) -> int:
@@ -595,3 +655,22 @@ def with_joined(reg: Registry, host: Erratum, below: int | None = None) -> Errat
         at = len(affects) if e.kernel.joins_at is None else min(e.kernel.joins_at, len(affects))
         affects[at:at] = e.affects
     return host if len(affects) == len(host.affects) else replace(host, affects=tuple(affects))
+
+
+def build_speculation(doc: Any, cpus: dict[str, Cpu]) -> tuple[Speculation, list[Diagnostic]]:
+    """speculation.yaml's lists; a range whose CPU or revisions do not resolve is left out,
+    with its diagnostic."""
+    lists, diags = [], []
+    for i, node in enumerate(doc.root["lists"]):
+        ranges = []
+        for j, item in enumerate(node["ranges"]):
+            keys = ["lists", i, "ranges", j]
+            results = list(_build_affects(doc, keys, item, cpus))
+            problems = [r for r in results if not isinstance(r, Affects)]
+            diags += problems
+            for a in results:
+                if isinstance(a, Affects):
+                    ranges.append(ListRange(a.cpu.model, a.low, a.high, a.cpu.name, a.cpu.id, a.where))
+        lists.append(MidrList(str(node["name"]), str(node["cpucap"]), str(node["means"]), tuple(ranges),
+                              _opt(node, "k"), Located(doc, ("lists", i))))
+    return Speculation(str(doc.root["linux"]), tuple(lists), doc.path, Located(doc, ())), diags

@@ -14,8 +14,8 @@ from . import lock, schema, validate
 from .diagnostics import Diagnostic, Pos, Severity, error, has_errors, warning
 from .errors import Unusable
 from .load import Document, SourceFile, parse, read_dir_files
-from .model import (RESERVED, UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, build_cpus, build_errata,
-                    build_implementers, build_not_covered, build_ranges)
+from .model import (RESERVED, UPSTREAM, Erratum, Located, LockLine, Overlay, Registry, Speculation, build_cpus,
+                    build_errata, build_implementers, build_not_covered, build_ranges, build_speculation)
 
 
 
@@ -82,6 +82,7 @@ def _kind(rel: str, overlay: bool) -> str | None:
     if rel.startswith("errata/"):
         return "errata" if rel.endswith(".yaml") else None
     return {"registry.yaml": None if overlay else "registry", "cpus.yaml": "cpus",
+            "speculation.yaml": None if overlay else "speculation",
             "overlay.yaml": "overlay" if overlay else None}.get(rel)
 
 
@@ -159,6 +160,16 @@ def _missing_files(trees: list[_Parsed], diags: list[Diagnostic]) -> None:
                 diags.append(error(Pos(f"{root}/{name}"), "file-missing", f"{name} is missing"))
 
 
+def _speculation_of(parsed: _Parsed, cpus: dict, diags: list[Diagnostic]) -> Speculation | None:
+    """The upstream registry's speculation.yaml; None when it has none, or one the schema refused."""
+    entry = parsed.docs.get("speculation.yaml")
+    if entry is None or entry[1]:
+        return None
+    built, problems = build_speculation(entry[0], cpus)
+    diags += problems
+    return built
+
+
 def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) -> LoadResult:
     """Parse, check and model an upstream registry and its overlays; never raises for bad input."""
     diags: list[Diagnostic] = [d for t in (upstream, *overlays) for d in t.problems]
@@ -202,6 +213,7 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
         lock_lines += lines
         lock_files.append(record)
 
+    speculation = _speculation_of(trees[0], cpu_by_id, diags)
     r = head[0].root
     registry = Registry(
         format=int(r["format"]), hypercall_name=str(r["hypercall"]["name"]),
@@ -213,7 +225,7 @@ def assemble(upstream: RegistryFiles, overlays: tuple[RegistryFiles, ...] = ()) 
         overlays=tuple(overlay_models), lock=tuple(lock_lines),
         lock_files=tuple(lock_files), not_covered=build_not_covered(head[0]),
         complete=not has_errors(diags),
-        where=Located(head[0], ()))
+        where=Located(head[0], ()), speculation=speculation)
     diags += validate.check(registry)
     return LoadResult(registry, tuple(sorted(set(diags))))
 

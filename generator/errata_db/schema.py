@@ -15,7 +15,7 @@ from .resources import schema_dir
 if TYPE_CHECKING:
     import jsonschema
 
-SCHEMAS = ("registry", "cpus", "errata", "overlay", "fleet")
+SCHEMAS = ("registry", "cpus", "errata", "overlay", "fleet", "speculation")
 
 
 def _inline_refs(node, defs: dict):

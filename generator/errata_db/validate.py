@@ -13,8 +13,9 @@ from typing import Callable, Iterator
 from .diagnostics import Diagnostic, Finding, Pos, Severity, capped_findings
 from .load import quoted
 from .lock import erratum_fingerprint
-from .model import (KRYO_PART_MASK, PRIVATE_USE, UNREVIEWED, UPSTREAM, Affects, Erratum, Located, LockLine,
-                    Registry, kernel_table_rows, rev_str, row_name, rv, version_key, with_joined)
+from .model import (KRYO_PART_MASK, LOOP, PRIVATE_USE, UNREVIEWED, UPSTREAM, Affects, Erratum, Located,
+                    LockLine, Registry, kernel_table_rows, rev_str, row_name, rv, version_key, with_joined)
+from .speculation import LIST_KINDS
 
 Check = Callable[[Registry], Iterator[Finding]]
 
@@ -420,9 +421,11 @@ def unused_cpus(reg: Registry) -> Iterator[Finding]:
     if not reg.complete:
         return
     used = {a.cpu.id for e in reg.errata for a in e.affects}
+    used |= {r.cpu for lst in (reg.speculation.lists if reg.speculation else ()) for r in lst.ranges}
     for c in reg.cpus:
         if c.id not in used and not c.note:
-            yield c.where(), f"CPU '{c.id}' is used by no erratum; remove it or add a note saying why it is kept"
+            yield c.where(), (f"CPU '{c.id}' is used by no erratum and no speculation list; remove it or add a note "
+                              "saying why it is kept")
 
 
 def overlay_rules(reg: Registry) -> Iterator[Finding]:
@@ -652,6 +655,34 @@ def kernel_table(reg: Registry) -> Iterator[Finding]:
         yield row.where("after"), f"'{row_name(row)}' comes after '{after}', which is never placed: {why}"
 
 
+def speculation_lists(reg: Registry) -> Iterator[Finding]:
+    """speculation.yaml holds the kernel's lists as the kernel's code reads them: each list
+    once, of a kind its cpucap's code has (speculation.LIST_KINDS), a k exactly on the loop
+    lists, and each loop count once, as the kernel's chain of loop lists tries each once."""
+    if reg.speculation is None:
+        return
+    lists = reg.speculation.lists
+    for lst, first in _first_seen(lists, lambda x: x.name):
+        yield lst.where("name"), f"list '{lst.name}' is already listed at {first.where('name')}"
+    for lst in lists:
+        kinds = LIST_KINDS[lst.cpucap]
+        if lst.means not in kinds:
+            yield lst.where("means"), (f"list '{lst.name}': the kernel's {lst.cpucap} code has no '{lst.means}' list "
+                                       f"(it has: {', '.join(kinds)})")
+        if (lst.k is None) != (lst.means != LOOP):
+            yield lst.where("k"), f"list '{lst.name}': a loop list, and only a loop list, has a k"
+        for r in lst.ranges:
+            if max(*r.low, *r.high) > 15 or r.low > r.high:
+                yield r.where("revisions"), (f"list '{lst.name}': {r.shown} is no range of variants and revisions "
+                                             "(each 0-15, the first not after the last)")
+        for r, first in _first_seen(lst.ranges, lambda x: (x.model, x.low, x.high)):
+            yield r.where(), f"list '{lst.name}' has {r.shown} twice (first at {first.where()})"
+    for lst, first in _first_seen([x for x in lists if x.means != LOOP], lambda x: (x.cpucap, x.means)):
+        yield lst.where("name"), f"a second {lst.means} list for {lst.cpucap}: the first is '{first.name}'"
+    for lst, first in _first_seen([x for x in lists if x.means == LOOP], lambda x: x.k):
+        yield lst.where("k"), f"list '{lst.name}' gives k={lst.k}, as '{first.name}' does"
+
+
 # A path in a kernel tree: what a host-only reason cites (arch/arm64/kvm/hyp/switch.c).
 KERNEL_FILE = re.compile(r"\b(arch|drivers|include|kernel|virt|Documentation)/[\w.-]+(/[\w.-]+)*")
 
@@ -711,6 +742,7 @@ RULES: dict[str, tuple[Check, Severity]] = {
     "not-covered": (not_covered, Severity.ERROR),
     "cpucap-names": (cpucap_names, Severity.ERROR),
     "kernel-table": (kernel_table, Severity.ERROR),
+    "speculation": (speculation_lists, Severity.ERROR),
     "guest-and-impact": (guest_and_impact, Severity.ERROR),
     "guest-reason": (guest_reason, Severity.ERROR),
     "unreviewed": (unreviewed, Severity.WARNING),

@@ -9,7 +9,9 @@
 # ARM64_WORKAROUND_* option of arch/arm64/Kconfig, and the CoreSight TRBE driver the TRBE errata
 # depend on, as tests/kernel/prepare-proof.sh does), prepare it, preprocess
 # arch/arm64/kernel/cpu_errata.c, and write what tests/kernel/extract_errata.py reads from it to
-# BUILD/errata-facts.json.
+# BUILD/errata-facts.json; and preprocess proton-pack.c and cpufeature.c, and write the
+# speculation lists tests/kernel/extract_speculation.py reads from them to
+# BUILD/speculation-facts.json.
 #
 # BUILD may instead be the errata-on build directory tests/kernel/prepare-proof.sh prepared from a
 # hard-link copy of SRC (DEST/o-errata-on, with SRC its DEST/pristine): configured the same way,
@@ -36,6 +38,7 @@ PYTHON=${PYTHON:-python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LOG=$BUILD/kernel-facts.log
 FACTS=$BUILD/errata-facts.json
+SPECULATION=$BUILD/speculation-facts.json
 
 step() { echo "kernel-facts: $*"; }
 
@@ -71,7 +74,8 @@ if [ -f "$BUILD/.proof-ready" ]; then
 		echo "kernel-facts: $BUILD has no source link to the tree it was prepared from" >&2
 		exit 1
 	fi
-	for f in Makefile arch/arm64/Kconfig arch/arm64/tools/cpucaps arch/arm64/kernel/cpu_errata.c; do
+	for f in Makefile arch/arm64/Kconfig arch/arm64/tools/cpucaps arch/arm64/kernel/cpu_errata.c \
+		arch/arm64/kernel/proton-pack.c arch/arm64/kernel/cpufeature.c; do
 		[ -e "$SRC/$f" ] || [ -e "$MAKESRC/$f" ] || continue # no tools/cpucaps before 6.3
 		if ! cmp -s "$SRC/$f" "$MAKESRC/$f"; then
 			echo "kernel-facts: $MAKESRC/$f, which $BUILD builds from, is not $SRC's: not a copy" \
@@ -102,6 +106,14 @@ if [ ! -f "$BUILD/$I" ]; then
 	run_make prepare
 	run_make "$I"
 fi
+# The speculation lists' files, for tests/test_speculation_linux.py (a few seconds: the build is
+# prepared by now).
+PP=arch/arm64/kernel/proton-pack.i
+CF=arch/arm64/kernel/cpufeature.i
+if [ ! -f "$BUILD/$PP" ] || [ ! -f "$BUILD/$CF" ]; then
+	step "preprocessing proton-pack.c and cpufeature.c"
+	run_make "$PP" "$CF"
+fi
 
 # The cpucap numbers the build generated (cpucaps.h before Linux 6.3).
 CAPS=$BUILD/arch/arm64/include/generated/asm/cpucap-defs.h
@@ -111,4 +123,8 @@ if [ ! -s "$FACTS" ]; then
 	"$PYTHON" "$HERE/extract_errata.py" "$BUILD/$I" "$CAPS" >"$FACTS.tmp"
 	mv "$FACTS.tmp" "$FACTS"
 fi
-step "ready: $FACTS"
+if [ ! -s "$SPECULATION" ]; then
+	"$PYTHON" "$HERE/extract_speculation.py" "$BUILD/$PP" "$BUILD/$CF" >"$SPECULATION.tmp"
+	mv "$SPECULATION.tmp" "$SPECULATION"
+fi
+step "ready: $FACTS, $SPECULATION"

@@ -1,6 +1,7 @@
 """An import plan (plan.py) written into the registry's files, round-trip: what is not changed
 keeps its bytes, comments and order. New entries go to their vendor's errata file, at the bits
-the plan gave them; the lock is updated as `errata-db lock` updates it.
+the plan gave them; the lock is updated as `errata-db lock` updates it. speculation.yaml is the
+tree's lists and nothing else, so it is written whole.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from .. import lock
 from ..model import LOCAL_CPU_ERRATUM, UNREVIEWED, UPSTREAM, Erratum, Registry, rev_str
+from . import speculation
 from .facts import Facts, TreeCpu, TreeNotCovered, TreeRange, registry_text
 from .plan import NewAffects, NewEntry, NewRow, Plan, Renamed, chain_after, entry_key
 
@@ -35,7 +37,13 @@ def apply(files: dict[str, str], root: str, reg: Registry, the_plan: Plan, facts
         edit.share(name, other)
     for row, after in the_plan.new_not_covered:
         edit.add_not_covered(row, after, facts)
-    return edit.changed()
+    out = edit.changed()
+    speculated = the_plan.speculation
+    if speculated is not None and speculated.write:
+        text = speculation.registry_file(speculated.lists, edit.cpu_ids)
+        if text != files.get(speculation.FILE):
+            out[speculation.FILE] = text
+    return out
 
 
 class _Edit:

@@ -16,6 +16,8 @@ from ..model import Cpu, Erratum, Registry
 from . import cpu_errata
 from .facts import read_facts
 from .plan import Plan, entry_key, plan
+from .speculation import FILE as SPECULATION_FILE
+from .speculation import changes, read_lists
 from .tree import CPU_ERRATA, MIDR_MODEL, NotALinuxTree, SILICON_ERRATA, TableRow, Tree, define_value, midr_models
 
 # How silicon-errata.rst writes "no erratum id" or "no Kconfig option".
@@ -285,6 +287,26 @@ def not_covered(ctx: Context) -> Iterator[Diagnostic]:
                        f"not_covered cpucap {n.cpucap} is not in {ctx.tree.path('arch/arm64/tools/cpucaps')}")
 
 
+def speculation_lists(ctx: Context) -> Iterator[Diagnostic]:
+    """The registry's speculation.yaml against the tree's lists: what the tree has and the
+    registry lacks or says otherwise is a mismatch at the tree's line; what the registry has and
+    the tree lacks, a tree older than the registry."""
+    try:
+        lists = read_lists(ctx.tree)
+    except cpu_errata.NotRecognised as exc:
+        yield error(exc.pos, "audit-speculation", f"{exc.reason}: the speculation lists are not checked")
+        return
+    if lists is None:
+        return
+    ours = ctx.reg.speculation
+    if ours is None:
+        yield note(ctx.reg.where(), "audit-speculation", f"the registry has no {SPECULATION_FILE}: `errata-db "
+                   "import --kernel-tree` writes it from the tree's lists")
+        return
+    for change in changes(ours, lists, ctx.reg.cpus):
+        yield (error if change.gained else note)(change.pos, "audit-speculation", change.text)
+
+
 CHECKS: dict[str, Check] = {
     "audit-cpucap": cpucaps,
     "audit-not-covered": not_covered,
@@ -293,6 +315,7 @@ CHECKS: dict[str, Check] = {
     "audit-table": table_rows,
     "audit-entry": registry_entries,
     "audit-tree-older": tree_older,
+    "audit-speculation": speculation_lists,
 }
 
 
@@ -327,7 +350,8 @@ def import_plan(reg: Registry, tree: Tree) -> Plan | None:
     change. None for a table import cannot read or refuses (`import` says why): audit's own
     checks still run."""
     try:
-        return plan(reg, read_facts(tree))
+        # The speculation lists are audit-speculation's, which says what it cannot read.
+        return plan(reg, read_facts(tree, speculation=False))
     except cpu_errata.NotRecognised:
         return None
 

@@ -809,6 +809,56 @@ def read_source(text: str, path: str) -> Source:
     return Source(path, text, tuple(tokens), tuple(items), tables, tuple(includes), unsure)
 
 
+def read_code(text: str, path: str) -> Source:
+    """A C file read for its functions alone, none of its tables: cpufeature.c's feature tables
+    are written in ways no errata table is (an #ifdef inside a row)."""
+    tokens = tokenize(text, path)
+    try:
+        items = split_items(tokens)
+    except NotRecognised as exc:
+        raise NotRecognised(Pos(path, exc.pos.line, 1), exc.reason) from None
+    return Source(path, text, tuple(tokens), tuple(items), {}, (), _unsure_items(items, path))
+
+
+def function_lists(src: Source, function: str) -> tuple[tuple[Token, ...], dict[str, tuple[RangeList, Pos]]] | None:
+    """The body of a function of the file without the midr_range lists it declares
+    (`static const struct midr_range name[] = {...};`), and those lists by name, each read as
+    is_midr_in_range_list() walks it, with where it is declared; None when the file does not
+    define the function."""
+    found = src.function(function)
+    if found is None:
+        return None
+    item, _, brace = found
+    body = item.tokens[brace + 1:-1]
+    rest: list[Token] = []
+    lists: dict[str, tuple[RangeList, Pos]] = {}
+    i = 0
+    while i < len(body):
+        texts = [t.text for t in body[i:i + 7]]
+        if texts[:2] == ["struct", "midr_range"] and texts[3:7] == ["[", "]", "=", "{"]:
+            name, opened = texts[2], i + 6
+            depth, close = 0, opened
+            for close in range(opened, len(body)):
+                depth += body[close].text == "{"
+                depth -= body[close].text == "}"
+                if depth == 0:
+                    break
+            if close + 1 >= len(body) or body[close + 1].text != ";":
+                raise NotRecognised(Pos(src.path, body[i].line, 1), f"{name}[] in {function}() has no ';' after it")
+            if name in lists:
+                raise NotRecognised(Pos(src.path, body[i].line, 1), f"{name}[] is declared a second time in "
+                                    f"{function}()")
+            els = tuple(elements(_inside(body[opened:close + 1], src.path), src.path))
+            lists[name] = (src._ranges(els, None, name, body[close].line), Pos(src.path, body[i].line, 1))
+            while rest and rest[-1].text in ("static", "const"):
+                rest.pop()
+            i = close + 2
+            continue
+        rest.append(body[i])
+        i += 1
+    return tuple(rest), lists
+
+
 # --- comparing two spellings of the table ------------------------------------------------------
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Pos
 from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, revision_range_str, version_key
 from . import cpu_errata
 from .tree import KconfigSymbol, TableRow, Tree, midr_models
+
+if TYPE_CHECKING:
+    from .speculation import TreeSpeculation
 
 
 VENDOR_NAMES = {"Qualcomm Tech.": "Qualcomm", "Hisilicon": "HiSilicon"}
@@ -116,6 +119,7 @@ class Facts:
     vendors: dict[tuple[str, ...], str]  # errata ids -> silicon-errata.rst's implementor
     makers: dict[int, str] = field(default_factory=dict)  # implementer code -> its name there
     cpucaps: frozenset[str] = frozenset()  # tools/cpucaps' names, without ARM64_ (none before 5.19)
+    speculation: TreeSpeculation | None = None  # its speculation lists; None before proton-pack.c (5.10)
 
     @property
     def seen_in(self) -> str:
@@ -126,9 +130,10 @@ class Facts:
             return self.version
 
 
-def read_facts(tree: Tree) -> Facts:
-    """Everything import needs from the tree. Raises NotALinuxTree for a tree it cannot read and
-    cpu_errata.NotRecognised for a table written in a way the reader does not know."""
+def read_facts(tree: Tree, speculation: bool = True) -> Facts:
+    """Everything import needs from the tree; its speculation lists only if `speculation`. Raises
+    NotALinuxTree for a tree it cannot read and cpu_errata.NotRecognised for a table written in
+    a way the reader does not know."""
     rst = tree.table
     cpucaps = tree.cpucaps
     models = midr_models(tree.defines)
@@ -143,7 +148,11 @@ def read_facts(tree: Tree) -> Facts:
             for t in rst:
                 if _names(t, r.cpu):
                     makers.setdefault(r.cpu.implementer, VENDOR_NAMES.get(t.implementor, t.implementor))
-    return Facts(tree.version, tree.display, rows, tree.kconfig, _vendors(rst), makers, frozenset(cpucaps or ()))
+    # Imported here: speculation.py builds on this module's TreeCpu.
+    from .speculation import read_lists
+
+    return Facts(tree.version, tree.display, rows, tree.kconfig, _vendors(rst), makers, frozenset(cpucaps or ()),
+                 read_lists(tree) if speculation else None)
 
 
 def _vendors(rst) -> dict[tuple[str, ...], str]:

@@ -19,6 +19,7 @@ from ..load import SourceFile
 from ..model import Registry
 from ..registry import LoadResult, RegistryFiles, assemble
 from .apply import apply, lock_text
+from . import speculation
 from .facts import Facts
 from .plan import Plan, plan
 
@@ -103,12 +104,27 @@ def report(the_plan: Plan, facts: Facts, written: bool, known_imps: set[int]) ->
         also = "; its ranges' guards" if r.erratum.name in guards else ""
         lines.append(f"kernel    {r.erratum.name} (bit {r.erratum.bit}): its row as the tree writes it: "
                      f"{'; '.join(r.shown)}{also}")
+    lines += _speculation_lines(the_plan)
     lines.append(f"unchanged {len(the_plan.unchanged)} entr{'y' if len(the_plan.unchanged) == 1 else 'ies'}")
     if the_plan.not_in_tree:
         lines.append(f"not in this tree (kept as they are): {', '.join(the_plan.not_in_tree)}")
     changes = (len(the_plan.added) + len(the_plan.changed) + len(the_plan.new_cpus)
-               + len(the_plan.new_not_covered) + len(the_plan.rows) + len(the_plan.renamed))
+               + len(the_plan.new_not_covered) + len(the_plan.rows) + len(the_plan.renamed)
+               + bool(the_plan.speculation and the_plan.speculation.write))
     verdict = ("nothing to change" if not changes else
                "registry updated" if written else "dry run: nothing written")
     lines.append(f"Linux {facts.version} at {facts.display}: {verdict}")
     return "".join(escape(line) + "\n" for line in lines)
+
+
+def _speculation_lines(the_plan: Plan) -> list[str]:
+    spec = the_plan.speculation
+    if spec is None:
+        return []
+    if spec.kept is not None:
+        return [f"kept      {speculation.FILE}: {spec.kept}"]
+    if not spec.write:
+        return []
+    if not spec.changes:
+        return [f"speculation {len(spec.lists.lists)} lists, as Linux {spec.lists.linux} has them ({speculation.FILE})"]
+    return [f"speculation {c.text}" for c in spec.changes]

@@ -17,11 +17,12 @@ from typing import Any
 from ..diagnostics import Pos
 from ..errors import Unusable
 from ..model import (LOCAL_CPU_ERRATUM, UPSTREAM, Erratum, KernelName, Registry, default_table, newest_in,
-                     on_cpu_str)
+                     on_cpu_str, version_key)
 # The matcher each way of writing a row's ranges defaults to, as the table is generated.
 from ..targets.kernel_tables import MATCHERS as DEFAULT_MATCHERS
-from . import cpu_errata
+from . import cpu_errata, speculation
 from .facts import Facts, TreeCpu, TreeNotCovered, TreeRange, TreeRow, registry_text, selecting
+from .speculation import TreeSpeculation
 
 VENDOR_OF_OPTION = (("ARM64_ERRATUM_", "ARM"), ("CAVIUM_", "Cavium"), ("QCOM_", "Qualcomm"),
                     ("NVIDIA_", "NVIDIA"), ("AMPERE_", "Ampere"), ("HISILICON_", "HiSilicon"),
@@ -93,6 +94,18 @@ class Plan:
     shares: tuple[tuple[str, str], ...] = ()  # (entry, entry it now shares an erratum id with)
     rows: tuple[NewRow, ...] = ()
     renamed: tuple[Renamed, ...] = ()
+    speculation: Speculated | None = None
+
+
+@dataclass(frozen=True)
+class Speculated:
+    """speculation.yaml after the import: the tree's lists, written when `write`, with what
+    changes; or kept, with why (`kept`)."""
+
+    lists: TreeSpeculation
+    write: bool
+    changes: tuple[speculation.Change, ...] = ()
+    kept: str | None = None
 
 
 def entry_key(e: Erratum) -> list[tuple]:
@@ -413,8 +426,33 @@ def plan(reg: Registry, facts: Facts, explicit: dict[str, str] | None = None) ->
         previous = last_erratum = main.name
     in_tree = {r.cpucap for r in facts.rows} | {r.old for r in renamed}
     absent += [e.name for e in upstream if not set(e.cpucaps) & in_tree]
+    speculated = _speculated(reg, facts.speculation)
+    if speculated is not None and speculated.write:
+        for lst in speculated.lists.lists:
+            for r in lst.ranges:
+                if (r.cpu.implementer, r.cpu.part) not in known_cpus:
+                    new_cpus.setdefault((r.cpu.implementer, r.cpu.part), r.cpu)
     return Plan(tuple(added), tuple(changed), tuple(unchanged), tuple(sorted(absent)),
-                tuple(new_cpus.values()), tuple(new_nc), _shared(upstream, added), tuple(rows), renamed)
+                tuple(new_cpus.values()), tuple(new_nc), _shared(upstream, added), tuple(rows), renamed,
+                speculated)
+
+
+def _speculated(reg: Registry, lists: TreeSpeculation | None) -> Speculated | None:
+    """The tree's speculation lists replace the registry's, unless the registry follows a newer
+    kernel: an older tree's lists would take back what a newer kernel added."""
+    if lists is None:
+        return None
+    ours = reg.speculation
+    if ours is None:
+        return Speculated(lists, True)
+    try:
+        older = version_key(lists.linux) < version_key(ours.linux)
+    except ValueError:  # a Makefile whose VERSION is no number: its lists are read all the same
+        older = False
+    if older:
+        return Speculated(lists, False, kept=f"{speculation.FILE} follows Linux {ours.linux}, newer than this tree")
+    found = speculation.changes(ours, lists, reg.cpus)
+    return Speculated(lists, bool(found) or lists.linux != ours.linux, found)
 
 
 def _name_dict(n: KernelName) -> dict:
