@@ -24,6 +24,7 @@ from errata_db import fleet, risk, schema
 from errata_db.diagnostics import Pos
 from errata_db.load import SourceFile, parse
 from errata_db.lookup import lookup_module
+from errata_db.model import SPECULATION_CPUCAPS
 
 N1_R3P1 = 0x413FD0C1
 A53_R0P4 = 0x410FD034
@@ -184,7 +185,12 @@ def test_three_thousand_classes_are_reported_by_kind_with_work_and_output_that_g
     with counted(400 * len(hosts)):
         text = risk.format_text(result)
     assert "By kind: more than 200 classes, so the pairs are given between 7 kind(s) of class" in text
-    assert len(text) < 20_000
+    # The report is the kinds', not the classes': a fifth of the hosts, of the same seven kinds,
+    # print the same lines but for the numbers in them.
+    fifth = risk.format_text(risk.analyse(registry, classes_of(600)))
+    assert "between 7 kind(s) of class" in fifth
+    assert sorted(re.sub(r"\d+", "N", line) for line in text.splitlines()) == sorted(
+        re.sub(r"\d+", "N", line) for line in fifth.splitlines())
 
 
 @pytest.mark.parametrize("guest_kind", ["the registry", "a guest with half of its rows", "one without a target list"])
@@ -219,7 +225,7 @@ def test_long_class_names_give_the_report_by_kind_whose_matrices_name_kinds(tmp_
     result = run_cli("risk", "--registry", str(REGISTRY), "--hosts", str(path))
     assert result.code == 0, result.err
     assert f"By kind: class names of {3 * len(name) + 3} characters, more than {risk.MAX_NAME_CHARS}" in result.out
-    assert "\n  from \\ to  kind 1  kind 2  kind 3\n" in result.out
+    assert re.search(r"\n  from \\ to  kind 1 +kind 2 +kind 3\n", result.out)
     # Each name once, in the list of kinds: not once per pair.
     assert result.out.count(name) == 3
 
@@ -246,9 +252,14 @@ def test_the_json_report_by_kind_keeps_the_documented_keys_and_adds_the_kinds(re
         assert doc[key] == full[key], key
     assert [k["classes"] for k in doc["kinds"]] == [[f"h{i}", f"h{i + 6}"] for i in range(6)]
     assert sum(p["class_pairs"] for p in doc["kind_pairs"]) == 12 * 11
-    assert doc["kind_pairs"][0] == {"from": "kind 1", "to": "kind 1", "missing": {abi: [] for abi in risk.ABIS},
-                                    "worst_impact": {abi: None for abi in risk.ABIS},
-                                    "conditional": {abi: [] for abi in risk.ABIS}, "class_pairs": 2}
+    first = doc["kind_pairs"][0]
+    assert set(first) == {"from", "to", "missing", "worst_impact", "conditional", "speculation", "class_pairs"}
+    # Two classes of one kind lack no erratum of each other's; the speculation mitigations a target
+    # list leaves off are tests/test_risk_speculation.py's.
+    assert (first["from"], first["to"], first["class_pairs"]) == ("kind 1", "kind 1", 2)
+    assert {abi: [c for c in caps if c not in SPECULATION_CPUCAPS] for abi, caps in first["missing"].items()} == {
+        abi: [] for abi in risk.ABIS}
+    assert first["conditional"] == {abi: [] for abi in risk.ABIS}
     assert doc["needed_by"]["WORKAROUND_1418040"] == 2 and doc["by_kind"].startswith("By kind: more than 10 classes")
 
 

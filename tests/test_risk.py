@@ -19,6 +19,7 @@ from conftest import BAD_HOSTS, NO_HOSTS, REPO, assert_hosts_refused, run_cli
 from errata_db import fleet, risk
 from errata_db.load import SourceFile, parse
 from errata_db.lookup import lookup_module
+from errata_db.model import SPECULATION_CPUCAPS
 
 SAMPLE = REPO / "examples" / "fleet.yaml"
 A53_R0P4 = 0x410FD034
@@ -45,6 +46,17 @@ def as_json(*args: str) -> dict:
     return json.loads(result.out)
 
 
+def errata(missing: dict) -> dict:
+    """A pair's missing lists without the speculation mitigations (tests/test_risk_speculation.py
+    has those): what the erratum rows decide."""
+    return {abi: [cap for cap in caps if cap not in SPECULATION_CPUCAPS] for abi, caps in missing.items()}
+
+
+def unsafe_for_errata(doc: dict) -> dict:
+    """How many pairs lack an erratum workaround, by behaviour."""
+    return {abi: sum(bool(errata(p["missing"])[abi]) for p in doc["pairs"]) for abi in doc["abis"]}
+
+
 def pair(doc: dict, source: str, target: str) -> dict:
     return next(p for p in doc["pairs"] if (p["from"], p["to"]) == (source, target))
 
@@ -62,29 +74,36 @@ def test_the_sample_fleet_has_the_contracted_json_shape():
         assert {"from", "to", "missing"} <= set(p) and p["from"] != p["to"]
         assert sorted(p["missing"]) == sorted(doc["abis"])
     # AmpereOne's AC03_CPU_38 is host-only (KVM's own code): no pair lacks it, it is listed apart.
-    assert pair(doc, "altra-01", "ampereone-01")["missing"] == {"none": [], "bitmap": [], "impl-cpus": []}
+    assert errata(pair(doc, "altra-01", "ampereone-01")["missing"]) == {"none": [], "bitmap": [], "impl-cpus": []}
+    # Given the fleet's target list, the guest takes the devkit's Cortex-A55, on the safe lists, for every
+    # target: it leaves those mitigations off on the AmpereOne too.
+    assert pair(doc, "altra-01", "ampereone-01")["missing"]["impl-cpus"] == [
+        "SPECTRE_V2", "SPECTRE_V4", "SPECTRE_BHB", "UNMAP_KERNEL_AT_EL0"]
     assert [(h["cpucap"], h["needed_by"]) for h in doc["host_only"]] == [
         ("WORKAROUND_SPECULATIVE_AT", ["devkit-01"]), ("WORKAROUND_AMPERE_AC03_CPU_38", ["ampereone-01"])]
     # risk names the cpucaps a guest enables, as Linux 7.3 (the registry's kernel) names them, the
     # worst impact first (speculation, then corruption in bit order).
+    # AmpereOne's Spectre-BHB loop count (k=11) is below Neoverse-N1's (k=24): without a target
+    # list, and with the bitmap, which carries no speculation mitigation, the guest keeps k=11.
     assert pair(doc, "ampereone-01", "altra-01")["missing"]["none"] == [
-        "WORKAROUND_SPECULATIVE_SSBS", "WORKAROUND_REPEAT_TLBI_SYNC", "WORKAROUND_1418040"]
+        "WORKAROUND_SPECULATIVE_SSBS", "SPECTRE_BHB", "WORKAROUND_REPEAT_TLBI_SYNC", "WORKAROUND_1418040"]
+    assert pair(doc, "ampereone-01", "altra-01")["missing"]["bitmap"] == ["SPECTRE_BHB"]
     assert pair(doc, "ampereone-01", "altra-01")["worst_impact"] == {
-        "none": "speculation", "bitmap": None, "impl-cpus": None}
-    assert doc["unsafe_pairs"] == {"none": 3, "bitmap": 0, "impl-cpus": 0}
+        "none": "speculation", "bitmap": "speculation", "impl-cpus": "speculation"}
+    assert doc["unsafe_pairs"] == {"none": 3, "bitmap": 2, "impl-cpus": 6}
 
 
 def test_a_kryo_family_host_makes_pairs_unsafe_under_impl_cpus_and_safe_under_bitmap(tmp_path):
     doc = as_json("--hosts", hosts_file(tmp_path, [("a53", [A53_R0P4]), ("kryo", [KRYO_201])]))
-    to_kryo = pair(doc, "a53", "kryo")["missing"]
+    to_kryo = errata(pair(doc, "a53", "kryo")["missing"])
     # Both errata come from the is_kryo_midr() row only, which a 6.15 guest reads on its boot CPU.
     assert to_kryo == {"none": ["WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI_SYNC"], "bitmap": [],
                        "impl-cpus": ["WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI_SYNC"]}
     # Booted on the Kryo, the guest sees the A53's ranges through the target list.
-    assert pair(doc, "kryo", "a53")["missing"] == {
+    assert errata(pair(doc, "kryo", "a53")["missing"]) == {
         "none": ["WORKAROUND_843419", "WORKAROUND_845719"], "bitmap": [], "impl-cpus": []}
-    assert doc["unsafe_pairs"] == {"none": 2, "bitmap": 0, "impl-cpus": 1}
-    assert doc["unsafe_by"]["impl-cpus"] == {"WORKAROUND_QCOM_FALKOR_E1003": 1, "WORKAROUND_REPEAT_TLBI_SYNC": 1}
+    assert unsafe_for_errata(doc) == {"none": 2, "bitmap": 0, "impl-cpus": 1}
+    assert errata(doc["unsafe_by"])["impl-cpus"] == ["WORKAROUND_QCOM_FALKOR_E1003", "WORKAROUND_REPEAT_TLBI_SYNC"]
 
 
 def test_a_range_in_the_target_list_covers_a_guest_booted_elsewhere(tmp_path):
@@ -174,9 +193,9 @@ def test_bitmap_is_the_fleet_command_answer(tmp_path):
     plan = run_cli("fleet", "--registry", str(REPO / "errata-db"), "--hosts", path, "--format", "json")
     enabled = {e["enables"] for e in json.loads(plan.out)["errata"]}
     doc = as_json("--hosts", path)
-    needed_none = {cap for p in doc["pairs"] for cap in p["missing"]["none"]}
+    needed_none = {cap for p in doc["pairs"] for cap in errata(p["missing"])["none"]}
     assert needed_none and needed_none <= enabled
-    assert all(not p["missing"]["bitmap"] for p in doc["pairs"])
+    assert all(not errata(p["missing"])["bitmap"] for p in doc["pairs"])
 
 
 # --- output formats ------------------------------------------------------------------------------
@@ -187,9 +206,9 @@ def test_text_shows_one_matrix_per_behaviour_and_the_summary():
     assert result.code == 0 and result.err == ""
     for abi in ("none", "bitmap", "impl-cpus"):
         assert f"\n{abi}: " in result.out
-    assert ("  none       3 of 6  WORKAROUND_SPECULATIVE_SSBS (2), WORKAROUND_1418040 (2), "
+    assert ("  none       3 of 6  SPECTRE_BHB (2), WORKAROUND_SPECULATIVE_SSBS (2), WORKAROUND_1418040 (2), "
             "WORKAROUND_REPEAT_TLBI_SYNC (2)\n") in result.out
-    assert "  bitmap     0 of 6\n" in result.out
+    assert "  bitmap     2 of 6  SPECTRE_BHB (2)\n" in result.out
 
 
 def test_text_escapes_control_characters_in_host_names(tmp_path):
@@ -222,8 +241,8 @@ def test_html_is_one_self_contained_page_with_a_coloured_matrix_per_behaviour(tm
     assert "script" not in names and "link" not in names and "img" not in names
     assert not any(k in ("src", "href") for _, attrs in page.tags for k in attrs)
     assert "url(" not in result.out and "@import" not in result.out
-    # The classes, the legend, one matrix per behaviour, and the per-erratum summary.
-    assert names.count("table") == 1 + 1 + 3 + 1
+    # The classes, the legend, one matrix per behaviour, the per-erratum summary and the speculation findings.
+    assert names.count("table") == 1 + 1 + 3 + 1 + 1
     assert "&lt;b&gt;a53&lt;/b&gt;" in result.out and "<b>a53" not in result.out
     cells = [attrs["class"] for tag, attrs in page.tags if tag == "td" and "class" in attrs]
     assert cells.count("self") == 6 and "impact-corruption" in cells and "safe" in cells
@@ -235,10 +254,12 @@ def test_markdown_has_a_table_per_behaviour(tmp_path):
     out = run_risk("--hosts", path, "--format", "markdown").out
     assert "## `impl-cpus`: 1 of 2 pair(s) unsafe" in out
     assert "| from \\ to | a\\|53 | kryo |" in out
-    assert "| a\\|53 | - | **2** corruption: `WORKAROUND_QCOM_FALKOR_E1003`, `WORKAROUND_REPEAT_TLBI_SYNC` |" in out
+    # Cortex-A53 is on the speculation safe lists and the Kryo part is not: the worst is speculation.
+    assert ("| a\\|53 | - | **6** speculation: `SPECTRE_V2`, `SPECTRE_V4`, `SPECTRE_BHB`, `UNMAP_KERNEL_AT_EL0`, "
+            "`WORKAROUND_QCOM_FALKOR_E1003`, `WORKAROUND_REPEAT_TLBI_SYNC` |") in out
     # Every row of a table has as many cells as its header.
     tables = [block.splitlines() for block in re.findall(r"(?:^\|.*\n)+", out, re.M)]
-    assert len(tables) == 1 + 3 + 1  # the classes, one matrix per behaviour, the per-erratum summary
+    assert len(tables) == 1 + 3 + 1 + 1  # the classes, a matrix per behaviour, the per-erratum summary, speculation
     for rows in tables:
         assert len({len(re.split(r"(?<!\\)\|", line)) for line in rows}) == 1, rows
 
@@ -330,7 +351,7 @@ def test_sysfs_trees_and_files_make_classes_together(tmp_path):
     # In the order given: the sysfs host comes first, so its class bears its name.
     assert [(c["name"], c["hosts"]) for c in doc["classes"]] == [("kryo-07", ["kryo-07", "kryo-08"]),
                                                                  ("a53", ["a53"])]
-    assert doc["unsafe_pairs"] == {"none": 2, "bitmap": 0, "impl-cpus": 1}
+    assert unsafe_for_errata(doc) == {"none": 2, "bitmap": 0, "impl-cpus": 1}
 
 
 def test_a_revidr_fix_counts_with_each_target_cpus_own_revidr(tmp_path):
@@ -360,8 +381,11 @@ def test_the_behaviours_are_ordered_for_any_fleet(registry):
                  for i, cpus in enumerate(fleet_cpus)]
         result = risk.analyse(registry, hosts)
         for p in result.pairs:
-            assert not p.missing["bitmap"] and not p.conditional["bitmap"]
-            assert set(p.missing["impl-cpus"]) <= set(p.missing["none"])
-            assert set(p.missing["impl-cpus"]) <= family
+            missing = errata(p.missing)
+            assert not missing["bitmap"] and not p.conditional["bitmap"]
+            assert set(missing["impl-cpus"]) <= set(missing["none"])
+            assert set(missing["impl-cpus"]) <= family
+            # The bitmap carries no speculation mitigation: the boot class decides, as under none.
+            assert set(p.missing["bitmap"]) == set(p.missing["none"]) - set(missing["none"])
 
     check()

@@ -35,7 +35,8 @@ from .diagnostics import escape, some
 from .errors import Unusable
 from .fleet import Host, cpu_label, cpu_names, json_text, not_covered_warning
 from .lookup import implementer_part, lookup_module, unknown_cpu
-from .model import IMPACTS, UNREVIEWED, Erratum, Registry, impact_rank
+from . import speculation
+from .model import IMPACTS, SPECULATION_CPUCAPS, UNREVIEWED, Erratum, Registry, Speculation, impact_rank
 from .targets.json_export import guest_and_impact
 
 ABIS = ("none", "bitmap", "impl-cpus")
@@ -95,6 +96,9 @@ class Pair:
     learned: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
     weight: int = 1  # how many ordered pairs of classes it stands for: more for kinds
+    # By behaviour: each speculation mitigation the guest keeps with less than the destination
+    # needs (speculation.compare); those of kind OFF or LESS are in `missing` too.
+    speculation: dict[str, tuple[speculation.Finding, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,10 @@ class Risk:
     needed: tuple[tuple[str, int], ...] = ()  # each cpucap some class needs, worst first: how many classes
     host_only: tuple[HostOnly, ...] = ()
     impacts: dict[str, Impact] = dataclasses.field(default_factory=dict)  # by cpucap, each one a report names
+    # Under impl-cpus, the speculation mitigations a guest lacks on the host it booted on, with
+    # no migration at all: a safe list matched by any target leaves it off for every target.
+    at_boot: tuple[tuple[str, tuple[speculation.Finding, ...]], ...] = ()
+    speculation_lists: str | None = None  # whose lists decided ("Linux 7.3.4"), None without any
     errata: tuple[Erratum, ...] = ()  # the registry's active entries some class needs, host-only too, in bit order
 
     @property
@@ -289,7 +297,8 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     impacts = _impacts(reg, guest.registry, newest)
     # Every cpucap a set below can hold, in the order a report lists them, the worst impact
     # first: bit i is names[i].
-    names = sorted(impacts, key=lambda n: (impacts[n].rank, order.get(n, len(order)), n))
+    after = {cap: len(order) + i for i, cap in enumerate(SPECULATION_CPUCAPS)}  # no bit: after every bit
+    names = sorted(impacts, key=lambda n: (impacts[n].rank, order.get(n, after.get(n, len(order) + len(after))), n))
     bit_of = {name: i for i, name in enumerate(names)}
 
     def mask(caps) -> int:
@@ -312,6 +321,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     need_conditional = [needs(b, True) for b in host_bitmaps]
     own = [guest_caps(a | local) for a, local in guest_bitmaps]
     own_local = [guest_caps(local) for _, local in guest_bitmaps]
+    spec = _Speculation(reg.speculation, guest.registry.speculation, groups, guest.no_target_impl is None)
     over_fleet = guest_caps(_union(a for a, _ in guest_bitmaps))
     bitmap = needs(_union(host_bitmaps)) & mask(guest.cpucaps)
     unknown = ~mask(guest.cpucaps)
@@ -320,7 +330,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     # in that form a kind, and each ordered pair of kinds is worked out once.
     kind_of: dict[tuple[int, int, int, int], int] = {}
     members: list[list[int]] = []
-    for i, profile in enumerate(zip(need, need_conditional, own, own_local)):
+    for i, profile in enumerate(zip(need, need_conditional, own, own_local, spec.ids)):
         k = kind_of.setdefault(profile, len(kind_of))
         if k == len(members):
             members.append([])
@@ -331,13 +341,17 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     def answer(a: int, b: int) -> tuple:
         """Pair's fields after source and target, for a class of kind a and one of kind b."""
         if (a, b) not in answers:
-            _, _, own_a, local_a = profiles[a]
-            need_b, conditional_b, own_b, _ = profiles[b]
+            _, _, own_a, local_a, spec_a = profiles[a]
+            need_b, conditional_b, own_b, _, spec_b = profiles[b]
             enabled = {"none": own_a, "bitmap": own_a | bitmap,
                        "impl-cpus": own_a if guest.no_target_impl else over_fleet | local_a}
-            answers[a, b] = ({abi: ordered(need_b & ~enabled[abi]) for abi in ABIS},
+            findings = spec.findings(spec_a, spec_b)
+            lacking = {abi: mask(f.cpucap for f in found if f.kind != speculation.OTHER)
+                       for abi, found in findings.items()}
+            answers[a, b] = ({abi: ordered(need_b & ~enabled[abi] | lacking[abi]) for abi in ABIS},
                              {abi: ordered(conditional_b & ~enabled[abi]) for abi in ABIS},
                              ordered(need_b & bitmap & ~own_b & ~own_a), ordered(need_b & unknown))
+            answers[a, b] += (findings,)
         return answers[a, b]
 
     host_only_need = [needs_host_only(b) for b in host_bitmaps]
@@ -353,14 +367,15 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
             conditionals.append(Conditional(e.enables, e.condition, e.guest_reason if e.host_only else None, needed_by))
         if e.host_only:
             host_only.append(HostOnly(e.enables, e.guest_reason or "", needed_by))
-    risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups)), len(hosts), guest,
-                host_only=tuple(host_only), impacts=impacts, errata=errata)
+    risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups, spec)), len(hosts), guest,
+                host_only=tuple(host_only), impacts=impacts, errata=errata, at_boot=spec.at_boot(),
+                speculation_lists=spec.lists_name)
     if len(groups) <= MAX_CLASSES and sum(len(g.name) for g in groups) <= MAX_NAME_CHARS:
         kind = [0] * len(groups)
         for k, indexes in enumerate(members):
             for i in indexes:
                 kind[i] = k
-        pairs = tuple(Pair(s.name, t.name, *answer(kind[i], kind[j]))
+        pairs = tuple(_pair(s.name, t.name, answer(kind[i], kind[j]))
                       for i, s in enumerate(groups) for j, t in enumerate(groups) if i != j)
         return dataclasses.replace(risk, pairs=pairs)
     if len(members) > MAX_CLASSES:
@@ -373,17 +388,36 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
                        tuple(dict.fromkeys(label for i in indexes for label in groups[i].labels)),
                        ordered(profiles[k][0]))
                   for k, indexes in enumerate(members))
-    kind_pairs = tuple(Pair(s.name, t.name, *answer(a, b), len(s.classes) * (len(t.classes) - (a == b)))
+    kind_pairs = tuple(_pair(s.name, t.name, answer(a, b), len(s.classes) * (len(t.classes) - (a == b)))
                        for a, s in enumerate(kinds) for b, t in enumerate(kinds) if a != b or len(s.classes) > 1)
     needed = tuple((name, sum(len(members[k]) for k, p in enumerate(profiles) if p[0] >> i & 1))
                    for i, name in enumerate(names) if any(p[0] >> i & 1 for p in profiles))
     return dataclasses.replace(risk, kinds=kinds, kind_pairs=kind_pairs, needed=needed)
 
 
+# What a guest runs without, for the speculation mitigations the kernel decides from its own
+# MIDR lists (speculation.yaml): no erratum entry carries these.
+SPECULATION_NOTES = {
+    "SPECTRE_V2": "Without it, code in another context can steer the kernel's indirect branches speculatively "
+                  "(Spectre variant 2).",
+    "SPECTRE_V3A": "Without it, speculative reads of system registers can reveal where the hypervisor's vectors "
+                   "are (Spectre variant 3a).",
+    "SPECTRE_V4": "Without it, a load can speculatively bypass an older store and read stale data "
+                  "(Spectre variant 4).",
+    "SPECTRE_BHB": "Without it, or with too short a history-clearing loop, branch history left by user space can "
+                   "steer the kernel's speculation (Spectre-BHB).",
+    "UNMAP_KERNEL_AT_EL0": "Without it, user space can read kernel memory speculatively (Meltdown).",
+}
+
+
 def _impacts(reg: Registry, guest: Registry, newest: dict[str, str]) -> dict[str, Impact]:
     """How bad each cpucap is: the worst of the registry's entries that enable it, else the
-    guest kernel's (unreviewed: an import of a tree decides nothing)."""
+    guest kernel's (unreviewed: an import of a tree decides nothing); every speculation
+    mitigation is of impact speculation."""
     impacts: dict[str, Impact] = {}
+    if reg.speculation is not None:
+        impacts |= {cap: Impact("speculation", impact_rank("speculation"), note)
+                    for cap, note in SPECULATION_NOTES.items()}
     for r in (reg, guest):
         ours: dict[str, Impact] = {}
         for e in r.errata:
@@ -415,6 +449,58 @@ def gate(r: Risk, abi: str, min_impact: str, shown: int = 5) -> list[str]:
     return lines
 
 
+def _pair(source: str, target: str, answer: tuple, weight: int = 1) -> Pair:
+    missing, conditional, learned, unknown, findings = answer
+    return Pair(source, target, missing, conditional, learned, unknown, weight, findings)
+
+
+class _Speculation:
+    """The speculation mitigations of a fleet's classes (speculation.py): what each class needs,
+    judged by the registry's lists, and what a guest keeps, judged by its own kernel's lists:
+    booted on a class, or (impl-cpus, a kernel with the target list) over the fleet's."""
+
+    def __init__(self, lists: Speculation | None, guest_lists: Speculation | None,
+                 groups: tuple[HostClass, ...], target_list: bool):
+        self.known = lists is not None and guest_lists is not None
+        self.lists_name = (f"Linux {lists.linux}" if lists is not None and lists.linux else None) if self.known else None
+        self.target_list = target_list
+        self.groups = groups
+        # The lists match MIDRs alone: thousands of classes of one model differ by a REVIDR. Each
+        # set of MIDRs is judged once, and a class holds the number of its set (`ids`).
+        by_midrs: dict[tuple[int, ...], int] = {}
+        self.judged: list[tuple[tuple, tuple]] = []  # (needs, what a guest booted there keeps)
+        self.ids = []
+        for g in groups:
+            key = tuple(sorted({c[0] for c in g.cpus}))
+            if key not in by_midrs:
+                by_midrs[key] = len(self.judged)
+                self.judged.append((speculation.needs(lists, g.cpus), speculation.kernel_state(guest_lists, g.cpus, False))
+                                   if self.known else ((), ()))
+            self.ids.append(by_midrs[key])
+        every = tuple(dict.fromkeys(c for g in groups for c in g.cpus))
+        self.fleet = speculation.kernel_state(guest_lists, every, True) if self.known and target_list else ()
+        self.missing_lists = lists is None or guest_lists is None
+
+    def findings(self, source: int, target: int) -> dict[str, tuple[speculation.Finding, ...]]:
+        """By behaviour, between classes of these ids: none and bitmap (which carries no
+        speculation mitigation) keep what the boot class gave; impl-cpus what the target list
+        gives, for a kernel that has one."""
+        if not self.known:
+            return {abi: () for abi in ABIS}
+        own, need = self.judged[source][1], self.judged[target][0]
+        booted = speculation.compare(own, need)
+        return {"none": booted, "bitmap": booted,
+                "impl-cpus": speculation.compare(self.fleet, need) if self.target_list else booted}
+
+    def at_boot(self) -> tuple[tuple[str, tuple[speculation.Finding, ...]], ...]:
+        """The classes on which a guest given the fleet's target list lacks a mitigation with no
+        migration at all."""
+        if not (self.known and self.target_list):
+            return ()
+        lacking = [speculation.compare(self.fleet, need) for need, _ in self.judged]
+        return tuple((g.name, lacking[i]) for g, i in zip(self.groups, self.ids) if lacking[i])
+
+
 def _union(bitmaps) -> int:
     union = 0
     for b in bitmaps:
@@ -422,7 +508,7 @@ def _union(bitmaps) -> int:
     return union
 
 
-def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, ...]):
+def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, ...], spec: _Speculation):
     names = cpu_names(reg)
     unknown: dict[int, dict[str, None]] = {}  # ordered sets of class names
     for g in groups:
@@ -430,10 +516,13 @@ def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, 
             if implementer_part(midr) not in names:
                 unknown.setdefault(midr, {})[g.name] = None
     for midr in sorted(unknown):
-        yield ("unknown-cpu", unknown_cpu(reg, module, midr, f", on {', '.join(unknown[midr])}"))
+        yield ("unknown-cpu", unknown_cpu(reg, module, midr, f", on {some(tuple(unknown[midr]), 10)}"))
     not_covered = not_covered_warning(reg)
     if not_covered:
         yield ("not-covered", not_covered)
+    if spec.missing_lists:
+        yield ("speculation", "no speculation lists (speculation.yaml, or the guest kernel's proton-pack.c and "
+               "cpufeature.c): the Spectre and Meltdown mitigations are not compared")
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -556,6 +645,58 @@ def _per_erratum(r: Risk) -> list[_Culprit]:
             for cap in sorted(caps, key=lambda c: (r.rank(c), -max(counts[abi].get(c, 0) for abi in ABIS), c))]
 
 
+def _depends(r: Risk) -> list[tuple[str, tuple[str, ...]]]:
+    """What else decides each speculation mitigation a pair lacks: ID registers and firmware."""
+    caps = {f.cpucap for p in _answers(r) for found in p.speculation.values() for f in found}
+    caps |= {f.cpucap for _, found in r.at_boot for f in found}
+    return [(cap, speculation.DEPENDS[cap]) for cap in SPECULATION_CPUCAPS if cap in caps]
+
+
+def _speculation_intro(r: Risk) -> str:
+    return (f"The Spectre and Meltdown mitigations the kernel decides from MIDR lists ({r.speculation_lists}'s "
+            "proton-pack.c and cpufeature.c), compared as the kernel matches them: under none and bitmap (which "
+            "carries none of them) the boot class decides; under impl-cpus any target on a list counts, a safe "
+            "list too, and the loop count k is the largest of the targets'")
+
+
+def _speculation_text(r: Risk, shown: dict[str, str]) -> list[str]:
+    if r.speculation_lists is None:
+        return []
+    out = ["", "Speculation mitigations", f"  {_speculation_intro(r)}.",
+           "  Assumed: " + "; ".join(speculation.ASSUMPTIONS) + "."]
+    # Each finding once, with the pairs it is found in: one finding is often every pair's.
+    found: dict[tuple[str, str], list[str]] = {}
+    for source, target, abi, f in _speculation_rows(r):
+        name = f"{shown.get(source, escape(source))} -> {shown.get(target, escape(target))}" if source != target \
+            else f"on {escape(source)} itself, before any migration"
+        found.setdefault((abi, f.text + ("" if f.kind != speculation.OTHER else " (not counted)")), []).append(name)
+    for abi in ABIS:
+        texts = [(text, pairs) for (a, text), pairs in found.items() if a == abi]
+        if texts:
+            out.append(f"  {abi}:")
+            out += [line for text, pairs in texts for line in (f"    {text}", f"      {some(pairs, 6)}")]
+    depends = _depends(r)
+    if depends:
+        out.append("  Each finding is as the lists decide; whether the guest is exposed also depends on")
+        out += [f"    {cap}: {'; '.join(d)}" for cap, d in depends]
+    else:
+        out.append("  No pair lacks one as the lists decide; each decision also depends on ID registers and firmware, "
+                   "as assumed above.")
+    return out
+
+
+def _at_boot(r: Risk) -> list[tuple[str, tuple[speculation.Finding, ...]]]:
+    """The classes a guest given the target list lacks a mitigation on, as the report names
+    them: past the limits, each kind once."""
+    return list({r.shown((name,)): found for name, found in r.at_boot}.items())
+
+
+def _speculation_rows(r: Risk) -> list[tuple[str, str, str, speculation.Finding]]:
+    """(from, to, behaviour, finding) of every finding, the at-boot ones as a class to itself."""
+    rows = [(p.source, p.target, abi, f) for p in _answers(r) for abi in ABIS for f in p.speculation.get(abi, ())]
+    return rows + [(name, name, "impl-cpus", f) for name, found in _at_boot(r) for f in found]
+
+
 def format_text(r: Risk) -> str:
     out = [_summary_line(r), *_by_kind_lines(r), *_guest_lines(r), ""]
     if r.kinds:
@@ -603,6 +744,7 @@ def format_text(r: Risk) -> str:
         out += [f"  {_named(r, shown, p)}: {', '.join(p.learned)}" for p in _learned(r)]
         if not _learned(r):
             out.append("  (none)")
+    out += _speculation_text(r, shown)
     if r.host_only:
         out += ["", "Host-only errata: the fleet's CPUs have them, a guest kernel never needs them (never unsafe)"]
         for h in r.host_only:
@@ -635,9 +777,20 @@ def format_text(r: Risk) -> str:
     return "\n".join(out) + "\n"
 
 
+def _state_doc(s: speculation.State) -> dict:
+    return {"on": s.on, "k": s.k if s.cpucap == "SPECTRE_BHB" else None, "list": s.list, "cpus": s.cpus,
+            "target_list": s.targets}
+
+
+def _finding_doc(f: speculation.Finding) -> dict:
+    return {"cpucap": f.cpucap, "kind": f.kind, "counted": f.kind != speculation.OTHER, "text": f.text,
+            "list": f.list, "kept": _state_doc(f.kept), "needed": _state_doc(f.needed), "depends_on": f.depends}
+
+
 def _pair_doc(r: Risk, p: Pair) -> dict:
     return {"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional,
-            "worst_impact": {abi: r.worst(p.missing[abi]) for abi in ABIS}}
+            "worst_impact": {abi: r.worst(p.missing[abi]) for abi in ABIS},
+            "speculation": {abi: [_finding_doc(f) for f in p.speculation.get(abi, ())] for abi in ABIS}}
 
 
 def _answer_doc(r: Risk, p: Pair) -> dict:
@@ -658,6 +811,9 @@ def _doc(r: Risk) -> dict:
         "impact_levels": [UNREVIEWED, *IMPACTS],
         "errata": [{"cpucap": e.enables, "name": e.name, "bit": e.bit} | guest_and_impact(e) for e in r.errata],
         "host_only": [{"cpucap": h.cpucap, "reason": h.reason, "needed_by": h.needed_by} for h in r.host_only],
+        "speculation": {"lists": r.speculation_lists, "assumptions": speculation.ASSUMPTIONS,
+                        "impl_cpus_at_boot": [{"class": name, "findings": [_finding_doc(f) for f in found]}
+                                              for name, found in r.at_boot]},
     } | ({} if r.guest is None else {
         "guest": {"kernel": r.guest.name, "impl_cpus": r.guest.no_target_impl is None,
                   "impl_cpus_missing": r.guest.no_target_impl},
@@ -749,6 +905,20 @@ def format_markdown(r: Risk) -> str:
                 "|---|---|---|" + "---|" * len(ABIS)]
         out += [f"| `{row.cpucap}` | {row.impact.level} | {_md(row.impact.note or '')} | "
                 + " | ".join(str(n) for n in row.pairs) + " |" for row in summary]
+    if r.speculation_lists is not None:
+        out += ["", "## Speculation mitigations", "", f"{_md(_speculation_intro(r))}. Assumed: "
+                + _md("; ".join(speculation.ASSUMPTIONS)) + ". A row from a class to itself is a guest given the "
+                "fleet's target list on its own boot host, before any migration; a finding marked *not counted* "
+                "keeps a loop where the destination's kernel would rely on ECBHB, CLRBHB or firmware.", ""]
+        rows = _speculation_rows(r)
+        if rows:
+            out += ["| from | to | behaviour | finding |", "|---|---|---|---|"]
+            out += [f"| {_md(a)} | {_md(b)} | `{abi}` | {_md(f.text)}"
+                    + ("" if f.kind != speculation.OTHER else " *\\(not counted\\)*") + " |" for a, b, abi, f in rows]
+            out += ["", "Whether the guest is exposed also depends on:", ""]
+            out += [f"- `{cap}`: {_md('; '.join(d))}" for cap, d in _depends(r)]
+        else:
+            out.append("No pair lacks one as the lists decide.")
     if r.host_only:
         out += ["", "## Host-only errata", "",
                 "The fleet's CPUs have them, but a guest kernel never needs them: they make no pair unsafe.", "",
@@ -851,6 +1021,21 @@ def format_html(r: Risk) -> str:
                 f"<td>{e(row.impact.note or '')}</td>" + "".join(f"<td>{n}</td>" for n in row.pairs) + "</tr>"
                 for row in summary]
         out.append("</table>")
+    if r.speculation_lists is not None:
+        out += ["<h2>Speculation mitigations</h2>",
+                f"<p>{e(_speculation_intro(r))}. Assumed: {e('; '.join(speculation.ASSUMPTIONS))}. A row from a "
+                "class to itself is a guest given the fleet's target list on its own boot host, before any "
+                "migration.</p>"]
+        rows = _speculation_rows(r)
+        if rows:
+            out.append('<table id="speculation"><tr><th>from</th><th>to</th><th>behaviour</th><th>finding</th></tr>')
+            out += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(abi)}</td><td>{e(f.text)}"
+                    + ("" if f.kind != speculation.OTHER else " (not counted)") + "</td></tr>" for a, b, abi, f in rows]
+            out += ["</table>", "<p>Whether the guest is exposed also depends on:</p>", "<ul>"]
+            out += [f"<li>{e(cap)}: {e('; '.join(d))}</li>" for cap, d in _depends(r)]
+            out.append("</ul>")
+        else:
+            out.append("<p>No pair lacks one as the lists decide.</p>")
     if r.host_only:
         out += ["<h2>Host-only errata</h2>",
                 "<p>The fleet's CPUs have them, but a guest kernel never needs them: they make no pair unsafe.</p>",
