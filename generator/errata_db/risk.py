@@ -462,24 +462,23 @@ class _Speculation:
     def __init__(self, lists: Speculation | None, guest_lists: Speculation | None,
                  groups: tuple[HostClass, ...], target_list: bool):
         self.known = lists is not None and guest_lists is not None
-        self.lists_name = (f"Linux {lists.linux}" if lists is not None and lists.linux else None) if self.known else None
+        self.lists_name = f"Linux {lists.linux}" if lists is not None and guest_lists is not None else None
         self.target_list = target_list
         self.groups = groups
         # The lists match MIDRs alone: thousands of classes of one model differ by a REVIDR. Each
         # set of MIDRs is judged once, and a class holds the number of its set (`ids`).
         by_midrs: dict[tuple[int, ...], int] = {}
         self.judged: list[tuple[tuple, tuple]] = []  # (needs, what a guest booted there keeps)
-        self.ids = []
+        self.ids: list[int] = []
         for g in groups:
             key = tuple(sorted({c[0] for c in g.cpus}))
             if key not in by_midrs:
                 by_midrs[key] = len(self.judged)
                 self.judged.append((speculation.needs(lists, g.cpus), speculation.kernel_state(guest_lists, g.cpus, False))
-                                   if self.known else ((), ()))
+                                   if lists is not None and guest_lists is not None else ((), ()))
             self.ids.append(by_midrs[key])
         every = tuple(dict.fromkeys(c for g in groups for c in g.cpus))
         self.fleet = speculation.kernel_state(guest_lists, every, True) if self.known and target_list else ()
-        self.missing_lists = lists is None or guest_lists is None
 
     def findings(self, source: int, target: int) -> dict[str, tuple[speculation.Finding, ...]]:
         """By behaviour, between classes of these ids: none and bitmap (which carries no
@@ -520,7 +519,7 @@ def _warnings(reg: Registry, module: types.ModuleType, groups: tuple[HostClass, 
     not_covered = not_covered_warning(reg)
     if not_covered:
         yield ("not-covered", not_covered)
-    if spec.missing_lists:
+    if not spec.known:
         yield ("speculation", "no speculation lists (speculation.yaml, or the guest kernel's proton-pack.c and "
                "cpufeature.c): the Spectre and Meltdown mitigations are not compared")
 
