@@ -5,7 +5,9 @@ empty one, through 7.3's two cpucap renames. Each step is checked by behaviour a
 own table as its build preprocesses it (tests/kernel/kernel-facts.sh runs the oracle,
 tests/kernel/extract_errata.py): for every MIDR/REVIDR the generated Python module must name the
 cpucaps that kernel's arm64_errata[] matching decides; and the kernel table `generate` writes is
-that kernel's arm64_errata[], row for row. The bundled registry answers as Linux 7.3 does, and
+that kernel's arm64_errata[], row for row. After each import, validate warns once for each entry
+it added (guest and impact `unreviewed`) and for nothing else, and the test decides them as a
+person would before going on. The bundled registry answers as Linux 7.3 does, and
 importing 7.3 into it changes nothing. (tests/test_import_proof_linux.py imports each kernel
 alone and builds its table.)
 
@@ -17,6 +19,7 @@ oracle's facts of each (errata-facts.json).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REGISTRY, path_from_env
+from conftest import REGISTRY, path_from_env, review_imported
 from kernel_matching import differences
 
 from errata_db.diagnostics import Pos
@@ -57,6 +60,25 @@ def _differences(registry_dir: Path, facts_file: Path) -> list[str]:
     facts = json.loads(facts_file.read_text())
     return differences(facts, lookup_module(reg), {e.name: e.enables for e in reg.errata},
                        {c.model for c in reg.cpus})
+
+
+# An entry an import adds: `added     NAME (bit N...`, not `added     N CPU(s)` or `... row(s)`.
+_ADDED = re.compile(r"^added     (\w+) \(bit \d+", re.M)
+_UNREVIEWED = re.compile(r"'(\w+)': guest and impact not reviewed yet \(import added it; ")
+
+
+def review_added(registry_dir: Path, import_stdout: str) -> list[str]:
+    """The registry an import left warns once (`unreviewed`, both fields) for each entry that
+    import added and for nothing else, the entries it renamed, widened or kept keeping the
+    guest and impact they had; then a person decides them. The names added."""
+    added = _ADDED.findall(import_stdout)
+    assert added, import_stdout
+    found = [(d.rule, d.severity.value, m.group(1) if (m := _UNREVIEWED.match(d.message)) else d.message)
+             for d in load_registry(registry_dir).diagnostics]
+    assert sorted(found) == sorted(("unreviewed", "warning", name) for name in added)
+    review_imported(registry_dir)
+    assert list(load_registry(registry_dir).diagnostics) == []
+    return added
 
 
 def _table_differences(registry_dir: Path, tree: Path, version: str) -> list:
@@ -123,6 +145,10 @@ def _import_7_3_over_6_12(repo: Path, tree73: Path, facts73: Path) -> None:
             and line.split()[1] == "active"} == {str(before[old]) for old in RENAMES}
     assert _run(repo, "validate").returncode == 0
     _no_breaking_change(repo)
+    # The five new entries await a person; the renamed ones keep what was decided for them.
+    assert review_added(repo / "errata-db", done.stdout) == [
+        "WORKAROUND_162100125", "WORKAROUND_NVIDIA_OLYMPUS_1027", "WORKAROUND_4193714",
+        "WORKAROUND_AMPERE_AC04_CPU_23", "WORKAROUND_QCOM_ORYON_CNTVOFF"]
     assert _differences(repo / "errata-db", facts73) == []
     assert _table_differences(repo / "errata-db", tree73, "7.3") == []
     again = _run(repo, "import", "--kernel-tree", str(tree73))
@@ -139,6 +165,8 @@ def test_linux_6_1_then_6_12_then_7_3_imported_decide_every_cpu_as_each_kernel_d
     assert done.returncode == 0, done.stderr
     assert "Linux 6.1." in done.stdout and "registry updated" in done.stdout
     assert _run(repo, "validate").returncode == 0
+    added = review_added(repo / "errata-db", done.stdout)  # from nothing: every entry, bits 0 to 31
+    assert len(added) == 32 and sorted(added) == sorted(_bits(repo / "errata-db"))
     assert _differences(repo / "errata-db", facts61) == []
     # The kernel table generated from what was imported is 6.1's arm64_errata[], row for row.
     assert _table_differences(repo / "errata-db", tree61, "6.1") == []
@@ -151,6 +179,8 @@ def test_linux_6_1_then_6_12_then_7_3_imported_decide_every_cpu_as_each_kernel_d
     assert "cpucap WORKAROUND_SPECULATIVE_UNPRIV_LOAD): ARM 3117295; 1 range(s) on cortex-a510" in done.stdout
     assert "widened   WORKAROUND_SPECULATIVE_SSBS (bit 29): now Azure Cobalt 100 all" in done.stdout
     _no_breaking_change(repo)
+    assert review_added(repo / "errata-db", done.stdout) == [
+        "WORKAROUND_2645198", "WORKAROUND_3117295", "WORKAROUND_AC04_CPU_10"]
     assert _differences(repo / "errata-db", facts612) == []
     # The generated table is 6.12's row for row: erratum 3117295's entry, bit 33 of its own,
     # joins the row of its cpucap as 6.12 writes it, and AmpereOne AC04 has its own id,
@@ -174,6 +204,10 @@ def test_linux_6_12_then_7_3_imported_keep_the_bits_of_the_renamed_cpucaps(tmp_p
     assert _run(repo, "init", "errata-db").returncode == 0
     done = _run(repo, "import", "--kernel-tree", str(tree612))
     assert done.returncode == 0, done.stdout + done.stderr
+    # From nothing, every entry is new: one per cpucap of 6.12's MIDR-matched rows (3117295 and
+    # AC04_CPU_10 are no entries of their own without 6.1's before them).
+    added = review_added(repo / "errata-db", done.stdout)
+    assert len(added) == 33 and sorted(added) == sorted(_bits(repo / "errata-db"))
     assert _differences(repo / "errata-db", facts612) == []
     assert set(RENAMES) <= set(_bits(repo / "errata-db"))
     _commit(repo, "Linux 6.12")

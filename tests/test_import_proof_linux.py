@@ -1,11 +1,13 @@
 """`errata-db import --kernel-tree` from nothing, proven on Linux 6.1, 6.12 and 7.3 (slow tier).
 
 For each kernel, from its pristine sources: `errata-db init DIR`, `errata-db import --kernel-tree
-TREE --registry DIR`; then the generated Python module decides every MIDR/REVIDR as the kernel's
-own arm64_errata[] does (the oracle's facts, tests/kernel/kernel-facts.sh), `audit` of the tree
-exits 0, `install --kernel-tables` into the proof's hard-link copy of the tree succeeds and
-cpu_errata.o built with every erratum option on holds an arm64_errata deep-equal to the pristine
-build's (tests/elf_deep_equal.py), and a second import changes nothing.
+TREE --registry DIR`, which validate finds valid with one `unreviewed` warning for each entry
+added, whose guest and impact the test then decides as a person would; then the generated Python
+module decides every MIDR/REVIDR as the kernel's own arm64_errata[] does (the oracle's facts,
+tests/kernel/kernel-facts.sh), `audit` of the tree exits 0, `install --kernel-tables` into the
+proof's hard-link copy of the tree succeeds and cpu_errata.o built with every erratum option on
+holds an arm64_errata deep-equal to the pristine build's (tests/elf_deep_equal.py), and a second
+import changes nothing (nor what the person decided).
 
 Environment (set by .ci/run), per kernel: a proof directory prepared by
 tests/kernel/prepare-proof.sh with at least its errata-on build (ERRATA_DB_LINUX_PROOF_61, prepared
@@ -17,13 +19,14 @@ is skipped, out loud.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import path_from_env, run_cli
-from test_import_linux import _differences
+from test_import_linux import _differences, review_added
 from test_kernel_tables_linux import CPU_ERRATA, HEADER, open_proof
 
 pytestmark = pytest.mark.slow
@@ -39,9 +42,10 @@ KERNELS = {
 class Imported:
     """A registry made from nothing by importing one kernel's pristine tree."""
 
-    def __init__(self, version: str, proof, facts: Path, registry: Path, done):
+    def __init__(self, version: str, proof, facts: Path, registry: Path, done, valid, added: list[str]):
         self.version, self.proof, self.facts, self.registry, self.done = version, proof, facts, registry, done
         self.tree = proof.pristine
+        self.valid, self.added = valid, added  # validate right after the import; the entries it added
 
 
 @pytest.fixture(scope="module", params=list(KERNELS))
@@ -55,15 +59,26 @@ def imported(request, tmp_path_factory):
         init = run_cli("init", str(registry))
         assert init.code == 0, init.out + init.err
         done = run_cli("import", "--kernel-tree", str(proof.pristine), "--registry", str(registry))
-        yield Imported(version, proof, facts, registry, done)
+        valid = run_cli("validate", "--registry", str(registry))
+        # What a person does next: decide the guest and impact of every entry import added.
+        added = review_added(registry, done.out) if done.code == 0 else []
+        yield Imported(version, proof, facts, registry, done, valid, added)
 
 
 def test_import_from_nothing_writes_a_valid_registry(imported):
     done = imported.done
     assert done.code == 0, done.out + done.err
     assert f"Linux {imported.version}." in done.out and ": registry updated\n" in done.out, done.out
-    valid = run_cli("validate", "--registry", str(imported.registry))
+    valid = imported.valid
     assert valid.code == 0, valid.out + valid.err
+    # One warning for each entry added (a tree's sources decide neither guest nor impact), and
+    # nothing else; none once a person has decided them.
+    warned = [re.fullmatch(r"\S+: warning: '(\w+)': guest and impact not reviewed yet .* \[unreviewed\]", line)
+              for line in valid.err.splitlines()]
+    assert all(warned) and sorted(m.group(1) for m in warned) == sorted(imported.added), valid.err
+    assert valid.out.startswith(f"{len(imported.added)} errata, ") and valid.out.endswith(": valid\n"), valid.out
+    reviewed = run_cli("validate", "--registry", str(imported.registry))
+    assert (reviewed.code, reviewed.err, reviewed.out) == (0, "", valid.out), reviewed.out + reviewed.err
 
 
 def test_the_imported_registry_decides_every_cpu_as_the_kernel_does(imported):
