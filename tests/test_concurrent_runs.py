@@ -67,6 +67,7 @@ def _added_bits(text: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^added +(\w+) \(bit (\d+)", text, re.M)}
 
 
+@pytest.mark.slow
 def test_two_imports_at_once_keep_both_additions_at_the_bits_they_print(tmp_path, registry):
     """The first import has read and planned when the second starts; the second reads only after
     the first has ended, or else (as before the registry was held) at once, and is then made

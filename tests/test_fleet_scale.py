@@ -128,6 +128,7 @@ def _fuzzed_fleets():
     return st.tuples(root, layout)
 
 
+@pytest.mark.slow
 def test_the_json_fast_path_accepts_nothing_the_schema_refuses_and_reads_what_yaml_reads(monkeypatch):
     """The fast path checks the fleet schema itself: whatever it accepts, the YAML parser and the
     schema accept too, and give the same hosts, with each name where YAML places it."""
@@ -174,6 +175,7 @@ def classes_of(n: int, big_little: bool = False) -> list[fleet.Host]:
             for i in range(n)]
 
 
+@pytest.mark.slow
 def test_three_thousand_classes_are_reported_by_kind_with_work_and_output_that_grow_linearly(registry):
     hosts = classes_of(3000)
     with counted(150 * len(hosts)):
@@ -266,6 +268,7 @@ def test_the_json_report_by_kind_keeps_the_documented_keys_and_adds_the_kinds(re
 # --- JSON --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_json_of_fleet_and_risk_is_what_json_dumps_with_an_indent_gives():
     """Their own encoder (the standard library's, with an indent, is pure Python) writes byte for
     byte what json.dumps(indent=2) writes, for any document of their kinds of values."""

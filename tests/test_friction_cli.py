@@ -171,6 +171,7 @@ def _on_a_terminal(args: list[str], cwd: Path, env: dict) -> bytes:
     ["import", "--kernel-tree", "linux", "--dry-run"],
     ["risk", "--hosts", str(REPO / "examples/fleet.yaml"), "--guest-kernel-tree", "linux"],
 ])
+@pytest.mark.slow
 def test_a_command_reading_a_tree_says_so_on_a_terminal_and_never_in_a_pipe_or_ci(proj, bundled, command):
     full_tree(proj / "linux", bundled)
     env = {k: v for k, v in os.environ.items() if k != "CI"}

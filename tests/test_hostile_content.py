@@ -109,6 +109,7 @@ def overlapping_entry(count: int) -> str:
             f"    affects:\n{ranges}    status: active\n")
 
 
+@pytest.mark.slow
 def test_thousands_of_overlapping_ranges_are_checked_like_sorting_with_bounded_output(tmp_path, base_calls):
     root = registry(tmp_path)
     (root / "errata" / "zz.yaml").write_text(overlapping_entry(5000))
@@ -121,6 +122,7 @@ def test_thousands_of_overlapping_ranges_are_checked_like_sorting_with_bounded_o
         assert f" more {what} in 'WORKAROUND_OVERLAP' from here on, not listed one by one [{rule}]" in lines[-1]
 
 
+@pytest.mark.slow
 def test_a_lock_of_repeated_lines_is_checked_in_a_few_calls_a_line_with_bounded_output(tmp_path, base_calls):
     root = registry(tmp_path)
     lock = root / "bits.lock"
@@ -170,6 +172,7 @@ def test_thousands_of_ranges_on_unknown_cpus_are_summed_up_per_entry(tmp_path, b
 # --- a kernel tree's errata table ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_thousands_of_table_rows_against_one_entry_are_checked_in_a_few_calls_a_row_with_bounded_output(
         tmp_path, registry):
     from fake_linux import write_tree

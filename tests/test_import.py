@@ -92,6 +92,7 @@ def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+@pytest.mark.slow
 def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_entry(
         tmp_path, bundled, capsys, monkeypatch):
     old_tree = write_tree(tmp_path / "old", older(bundled))

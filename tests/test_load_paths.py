@@ -43,6 +43,7 @@ def test_the_c_parser_is_installed_where_the_dependency_says_it_is():
         assert load._CParser is not None, "ruamel.yaml.clib is a dependency on CPython: pip install -e ."
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(load._CParser is None, reason="ruamel.yaml.clib is not installed")
 @pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(REPO)) for p in CORPUS])
 def test_fast_and_pure_parsers_agree_on_the_registry_and_its_mutations(path: Path):

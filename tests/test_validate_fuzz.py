@@ -115,6 +115,7 @@ def test_the_unmutated_fixture_is_valid() -> None:
     assert _check({}) == 0
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=mutated_file(ERRATA))
 def test_mutated_errata_file_never_raises(data: bytes) -> None:
@@ -130,6 +131,7 @@ def test_mutating_any_registry_file_never_raises(mutated: tuple[str, bytes]) -> 
     _check({path: data})
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=mutated_file(ERRATA), fmt=st.sampled_from(sorted(FORMATTERS)))
 def test_cli_exits_0_or_1_for_any_errata_file_content(data: bytes, fmt: str) -> None:

@@ -3,6 +3,7 @@ module and (through the differential tests) the KVM header can never disagree.""
 
 from __future__ import annotations
 
+import functools
 import json
 import types
 
@@ -17,11 +18,18 @@ def lookup_module(reg: Registry) -> types.ModuleType:
     target = TARGETS["python-module"]
     source = render(reg, {target.name: target}, templates_dir())[target.path]
     module = types.ModuleType("migrn_errata")
-    # dont_inherit: this file's `from __future__ import annotations` must not leak into the
-    # module, whose dataclass would then resolve string annotations through sys.modules.
-    code = compile(source, target.path, "exec", dont_inherit=True)
-    exec(code, module.__dict__)  # noqa: S102 - our own template
+    exec(_compiled(source, target.path), module.__dict__)  # noqa: S102 - our own template
     return module
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(source: str, path: str) -> types.CodeType:
+    """Compiling the module is most of building it, and one process often builds the module of
+    the same rows again (risk's two halves, for the fleet and for a guest kernel; a caller that
+    runs many commands). dont_inherit: this file's `from __future__ import annotations` must
+    not leak into the module, whose dataclass would then resolve string annotations through
+    sys.modules."""
+    return compile(source, path, "exec", dont_inherit=True)
 
 
 ARCHITECTURE_FIELD = 0xF << 16

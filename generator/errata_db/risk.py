@@ -290,7 +290,8 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     matching."""
     host_any, host_local = matchers(reg)
     groups = classes(reg, host_local, hosts)
-    guest_any, guest_local = matchers(guest.registry)
+    # analyse() asks for the registry itself as the guest: its modules are the host's.
+    guest_any, guest_local = (host_any, host_local) if guest.registry is reg else matchers(guest.registry)
     order = {e.enables: e.bit for e in reg.errata}
     # The guest's kernel may name a cpucap by an older name (6.12's REPEAT_TLBI): the same cpucap.
     newest = {name: e.enables for e in reg.errata for name in e.cpucaps}
