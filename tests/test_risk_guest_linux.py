@@ -66,7 +66,8 @@ def _guest_risk(tmp_path: Path, tree: Path, hosts: str) -> dict:
 
 def _spectre(doc: dict, source: str, target: str) -> dict:
     p = next(p for p in doc["pairs"] if (p["from"], p["to"]) == (source, target))
-    return {abi: [f["text"] for f in p["speculation"][abi]] for abi in doc["abis"]}
+    return {abi: [doc["speculation"]["findings"][f["finding"]]["text"] for f in p["speculation"][abi]]
+            for abi in doc["abis"]}
 
 
 @pytest.mark.parametrize("env", TREES)

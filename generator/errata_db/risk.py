@@ -82,14 +82,14 @@ class Kind:
     classes: tuple[str, ...]
     hosts: int
     labels: tuple[str, ...]  # the distinct CPU labels of its classes
-    needs: tuple[str, ...]  # cpucaps without ARM64_, in bit order, as Pair.missing
+    needs: tuple[str, ...]  # cpucaps without ARM64_, the worst impact first, as Pair.missing; errata only
 
 
 @dataclass(frozen=True)
 class Pair:
     source: str  # the class (or kind) the guest booted on
     target: str  # the class (or kind) it is migrated to
-    missing: dict[str, tuple[str, ...]]  # by behaviour: cpucaps without ARM64_, in bit order
+    missing: dict[str, tuple[str, ...]]  # by behaviour: cpucaps without ARM64_, the worst impact first
     conditional: dict[str, tuple[str, ...]]  # the same for errata whose matcher adds a condition
     # With a guest kernel: what it enables under `bitmap` only because the host's bitmap says so
     # (it has the code, not the range), and what it cannot enable at all (no such cpucap).
@@ -155,12 +155,13 @@ class Risk:
     kind_pairs: tuple[Pair, ...] = ()
     needed: tuple[tuple[str, int], ...] = ()  # each cpucap some class needs, worst first: how many classes
     host_only: tuple[HostOnly, ...] = ()
-    impacts: dict[str, Impact] = dataclasses.field(default_factory=dict)  # by cpucap, each one a report names
+    impacts: dict[str, Impact] = dataclasses.field(default_factory=dict)  # every cpucap either registry has
     # Under impl-cpus, the speculation mitigations a guest lacks on the host it booted on, with
     # no migration at all: a safe list matched by any target leaves it off for every target.
     at_boot: tuple[tuple[str, tuple[speculation.Finding, ...]], ...] = ()
-    speculation_lists: str | None = None  # whose lists decided ("Linux 7.3.4"), None without any
-    errata: tuple[Erratum, ...] = ()  # the registry's active entries some class needs, host-only too, in bit order
+    speculation_lists: str | None = None  # whose lists decided what hosts need ("Linux 7.3.4"), None without any
+    guest_speculation_lists: str | None = None  # whose decided what the guest keeps
+    errata: tuple[Erratum, ...] = ()  # the registry's active entries the fleet's CPUs have, host-only too
 
     @property
     def pair_count(self) -> int:
@@ -298,8 +299,11 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     impacts = _impacts(reg, guest.registry, newest)
     # Every cpucap a set below can hold, in the order a report lists them, the worst impact
     # first: bit i is names[i].
-    after = {cap: len(order) + i for i, cap in enumerate(SPECULATION_CPUCAPS)}  # no bit: after every bit
-    names = sorted(impacts, key=lambda n: (impacts[n].rank, order.get(n, after.get(n, len(order) + len(after))), n))
+    # Within an impact: cpucaps by bit, then the speculation mitigations (no bit) in the kernel's
+    # order, then a guest kernel's own cpucaps by name.
+    after = {cap: i for i, cap in enumerate(SPECULATION_CPUCAPS)}
+    names = sorted(impacts, key=lambda n: (impacts[n].rank, (0, order[n]) if n in order
+                                           else (1, after[n]) if n in after else (2, 0), n))
     bit_of = {name: i for i, name in enumerate(names)}
 
     def mask(caps) -> int:
@@ -329,7 +333,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
 
     # Every answer depends on what the two classes need and enable, nothing else: classes alike
     # in that form a kind, and each ordered pair of kinds is worked out once.
-    kind_of: dict[tuple[int, int, int, int], int] = {}
+    kind_of: dict[tuple[int, int, int, int, int], int] = {}
     members: list[list[int]] = []
     for i, profile in enumerate(zip(need, need_conditional, own, own_local, spec.ids)):
         k = kind_of.setdefault(profile, len(kind_of))
@@ -347,8 +351,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
             enabled = {"none": own_a, "bitmap": own_a | bitmap,
                        "impl-cpus": own_a if guest.no_target_impl else over_fleet | local_a}
             findings = spec.findings(spec_a, spec_b)
-            lacking = {abi: mask(f.cpucap for f in found if f.kind != speculation.OTHER)
-                       for abi, found in findings.items()}
+            lacking = {abi: mask(f.cpucap for f in found if _counts(f)) for abi, found in findings.items()}
             answers[a, b] = ({abi: ordered(need_b & ~enabled[abi] | lacking[abi]) for abi in ABIS},
                              {abi: ordered(conditional_b & ~enabled[abi]) for abi in ABIS},
                              ordered(need_b & bitmap & ~own_b & ~own_a), ordered(need_b & unknown))
@@ -356,8 +359,9 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
         return answers[a, b]
 
     host_only_need = [needs_host_only(b) for b in host_bitmaps]
-    any_need = _union(need) | _union(need_conditional) | _union(host_only_need)
-    errata = tuple(e for e in reg.errata if e.active and any_need >> bit_of[e.enables] & 1)
+    # Each entry by its own bit: a cpucap some class needs may have entries for other CPUs too.
+    fleet_bits = _union(host_bitmaps)
+    errata = tuple(e for e in reg.errata if e.active and fleet_bits >> e.bit & 1)
     conditionals, host_only = [], []
     for e in sorted(errata, key=lambda e: bit_of[e.enables]):
         bit = bit_of[e.enables]
@@ -370,7 +374,7 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
             host_only.append(HostOnly(e.enables, e.guest_reason or "", needed_by))
     risk = Risk(groups, (), tuple(conditionals), tuple(_warnings(reg, host_local, groups, spec)), len(hosts), guest,
                 host_only=tuple(host_only), impacts=impacts, errata=errata, at_boot=spec.at_boot(),
-                speculation_lists=spec.lists_name)
+                speculation_lists=spec.lists_name, guest_speculation_lists=spec.guest_lists_name)
     if len(groups) <= MAX_CLASSES and sum(len(g.name) for g in groups) <= MAX_NAME_CHARS:
         kind = [0] * len(groups)
         for k, indexes in enumerate(members):
@@ -411,6 +415,15 @@ SPECULATION_NOTES = {
 }
 
 
+# A speculation mitigation only KVM's own code needs, as host-only errata are: its findings are
+# shown and never counted.
+HOST_ONLY = "host-only"
+HOST_ONLY_SPECULATION = {
+    "SPECTRE_V3A": "the mitigation hardens KVM's own vectors at EL2 (arch/arm64/kernel/proton-pack.c, "
+                   "spectre_v3a_enable_mitigation()), which a guest kernel at EL1 never runs",
+}
+
+
 def _impacts(reg: Registry, guest: Registry, newest: dict[str, str]) -> dict[str, Impact]:
     """How bad each cpucap is: the worst of the registry's entries that enable it, else the
     guest kernel's (unreviewed: an import of a tree decides nothing); every speculation
@@ -434,20 +447,48 @@ LEAST_IMPACT = list(IMPACTS)[-1]
 
 
 def gate(r: Risk, abi: str, min_impact: str, shown: int = 5) -> list[str]:
-    """risk --fail-on: why it fails, the worst pairs first; nothing when it passes."""
+    """risk --fail-on: why it fails, the worst pairs first, and under impl-cpus the classes a
+    guest given the target list is exposed on before any migration; nothing when it passes."""
     hits = r.offending(abi, min_impact)
-    if not hits:
+    exposed = [(name, caps) for name, caps in _exposed_at_boot(r)
+               if abi == "impl-cpus" and impact_rank("speculation") <= impact_rank(min_impact)]
+    if not hits and not exposed:
         return []
-    kinds = f" ({len(hits)} pair(s) of kinds)" if r.kinds else ""
-    worse = "" if min_impact == LEAST_IMPACT else f" for an erratum of impact {min_impact} or worse"
-    lines = [f"risk: {sum(p.weight for p in hits)} of {r.pair_count} pair(s) unsafe under {abi}{worse}{kinds}; "
-             "the first:"]
-    for p in hits[:shown]:
-        caps = [cap for cap in p.missing[abi] if r.rank(cap) <= impact_rank(min_impact)]
-        lines.append(f"  {p.source} -> {p.target}: " + ", ".join(f"{cap} [{r.impacts[cap].level}]" for cap in caps))
-    if len(hits) > shown:
-        lines.append(f"  and {len(hits) - shown} more: the report above has them all")
+    lines = []
+    if hits:
+        kinds = f" ({len(hits)} pair(s) of kinds)" if r.kinds else ""
+        worse = "" if min_impact == LEAST_IMPACT else f" for an erratum of impact {min_impact} or worse"
+        lines.append(f"risk: {sum(p.weight for p in hits)} of {r.pair_count} pair(s) unsafe under {abi}{worse}{kinds}; "
+                     "the first:")
+        for p in hits[:shown]:
+            caps = [cap for cap in p.missing[abi] if r.rank(cap) <= impact_rank(min_impact)]
+            lines.append(f"  {p.source} -> {p.target}: " + ", ".join(f"{cap} [{r.impacts[cap].level}]" for cap in caps))
+        if len(hits) > shown:
+            lines.append(f"  and {len(hits) - shown} more: the report above has them all")
+    if exposed:
+        lines.append(f"risk: under {abi}, a guest given the fleet's target list lacks a speculation mitigation on "
+                     f"{len(exposed)} class(es) before any migration; the first:")
+        lines += [f"  {name}: " + ", ".join(f"{cap} [speculation]" for cap in caps) for name, caps in exposed[:shown]]
+        if len(exposed) > shown:
+            lines.append(f"  and {len(exposed) - shown} more: the report above has them all")
     return lines
+
+
+def _exposed_at_boot(r: Risk) -> list[tuple[str, list[str]]]:
+    """The classes (or kinds) a guest given the target list lacks a counted mitigation on with no
+    migration at all, and which."""
+    found: dict[str, dict[str, None]] = {}
+    for name, findings in r.at_boot:
+        for f in findings:
+            if _counts(f):
+                found.setdefault(r.shown((name,)), {})[f.cpucap] = None
+    return [(name, list(caps)) for name, caps in found.items()]
+
+
+def _counts(f: speculation.Finding) -> bool:
+    """Whether a speculation finding makes a pair unsafe: the guest lacks a mitigation, or has
+    it with too small a loop count, that a guest kernel needs."""
+    return f.kind != speculation.OTHER and f.cpucap not in HOST_ONLY_SPECULATION
 
 
 def _pair(source: str, target: str, answer: tuple, weight: int = 1) -> Pair:
@@ -464,19 +505,25 @@ class _Speculation:
                  groups: tuple[HostClass, ...], target_list: bool):
         self.known = lists is not None and guest_lists is not None
         self.lists_name = f"Linux {lists.linux}" if lists is not None and guest_lists is not None else None
+        self.guest_lists_name = f"Linux {guest_lists.linux}" if self.lists_name and guest_lists else None
         self.target_list = target_list
         self.groups = groups
-        # The lists match MIDRs alone: thousands of classes of one model differ by a REVIDR. Each
-        # set of MIDRs is judged once, and a class holds the number of its set (`ids`).
+        # Classes alike in what they need and a guest booted there keeps share a number (`ids`),
+        # which a kind of class holds: the lists match MIDRs alone, and each set of MIDRs is
+        # judged once (thousands of classes of one model differ by a REVIDR).
         by_midrs: dict[tuple[int, ...], int] = {}
-        self.judged: list[tuple[tuple, tuple]] = []  # (needs, what a guest booted there keeps)
+        by_value: dict[tuple[tuple, tuple], int] = {}
+        self.judged: list[tuple[tuple, tuple]] = []  # by id: (needs, what a guest booted there keeps)
         self.ids: list[int] = []
         for g in groups:
             key = tuple(sorted({c[0] for c in g.cpus}))
             if key not in by_midrs:
-                by_midrs[key] = len(self.judged)
-                self.judged.append((speculation.needs(lists, g.cpus), speculation.kernel_state(guest_lists, g.cpus, False))
-                                   if lists is not None and guest_lists is not None else ((), ()))
+                value = ((speculation.needs(lists, g.cpus), speculation.kernel_state(guest_lists, g.cpus, False))
+                         if lists is not None and guest_lists is not None else ((), ()))
+                if value not in by_value:
+                    by_value[value] = len(self.judged)
+                    self.judged.append(value)
+                by_midrs[key] = by_value[value]
             self.ids.append(by_midrs[key])
         every = tuple(dict.fromkeys(c for g in groups for c in g.cpus))
         self.fleet = speculation.kernel_state(guest_lists, every, True) if self.known and target_list else ()
@@ -646,35 +693,85 @@ def _per_erratum(r: Risk) -> list[_Culprit]:
 
 
 def _depends(r: Risk) -> list[tuple[str, tuple[str, ...]]]:
-    """What else decides each speculation mitigation a pair lacks: ID registers and firmware."""
-    caps = {f.cpucap for p in _answers(r) for found in p.speculation.values() for f in found}
-    caps |= {f.cpucap for _, found in r.at_boot for f in found}
+    """What else decides each speculation mitigation the report names: ID registers and firmware."""
+    caps = {g.finding.cpucap for g in _grouped(r)}
     return [(cap, speculation.DEPENDS[cap]) for cap in SPECULATION_CPUCAPS if cap in caps]
 
 
 def _speculation_intro(r: Risk) -> str:
-    return (f"The Spectre and Meltdown mitigations the kernel decides from MIDR lists ({r.speculation_lists}'s "
-            "proton-pack.c and cpufeature.c), compared as the kernel matches them: under none and bitmap (which "
-            "carries none of them) the boot class decides; under impl-cpus any target on a list counts, a safe "
-            "list too, and the loop count k is the largest of the targets'")
+    guest = ("" if r.guest is None or r.guest_speculation_lists == r.speculation_lists
+             else f"; what the guest keeps, from {r.guest_speculation_lists}'s")
+    return (f"The Spectre and Meltdown mitigations the kernel decides from MIDR lists (what the hosts need, from "
+            f"{r.speculation_lists}'s proton-pack.c and cpufeature.c{guest}), compared as the kernel matches "
+            "them: under none and bitmap (which carries none of them) the boot class decides; under impl-cpus any "
+            "target on a list counts, a safe list too, and the loop count k is the largest of the targets'")
 
 
-def _speculation_text(r: Risk, shown: dict[str, str]) -> list[str]:
+NOT_COUNTED = {
+    speculation.OTHER: "not counted: the guest keeps a loop where the destination's own kernel would rely on ECBHB, "
+                       "CLRBHB or firmware",
+    HOST_ONLY: "not counted: host-only, " + HOST_ONLY_SPECULATION["SPECTRE_V3A"],
+}
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One finding of one behaviour, with every pair it is found in and every class a guest
+    given the target list lacks it on before any migration (impl-cpus only)."""
+
+    abi: str
+    finding: speculation.Finding
+    pairs: tuple[str, ...]  # "a -> b", as the report names them
+    at_boot: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        why = NOT_COUNTED.get(_counted_as(self.finding))
+        return self.finding.text + (f" ({why})" if why else "")
+
+
+def _counted_as(f: speculation.Finding) -> str:
+    """f's kind, or HOST_ONLY for a mitigation a guest kernel at EL1 never needs."""
+    return HOST_ONLY if f.cpucap in HOST_ONLY_SPECULATION else f.kind
+
+
+def _grouped(r: Risk) -> list[_Group]:
+    """Each distinct finding once, by behaviour and text, with where it is found: one finding is
+    often every pair's, and a report of many classes would repeat it thousands of times."""
+    first: dict[tuple[str, str], speculation.Finding] = {}
+    pairs: dict[tuple[str, str], list[str]] = {}
+    boot: dict[tuple[str, str], dict[str, None]] = {}
+    for p in _answers(r):
+        for abi in ABIS:
+            for f in p.speculation.get(abi, ()):
+                key = (abi, f.text)
+                first.setdefault(key, f)
+                pairs.setdefault(key, []).append(f"{p.source} -> {p.target}")
+    for name, found in r.at_boot:
+        for f in found:
+            key = ("impl-cpus", f.text)
+            first.setdefault(key, f)
+            boot.setdefault(key, {})[r.shown((name,))] = None
+    order = {abi: i for i, abi in enumerate(ABIS)}
+    keys = sorted(first, key=lambda k: (order[k[0]], SPECULATION_CPUCAPS.index(first[k].cpucap)))
+    return [_Group(k[0], first[k], tuple(pairs.get(k, ())), tuple(boot.get(k, ()))) for k in keys]
+
+
+def _speculation_text(r: Risk) -> list[str]:
     if r.speculation_lists is None:
         return []
     out = ["", "Speculation mitigations", f"  {_speculation_intro(r)}.",
            "  Assumed: " + "; ".join(speculation.ASSUMPTIONS) + "."]
-    # Each finding once, with the pairs it is found in: one finding is often every pair's.
-    found: dict[tuple[str, str], list[str]] = {}
-    for source, target, abi, f in _speculation_rows(r):
-        name = f"{shown.get(source, escape(source))} -> {shown.get(target, escape(target))}" if source != target \
-            else f"on {escape(source)} itself, before any migration"
-        found.setdefault((abi, f.text + ("" if f.kind != speculation.OTHER else " (not counted)")), []).append(name)
     for abi in ABIS:
-        texts = [(text, pairs) for (a, text), pairs in found.items() if a == abi]
-        if texts:
+        groups = [g for g in _grouped(r) if g.abi == abi]
+        if groups:
             out.append(f"  {abi}:")
-            out += [line for text, pairs in texts for line in (f"    {text}", f"      {some(pairs, 6)}")]
+        for g in groups:
+            out.append(f"    {g.text}")
+            if g.at_boot:
+                out.append(f"      before any migration, on {escape(some(g.at_boot, 6))} itself")
+            if g.pairs:
+                out.append(f"      after {escape(some(g.pairs, 6))}")
     depends = _depends(r)
     if depends:
         out.append("  Each finding is as the lists decide; whether the guest is exposed also depends on")
@@ -683,18 +780,6 @@ def _speculation_text(r: Risk, shown: dict[str, str]) -> list[str]:
         out.append("  No pair lacks one as the lists decide; each decision also depends on ID registers and firmware, "
                    "as assumed above.")
     return out
-
-
-def _at_boot(r: Risk) -> list[tuple[str, tuple[speculation.Finding, ...]]]:
-    """The classes a guest given the target list lacks a mitigation on, as the report names
-    them: past the limits, each kind once."""
-    return list({r.shown((name,)): found for name, found in r.at_boot}.items())
-
-
-def _speculation_rows(r: Risk) -> list[tuple[str, str, str, speculation.Finding]]:
-    """(from, to, behaviour, finding) of every finding, the at-boot ones as a class to itself."""
-    rows = [(p.source, p.target, abi, f) for p in _answers(r) for abi in ABIS for f in p.speculation.get(abi, ())]
-    return rows + [(name, name, "impl-cpus", f) for name, found in _at_boot(r) for f in found]
 
 
 def format_text(r: Risk) -> str:
@@ -721,7 +806,8 @@ def format_text(r: Risk) -> str:
             + ("; a kind's own cell: between two of its classes)" if r.kinds else ")")]
     heading = "from \\ to"
     width = max(width, len(heading))
-    out.append("A cell: how many, and the worst impact among them")
+    out.append("A cell: how many, and the worst impact among them (worst first: "
+               + ", ".join(level for level, _ in _legend(r)) + ")")
     for abi in ABIS:
         text = {(s.name, t.name): _cell_text(r, cells.get((s.name, t.name)), abi) for s in _shown(r) for t in _shown(r)}
         widths = {t.name: max(len(shown[t.name]), *(len(text[s.name, t.name]) for s in _shown(r))) for t in _shown(r)}
@@ -744,7 +830,7 @@ def format_text(r: Risk) -> str:
         out += [f"  {_named(r, shown, p)}: {', '.join(p.learned)}" for p in _learned(r)]
         if not _learned(r):
             out.append("  (none)")
-    out += _speculation_text(r, shown)
+    out += _speculation_text(r)
     if r.host_only:
         out += ["", "Host-only errata: the fleet's CPUs have them, a guest kernel never needs them (never unsafe)"]
         for h in r.host_only:
@@ -763,14 +849,20 @@ def format_text(r: Risk) -> str:
     for abi in ABIS:
         culprits = ", ".join(f"{cap} ({n})" for cap, n in r.culprits(abi))
         out.append(f"  {abi:10} {r.unsafe(abi)} of {r.pair_count}" + (f"  {culprits}" if culprits else ""))
+    exposed = _exposed_at_boot(r)
+    if exposed:
+        out.append(f"  {'':10} and before any migration, on {len(exposed)} class(es): a guest given the target list "
+                   "lacks a speculation mitigation there")
     summary = _per_erratum(r)
     if summary:
         out += ["", "Errata that make pairs unsafe, the worst impact first (unsafe pairs under "
                 + " / ".join(ABIS) + ")"]
         width = max(len(row.cpucap) for row in summary)
+        counts = {row.cpucap: " / ".join(str(n) for n in row.pairs) for row in summary}
+        count_width = max(len(c) for c in counts.values())
         for row in summary:
-            counts = " / ".join(str(n) for n in row.pairs)
-            out.append(f"  {row.cpucap:{width}}  {row.impact.level:11} {counts:12} {escape(row.impact.note or '')}".rstrip())
+            out.append(f"  {row.cpucap:{width}}  {row.impact.level:11} {counts[row.cpucap]:{count_width}}  "
+                       f"{escape(row.impact.note or '')}".rstrip())
     if r.warnings:
         out += ["", f"Warnings ({len(r.warnings)})"]
         out += [f"  warning: {escape(message)} [{kind}]" for kind, message in r.warnings]
@@ -783,26 +875,38 @@ def _state_doc(s: speculation.State) -> dict:
 
 
 def _finding_doc(f: speculation.Finding) -> dict:
-    return {"cpucap": f.cpucap, "kind": f.kind, "counted": f.kind != speculation.OTHER, "text": f.text,
-            "list": f.list, "kept": _state_doc(f.kept), "needed": _state_doc(f.needed), "depends_on": f.depends}
+    return {"cpucap": f.cpucap, "kind": _counted_as(f), "counted": _counts(f), "text": f.text, "list": f.list,
+            "kept": _state_doc(f.kept), "needed": _state_doc(f.needed)}
 
 
-def _pair_doc(r: Risk, p: Pair) -> dict:
+def _findings(r: Risk) -> dict[speculation.Finding, int]:
+    """Every distinct speculation finding of the report, numbered: the JSON gives each once, and
+    a pair names it by number with its loop counts (a fleet of many classes repeats a few
+    findings in every pair)."""
+    found = (f for p in _answers(r) for abi in ABIS for f in p.speculation.get(abi, ()))
+    return {f: i for i, f in enumerate(dict.fromkeys([*found, *(f for _, fs in r.at_boot for f in fs)]))}
+
+
+def _pair_doc(r: Risk, p: Pair, numbers: dict[speculation.Finding, int]) -> dict:
     return {"from": p.source, "to": p.target, "missing": p.missing, "conditional": p.conditional,
             "worst_impact": {abi: r.worst(p.missing[abi]) for abi in ABIS},
-            "speculation": {abi: [_finding_doc(f) for f in p.speculation.get(abi, ())] for abi in ABIS}}
+            "speculation": {abi: [{"finding": numbers[f], "cpucap": f.cpucap, "counted": _counts(f), "list": f.list,
+                                   "k_kept": f.kept.k if f.cpucap == "SPECTRE_BHB" else None,
+                                   "k_needed": f.needed.k if f.cpucap == "SPECTRE_BHB" else None}
+                                  for f in p.speculation.get(abi, ())] for abi in ABIS}}
 
 
-def _answer_doc(r: Risk, p: Pair) -> dict:
-    return _pair_doc(r, p) | ({"learned": p.learned, "unknown_to_guest": p.unknown} if r.guest else {})
+def _answer_doc(r: Risk, p: Pair, numbers: dict[speculation.Finding, int]) -> dict:
+    return _pair_doc(r, p, numbers) | ({"learned": p.learned, "unknown_to_guest": p.unknown} if r.guest else {})
 
 
 def _doc(r: Risk) -> dict:
+    numbers = _findings(r)
     return {
         "classes": ({"name": g.name, "hosts": g.hosts,
                      "cpus": [{"midr": m, "revidr": rv, "aidr": a} for m, rv, a in g.cpus]} for g in r.classes),
         "abis": ABIS,
-        "pairs": (_pair_doc(r, p) for p in r.pairs),
+        "pairs": (_pair_doc(r, p, numbers) for p in r.pairs),
         "unsafe_pairs": {abi: r.unsafe(abi) for abi in ABIS},
         "unsafe_by": {abi: dict(r.culprits(abi)) for abi in ABIS},
         "conditions": [{"cpucap": c.cpucap, "condition": c.condition, "el1_never": c.el1_never,
@@ -811,8 +915,13 @@ def _doc(r: Risk) -> dict:
         "impact_levels": [UNREVIEWED, *IMPACTS],
         "errata": [{"cpucap": e.enables, "name": e.name, "bit": e.bit} | guest_and_impact(e) for e in r.errata],
         "host_only": [{"cpucap": h.cpucap, "reason": h.reason, "needed_by": h.needed_by} for h in r.host_only],
-        "speculation": {"lists": r.speculation_lists, "assumptions": speculation.ASSUMPTIONS,
-                        "impl_cpus_at_boot": [{"class": name, "findings": [_finding_doc(f) for f in found]}
+        "impacts": {cap: {"impact": i.level, "impact_note": i.note} for cap, i in r.impacts.items()
+                    if cap in _named_caps(r)},
+        "speculation": {"lists": r.speculation_lists, "guest_lists": r.guest_speculation_lists,
+                        "assumptions": speculation.ASSUMPTIONS,
+                        "findings": [_finding_doc(f) for f in numbers],
+                        "depends_on": dict(_depends(r)),
+                        "impl_cpus_at_boot": [{"class": name, "findings": [numbers[f] for f in found]}
                                               for name, found in r.at_boot]},
     } | ({} if r.guest is None else {
         "guest": {"kernel": r.guest.name, "impl_cpus": r.guest.no_target_impl is None,
@@ -822,7 +931,7 @@ def _doc(r: Risk) -> dict:
     }) | ({} if not r.kinds else {
         "by_kind": _by_kind_lines(r)[0],
         "kinds": [{"name": k.name, "classes": k.classes, "hosts": k.hosts, "needs": k.needs} for k in r.kinds],
-        "kind_pairs": [_answer_doc(r, p) | {"class_pairs": p.weight} for p in r.kind_pairs],
+        "kind_pairs": [_answer_doc(r, p, numbers) | {"class_pairs": p.weight} for p in r.kind_pairs],
         "needed_by": dict(r.needed),
     })
 
@@ -849,9 +958,14 @@ def _needed_markdown(r: Risk) -> list[str]:
     return ["", f"Needed by every class: {every}. Needed by some classes only: {some_only}."]
 
 
+def _named_caps(r: Risk) -> set[str]:
+    """Every cpucap some pair lacks, under some behaviour."""
+    return {cap for p in _answers(r) for caps in p.missing.values() for cap in caps}
+
+
 def _legend(r: Risk) -> list[tuple[str, str]]:
     """The impact levels a report shows, worst first, with what each means."""
-    levels = {i.level for i in r.impacts.values()}
+    levels = {r.impacts[cap].level for cap in _named_caps(r)}
     return ([("unreviewed", "import added it and no person has said; counted as the worst")]
             if "unreviewed" in levels else []) + list(IMPACTS.items())
 
@@ -907,14 +1021,12 @@ def format_markdown(r: Risk) -> str:
                 + " | ".join(str(n) for n in row.pairs) + " |" for row in summary]
     if r.speculation_lists is not None:
         out += ["", "## Speculation mitigations", "", f"{_md(_speculation_intro(r))}. Assumed: "
-                + _md("; ".join(speculation.ASSUMPTIONS)) + ". A row from a class to itself is a guest given the "
-                "fleet's target list on its own boot host, before any migration; a finding marked *not counted* "
-                "keeps a loop where the destination's kernel would rely on ECBHB, CLRBHB or firmware.", ""]
-        rows = _speculation_rows(r)
-        if rows:
-            out += ["| from | to | behaviour | finding |", "|---|---|---|---|"]
-            out += [f"| {_md(a)} | {_md(b)} | `{abi}` | {_md(f.text)}"
-                    + ("" if f.kind != speculation.OTHER else " *\\(not counted\\)*") + " |" for a, b, abi, f in rows]
+                + _md("; ".join(speculation.ASSUMPTIONS)) + ".", ""]
+        groups = _grouped(r)
+        if groups:
+            out += ["| behaviour | finding | before any migration, on | after |", "|---|---|---|---|"]
+            out += [f"| `{g.abi}` | {_md(g.text)} | {_md(some(g.at_boot, 6)) if g.at_boot else '-'} | "
+                    f"{_md(some(g.pairs, 6)) if g.pairs else '-'} |" for g in groups]
             out += ["", "Whether the guest is exposed also depends on:", ""]
             out += [f"- `{cap}`: {_md('; '.join(d))}" for cap, d in _depends(r)]
         else:
@@ -989,9 +1101,9 @@ def format_html(r: Risk) -> str:
     for abi in ABIS:
         out += [f"<h2>{e(abi)}: {r.unsafe(abi)} of {r.pair_count} pair(s) unsafe</h2>",
                 f"<p>{e(_sentence(_meaning(r, abi)))} {e(where)}.</p>",
-                "<table><tr><th>from \\ to</th>" + "".join(f"<th>{e(t.name)}</th>" for t in _shown(r)) + "</tr>"]
+                "<table><tr><th>from \\ to</th>" + "".join(f"<th>{e(escape(t.name))}</th>" for t in _shown(r)) + "</tr>"]
         for s in _shown(r):
-            row = [f"<th>{e(s.name)}</th>"]
+            row = [f"<th>{e(escape(s.name))}</th>"]
             for t in _shown(r):
                 if (s.name, t.name) not in cells:
                     row.append('<td class="self"></td>')
@@ -1023,14 +1135,13 @@ def format_html(r: Risk) -> str:
         out.append("</table>")
     if r.speculation_lists is not None:
         out += ["<h2>Speculation mitigations</h2>",
-                f"<p>{e(_speculation_intro(r))}. Assumed: {e('; '.join(speculation.ASSUMPTIONS))}. A row from a "
-                "class to itself is a guest given the fleet's target list on its own boot host, before any "
-                "migration.</p>"]
-        rows = _speculation_rows(r)
-        if rows:
-            out.append('<table id="speculation"><tr><th>from</th><th>to</th><th>behaviour</th><th>finding</th></tr>')
-            out += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(abi)}</td><td>{e(f.text)}"
-                    + ("" if f.kind != speculation.OTHER else " (not counted)") + "</td></tr>" for a, b, abi, f in rows]
+                f"<p>{e(_speculation_intro(r))}. Assumed: {e('; '.join(speculation.ASSUMPTIONS))}.</p>"]
+        groups = _grouped(r)
+        if groups:
+            out.append('<table id="speculation"><tr><th>behaviour</th><th>finding</th><th>before any migration, '
+                       "on</th><th>after</th></tr>")
+            out += [f"<tr><td>{e(g.abi)}</td><td>{e(g.text)}</td><td>{e(escape(some(g.at_boot, 6))) if g.at_boot else '-'}"
+                    f"</td><td>{e(escape(some(g.pairs, 6))) if g.pairs else '-'}</td></tr>" for g in groups]
             out += ["</table>", "<p>Whether the guest is exposed also depends on:</p>", "<ul>"]
             out += [f"<li>{e(cap)}: {e('; '.join(d))}</li>" for cap, d in _depends(r)]
             out.append("</ul>")

@@ -153,8 +153,7 @@ def _safe_list(cap: str) -> str:
 
 
 def _need_text(needed: State) -> str:
-    if needed.cpucap != "SPECTRE_BHB":
-        return "destination is not"
+    """What a Spectre-BHB destination needs."""
     if needed.k:
         return f"k={needed.k} needed"
     return "the destination needs it (on no loop-count list: ECBHB, CLRBHB or firmware)"

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Iterator
 
 from .diagnostics import Pos, escape, github_annotation
-from .model import RESERVED, Affects, Erratum, Registry, impact_rank, on_cpu_str, revision_set_str
+from .model import RESERVED, UNREVIEWED, Affects, Erratum, Registry, impact_rank, on_cpu_str, revision_set_str
 from .validate import allowed_bits, in_allowed_bits
 
 
@@ -101,7 +101,8 @@ def _weight_changes(o: Erratum, n: Erratum) -> Iterator[Change]:
     elif o.host_only and not n.host_only:
         yield _change(Level.SAFE, "guest-needed", f"'{n.name}' is needed by a guest again", n.where("guest"),
                       o.where("guest"))
-    if o.impact and n.impact and o.impact != n.impact:
+    # From unreviewed, a person's first decision: the entry, not its level, was what to review.
+    if o.impact and n.impact and o.impact != n.impact and o.impact != UNREVIEWED:
         lower = impact_rank(n.impact) > impact_rank(o.impact)
         yield _change(Level.REVIEW if lower else Level.SAFE, "impact-lowered" if lower else "impact-raised",
                       f"impact of '{n.name}' changed from {o.impact} to {n.impact}", n.where("impact"),

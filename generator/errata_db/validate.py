@@ -684,7 +684,7 @@ def speculation_lists(reg: Registry) -> Iterator[Finding]:
 
 
 # A path in a kernel tree: what a host-only reason cites (arch/arm64/kvm/hyp/switch.c).
-KERNEL_FILE = re.compile(r"\b(arch|drivers|include|kernel|virt|Documentation)/[\w.-]+(/[\w.-]+)*")
+KERNEL_FILE = re.compile(r"\b(arch|drivers|include|kernel|virt|Documentation)(/[\w.-]+)*/([\w-]+\.[chS]|[\w-]+\.rst|Kconfig|Makefile)\b")
 
 
 def guest_reason(reg: Registry) -> Iterator[Finding]:

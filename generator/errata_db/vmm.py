@@ -132,8 +132,9 @@ def _attr(value: str) -> str:
 
 def _comment(lines: list[str]) -> str:
     text = "\n     ".join(lines)
-    # An XML comment may not hold '--' nor end with '-'; these are fixed words and numbers.
-    assert "--" not in text and not text.endswith("-"), text
+    # An XML comment may not hold '--' nor end with '-': the words are fixed, but a warning
+    # is worded elsewhere, so the rule is kept here whatever they say.
+    text = text.replace("--", "- -") + (" " if text.endswith("-") else "")
     return f"<!-- {text} -->"
 
 

@@ -21,7 +21,10 @@ def cpucap_names(e: Erratum) -> list[dict]:
 
 def guest_and_impact(e: Erratum) -> dict:
     """What a guest needs and how bad it is, as json/errata.json and risk's JSON give them: an
-    unreviewed guest is given as needed, what risk counts it as, and `reviewed` says so."""
+    unreviewed guest is given as needed, what risk counts it as, and `reviewed` says so. A
+    retired entry that records neither gives nulls."""
+    if not e.active and e.guest is None and e.impact is None:
+        return {"guest": None, "guest_reason": None, "impact": None, "impact_note": None, "reviewed": None}
     return {"guest": "host-only" if e.host_only else "needed", "guest_reason": e.guest_reason,
             "impact": e.impact or UNREVIEWED, "impact_note": e.impact_note,
             "reviewed": not {e.guest, e.impact} & {None, UNREVIEWED}}
