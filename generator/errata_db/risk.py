@@ -25,6 +25,7 @@ classes the report is given between kinds.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 import types
@@ -55,7 +56,7 @@ Cpu = tuple[int, int, int]  # MIDR, REVIDR, AIDR
 # 6.2 GB). A fleet has many hosts but few classes: past this many classes, or this many
 # characters of class names (each pair names two), the report is given between kinds of
 # classes instead (see Kind), and past this many kinds it is refused. The worst case under
-# these bounds, measured, is in docs/performance.md: about a second and 200 MB.
+# these bounds, measured, is in docs/performance.md: about two seconds and 220 MB.
 MAX_CLASSES = 200
 MAX_NAME_CHARS = 16_384
 
@@ -186,9 +187,12 @@ class Risk:
         """Classes as a report lists them: past the limits, by their kinds, for a class name may
         be thousands of characters long."""
         if self.kinds:
-            kind_of = {c: k.name for k in self.kinds for c in k.classes}
-            classes = tuple(dict.fromkeys(kind_of[c] for c in classes))
+            classes = tuple(dict.fromkeys(self._kind_of[c] for c in classes))
         return some(classes, most)
+
+    @functools.cached_property
+    def _kind_of(self) -> dict[str, str]:
+        return {c: k.name for k in self.kinds for c in k.classes}
 
     def rank(self, cap: str) -> int:
         return self.impacts[cap].rank
@@ -527,6 +531,7 @@ class _Speculation:
             self.ids.append(by_midrs[key])
         every = tuple(dict.fromkeys(c for g in groups for c in g.cpus))
         self.fleet = speculation.kernel_state(guest_lists, every, True) if self.known and target_list else ()
+        self.compared: dict[tuple[int, int], dict[str, tuple[speculation.Finding, ...]]] = {}
 
     def findings(self, source: int, target: int) -> dict[str, tuple[speculation.Finding, ...]]:
         """By behaviour, between classes of these ids: none and bitmap (which carries no
@@ -534,10 +539,13 @@ class _Speculation:
         gives, for a kernel that has one."""
         if not self.known:
             return {abi: () for abi in ABIS}
-        own, need = self.judged[source][1], self.judged[target][0]
-        booted = speculation.compare(own, need)
-        return {"none": booted, "bitmap": booted,
+        if (source, target) not in self.compared:
+            own, need = self.judged[source][1], self.judged[target][0]
+            booted = speculation.compare(own, need)
+            self.compared[source, target] = {
+                "none": booted, "bitmap": booted,
                 "impl-cpus": speculation.compare(self.fleet, need) if self.target_list else booted}
+        return self.compared[source, target]
 
     def at_boot(self) -> tuple[tuple[str, tuple[speculation.Finding, ...]], ...]:
         """The classes on which a guest given the fleet's target list lacks a mitigation with no
@@ -915,8 +923,8 @@ def _doc(r: Risk) -> dict:
         "impact_levels": [UNREVIEWED, *IMPACTS],
         "errata": [{"cpucap": e.enables, "name": e.name, "bit": e.bit} | guest_and_impact(e) for e in r.errata],
         "host_only": [{"cpucap": h.cpucap, "reason": h.reason, "needed_by": h.needed_by} for h in r.host_only],
-        "impacts": {cap: {"impact": i.level, "impact_note": i.note} for cap, i in r.impacts.items()
-                    if cap in _named_caps(r)},
+        "impacts": {cap: {"impact": r.impacts[cap].level, "impact_note": r.impacts[cap].note}
+                    for cap in sorted(_named_caps(r), key=lambda c: (r.rank(c), c))},
         "speculation": {"lists": r.speculation_lists, "guest_lists": r.guest_speculation_lists,
                         "assumptions": speculation.ASSUMPTIONS,
                         "findings": [_finding_doc(f) for f in numbers],
