@@ -188,11 +188,13 @@ def test_three_thousand_classes_are_reported_by_kind_with_work_and_output_that_g
         text = risk.format_text(result)
     assert "By kind: more than 200 classes, so the pairs are given between 7 kind(s) of class" in text
     # The report is the kinds', not the classes': a fifth of the hosts, of the same seven kinds,
-    # print the same lines but for the numbers in them.
+    # print the same lines but for the numbers in them (and the columns they widen).
     fifth = risk.format_text(risk.analyse(registry, classes_of(600)))
     assert "between 7 kind(s) of class" in fifth
-    assert sorted(re.sub(r"\d+", "N", line) for line in text.splitlines()) == sorted(
-        re.sub(r"\d+", "N", line) for line in fifth.splitlines())
+
+    def shape(report: str) -> list[str]:
+        return sorted(re.sub(r" +", " ", re.sub(r"\d+", "N", line)) for line in report.splitlines())
+    assert shape(text) == shape(fifth)
 
 
 @pytest.mark.parametrize("guest_kind", ["the registry", "a guest with half of its rows", "one without a target list"])

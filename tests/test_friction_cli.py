@@ -80,6 +80,7 @@ def test_check_names_missing_files_without_a_diff_and_its_advice_writes_them(pro
 WRITTEN = re.compile(r"(new      |updated  ) \S+|\d+ of \d+ file\(s\) (changed|would change)")
 
 
+@pytest.mark.slow
 def test_generate_install_lock_and_import_say_what_they_wrote_in_one_vocabulary(proj, bundled):
     tree = full_tree(proj / "linux", bundled)
     (proj / "errata-db/bits.lock").write_text(

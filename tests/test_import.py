@@ -147,6 +147,7 @@ def test_a_newer_tree_adds_widens_and_gives_a_new_id_of_a_known_cpucap_its_own_e
     assert "not in this tree (kept as they are): WORKAROUND_3117295" in backwards
 
 
+@pytest.mark.slow
 def test_a_tree_whose_cpu_errata_c_includes_the_generated_table_imports_the_same(tmp_path, bundled):
     plain = write_tree(tmp_path / "plain", bundled)
     converted = write_tree(tmp_path / "converted", bundled)
@@ -212,6 +213,7 @@ def test_a_table_that_is_not_text_is_named_at_its_line_and_writes_nothing(tmp_pa
 
 
 
+@pytest.mark.slow
 def test_a_range_with_two_revidr_fixes_is_read_back_from_the_table_it_generates(tmp_path, bundled):
     """MIDR_FIXED holds one fix; two are written out as a compound literal, which the reader
     must read as the same fixes."""

@@ -61,6 +61,7 @@ def test_importing_the_tree_a_registry_describes_into_it_changes_no_file(tmp_pat
     assert len(imported.plan.unchanged) == len(bundled.errata)
 
 
+@pytest.mark.slow
 def test_importing_an_older_tree_narrows_and_the_result_validates_before_anything_is_written(tmp_path, bundled):
     tree = Tree.open(write_tree(tmp_path / "linux", older(bundled)), "linux", IMPORT_MARKERS)
     upstream = read_directory(REGISTRY, str(REGISTRY))

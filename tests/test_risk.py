@@ -365,6 +365,7 @@ def test_a_revidr_fix_counts_with_each_target_cpus_own_revidr(tmp_path):
     assert pair(doc, "plain", "fixed")["missing"] == {"none": [], "bitmap": [], "impl-cpus": []}
 
 
+@pytest.mark.slow
 def test_the_behaviours_are_ordered_for_any_fleet(registry):
     """bitmap never misses anything, impl-cpus misses a subset of what none misses, and only
     errata that have a part-family row."""
