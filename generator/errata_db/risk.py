@@ -301,10 +301,9 @@ def analyse_guest(reg: Registry, hosts: list[Host], guest: Guest) -> Risk:
     # The guest's kernel may name a cpucap by an older name (6.12's REPEAT_TLBI): the same cpucap.
     newest = {name: e.enables for e in reg.errata for name in e.cpucaps}
     impacts = _impacts(reg, guest.registry, newest)
-    # Every cpucap a set below can hold, in the order a report lists them, the worst impact
-    # first: bit i is names[i].
-    # Within an impact: cpucaps by bit, then the speculation mitigations (no bit) in the kernel's
-    # order, then a guest kernel's own cpucaps by name.
+    # Every cpucap a set below can hold, in the order a report lists them (bit i is names[i]):
+    # the worst impact first; within one, by bit, then the speculation mitigations (no bit) in
+    # the kernel's order, then a guest kernel's own cpucaps by name.
     after = {cap: i for i, cap in enumerate(SPECULATION_CPUCAPS)}
     names = sorted(impacts, key=lambda n: (impacts[n].rank, (0, order[n]) if n in order
                                            else (1, after[n]) if n in after else (2, 0), n))
