@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REGISTRY, path_from_env, skip_loudly
-from errata_db.kernel.speculation import as_data, model_of, read_lists
+from errata_db.kernel.speculation import as_data, read_lists
 from errata_db.kernel.tree import Tree
 from errata_db.model import rv
 from errata_db.registry import load_registry
@@ -41,7 +41,7 @@ def _inputs(version: str, request) -> tuple[Path, dict]:
 
 
 def _ranges(lst) -> list[dict]:
-    return [{"model": hex(model_of(r.cpu)), "rv_min": hex(rv(r.low)), "rv_max": hex(rv(r.high))} for r in lst.ranges]
+    return [{"model": hex(r.cpu.model), "rv_min": hex(rv(r.low)), "rv_max": hex(rv(r.high))} for r in lst.ranges]
 
 
 @pytest.mark.parametrize("version", VERSIONS, ids=VERSIONS.values())

@@ -93,8 +93,12 @@ class Cpu:
 
     @property
     def model(self) -> int:
-        """The MIDR bits that identify the model: implementer, architecture, part number."""
-        return (self.implementer.code << 24) | (MIDR_ARCHITECTURE << 16) | (self.part << 4)
+        return midr_model(self.implementer.code, self.part)
+
+
+def midr_model(implementer: int, part: int) -> int:
+    """The MIDR bits that identify a model: implementer, architecture, part number."""
+    return (implementer << 24) | (MIDR_ARCHITECTURE << 16) | (part << 4)
 
 
 Revision = tuple[int, int]
@@ -452,6 +456,15 @@ def version_key(version: str) -> tuple[int, ...]:
     if m is None:
         raise ValueError(f"not a kernel version: {version!r}")
     return tuple(int(x) for x in m.group().split("."))
+
+
+def recorded_version(version: str) -> str:
+    """A tree's version as the registry records it: numbers only (7.3.4, not 7.3.4-rc1), or the
+    text as it is when it starts with none."""
+    try:
+        return ".".join(str(n) for n in version_key(version))
+    except ValueError:
+        return version
 
 
 def parse_revision(text: str) -> Revision | None:

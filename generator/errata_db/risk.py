@@ -507,8 +507,9 @@ class _Speculation:
     def __init__(self, lists: Speculation | None, guest_lists: Speculation | None,
                  groups: tuple[HostClass, ...], target_list: bool):
         self.known = lists is not None and guest_lists is not None
-        self.lists_name = f"Linux {lists.linux}" if lists is not None and guest_lists is not None else None
-        self.guest_lists_name = f"Linux {guest_lists.linux}" if self.lists_name and guest_lists else None
+        self.lists_name = self.guest_lists_name = None
+        if lists is not None and guest_lists is not None:
+            self.lists_name, self.guest_lists_name = f"Linux {lists.linux}", f"Linux {guest_lists.linux}"
         self.target_list = target_list
         self.groups = groups
         # Classes alike in what they need and a guest booted there keeps share a number (`ids`),

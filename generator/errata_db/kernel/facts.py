@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Pos
-from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, revision_range_str, version_key
+from ..model import KRYO_PART_MASK, LOCAL_CPU_ERRATUM, midr_model, recorded_version, revision_range_str
 from . import cpu_errata
 from .tree import KconfigSymbol, TableRow, Tree, midr_models
 
@@ -39,6 +39,10 @@ class TreeCpu:
     @property
     def vendor(self) -> str:
         return self.imp_macro.rsplit("_", 1)[-1]
+
+    @property
+    def model(self) -> int:
+        return midr_model(self.implementer, self.part)
 
     @property
     def imp_id(self) -> str:
@@ -123,11 +127,7 @@ class Facts:
 
     @property
     def seen_in(self) -> str:
-        """The tree's version as the registry records it: numbers only (7.3.4, not 7.3.4-rc1)."""
-        try:
-            return ".".join(str(n) for n in version_key(self.version))
-        except ValueError:
-            return self.version
+        return recorded_version(self.version)
 
 
 def read_facts(tree: Tree, speculation: bool = True) -> Facts:

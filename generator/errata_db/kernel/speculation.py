@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..diagnostics import Pos
-from ..model import (AFFECTED, LOOP, MIDR_ARCHITECTURE, SAFE, Cpu, ListRange, MidrList, Revision, Speculation,
-                     Where, revision_range_str, version_key)
+from ..model import (AFFECTED, LOOP, SAFE, Cpu, ListRange, MidrList, Revision, Speculation, Where,
+                     recorded_version, revision_range_str)
 from . import cpu_errata
 from .facts import TreeCpu
 from .tree import Tree, midr_models
@@ -67,11 +67,7 @@ class TreeSpeculation:
 
     @property
     def linux(self) -> str:
-        """The version as the registry records it: numbers only."""
-        try:
-            return ".".join(str(n) for n in version_key(self.version))
-        except ValueError:
-            return self.version
+        return recorded_version(self.version)
 
 
 def read_lists(tree: Tree) -> TreeSpeculation | None:
@@ -220,10 +216,6 @@ def _ranges(ranges: cpu_errata.RangeList, name: str, models: Models) -> tuple[Tr
     return tuple(out)
 
 
-def model_of(cpu: TreeCpu) -> int:
-    return cpu.implementer << 24 | MIDR_ARCHITECTURE << 16 | cpu.part << 4
-
-
 def as_data(lists: TreeSpeculation, cpus: tuple[Cpu, ...]) -> Speculation:
     """The tree's lists as the model reads them, each CPU named as cpus.yaml names it (by
     implementer and part), or by its macro where cpus.yaml lacks it."""
@@ -231,7 +223,7 @@ def as_data(lists: TreeSpeculation, cpus: tuple[Cpu, ...]) -> Speculation:
 
     def one(r: TreeListRange) -> ListRange:
         cpu = known.get((r.cpu.implementer, r.cpu.part))
-        return ListRange(model_of(r.cpu), r.low, r.high, cpu.name if cpu else r.cpu.name, cpu.id if cpu else None,
+        return ListRange(r.cpu.model, r.low, r.high, cpu.name if cpu else r.cpu.name, cpu.id if cpu else None,
                          Where(r.pos))
 
     return Speculation(lists.linux, tuple(MidrList(lst.name, lst.cpucap, lst.means, tuple(one(r) for r in lst.ranges),
@@ -300,9 +292,9 @@ def changes(ours: Speculation, tree: TreeSpeculation, cpus: tuple[Cpu, ...] = ()
         if (o.cpucap, o.means, o.k) != (t.cpucap, t.means, t.k):
             out.append(Change(f"{_shown(t)} is {_shown(o)} in the registry's {FILE}", True, t.pos))
         have = {(r.model, r.low, r.high) for r in o.ranges}
-        keys = {(model_of(r.cpu), r.low, r.high) for r in t.ranges}
+        keys = {(r.cpu.model, r.low, r.high) for r in t.ranges}
         for r in t.ranges:
-            if (model_of(r.cpu), r.low, r.high) not in have:
+            if (r.cpu.model, r.low, r.high) not in have:
                 shown = names.get((r.cpu.implementer, r.cpu.part), r.cpu.name)
                 out.append(Change(f"{name} has {shown} {revision_range_str(r.low, r.high)}, which the "
                                   f"registry's {FILE} lacks", True, r.pos))
